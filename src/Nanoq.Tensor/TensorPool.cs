@@ -21,7 +21,7 @@ public static class TensorPool
     /// <summary>Upper bound on the floats held idle in the pool; returns beyond it are dropped to the GC.</summary>
     public static long MaxPooledFloats { get; set; } = 1L << 30; // 4 GiB
 
-    /// <summary>Floats currently idle in the pool.</summary>
+    /// <summary>Elements currently idle in the pool (float buffers and, from <see cref="RentInt"/>, int buffers).</summary>
     public static long PooledFloats => Interlocked.Read(ref _pooledFloats);
 
     /// <summary>Number of buffers allocated fresh because the pool had none of the length (for tests and benchmarks).</summary>
@@ -51,10 +51,39 @@ public static class TensorPool
         Interlocked.Add(ref _pooledFloats, buffer.Length);
     }
 
+    // ---- int buffers (max-pool argmax, index lists) -------------------------------------------------------
+    // Same exact-length policy, a separate set of buckets; counted in the same budget (an int is as big as a float).
+
+    private static readonly ConcurrentDictionary<int, ConcurrentBag<int[]>> IntBuckets = new();
+
+    /// <summary>An int buffer of exactly <paramref name="length"/> elements with unspecified contents.</summary>
+    public static int[] RentInt(int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        if (length < MinPooledLength) return length == 0 ? [] : new int[length];
+        if (IntBuckets.TryGetValue(length, out var bag) && bag.TryTake(out var buf))
+        {
+            Interlocked.Add(ref _pooledFloats, -length);
+            return buf;
+        }
+        Interlocked.Increment(ref _misses);
+        return GC.AllocateUninitializedArray<int>(length);
+    }
+
+    /// <summary>Gives an int buffer back. The caller must not use it afterwards.</summary>
+    public static void Return(int[] buffer)
+    {
+        if (buffer.Length < MinPooledLength) return;
+        if (Interlocked.Read(ref _pooledFloats) + buffer.Length > MaxPooledFloats) return;
+        IntBuckets.GetOrAdd(buffer.Length, _ => new ConcurrentBag<int[]>()).Add(buffer);
+        Interlocked.Add(ref _pooledFloats, buffer.Length);
+    }
+
     /// <summary>Drops every idle buffer (lets the GC reclaim them).</summary>
     public static void Clear()
     {
         Buckets.Clear();
+        IntBuckets.Clear();
         Interlocked.Exchange(ref _pooledFloats, 0);
     }
 }

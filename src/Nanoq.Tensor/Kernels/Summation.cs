@@ -1,0 +1,179 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Nanoq.Kernels;
+
+/// <summary>
+/// Sums of float data accumulated in double. Why: statistics over N·H·W elements (batch norm, bias gradients,
+/// losses) lose digits when accumulated in float32 — the error of a float sum grows with the count, while a
+/// double accumulator keeps it below float rounding for any tensor that fits in memory.
+/// Each float is widened exactly (<c>Vector512.Widen</c>), so the only rounding is in the double adds.
+/// Results depend only on the data and its length (never on alignment or threads).
+/// </summary>
+public static class Summation
+{
+    /// <summary>Σᵢ xᵢ, in double.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static double Sum(ReadOnlySpan<float> x)
+    {
+        ref float px = ref MemoryMarshal.GetReference(x);
+        int n = x.Length, i = 0;
+        double total = 0;
+        if (Vector512.IsHardwareAccelerated && n >= 16)
+        {
+            var a0 = Vector512<double>.Zero;
+            var a1 = Vector512<double>.Zero;
+            for (; i <= n - 16; i += 16)
+            {
+                var (lo, hi) = Vector512.Widen(Vector512.LoadUnsafe(ref px, (nuint)i));
+                a0 += lo;
+                a1 += hi;
+            }
+            total += Vector512.Sum(a0 + a1);
+        }
+        if (Vector256.IsHardwareAccelerated && i <= n - 8)
+        {
+            var a0 = Vector256<double>.Zero;
+            var a1 = Vector256<double>.Zero;
+            for (; i <= n - 8; i += 8)
+            {
+                var (lo, hi) = Vector256.Widen(Vector256.LoadUnsafe(ref px, (nuint)i));
+                a0 += lo;
+                a1 += hi;
+            }
+            total += Vector256.Sum(a0 + a1);
+        }
+        for (; i < n; i++) total += Unsafe.Add(ref px, i);
+        return total;
+    }
+
+    /// <summary>
+    /// Σᵢ (xᵢ − shift) and Σᵢ (xᵢ − shift)², in double. With <paramref name="shift"/> near the mean (any sample
+    /// will do) the one-pass variance Σd²/n − (Σd/n)² has no catastrophic cancellation.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static (double Sum, double SumSquares) ShiftedMoments(ReadOnlySpan<float> x, double shift)
+    {
+        ref float px = ref MemoryMarshal.GetReference(x);
+        int n = x.Length, i = 0;
+        double s = 0, s2 = 0;
+        if (Vector512.IsHardwareAccelerated && n >= 16)
+        {
+            var k = Vector512.Create(shift);
+            Vector512<double> a0 = default, a1 = default, q0 = default, q1 = default;
+            for (; i <= n - 16; i += 16)
+            {
+                var (lo, hi) = Vector512.Widen(Vector512.LoadUnsafe(ref px, (nuint)i));
+                lo -= k;
+                hi -= k;
+                a0 += lo;
+                a1 += hi;
+                q0 = Vector512.FusedMultiplyAdd(lo, lo, q0);
+                q1 = Vector512.FusedMultiplyAdd(hi, hi, q1);
+            }
+            s += Vector512.Sum(a0 + a1);
+            s2 += Vector512.Sum(q0 + q1);
+        }
+        if (Vector256.IsHardwareAccelerated && i <= n - 8)
+        {
+            var k = Vector256.Create(shift);
+            Vector256<double> a0 = default, a1 = default, q0 = default, q1 = default;
+            for (; i <= n - 8; i += 8)
+            {
+                var (lo, hi) = Vector256.Widen(Vector256.LoadUnsafe(ref px, (nuint)i));
+                lo -= k;
+                hi -= k;
+                a0 += lo;
+                a1 += hi;
+                q0 = Vector256.FusedMultiplyAdd(lo, lo, q0);
+                q1 = Vector256.FusedMultiplyAdd(hi, hi, q1);
+            }
+            s += Vector256.Sum(a0 + a1);
+            s2 += Vector256.Sum(q0 + q1);
+        }
+        for (; i < n; i++)
+        {
+            double d = Unsafe.Add(ref px, i) - shift;
+            s += d;
+            s2 += d * d;
+        }
+        return (s, s2);
+    }
+
+    /// <summary>Σᵢ aᵢ (bᵢ − shift), in double (a dot product when <paramref name="shift"/> is 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static double Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b, double shift = 0)
+    {
+        if (a.Length != b.Length) throw new ArgumentException($"Dot: lengths {a.Length} and {b.Length} differ.");
+        ref float pa = ref MemoryMarshal.GetReference(a);
+        ref float pb = ref MemoryMarshal.GetReference(b);
+        int n = a.Length, i = 0;
+        double total = 0;
+        if (Vector512.IsHardwareAccelerated && n >= 16)
+        {
+            var k = Vector512.Create(shift);
+            Vector512<double> a0 = default, a1 = default;
+            for (; i <= n - 16; i += 16)
+            {
+                var (alo, ahi) = Vector512.Widen(Vector512.LoadUnsafe(ref pa, (nuint)i));
+                var (blo, bhi) = Vector512.Widen(Vector512.LoadUnsafe(ref pb, (nuint)i));
+                a0 = Vector512.FusedMultiplyAdd(alo, blo - k, a0);
+                a1 = Vector512.FusedMultiplyAdd(ahi, bhi - k, a1);
+            }
+            total += Vector512.Sum(a0 + a1);
+        }
+        if (Vector256.IsHardwareAccelerated && i <= n - 8)
+        {
+            var k = Vector256.Create(shift);
+            Vector256<double> a0 = default, a1 = default;
+            for (; i <= n - 8; i += 8)
+            {
+                var (alo, ahi) = Vector256.Widen(Vector256.LoadUnsafe(ref pa, (nuint)i));
+                var (blo, bhi) = Vector256.Widen(Vector256.LoadUnsafe(ref pb, (nuint)i));
+                a0 = Vector256.FusedMultiplyAdd(alo, blo - k, a0);
+                a1 = Vector256.FusedMultiplyAdd(ahi, bhi - k, a1);
+            }
+            total += Vector256.Sum(a0 + a1);
+        }
+        for (; i < n; i++) total += (double)Unsafe.Add(ref pa, i) * (Unsafe.Add(ref pb, i) - shift);
+        return total;
+    }
+
+    /// <summary>accᵢ += xᵢ, widening each float to double.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AccumulateInto(ReadOnlySpan<float> x, Span<double> acc)
+    {
+        if (acc.Length != x.Length) throw new ArgumentException($"AccumulateInto: lengths {x.Length} and {acc.Length} differ.");
+        ref float px = ref MemoryMarshal.GetReference(x);
+        ref double pa = ref MemoryMarshal.GetReference(acc);
+        int n = x.Length, i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i <= n - 16; i += 16)
+            {
+                var (lo, hi) = Vector512.Widen(Vector512.LoadUnsafe(ref px, (nuint)i));
+                (Vector512.LoadUnsafe(ref pa, (nuint)i) + lo).StoreUnsafe(ref pa, (nuint)i);
+                (Vector512.LoadUnsafe(ref pa, (nuint)(i + 8)) + hi).StoreUnsafe(ref pa, (nuint)(i + 8));
+            }
+        }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i <= n - 8; i += 8)
+            {
+                var (lo, hi) = Vector256.Widen(Vector256.LoadUnsafe(ref px, (nuint)i));
+                (Vector256.LoadUnsafe(ref pa, (nuint)i) + lo).StoreUnsafe(ref pa, (nuint)i);
+                (Vector256.LoadUnsafe(ref pa, (nuint)(i + 4)) + hi).StoreUnsafe(ref pa, (nuint)(i + 4));
+            }
+        }
+        for (; i < n; i++) Unsafe.Add(ref pa, i) += Unsafe.Add(ref px, i);
+    }
+
+    /// <summary>yᵢ = (float)accᵢ · scale (rounded once, from double).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Narrow(ReadOnlySpan<double> acc, double scale, Span<float> y)
+    {
+        if (acc.Length != y.Length) throw new ArgumentException($"Narrow: lengths {acc.Length} and {y.Length} differ.");
+        for (int i = 0; i < acc.Length; i++) y[i] = (float)(acc[i] * scale);
+    }
+}
