@@ -1,0 +1,145 @@
+using System.Runtime.CompilerServices;
+
+namespace Nanoq.Kernels;
+
+/// <summary>
+/// The blocked SGEMM loop nest (Goto / BLIS), single-threaded over one rectangle of C:
+/// <code>
+/// for jc in [j0, j1) step NC            B block  kc × nc, packed once per (jc, pc), lives in L2/L3
+///   for pc in [0, k) step KC            K blocks: sizes depend on k only (see KcStep), so results do not
+///     pack B[pc.., jc..]                depend on how C was split between threads
+///     for ic in [i0, i1) step MC        A block  mc × kc (≤ 288 KiB), lives in L2
+///       pack A[ic.., pc..]
+///       for jr (32-wide panels)         B micro-panel kc × 32 stays in L1 across the ir loop
+///         for ir (8-row panels)         micro-kernel: 8×32 tile of C in registers
+/// </code>
+/// Operands come through packers (<see cref="IGemmPackA"/>, <see cref="IGemmPackB"/>), so convolution feeds
+/// im2col panels straight from the image (implicit GEMM) and prepacked weights through the same loop.
+/// C is row-major: element (i, j) at <c>c[i·ldc + j]</c>.
+/// </summary>
+internal static unsafe class GemmDriver
+{
+    public const int KcMax = 384;
+    public const int McMax = 192;
+    public const int NcMax = 2048;
+
+    /// <summary>Floats of the per-thread row scratch handed to B packers.</summary>
+    public const int RowScratchFloats = 8 * (NcMax + KcMax);
+
+    /// <summary>
+    /// K block size for a K of <paramref name="k"/>: K is cut into ⌈k / KcMax⌉ near-equal blocks (a multiple of 8,
+    /// for the transposing packers), the last one possibly shorter. A function of k alone.
+    /// </summary>
+    public static int KcStep(int k)
+    {
+        if (k <= KcMax) return Math.Max(k, 1);
+        int blocks = (k + KcMax - 1) / KcMax;
+        int step = (k + blocks - 1) / blocks;
+        return Math.Min(KcMax, (step + 7) & ~7);
+    }
+
+    /// <summary>Rows of <paramref name="m"/> rounded up to whole 8-row panels.</summary>
+    public static int PaddedM(int m) => (m + 7) & ~7;
+
+    /// <summary>Floats needed by <see cref="PrepackA{TA}"/> for an m × k operand.</summary>
+    public static long PrepackedFloats(int m, int k) => (long)PaddedM(m) * k;
+
+    /// <summary>Packs all of op(A) (m × k) in the driver's block order, for <see cref="GemmPackAPrepacked"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void PrepackA<TA>(ref TA pa, int m, int k, float* dst) where TA : struct, IGemmPackA
+    {
+        int kcStep = KcStep(k);
+        int mp = PaddedM(m);
+        for (int pc = 0; pc < k; pc += kcStep)
+        {
+            int kc = Math.Min(kcStep, k - pc);
+            float* block = dst + (long)pc * mp;
+            float* packed = pa.Pack(block, 0, m, pc, kc);
+            if (packed != block) Buffer.MemoryCopy(packed, block, (long)mp * kc * 4, (long)mp * kc * 4);
+        }
+    }
+
+    /// <summary>
+    /// C[i0..i1, j0..j1] = α · op(A)[i0..i1, :] · op(B)[:, j0..j1] + β · C (+ rowBias[i]), with
+    /// <paramref name="i0"/> a multiple of 8. β = 0 means C is not read.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run<TA, TB>(ref TA pa, ref TB pb, int i0, int i1, int j0, int j1, int k,
+        float* c, long ldc, float alpha, float beta, float* rowBias)
+        where TA : struct, IGemmPackA where TB : struct, IGemmPackB
+    {
+        if (i1 <= i0 || j1 <= j0) return;
+        if (k == 0)
+        {
+            ScaleOnly(i0, i1, j0, j1, c, ldc, beta, rowBias);
+            return;
+        }
+        var scratch = GemmScratch.Current;
+        int kcStep = KcStep(k);
+        int ncMax = Math.Min(NcMax, j1 - j0);
+        float* bufB = scratch.Get(GemmScratch.PackB, (long)kcStep * ((ncMax + 31) & ~31));
+        float* bufA = scratch.Get(GemmScratch.PackA, (long)kcStep * Math.Min(McMax, PaddedM(i1 - i0)));
+        float* row = scratch.Get(GemmScratch.Row, RowScratchFloats);
+
+        for (int jc = j0; jc < j1; jc += NcMax)
+        {
+            int nc = Math.Min(NcMax, j1 - jc);
+            for (int pc = 0; pc < k; pc += kcStep)
+            {
+                int kc = Math.Min(kcStep, k - pc);
+                pb.Pack(bufB, row, jc, nc, pc, kc);
+                int mode = pc > 0 ? GemmEpilogue.Accumulate : beta == 0f ? GemmEpilogue.Overwrite : GemmEpilogue.ScaleBeta;
+                for (int ic = i0; ic < i1; ic += McMax)
+                {
+                    int mc = Math.Min(McMax, i1 - ic);
+                    float* ap = pa.Pack(bufA, ic, mc, pc, kc);
+                    var ep = new GemmEpilogue(alpha, beta, rowBias == null ? null : rowBias + ic, mode);
+                    Macro(kc, ap, mc, bufB, nc, c + ic * ldc + jc, ldc, ep);
+                }
+            }
+        }
+    }
+
+    /// <summary>One packed A block (mc × kc) times one packed B block (kc × nc) into C.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Macro(int kc, float* ap, int mc, float* bp, int nc, float* c, long ldc, in GemmEpilogue ep)
+    {
+        int ldcInt = (int)ldc;
+        for (int jr = 0; jr < nc; jr += GemmMicroKernel.NR)
+        {
+            int w = GemmPanel.Width(nc - jr);
+            int nr = Math.Min(w, nc - jr);
+            float* b = bp + (long)jr * kc;
+            for (int ir = 0; ir < mc; ir += GemmMicroKernel.MR)
+            {
+                int mr = Math.Min(GemmMicroKernel.MR, mc - ir);
+                float* a = ap + (long)ir * kc;
+                float* ct = c + ir * ldc + jr;
+                var tileEp = ep.Offset(ir);
+                if (mr == GemmMicroKernel.MR && nr == w)
+                {
+                    if (w == GemmMicroKernel.NR) GemmMicroKernel.Kernel8x32(kc, a, b, ct, ldcInt, tileEp);
+                    else GemmMicroKernel.Kernel8x16(kc, a, b, ct, ldcInt, tileEp);
+                }
+                else
+                {
+                    GemmMicroKernel.KernelEdge(kc, a, b, w, ct, ldcInt, mr, nr, tileEp);
+                }
+            }
+        }
+    }
+
+    /// <summary>k = 0 (or α = 0): C = β·C + rowBias, without reading C when β = 0.</summary>
+    public static void ScaleOnly(int i0, int i1, int j0, int j1, float* c, long ldc, float beta, float* rowBias)
+    {
+        for (int i = i0; i < i1; i++)
+        {
+            float bias = rowBias == null ? 0f : rowBias[i];
+            float* cr = c + i * ldc;
+            if (beta == 0f)
+                for (int j = j0; j < j1; j++) cr[j] = bias;
+            else
+                for (int j = j0; j < j1; j++) cr[j] = beta * cr[j] + bias;
+        }
+    }
+}
