@@ -1,0 +1,32 @@
+namespace Nanoq.Coco.Commands;
+
+/// <summary>The sub-commands' shared error policy: exit 2 with one line on stderr for bad usage or input, 1 for I/O failures.</summary>
+internal static class CommandErrors
+{
+    public const int Ok = 0, Failure = 1, BadInput = 2;
+
+    public static int Run(string command, TextWriter stderr, Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (UsageException ex)
+        {
+            stderr.WriteLine($"nanoq {command}: {OneLine(ex.Message)} (see nanoq {command} --help)");
+            return BadInput;
+        }
+        catch (CocoFormatException ex)
+        {
+            stderr.WriteLine($"nanoq {command}: {OneLine(ex.Message)}");
+            return BadInput;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"nanoq {command}: {OneLine(ex.Message)}");
+            return Failure;
+        }
+    }
+
+    private static string OneLine(string s) => s.ReplaceLineEndings(" ");
+}

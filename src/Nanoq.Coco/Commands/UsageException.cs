@@ -1,0 +1,4 @@
+namespace Nanoq.Coco.Commands;
+
+/// <summary>Bad command-line usage; the message is one line for stderr.</summary>
+internal sealed class UsageException(string message) : Exception(message);

@@ -1,0 +1,85 @@
+using Nanoq.Coco.Imaging;
+
+namespace Nanoq.Coco.Data;
+
+/// <summary>
+/// A COCO data set on disk: an images folder plus an instances json whose <c>file_name</c>s are relative to it.
+/// The bundled data sets use the layout <c>DIR/images/*.png</c> + <c>DIR/instances.json</c> (<see cref="OpenLayout"/>);
+/// a user's own COCO (e.g. val2017/ + annotations/instances_val2017.json) opens with <see cref="Open"/>.
+/// Images are in the json's order.
+/// </summary>
+public sealed class CocoFolder
+{
+    public CocoDataset Dataset { get; }
+    public string ImagesDirectory { get; }
+    public CategoryMap Categories { get; }
+
+    public CocoFolder(CocoDataset dataset, string imagesDirectory)
+    {
+        Dataset = dataset;
+        ImagesDirectory = imagesDirectory;
+        Categories = new CategoryMap(dataset.Categories);
+    }
+
+    public static CocoFolder Open(string imagesDirectory, string instancesJson)
+    {
+        if (!Directory.Exists(imagesDirectory))
+            throw new CocoFormatException(imagesDirectory, "", "images folder not found");
+        return new CocoFolder(CocoDataset.Load(instancesJson), imagesDirectory);
+    }
+
+    /// <summary>Opens <c>dir/images</c> + <c>dir/instances.json</c>, the layout <c>nanoq datasets</c> writes.</summary>
+    public static CocoFolder OpenLayout(string dir) =>
+        Open(Path.Combine(dir, "images"), Path.Combine(dir, "instances.json"));
+
+    public int Count => Dataset.Images.Count;
+
+    public string ImagePath(int index) => Path.Combine(ImagesDirectory, Dataset.Images[index].FileName);
+
+    /// <summary>Decodes image <paramref name="index"/> and checks that its size is the one the json states.</summary>
+    public RgbImage LoadImage(int index, ImageLimits? limits = null)
+    {
+        var entry = Dataset.Images[index];
+        string path = ImagePath(index);
+        var image = ImageCodec.Load(path, limits);
+        if (image.Width != entry.Width || image.Height != entry.Height)
+            throw new CocoFormatException(path, "",
+                $"image is {image.Width}x{image.Height} but {Dataset.SourceName} images[{index}] says {entry.Width}x{entry.Height}");
+        return image;
+    }
+
+    /// <summary>Image <paramref name="index"/> through the pipeline of <paramref name="options"/>, flipped if <paramref name="flip"/>.</summary>
+    public DetectionSample Load(int index, TransformOptions options, bool flip = false)
+    {
+        var entry = Dataset.Images[index];
+        var image = LoadImage(index, options.Limits);
+        var map = BoxMap.Identity;
+        switch (options.Resize)
+        {
+            case ResizeMode.ShorterSide:
+                (image, map) = ImageTransforms.ResizeShorterSide(image, options.ShorterSide, options.MaxLongerSide);
+                break;
+            case ResizeMode.Letterbox:
+                (image, map) = ImageTransforms.Letterbox(image, options.LetterboxWidth, options.LetterboxHeight, options.LetterboxPad);
+                break;
+        }
+        if (flip)
+        {
+            (image, var flipMap) = ImageTransforms.FlipHorizontal(image);
+            map = map.Then(flipMap);
+        }
+
+        var anns = Dataset.AnnotationsOf(entry.Id);
+        var boxes = new XyxyBox[anns.Count];
+        var labels = new int[anns.Count];
+        var crowd = new bool[anns.Count];
+        for (int i = 0; i < anns.Count; i++)
+        {
+            boxes[i] = map.Map(anns[i].Bbox.ToXyxy());
+            labels[i] = Categories.Label(anns[i].CategoryId);
+            crowd[i] = anns[i].IsCrowd;
+        }
+        return new DetectionSample(entry.Id, options.Normalizer.ToChw(image), image.Width, image.Height,
+            boxes, labels, crowd, entry.Width, entry.Height, map, flip);
+    }
+}
