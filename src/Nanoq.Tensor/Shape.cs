@@ -24,14 +24,16 @@ public readonly struct Shape : IEquatable<Shape>
                 throw new ArgumentException($"Shape {Format(dims)} has more than {int.MaxValue} elements.", nameof(dims));
         }
         _dims = (int[])dims.Clone();
-        Size = (int)size;
+        _size = (int)size;
     }
+
+    private readonly int _size;
 
     /// <summary>Number of axes.</summary>
     public int Rank => _dims?.Length ?? 0;
 
-    /// <summary>Number of elements (product of the dimensions; 1 for a scalar).</summary>
-    public int Size { get; }
+    /// <summary>Number of elements (product of the dimensions; 1 for a scalar, including <c>default(Shape)</c>).</summary>
+    public int Size => _dims is null ? 1 : _size;
 
     public int this[int axis] => _dims[Axis(axis)];
 

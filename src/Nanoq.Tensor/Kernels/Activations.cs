@@ -15,7 +15,11 @@ public static class Activations
 {
     // ---- sigmoid: y = 1 / (1 + e^−x);  dx = dy · y · (1 − y) ------------------------------------------------
 
-    public static void SigmoidForward(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Sigmoid(x, y);
+    public static void SigmoidForward(ReadOnlySpan<float> x, Span<float> y)
+    {
+        if (x.IsEmpty && y.IsEmpty) return; // TensorPrimitives.Sigmoid rejects empty spans
+        TensorPrimitives.Sigmoid(x, y);
+    }
 
     /// <summary>dx = dy · y · (1 − y), from the forward output y (cheaper and as exact as recomputing from x).</summary>
     public static void SigmoidBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)

@@ -88,7 +88,7 @@ public static unsafe class BatchNorm2d
                         rv[ch] = (float)((1.0 - momentum) * rv[ch] + momentum * var * m / (m - 1));
                     }
                     double g = affine ? ((float*)ag)[ch] : 1.0, be = affine ? ((float*)ab)[ch] : 0.0;
-                    var op = new Centered((float)mean, (float)(g * invstd), (float)be);
+                    var op = new Centered(mean, (float)(g * invstd), (float)be);
                     float* ys = (float*)ay + (long)ch * hw;
                     for (int b = 0; b < n; b++)
                         SimdMap.Map(op, new ReadOnlySpan<float>(xs + b * stride, hw), new Span<float>(ys + b * stride, hw));
@@ -217,18 +217,31 @@ public static unsafe class BatchNorm2d
         }
     }
 
-    /// <summary>y = (x − μ) · scale + bias. Centering first keeps y accurate when |μ| ≫ σ
-    /// (the folded x · scale + (bias − μ · scale) would cancel large terms in float).</summary>
-    private readonly struct Centered(float mu, float scale, float bias) : SimdMap.IUnary
+    /// <summary>
+    /// y = (x − μ) · scale + bias, with μ split into float parts hi + lo: x − hi is exact for x near μ (Sterbenz),
+    /// so y stays accurate even when |μ| ≫ σ — where the folded form x · scale + (bias − μ · scale) that cuDNN and
+    /// PyTorch's CPU kernel use cancels large terms in float.
+    /// </summary>
+    private readonly struct Centered : SimdMap.IUnary
     {
+        private readonly float _hi, _lo, _scale, _bias;
+
+        public Centered(double mu, float scale, float bias)
+        {
+            _hi = (float)mu;
+            _lo = (float)(mu - _hi);
+            _scale = scale;
+            _bias = bias;
+        }
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public float Invoke(float x) => MathF.FusedMultiplyAdd(x - mu, scale, bias);
+        public float Invoke(float x) => MathF.FusedMultiplyAdd(x - _hi - _lo, _scale, _bias);
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Vector256<float> Invoke(Vector256<float> x)
-            => Vector256.FusedMultiplyAdd(x - Vector256.Create(mu), Vector256.Create(scale), Vector256.Create(bias));
+            => Vector256.FusedMultiplyAdd(x - Vector256.Create(_hi) - Vector256.Create(_lo), Vector256.Create(_scale), Vector256.Create(_bias));
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Vector512<float> Invoke(Vector512<float> x)
-            => Vector512.FusedMultiplyAdd(x - Vector512.Create(mu), Vector512.Create(scale), Vector512.Create(bias));
+            => Vector512.FusedMultiplyAdd(x - Vector512.Create(_hi) - Vector512.Create(_lo), Vector512.Create(_scale), Vector512.Create(_bias));
     }
 
     /// <summary>dx = a · dy + k · (x − μ) + k0.</summary>
