@@ -32,7 +32,7 @@ internal sealed class Canvas
     /// would keep less than <paramref name="minVisible"/> of its pixels.
     /// </summary>
     public bool TryPaint(int x0, int y0, int w, int h, float[] alpha, Func<int, int, (float R, float G, float B)> colour,
-        long categoryId, double minVisible = 0.6)
+        long categoryId, double minVisible = 0.7)
     {
         int W = Image.Width, H = Image.Height;
         var covered = new Dictionary<int, int>();

@@ -35,11 +35,14 @@ internal static class ShapeMask
         return mask;
     }
 
-    /// <summary>Inside the triangle (apex, 0), (0, h), (w, h).</summary>
+    /// <summary>
+    /// Inside the triangle (apex, 0), (0, h), (w, h), widened by half a pixel on each side so that the rows near the
+    /// apex, narrower than a pixel, still get one: every row of the patch is touched and the box is the full patch.
+    /// </summary>
     private static bool InTriangle(double px, double py, double apex, double w, double h)
     {
         double t = py / h;
         double left = apex * (1 - t), right = apex + (w - apex) * t;
-        return px >= left && px <= right;
+        return px >= left - 0.5 && px <= right + 0.5;
     }
 }

@@ -20,7 +20,7 @@ internal static class SizeBuckets
         double maxSide = 0.9 * imageSize;
         var (lo, hi) = bucket switch
         {
-            Small => (8.0 * 8, 26.0 * 26),
+            Small => (10.0 * 10, 26.0 * 26),
             Medium => (38.0 * 38, 86.0 * 86),
             _ => (104.0 * 104, 240.0 * 240),
         };
