@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 
 namespace Nanoq.Kernels;
@@ -49,15 +51,123 @@ public static unsafe class Pooling2d
             nint ax = (nint)px, ay = (nint)py, aa = (nint)pa;
             WorkSplit.For(planes, (long)oh * ow * kernel * kernel, (p0, p1) =>
             {
-                for (int p = p0; p < p1; p++)
-                    MaxPlane((float*)ax + (long)p * h * w, h, w, kernel, stride, pad,
-                        (float*)ay + (long)p * oh * ow, (int*)aa + (long)p * oh * ow, oh, ow);
+                if (!Vector.IsHardwareAccelerated)
+                {
+                    for (int p = p0; p < p1; p++)
+                        MaxPlaneScalar((float*)ax + (long)p * h * w, h, w, kernel, stride, pad,
+                            (float*)ay + (long)p * oh * ow, (int*)aa + (long)p * oh * ow, oh, ow);
+                    return;
+                }
+                var g = new MaxPoolGeometry(h, w, kernel, stride, pad, oh, ow);
+                float[] phases = ArrayPool<float>.Shared.Rent(g.PhaseFloats);
+                float[] rowY = ArrayPool<float>.Shared.Rent(g.PaddedOw);
+                int[] rowA = ArrayPool<int>.Shared.Rent(g.PaddedOw);
+                try
+                {
+                    fixed (float* ph = phases)
+                    fixed (float* ry = rowY)
+                    fixed (int* ra = rowA)
+                        for (int p = p0; p < p1; p++)
+                            MaxPlaneVector(in g, (float*)ax + (long)p * h * w, ph, ry, ra,
+                                (float*)ay + (long)p * oh * ow, (int*)aa + (long)p * oh * ow);
+                }
+                finally
+                {
+                    ArrayPool<float>.Shared.Return(phases);
+                    ArrayPool<float>.Shared.Return(rowY);
+                    ArrayPool<int>.Shared.Return(rowA);
+                }
             });
         }
     }
 
+    /// <summary>Sizes of the vectorized max pool's scratch for one plane.</summary>
+    private readonly struct MaxPoolGeometry
+    {
+        public readonly int H, W, K, S, Pad, Oh, Ow;
+        /// <summary>ow rounded up to whole vectors.</summary>
+        public readonly int PaddedOw;
+        /// <summary>Length of one phase row: lane ox at kernel column kx reads phase (kx mod s) at ox + kx / s.</summary>
+        public readonly int PhaseLen;
+        public int PhaseFloats => H * S * PhaseLen;
+
+        public MaxPoolGeometry(int h, int w, int k, int s, int pad, int oh, int ow)
+        {
+            H = h; W = w; K = k; S = s; Pad = pad; Oh = oh; Ow = ow;
+            int v = Vector<float>.Count;
+            PaddedOw = (ow + v - 1) / v * v;
+            PhaseLen = PaddedOw + (k - 1) / s;
+        }
+    }
+
+    /// <summary>
+    /// One plane, vectorized across output columns. Each input row is first laid out as s "phases" of its −∞-padded
+    /// copy P (phase r holds P[r], P[s + r], P[2s + r], …), so the value that output column ox sees at kernel column kx,
+    /// P[ox·s + kx], sits at phase (kx mod s), position ox + kx / s: a contiguous vector load for consecutive ox, for any
+    /// stride. The window is then scanned in PyTorch's row-major order with a lane-wise "greater, or NaN" select for
+    /// value and index, which keeps the first maximum and lets a NaN win, exactly like the scalar rule.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MaxPlane(float* x, int h, int w, int k, int s, int pad, float* y, int* arg, int oh, int ow)
+    private static void MaxPlaneVector(in MaxPoolGeometry g, float* x, float* phases, float* rowY, int* rowA, float* y, int* arg)
+    {
+        int h = g.H, w = g.W, k = g.K, s = g.S, pad = g.Pad, len = g.PhaseLen;
+        // Build the phases of every input row (each row feeds about k / s output rows).
+        for (int iy = 0; iy < h; iy++)
+        {
+            float* src = x + (long)iy * w;
+            for (int r = 0; r < s; r++)
+            {
+                // dst[j] = row[j·s + r − pad] where that column exists, −∞ elsewhere: [0, j0) and [j1, len) are padding.
+                float* dst = phases + ((long)iy * s + r) * len;
+                int j0 = Math.Min(len, pad > r ? (pad - r + s - 1) / s : 0);
+                int last = w - 1 + pad - r; // j·s ≤ last ⇔ the column exists on the right
+                int j1 = Math.Max(j0, Math.Min(len, last < 0 ? 0 : last / s + 1));
+                new Span<float>(dst, j0).Fill(float.NegativeInfinity);
+                if (s == 1) new ReadOnlySpan<float>(src + j0 - pad, j1 - j0).CopyTo(new Span<float>(dst + j0, j1 - j0));
+                else
+                {
+                    float* from = src + (j0 * s + r - pad);
+                    for (int j = j0; j < j1; j++, from += s) dst[j] = *from;
+                }
+                new Span<float>(dst + j1, len - j1).Fill(float.NegativeInfinity);
+            }
+        }
+        int vc = Vector<float>.Count;
+        var laneS = Vector<int>.Indices * s; // lane · s
+        var minusInf = new Vector<float>(float.NegativeInfinity);
+        for (int oy = 0; oy < g.Oh; oy++)
+        {
+            int y0 = oy * s - pad;
+            int ys = Math.Max(y0, 0), ye = Math.Min(y0 + k, h);
+            for (int ox0 = 0; ox0 < g.PaddedOw; ox0 += vc)
+            {
+                // Start at −∞ with the index of each window's first real element (as PyTorch).
+                var colStart = laneS + new Vector<int>(ox0 * s - pad);
+                var best = minusInf;
+                var idx = Vector.Max(colStart, Vector<int>.Zero) + new Vector<int>(ys * w);
+                for (int iy = ys; iy < ye; iy++)
+                {
+                    float* rowPhases = phases + (long)iy * s * len;
+                    var rowBase = colStart + new Vector<int>(iy * w);
+                    for (int kx = 0; kx < k; kx++)
+                    {
+                        var v = Vector.Load(rowPhases + (kx % s) * len + ox0 + kx / s);
+                        var take = Vector.GreaterThan(v, best) | ~Vector.Equals(v, v); // greater, or NaN
+                        best = Vector.ConditionalSelect(take, v, best);
+                        idx = Vector.ConditionalSelect(take, rowBase + new Vector<int>(kx), idx);
+                    }
+                }
+                best.Store(rowY + ox0);
+                idx.Store(rowA + ox0);
+            }
+            new ReadOnlySpan<float>(rowY, g.Ow).CopyTo(new Span<float>(y + (long)oy * g.Ow, g.Ow));
+            new ReadOnlySpan<int>(rowA, g.Ow).CopyTo(new Span<int>(arg + (long)oy * g.Ow, g.Ow));
+        }
+    }
+
+    /// <summary>The scalar reference rule (used where <see cref="Vector"/> is not accelerated).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void MaxPlaneScalar(float* x, int h, int w, int k, int s, int pad, float* y, int* arg, int oh, int ow)
     {
         for (int oy = 0; oy < oh; oy++)
         {
@@ -67,7 +177,7 @@ public static unsafe class Pooling2d
             {
                 int x0 = ox * s - pad;
                 int xs = Math.Max(x0, 0), xe = Math.Min(x0 + k, w);
-                // As PyTorch: start at −∞ with the index of the window's first real element.
+                // As PyTorch: start at −∞ with the index of the window's first real element; a NaN wins.
                 float best = float.NegativeInfinity;
                 int bi = ys * w + xs;
                 for (int iy = ys; iy < ye; iy++)

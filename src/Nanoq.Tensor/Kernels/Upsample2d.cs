@@ -83,6 +83,18 @@ public static unsafe class Upsample2d
                 {
                     float* g = (float*)ag + (long)p * oh * ow;
                     float* d = (float*)ad + (long)p * h * w;
+                    if (scale == 2)
+                    {
+                        // The FPN case, unrolled; summed in the same order as the general loops, so every path agrees bitwise.
+                        for (int i = 0; i < h; i++)
+                        {
+                            float* drow = d + i * w;
+                            float* g0 = g + (long)2 * i * ow, g1 = g0 + ow;
+                            for (int j = 0; j < w; j++)
+                                drow[j] = g0[2 * j] + g0[2 * j + 1] + g1[2 * j] + g1[2 * j + 1];
+                        }
+                        continue;
+                    }
                     for (int i = 0; i < h; i++)
                     {
                         float* drow = d + i * w;

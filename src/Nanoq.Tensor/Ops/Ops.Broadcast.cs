@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 
 namespace Nanoq;
@@ -97,6 +98,7 @@ public static partial class Ops
     }
 
     /// <summary>y = a ⊕ b with a and b broadcast to y's shape (y may be a itself: runs then overlap exactly).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BinaryInto<TK>(Tensor a, Tensor b, Tensor y) where TK : struct, IBinaryKernel
     {
         if (y.Size == 0) return;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 
 namespace Nanoq;
@@ -13,6 +14,7 @@ public static partial class Ops
     /// order merge; when the last axis stays last, rows copy as blocks; otherwise a 32×32-tiled transpose keeps both
     /// sides in cache (e.g. NCHW → NHWC).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static Tensor Permute(Tensor t, params int[] perm)
     {
         ArgumentNullException.ThrowIfNull(perm);
@@ -109,6 +111,7 @@ public static partial class Ops
     }
 
     /// <summary>Copies rows of <paramref name="inner"/> elements: output rows in order, source rows at the odometer's offsets.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CopyRows(ReadOnlySpan<int> dims, ReadOnlySpan<int> srcStrides, ReadOnlySpan<float> src, Span<float> dst, int inner)
     {
         int k = dims.Length;
@@ -211,6 +214,7 @@ public static partial class Ops
     }
 
     /// <summary>y[…, i, …] = t[…, indices[i], …] along <paramref name="axis"/> (indices may repeat).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static Tensor IndexSelect(Tensor t, int axis, int[] indices)
     {
         ArgumentNullException.ThrowIfNull(indices);
@@ -232,6 +236,7 @@ public static partial class Ops
     /// dst[…, indices[i], …] += src[…, i, …] along <paramref name="axis"/>, repeated indices accumulating in order
     /// (the backward of <see cref="IndexSelect"/>). src's shape is dst's with that axis of length indices.Length.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void IndexAddInPlace(Tensor dst, int axis, int[] indices, Tensor src)
     {
         ArgumentNullException.ThrowIfNull(indices);

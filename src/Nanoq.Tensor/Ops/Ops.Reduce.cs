@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using Nanoq.Kernels;
 
@@ -98,6 +99,7 @@ public static partial class Ops
     /// out and runs of axes with the same flag merge, so [N, C, H, W] over {0, 2, 3} is [N(Σ), C, HW(Σ)]: per (n, c)
     /// one contiguous HW sum into y[c]; [N, C] over {0} adds N rows of C into y.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SumInto(Tensor x, ReadOnlySpan<bool> reduce, Span<float> y, double scale)
     {
         if (x.Size == 0)
@@ -180,6 +182,7 @@ public static partial class Ops
         return idx;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Tensor Extremum(Tensor t, int axis, bool keepDim, bool max, bool wantIndex, out int[] index)
     {
         int ax = t.Shape.Axis(axis);

@@ -10,6 +10,8 @@ public class Pooling2dTests
         { 1, 1, 1, 1, 1, 1, 0 }, { 2, 3, 5, 7, 2, 2, 0 }, { 1, 2, 7, 5, 3, 2, 1 }, { 2, 2, 6, 6, 3, 1, 1 },
         { 1, 3, 9, 4, 2, 1, 1 }, { 3, 1, 8, 9, 3, 3, 0 }, { 1, 1, 4, 4, 4, 1, 2 }, { 2, 1, 11, 3, 1, 2, 0 },
         { 0, 3, 4, 4, 2, 2, 0 }, { 4, 64, 16, 16, 3, 2, 1 }, // many planes: the parallel path
+        { 1, 2, 1, 1, 1, 2, 0 }, { 1, 1, 3, 2, 3, 3, 1 }, { 2, 2, 9, 27, 3, 2, 1 }, { 1, 1, 5, 40, 2, 3, 1 },
+        { 1, 1, 6, 6, 5, 2, 2 }, { 1, 1, 3, 33, 1, 1, 0 }, // odd widths across vector boundaries, stride 3, wide kernels
     };
 
     private static int O(int size, int k, int s, int p) => (size + 2 * p - k) / s + 1;

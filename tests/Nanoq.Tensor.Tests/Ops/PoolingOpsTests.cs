@@ -63,7 +63,7 @@ public class PoolingOpsTests
         var g = Data.Tensor(rng, 1, 2, 6, 8);
         using var dx = Nanoq.Ops.UpsampleNearest2dBackward(g, 2);
         Assert.Equal(x.Shape, dx.Shape);
-        Check.Close(dx.Span, Nanoq.Ops.UpsampleNearest2dBackward(g, x.Shape).Span, 1e-6, 1e-6);
+        Check.Same(dx.Span, Nanoq.Ops.UpsampleNearest2dBackward(g, x.Shape).Span); // same summation order on both paths
         Assert.Equal(Data.Dot(y.Span, g.Span), Data.Dot(x.Span, dx.Span), 1e-4);
         using var odd = Nanoq.Ops.UpsampleNearest2d(x, 5, 7);
         Assert.Equal(new Shape(1, 2, 5, 7), odd.Shape);
