@@ -1,0 +1,42 @@
+namespace Nanoq.Autograd;
+
+public static partial class Fn
+{
+    /// <summary>Max pooling, square window; padding is −∞. Backward routes g to each window's (first) maximum.</summary>
+    public static Var MaxPool2d(Var x, int kernel, int stride, int padding = 0)
+    {
+        var y = Ops.MaxPool2d(x.Value, kernel, stride, padding, out var argmax);
+        return Var.Op(y, [x], o =>
+            x.AccumulateGrad(Ops.MaxPool2dBackward(o.Grad!, argmax, x.Shape, kernel, stride, padding), takeOwnership: true));
+    }
+
+    /// <summary>Average pooling, square window, padding counted in the divisor (PyTorch's default).</summary>
+    public static Var AvgPool2d(Var x, int kernel, int stride, int padding = 0)
+    {
+        var y = Ops.AvgPool2d(x.Value, kernel, stride, padding);
+        return Var.Op(y, [x], o =>
+            x.AccumulateGrad(Ops.AvgPool2dBackward(o.Grad!, x.Shape, kernel, stride, padding), takeOwnership: true));
+    }
+
+    /// <summary>[n, c, h, w] → [n, c], the mean over each plane. Backward spreads g / (h·w).</summary>
+    public static Var GlobalAvgPool(Var x)
+    {
+        var y = Ops.GlobalAvgPool(x.Value);
+        return Var.Op(y, [x], o => x.AccumulateGrad(Ops.GlobalAvgPoolBackward(o.Grad!, x.Shape), takeOwnership: true));
+    }
+
+    /// <summary>Nearest-neighbour upsampling by an integer factor. Backward sums each scale×scale block of g.</summary>
+    public static Var UpsampleNearest(Var x, int scale)
+    {
+        var y = Ops.UpsampleNearest2d(x.Value, scale);
+        return Var.Op(y, [x], o => x.AccumulateGrad(Ops.UpsampleNearest2dBackward(o.Grad!, scale), takeOwnership: true));
+    }
+
+    /// <summary>Nearest-neighbour resize to (outH, outW) with PyTorch's index rule src = ⌊dst · in / out⌋
+    /// (FPN's top-down path when sizes are odd).</summary>
+    public static Var UpsampleNearest(Var x, int outH, int outW)
+    {
+        var y = Ops.UpsampleNearest2d(x.Value, outH, outW);
+        return Var.Op(y, [x], o => x.AccumulateGrad(Ops.UpsampleNearest2dBackward(o.Grad!, x.Shape), takeOwnership: true));
+    }
+}
