@@ -1,10 +1,12 @@
 namespace Nanoq.Kernels;
 
 /// <summary>
-/// One forward task: output pixels [q0, q1) of one (image, group), as the GEMM
-/// <code>y[n, g·Mg .. (g+1)·Mg, q0..q1] = W_g [Mg, PatchSize] · col_{n,g}[PatchSize, q0..q1] (+ bias)</code>
-/// with the weights prepacked once per call and the col panels packed straight from the image. Pointwise
-/// (1×1, stride 1, no padding) convs use the image plane as B directly. Tasks write disjoint outputs.
+/// One forward task: output rows [oy0, oy1) of one (image, group), as the GEMM
+/// <code>y[n, g·Mg .. (g+1)·Mg, rows] = W_g [Mg, PatchSize] · col_{n,g}[PatchSize, rows] (+ bias)</code>
+/// with the weights prepacked once per call. Pointwise convs (1×1, stride 1, no padding) multiply by the image
+/// plane itself, straight into y. Others run on the phase grid (<see cref="Conv2dPhase"/>) a block of rows at a
+/// time: build the block's phase buffer, GEMM into a grid buffer, copy the valid columns out. Tasks write
+/// disjoint outputs.
 /// </summary>
 internal unsafe struct Conv2dForwardTask : IParallelBody
 {
@@ -12,6 +14,7 @@ internal unsafe struct Conv2dForwardTask : IParallelBody
     public float* X, PackedW, Bias, Y;
     public long PackedGroupStride;
     public int ChunksPerImage;
+    /// <summary>0: y = conv(x); 1: y += conv(x).</summary>
     public float Beta;
 
     public void Invoke(int task)
@@ -20,10 +23,9 @@ internal unsafe struct Conv2dForwardTask : IParallelBody
         int ng = task / ChunksPerImage;
         int n = ng / G.Groups, g = ng % G.Groups;
         int mg = G.GroupOutChannels, kg = G.PatchSize, plane = G.OutputPlane;
-        int panels = (plane + 31) / 32;
-        int q0 = (int)((long)panels * chunk / ChunksPerImage) * 32;
-        int q1 = Math.Min(plane, (int)((long)panels * (chunk + 1) / ChunksPerImage) * 32);
-        if (q1 <= q0) return;
+        int oy0 = (int)((long)G.OutHeight * chunk / ChunksPerImage);
+        int oy1 = (int)((long)G.OutHeight * (chunk + 1) / ChunksPerImage);
+        if (oy1 <= oy0) return;
 
         float* x = X + ((long)n * G.InChannels + (long)g * G.GroupInChannels) * G.InputPlane;
         float* y = Y + ((long)n * G.OutChannels + (long)g * mg) * plane;
@@ -32,12 +34,27 @@ internal unsafe struct Conv2dForwardTask : IParallelBody
         if (G.IsPointwise)
         {
             var pb = new GemmPackBNormal(x, G.InputPlane);
-            GemmDriver.Run(ref pa, ref pb, 0, mg, q0, q1, kg, y, plane, 1f, Beta, bias);
+            int ow = G.OutWidth;
+            GemmDriver.Run(ref pa, ref pb, 0, mg, oy0 * ow, oy1 * ow, kg, y, plane, 1f, Beta, bias);
+            return;
         }
-        else
+
+        var phase = new Conv2dPhase(G);
+        var scratch = GemmScratch.Current;
+        int* offsets = (int*)scratch.Get(GemmScratch.Offsets, phase.OffsetInts(kg));
+        phase.Offsets(offsets);
+        float* buffer = scratch.Get(GemmScratch.Phase, phase.BufferFloats);
+        int ldGrid = (phase.BlockRows * phase.Wq + 31) & ~31;
+        float* grid = scratch.Get(GemmScratch.Block, (long)mg * ldGrid);
+        var pb2 = new Conv2dPackBShifted(buffer, offsets);
+        for (int oy = oy0; oy < oy1; oy += phase.BlockRows)
         {
-            var pb = new Conv2dPackBIm2Col(new Im2ColSource(x, G));
-            GemmDriver.Run(ref pa, ref pb, 0, mg, q0, q1, kg, y, plane, 1f, Beta, bias);
+            int rows = Math.Min(phase.BlockRows, oy1 - oy);
+            phase.Build(x, oy, offsets, buffer);
+            // Whole 32-column panels: the overhang reads the next rows or the zeroed slack and is never copied out.
+            int columns = (rows * phase.Wq + 31) & ~31;
+            GemmDriver.Run(ref pa, ref pb2, 0, mg, 0, columns, kg, grid, ldGrid, 1f, 0f, bias);
+            phase.CopyOut(grid, ldGrid, mg, oy, rows, y, add: Beta != 0f);
         }
     }
 }

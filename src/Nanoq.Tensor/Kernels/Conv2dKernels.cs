@@ -100,7 +100,7 @@ public static unsafe class Conv2dKernels
         var task = new Conv2dForwardTask
         {
             G = g, X = x, PackedW = packed, Bias = bias, Y = y, PackedGroupStride = groupStride, Beta = beta,
-            ChunksPerImage = PixelChunks(g.Batch * g.Groups, g.OutputPlane, g.ForwardFlops),
+            ChunksPerImage = RowChunks(g.Batch * g.Groups, g.OutHeight, g.OutputPlane, g.ForwardFlops),
         };
         ParallelRunner.Run(g.Batch * g.Groups * task.ChunksPerImage, ref task);
     }
@@ -131,7 +131,7 @@ public static unsafe class Conv2dKernels
             {
                 G = t, X = dy, PackedW = packed, Bias = null, Y = dx, PackedGroupStride = groupStride,
                 Beta = accumulate ? 1f : 0f,
-                ChunksPerImage = PixelChunks(g.Batch * g.Groups, t.OutputPlane, g.ForwardFlops),
+                ChunksPerImage = RowChunks(g.Batch * g.Groups, t.OutHeight, t.OutputPlane, g.ForwardFlops),
             };
             ParallelRunner.Run(g.Batch * g.Groups * task.ChunksPerImage, ref task);
         }
@@ -160,8 +160,10 @@ public static unsafe class Conv2dKernels
         if (g.OutChannels == 0 || g.WeightLength == 0) return;
         int kg = g.PatchSize;
         long total = (long)g.Batch * g.OutputPlane;
-        // K chunks: a function of the sizes alone (never of the thread count), so the sums are reproducible.
-        int chunks = (int)Math.Clamp(Math.Min(PartialBudget / g.WeightLength, total / MinPixelsPerChunk), 1, MaxWeightChunks);
+        // K chunks (ranges of output rows): a function of the sizes alone (never of the thread count), so the sums
+        // are reproducible.
+        long chunkCap = Math.Min(Math.Min(PartialBudget / g.WeightLength, total / MinPixelsPerChunk), (long)g.Batch * g.OutHeight);
+        int chunks = (int)Math.Clamp(chunkCap, 1, MaxWeightChunks);
         int threads = ParallelRunner.MaxDegreeOfParallelism;
         int columnSplits = Math.Clamp(2 * threads / (chunks * g.Groups), 1, Math.Max(1, (kg + 31) / 32));
         if (2.0 * total * g.WeightLength < GemmSplit.MinParallelFlops) columnSplits = 1;
@@ -197,16 +199,16 @@ public static unsafe class Conv2dKernels
     }
 
     /// <summary>
-    /// Pixel chunks per (image, group) so that there are about two tasks per thread, each of at least 256 pixels;
+    /// Row chunks per (image, group) so that there are about two tasks per thread, each of at least 256 pixels;
     /// one chunk when the images alone give enough tasks. Only the speed depends on it.
     /// </summary>
-    private static int PixelChunks(int images, int plane, double flops)
+    private static int RowChunks(int images, int rows, int plane, double flops)
     {
         int threads = ParallelRunner.MaxDegreeOfParallelism;
         if (threads <= 1 || flops < GemmSplit.MinParallelFlops) return 1;
         int want = 2 * threads;
         if (images >= want) return 1;
         int chunks = (want + images - 1) / images;
-        return Math.Clamp(chunks, 1, Math.Max(1, plane / 256));
+        return Math.Clamp(chunks, 1, Math.Max(1, Math.Min(rows, plane / 256)));
     }
 }

@@ -19,12 +19,17 @@ namespace Nanoq.Kernels;
 /// </summary>
 internal static unsafe class GemmDriver
 {
-    public const int KcMax = 384;
-    public const int McMax = 192;
-    public const int NcMax = 2048;
+    static readonly bool SkipPackA = Environment.GetEnvironmentVariable("SKIPA") == "1";
+    static readonly bool SkipPackB = Environment.GetEnvironmentVariable("SKIPB") == "1";
+    static readonly bool SkipKernel = Environment.GetEnvironmentVariable("SKIPK") == "1";
+    public static readonly int FusedNc = int.Parse(Environment.GetEnvironmentVariable("FNC") ?? "64");
+    public static readonly long FusedABudget = long.Parse(Environment.GetEnvironmentVariable("FAB") ?? "65536");
+    public static readonly int KcMax = int.Parse(Environment.GetEnvironmentVariable("KC") ?? "384");
+    public static readonly int McMax = int.Parse(Environment.GetEnvironmentVariable("MC") ?? "192");
+    public static readonly int NcMax = int.Parse(Environment.GetEnvironmentVariable("NC") ?? "2048");
 
     /// <summary>Floats of the per-thread row scratch handed to B packers.</summary>
-    public const int RowScratchFloats = 8 * (NcMax + KcMax);
+    public static readonly int RowScratchFloats = 8 * (NcMax + KcMax);
 
     /// <summary>
     /// K block size for a K of <paramref name="k"/>: K is cut into ⌈k / KcMax⌉ near-equal blocks (a multiple of 8,
@@ -81,21 +86,63 @@ internal static unsafe class GemmDriver
         float* bufA = scratch.Get(GemmScratch.PackA, (long)kcStep * Math.Min(McMax, PaddedM(i1 - i0)));
         float* row = scratch.Get(GemmScratch.Row, RowScratchFloats);
 
+        if (i1 - i0 <= McMax && (long)PaddedM(i1 - i0) * k <= FusedABudget)
+        {
+            RunFused(ref pa, ref pb, i0, i1, j0, j1, k, kcStep, c, ldc, alpha, beta, rowBias, scratch, row);
+            return;
+        }
         for (int jc = j0; jc < j1; jc += NcMax)
         {
             int nc = Math.Min(NcMax, j1 - jc);
             for (int pc = 0; pc < k; pc += kcStep)
             {
                 int kc = Math.Min(kcStep, k - pc);
-                pb.Pack(bufB, row, jc, nc, pc, kc);
+                if (!SkipPackB) pb.Pack(bufB, row, jc, nc, pc, kc);
                 int mode = pc > 0 ? GemmEpilogue.Accumulate : beta == 0f ? GemmEpilogue.Overwrite : GemmEpilogue.ScaleBeta;
                 for (int ic = i0; ic < i1; ic += McMax)
                 {
                     int mc = Math.Min(McMax, i1 - ic);
-                    float* ap = pa.Pack(bufA, ic, mc, pc, kc);
+                    float* ap = SkipPackA ? bufA : pa.Pack(bufA, ic, mc, pc, kc);
                     var ep = new GemmEpilogue(alpha, beta, rowBias == null ? null : rowBias + ic, mode);
-                    Macro(kc, ap, mc, bufB, nc, c + ic * ldc + jc, ldc, ep);
+                    if (!SkipKernel) Macro(kc, ap, mc, bufB, nc, c + ic * ldc + jc, ldc, ep);
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Few rows (one A block) and a K small enough that all of A's packed blocks fit in L2: pack A once, then walk
+    /// C in narrow column strips, packing each strip of B just before use (into L1) and running it through every K
+    /// block, so B is read from memory exactly once, its packed copy never leaves L1 and a C tile stays hot
+    /// across K blocks. This is the shape of convolutions (M = output channels).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunFused<TA, TB>(ref TA pa, ref TB pb, int i0, int i1, int j0, int j1, int k, int kcStep,
+        float* c, long ldc, float alpha, float beta, float* rowBias, GemmScratch scratch, float* row)
+        where TA : struct, IGemmPackA where TB : struct, IGemmPackB
+    {
+        int mc = i1 - i0, mp = PaddedM(mc);
+        int blocks = (k + kcStep - 1) / kcStep;
+        float* bufA = scratch.Get(GemmScratch.PackA, (long)mp * k);
+        float* bufB = scratch.Get(GemmScratch.PackB, (long)kcStep * FusedNc);
+        float** aps = stackalloc float*[blocks];
+        for (int b = 0; b < blocks; b++)
+        {
+            int pc = b * kcStep;
+            aps[b] = pa.Pack(bufA + (long)pc * mp, i0, mc, pc, Math.Min(kcStep, k - pc));
+        }
+        int firstMode = beta == 0f ? GemmEpilogue.Overwrite : GemmEpilogue.ScaleBeta;
+        float* biasRow = rowBias == null ? null : rowBias + i0;
+        for (int jc = j0; jc < j1; jc += FusedNc)
+        {
+            int nc = Math.Min(FusedNc, j1 - jc);
+            for (int b = 0; b < blocks; b++)
+            {
+                int pc = b * kcStep;
+                int kc = Math.Min(kcStep, k - pc);
+                if (!SkipPackB) pb.Pack(bufB, row, jc, nc, pc, kc);
+                var ep = new GemmEpilogue(alpha, beta, biasRow, b == 0 ? firstMode : GemmEpilogue.Accumulate);
+                if (!SkipKernel) Macro(kc, aps[b], mc, bufB, nc, c + i0 * ldc + jc, ldc, ep);
             }
         }
     }
