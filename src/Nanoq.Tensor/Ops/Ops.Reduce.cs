@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Buffers;
+using System.Numerics;
 using Nanoq.Kernels;
 
 namespace Nanoq;
@@ -206,7 +207,25 @@ public static partial class Ops
             for (int l = 1; l < len; l++)
             {
                 var row = xb.Slice(l * inner, inner);
-                for (int j = 0; j < inner; j++)
+                int j = 0;
+                if (Vector.IsHardwareAccelerated && inner >= Vector<float>.Count)
+                {
+                    // Same rule lane-wise: take where v beats the best so far, or v is the first NaN.
+                    var lv = new Vector<int>(l);
+                    for (; j <= inner - Vector<float>.Count; j += Vector<float>.Count)
+                    {
+                        var v = new Vector<float>(row[j..]);
+                        var b = new Vector<float>(yb[j..]);
+                        var take = (max ? Vector.GreaterThan(v, b) : Vector.LessThan(v, b)) | (~Vector.Equals(v, v) & Vector.Equals(b, b));
+                        Vector.ConditionalSelect(take, v, b).CopyTo(yb[j..]);
+                        if (wantIndex)
+                        {
+                            var ix = ids.Slice(o * inner + j, Vector<int>.Count);
+                            Vector.ConditionalSelect(take, lv, new Vector<int>(ix)).CopyTo(ix);
+                        }
+                    }
+                }
+                for (; j < inner; j++)
                 {
                     float v = row[j], b = yb[j];
                     if (sign * v > sign * b || (float.IsNaN(v) && !float.IsNaN(b)))

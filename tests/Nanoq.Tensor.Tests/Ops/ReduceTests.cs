@@ -108,6 +108,17 @@ public class ReduceTests
         var nan = Tensor.FromArray([1f, float.NaN, 3f, float.NaN], 4);
         Assert.True(float.IsNaN(Nanoq.Ops.Max(nan, 0, false, out var ia).ToScalar()));
         Assert.Equal(1, ia[0]);
+        // The same along a strided axis wide enough for the vector loop (9 columns: one vector and a tail).
+        var cols = Tensor.Zeros(3, 9);
+        cols[0, 0] = 5f; cols[1, 0] = float.NaN; cols[2, 0] = float.NaN;
+        cols[1, 8] = float.NaN; cols[2, 8] = 7f;
+        cols[2, 3] = 1f;
+        using var cm = Nanoq.Ops.Max(cols, 0, false, out var ci);
+        Assert.True(float.IsNaN(cm[0]) && float.IsNaN(cm[8]));
+        Assert.Equal([1, 0, 0, 2, 0, 0, 0, 0, 1], ci);
+        using var cn = Nanoq.Ops.Min(cols, 0, false, out var cni);
+        Assert.Equal(1, cni[0]);
+        Assert.Equal(0, cni[3]);
         Assert.Throws<ArgumentException>(() => Nanoq.Ops.Max(Tensor.Zeros(2, 0), 1));
     }
 
