@@ -20,41 +20,42 @@ internal static class CocoJsonReader
         if (root.ValueKind != JsonValueKind.Object)
             throw f.Error("", $"expected a COCO json object with images, annotations and categories, got {JsonFields.Describe(root)}");
 
-        var imagesJson = f.RequiredArray(root, "images", "");
+        var root0 = JsonItem.Root;
+        var imagesJson = f.RequiredArray(root, "images"u8, root0);
         var images = new List<CocoImage>(imagesJson.GetArrayLength());
         int i = 0;
         foreach (var e in imagesJson.EnumerateArray())
         {
-            string p = $"images[{i++}]";
-            images.Add(new CocoImage(f.Id(e, "id", p), f.Int(e, "width", p), f.Int(e, "height", p), f.String(e, "file_name", p)));
+            var at = new JsonItem("images", i++);
+            images.Add(new CocoImage(f.Id(e, "id"u8, at), f.Int(e, "width"u8, at), f.Int(e, "height"u8, at), f.String(e, "file_name"u8, at)));
         }
 
-        var categoriesJson = f.RequiredArray(root, "categories", "");
+        var categoriesJson = f.RequiredArray(root, "categories"u8, root0);
         var categories = new List<CocoCategory>(categoriesJson.GetArrayLength());
         i = 0;
         foreach (var e in categoriesJson.EnumerateArray())
         {
-            string p = $"categories[{i++}]";
-            long id = f.Id(e, "id", p);
-            string name = f.String(e, "name", p);
-            string? super = f.Optional(e, "supercategory") is { ValueKind: JsonValueKind.String } s ? s.GetString() : null;
+            var at = new JsonItem("categories", i++);
+            long id = f.Id(e, "id"u8, at);
+            string name = f.String(e, "name"u8, at);
+            string? super = JsonFields.Optional(e, "supercategory"u8) is { ValueKind: JsonValueKind.String } s ? s.GetString() : null;
             categories.Add(new CocoCategory(id, name, super));
         }
 
-        var annotationsJson = f.RequiredArray(root, "annotations", "");
+        var annotationsJson = f.RequiredArray(root, "annotations"u8, root0);
         var annotations = new List<CocoAnnotation>(annotationsJson.GetArrayLength());
         i = 0;
         foreach (var e in annotationsJson.EnumerateArray())
         {
-            string p = $"annotations[{i++}]";
-            long id = f.Id(e, "id", p);
-            long imageId = f.Id(e, "image_id", p);
-            long categoryId = f.Id(e, "category_id", p);
-            var box = f.Box(e, "bbox", p);
+            var at = new JsonItem("annotations", i++);
+            long id = f.Id(e, "id"u8, at);
+            long imageId = f.Id(e, "image_id"u8, at);
+            long categoryId = f.Id(e, "category_id"u8, at);
+            var box = f.Box(e, "bbox"u8, at);
             // 'area' is required: COCO evaluation's area ranges read it, and a silent default would change results.
-            double area = f.Number(e, "area", p);
+            double area = f.Number(e, "area"u8, at);
             // 'iscrowd' may be absent; pycocotools' ignore rule reads an absent one as 0.
-            bool crowd = f.Optional(e, "iscrowd") is { } c && f.Flag(c, p + ".iscrowd");
+            bool crowd = JsonFields.Optional(e, "iscrowd"u8) is { } c && f.Flag(c, "iscrowd"u8, at);
             annotations.Add(new CocoAnnotation(id, imageId, categoryId, box, area, crowd));
         }
 
@@ -77,8 +78,8 @@ internal static class CocoJsonReader
         int i = 0;
         foreach (var e in root.EnumerateArray())
         {
-            string p = $"[{i++}]";
-            results.Add(new CocoResult(f.Id(e, "image_id", p), f.Id(e, "category_id", p), f.Box(e, "bbox", p), f.Number(e, "score", p)));
+            var at = new JsonItem("", i++);
+            results.Add(new CocoResult(f.Id(e, "image_id"u8, at), f.Id(e, "category_id"u8, at), f.Box(e, "bbox"u8, at), f.Number(e, "score"u8, at)));
         }
         CocoResults.Validate(results, groundTruth, source);
         return results;

@@ -12,38 +12,29 @@ internal readonly struct JsonFields(string source)
 
     public CocoFormatException Error(string path, string problem) => new(Source, path, problem);
 
-    public JsonElement Required(JsonElement obj, string name, string path)
+    public JsonElement Required(JsonElement obj, ReadOnlySpan<byte> name, JsonItem at)
     {
         if (obj.ValueKind != JsonValueKind.Object)
-            throw Error(path, $"expected an object, got {Describe(obj)}");
+            throw Error(at.Path, $"expected an object, got {Describe(obj)}");
         if (!obj.TryGetProperty(name, out var value))
-            throw Error(path, $"missing required field '{name}'");
+            throw Error(at.Path, $"missing required field '{Text(name)}'");
         return value;
     }
 
-    public JsonElement? Optional(JsonElement obj, string name)
-    {
-        if (obj.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null)
-            return value;
-        return null;
-    }
+    public static JsonElement? Optional(JsonElement obj, ReadOnlySpan<byte> name) =>
+        obj.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
 
-    public JsonElement RequiredArray(JsonElement obj, string name, string path)
+    public JsonElement RequiredArray(JsonElement obj, ReadOnlySpan<byte> name, JsonItem at)
     {
-        var v = Required(obj, name, path);
+        var v = Required(obj, name, at);
         if (v.ValueKind != JsonValueKind.Array)
-            throw Error(Join(path, name), $"expected a list, got {Describe(v)}");
+            throw Error(at.Field(Text(name)), $"expected a list, got {Describe(v)}");
         return v;
     }
 
-    public long Id(JsonElement obj, string name, string path)
+    public long Id(JsonElement obj, ReadOnlySpan<byte> name, JsonItem at)
     {
-        var v = Required(obj, name, path);
-        return AsInt64(v, Join(path, name));
-    }
-
-    public long AsInt64(JsonElement v, string path)
-    {
+        var v = Required(obj, name, at);
         if (v.ValueKind == JsonValueKind.Number)
         {
             if (v.TryGetInt64(out long x)) return x;
@@ -51,66 +42,64 @@ internal readonly struct JsonFields(string source)
             double d = v.GetDouble();
             if (Math.Floor(d) == d && Math.Abs(d) < 9.0e15) return (long)d;
         }
-        throw Error(path, $"expected an integer, got {Describe(v)}");
+        throw Error(at.Field(Text(name)), $"expected an integer, got {Describe(v)}");
     }
 
-    public int Int(JsonElement obj, string name, string path)
+    public int Int(JsonElement obj, ReadOnlySpan<byte> name, JsonItem at)
     {
-        long x = AsInt64(Required(obj, name, path), Join(path, name));
+        long x = Id(obj, name, at);
         if (x < int.MinValue || x > int.MaxValue)
-            throw Error(Join(path, name), $"integer {x} is out of range");
+            throw Error(at.Field(Text(name)), $"integer {x} is out of range");
         return (int)x;
     }
 
-    public double Number(JsonElement obj, string name, string path) => AsDouble(Required(obj, name, path), Join(path, name));
-
-    public double AsDouble(JsonElement v, string path)
+    public double Number(JsonElement obj, ReadOnlySpan<byte> name, JsonItem at)
     {
+        var v = Required(obj, name, at);
         if (v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out double d) && double.IsFinite(d)) return d;
-        throw Error(path, $"expected a finite number, got {Describe(v)}");
+        throw Error(at.Field(Text(name)), $"expected a finite number, got {Describe(v)}");
     }
 
-    public string String(JsonElement obj, string name, string path)
+    public string String(JsonElement obj, ReadOnlySpan<byte> name, JsonItem at)
     {
-        var v = Required(obj, name, path);
+        var v = Required(obj, name, at);
         if (v.ValueKind != JsonValueKind.String)
-            throw Error(Join(path, name), $"expected a string, got {Describe(v)}");
+            throw Error(at.Field(Text(name)), $"expected a string, got {Describe(v)}");
         return v.GetString()!;
     }
 
-    public bool Flag(JsonElement v, string path) => v.ValueKind switch
+    public bool Flag(JsonElement v, ReadOnlySpan<byte> name, JsonItem at) => v.ValueKind switch
     {
         JsonValueKind.True => true,
         JsonValueKind.False => false,
         JsonValueKind.Number when v.TryGetInt64(out long x) && (x == 0 || x == 1) => x == 1,
-        _ => throw Error(path, $"expected 0, 1, true or false, got {Describe(v)}"),
+        _ => throw Error(at.Field(Text(name)), $"expected 0, 1, true or false, got {Describe(v)}"),
     };
 
     /// <summary>A COCO box: exactly four numbers [x, y, w, h] with w, h finite and positive.</summary>
-    public CocoBox Box(JsonElement obj, string name, string path)
+    public CocoBox Box(JsonElement obj, ReadOnlySpan<byte> name, JsonItem at)
     {
-        string p = Join(path, name);
-        var v = Required(obj, name, path);
+        var v = Required(obj, name, at);
         if (v.ValueKind != JsonValueKind.Array)
-            throw Error(p, $"expected a list of 4 numbers [x, y, w, h], got {Describe(v)}");
+            throw Error(at.Field(Text(name)), $"expected a list of 4 numbers [x, y, w, h], got {Describe(v)}");
         int n = v.GetArrayLength();
         if (n != 4)
-            throw Error(p, $"expected 4 numbers [x, y, w, h], got {n}");
+            throw Error(at.Field(Text(name)), $"expected 4 numbers [x, y, w, h], got {n}");
         Span<double> xs = stackalloc double[4];
-        int i = 0;
-        foreach (var e in v.EnumerateArray())
+        for (int i = 0; i < 4; i++)
         {
+            var e = v[i];
             if (e.ValueKind != JsonValueKind.Number || !e.TryGetDouble(out xs[i]))
-                throw Error($"{p}[{i}]", $"expected a number, got {Describe(e)}");
-            i++;
+                throw Error($"{at.Field(Text(name))}[{i}]", $"expected a number, got {Describe(e)}");
         }
         var box = new CocoBox(xs[0], xs[1], xs[2], xs[3]);
         if (!box.IsValid)
-            throw Error(p, CocoDataset.BoxProblem(box));
+            throw Error(at.Field(Text(name)), CocoDataset.BoxProblem(box));
         return box;
     }
 
-    public static string Join(string path, string name) => path.Length == 0 ? name : $"{path}.{name}";
+    // Field names are UTF-8 literals ("bbox"u8): lookups then compare bytes without transcoding; text only for errors.
+    private static string Text(ReadOnlySpan<byte> utf8) => System.Text.Encoding.UTF8.GetString(utf8);
 
     public static string Describe(JsonElement v) => v.ValueKind switch
     {

@@ -14,15 +14,15 @@ public static class DatasetWriter
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         string imagesDir = Path.Combine(dir, "images");
         Directory.CreateDirectory(imagesDir);
-        var generated = new GeneratedImage[count];
+        // Only what the json needs is kept; the pixels go to disk as soon as they are made.
+        var boxes = new XyxyBox[count][];
+        var categoryIds = new long[count][];
         var sizes = new (int W, int H)[count];
         Parallel.For(0, count, i =>
         {
             var g = generator.Generate(split, i);
             File.WriteAllBytes(Path.Combine(imagesDir, FileName(i)), ImageCodec.EncodePng(g.Image));
-            // Keep only what the json needs; pixels are on disk.
-            generated[i] = g with { Image = new RgbImage(1, 1) };
-            sizes[i] = (g.Image.Width, g.Image.Height);
+            (boxes[i], categoryIds[i], sizes[i]) = (g.Boxes, g.CategoryIds, (g.Image.Width, g.Image.Height));
         });
 
         var images = new List<CocoImage>(count);
@@ -30,12 +30,11 @@ public static class DatasetWriter
         for (int i = 0; i < count; i++)
         {
             images.Add(new CocoImage(i + 1, sizes[i].W, sizes[i].H, FileName(i)));
-            var g = generated[i];
-            for (int j = 0; j < g.Boxes.Length; j++)
+            for (int j = 0; j < boxes[i].Length; j++)
             {
-                var b = g.Boxes[j];
+                var b = boxes[i][j];
                 var box = new CocoBox(b.X1, b.Y1, b.Width, b.Height);
-                annotations.Add(new CocoAnnotation(annotations.Count + 1, i + 1, g.CategoryIds[j], box, box.Area));
+                annotations.Add(new CocoAnnotation(annotations.Count + 1, i + 1, categoryIds[i][j], box, box.Area));
             }
         }
         string info = System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string>
