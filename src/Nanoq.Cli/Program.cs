@@ -1,3 +1,3 @@
-// Placeholder entry point; the `nanoq` command grows with the detection issues.
-Console.WriteLine("nanoq: the main job is not built yet; see README.md");
-return 0;
+using Nanoq.Cli;
+
+return Commands.Dispatch(args, Console.Out, Console.Error);

@@ -1,0 +1,30 @@
+using Nanoq.Cli.Training;
+using Nanoq.Coco.Commands;
+
+namespace Nanoq.Cli;
+
+/// <summary>The `nanoq` sub-commands: name → entry point. Each takes its arguments and returns the exit code.</summary>
+public static class Commands
+{
+    private static readonly (string Name, string Summary, Func<string[], TextWriter, TextWriter, int> Run)[] Table =
+    [
+        ("datasets", "write a bundled data set (shapes, fashion-det) to a folder as COCO", DatasetsCommand.Run),
+        ("eval", "COCO bbox evaluation of a results json against ground truth", EvalCommand.Run),
+        ("fashion-mnist", "train the small CNN on Fashion-MNIST and report test accuracy", FashionMnistCommand.Run),
+    ];
+
+    public static int Dispatch(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
+        {
+            stdout.WriteLine("Usage: nanoq <command> [options]   (nanoq <command> --help for each)");
+            stdout.WriteLine();
+            foreach (var (name, summary, _) in Table) stdout.WriteLine($"  {name,-14} {summary}");
+            return args.Length == 0 ? 2 : 0;
+        }
+        foreach (var (name, _, run) in Table)
+            if (name == args[0]) return run(args[1..], stdout, stderr);
+        stderr.WriteLine($"nanoq: unknown command '{args[0]}' (see nanoq --help)");
+        return 2;
+    }
+}
