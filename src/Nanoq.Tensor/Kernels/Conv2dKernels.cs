@@ -39,7 +39,7 @@ public static unsafe class Conv2dKernels
         fixed (float* b = bias)
         fixed (float* y = output)
         {
-            if (g.IsDepthwise) DepthwiseConv2dKernels.ForwardCore(g, x, w, bias.IsEmpty ? null : b, y);
+            if (g.IsDepthwise) DepthwiseConv2dKernels.ForwardCore(g, x, w, bias.IsEmpty ? null : b, y, 0f);
             else ForwardCore(g, x, w, bias.IsEmpty ? null : b, y, 0f);
         }
     }

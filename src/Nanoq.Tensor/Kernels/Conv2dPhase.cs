@@ -38,7 +38,12 @@ internal readonly unsafe struct Conv2dPhase
     /// <summary>Zeros after the last phase plane: a junk column's shift plus a panel's overhang.</summary>
     public int Slack => Wq + KW * DW + 64;
 
-    public Conv2dPhase(in Conv2dGeometry g)
+    public Conv2dPhase(in Conv2dGeometry g) : this(g, 0)
+    {
+    }
+
+    /// <summary>A layout whose blocks hold <paramref name="blockRows"/> output rows (0: about <see cref="BlockPixels"/> pixels).</summary>
+    public Conv2dPhase(in Conv2dGeometry g, int blockRows)
     {
         Cg = g.GroupInChannels;
         H = g.Height;
@@ -56,7 +61,7 @@ internal readonly unsafe struct Conv2dPhase
         int wNeed = (OW - 1) * SW + (KW - 1) * DW + 1;
         Wq = (wNeed + SW - 1) / SW;
         Halo = (KH - 1) * DH / SH;
-        BlockRows = Math.Clamp(BlockPixels / Wq, 1, OH);
+        BlockRows = blockRows > 0 ? blockRows : Math.Clamp(BlockPixels / Wq, 1, OH);
         RowsAlloc = BlockRows + Halo + 1;
     }
 
