@@ -47,23 +47,41 @@ public sealed class FashionDetGenerator : IImageGenerator
         int maxObjects = Math.Clamp(_imageSize / 40, 3, 8);
         foreach (int bucket in SizeBuckets.Plan(rng, rng.NextInt(3, maxObjects), _imageSize))
         {
-            int garment = rng.NextInt(source.Count);
-            var crop = Crop(source.Image(garment), out int cw, out int ch);
             var tint = Textures.DistinctColour(rng, bg, 140);
+            var (garment, crop, cw, ch) = PickGarment(rng, source, bucket);
+            double aspect = (double)cw / ch;
+            // The largest area at which this garment's proportions fit in the image.
+            double maxSide = SizeBuckets.MaxSide(_imageSize);
+            double fitArea = maxSide * maxSide * Math.Min(aspect, 1 / aspect);
+            var (lo, hi) = SizeBuckets.AreaRange(bucket, _imageSize);
             for (int attempt = 0; attempt < 25; attempt++)
             {
-                var (fw, fh) = SizeBuckets.Size(rng, bucket, _imageSize);
-                // Keep the garment's own proportions at the drawn area.
-                double area = fw * fh, aspect = (double)cw / ch;
-                int w = Math.Clamp((int)Math.Round(Math.Sqrt(area * aspect)), 2, _imageSize);
-                int h = Math.Clamp((int)Math.Round(Math.Sqrt(area / aspect)), 2, _imageSize);
+                double area = SizeBuckets.LogUniform(rng, Math.Min(lo, fitArea), Math.Min(hi, fitArea));
+                int w = Math.Max(2, (int)Math.Round(Math.Sqrt(area * aspect))), h = Math.Max(2, (int)Math.Round(Math.Sqrt(area / aspect)));
                 int x0 = rng.NextInt(0, _imageSize - w), y0 = rng.NextInt(0, _imageSize - h);
-                var alpha = Scale(crop, cw, ch, w, h);
-                if (canvas.TryPaint(x0, y0, w, h, alpha, (_, _) => (tint.R, tint.G, tint.B), source.Labels[garment] + 1L))
+                if (canvas.TryPaint(x0, y0, w, h, Scale(crop, w, h), (_, _) => (tint.R, tint.G, tint.B), source.Labels[garment] + 1L))
                     break;
             }
         }
         return canvas.Finish();
+    }
+
+    /// <summary>
+    /// A random garment whose proportions let it reach the bucket's smallest area inside the image (trousers cannot be
+    /// a large object in a 128 px image); after 100 tries, the last one drawn.
+    /// </summary>
+    private (int Index, RgbImage Crop, int Width, int Height) PickGarment(SeededRandom rng, FashionMnist source, int bucket)
+    {
+        double maxSide = SizeBuckets.MaxSide(_imageSize);
+        double lo = SizeBuckets.AreaRange(bucket, _imageSize).Lo;
+        for (int tries = 0; ; tries++)
+        {
+            int garment = rng.NextInt(source.Count);
+            var crop = Crop(source.Image(garment), out int cw, out int ch);
+            double aspect = (double)cw / ch;
+            if (maxSide * maxSide * Math.Min(aspect, 1 / aspect) >= lo || tries == 99)
+                return (garment, crop, cw, ch);
+        }
     }
 
     /// <summary>The garment's tight crop (pixels &gt; 0) as an RGB image with grey = value.</summary>
@@ -91,7 +109,7 @@ public sealed class FashionDetGenerator : IImageGenerator
     }
 
     /// <summary>Bilinear scale of the crop to w×h, as alpha in [0, 1].</summary>
-    private static float[] Scale(RgbImage crop, int cw, int ch, int w, int h)
+    private static float[] Scale(RgbImage crop, int w, int h)
     {
         var scaled = Resampler.Bilinear(crop, w, h);
         var alpha = new float[w * h];

@@ -17,7 +17,21 @@ internal static class SizeBuckets
     /// </summary>
     public static (double Width, double Height) Size(SeededRandom rng, int bucket, int imageSize)
     {
-        double maxSide = 0.9 * imageSize;
+        double maxSide = MaxSide(imageSize);
+        var (lo, hi) = AreaRange(bucket, imageSize);
+        double area = LogUniform(rng, lo, hi);
+        double maxAspect = Math.Max(1, Math.Min(2, maxSide * maxSide / area));
+        double aspect = Math.Exp(rng.Uniform(-Math.Log(maxAspect), Math.Log(maxAspect) + 1e-12));
+        return (Math.Min(maxSide, Math.Sqrt(area * aspect)), Math.Min(maxSide, Math.Sqrt(area / aspect)));
+    }
+
+    /// <summary>The longest side an object may have: 0.9 of the image.</summary>
+    public static double MaxSide(int imageSize) => 0.9 * imageSize;
+
+    /// <summary>Target areas of a bucket, capped by what fits in the image.</summary>
+    public static (double Lo, double Hi) AreaRange(int bucket, int imageSize)
+    {
+        double maxSide = MaxSide(imageSize);
         var (lo, hi) = bucket switch
         {
             Small => (10.0 * 10, 26.0 * 26),
@@ -25,12 +39,11 @@ internal static class SizeBuckets
             _ => (104.0 * 104, 240.0 * 240),
         };
         hi = Math.Min(hi, maxSide * maxSide);
-        lo = Math.Min(lo, hi);
-        double area = Math.Exp(rng.Uniform(Math.Log(lo), Math.Log(hi) + 1e-12));
-        double maxAspect = Math.Max(1, Math.Min(2, maxSide * maxSide / area));
-        double aspect = Math.Exp(rng.Uniform(-Math.Log(maxAspect), Math.Log(maxAspect) + 1e-12));
-        return (Math.Min(maxSide, Math.Sqrt(area * aspect)), Math.Min(maxSide, Math.Sqrt(area / aspect)));
+        return (Math.Min(lo, hi), hi);
     }
+
+    public static double LogUniform(SeededRandom rng, double lo, double hi) =>
+        Math.Exp(rng.Uniform(Math.Log(lo), Math.Log(hi) + 1e-12));
 
     /// <summary>
     /// Buckets for an image's objects, largest first (so later, smaller objects rarely trim a large one's box): one of
