@@ -1,35 +1,48 @@
 namespace Nanoq.Kernels;
 
 /// <summary>
-/// Input gradient by GEMM + col2im, for strided convolutions (stride-1 ones are rewritten as a forward conv).
-/// One task per (image, group), so tasks scatter into disjoint parts of dx:
-/// <code>dcol[PatchSize, q0..q1] = W_gᵀ [PatchSize, Mg] · dy[n, g·Mg .., q0..q1];   dx_{n,g} += col2im(dcol)</code>
-/// over pixel chunks of bounded size, in order, so the scratch stays in L2 and the sum order is fixed.
+/// Input gradient by GEMM and a phase-grid col2im, for strided convolutions (stride-1 ones are rewritten as a
+/// forward conv). One task per (image, group), so tasks write disjoint parts of dx. For each block of output rows:
+/// <code>dcol[PatchSize, q] = W_gᵀ [PatchSize, Mg] · dy_{n,g}[Mg, q]     (q on the grid; dy is 0 on junk columns)
+/// phase[offset(kk) + q] += dcol[kk, q]                                (col2im: contiguous adds, see Conv2dPhase)</code>
+/// then dx_{n,g} (+)= the phase buffer read back in image order. Blocks, rows and taps run in a fixed order.
 /// </summary>
 internal unsafe struct Conv2dBackwardInputTask : IParallelBody
 {
     public Conv2dGeometry G;
     public float* Dy, PackedWt, Dx;
     public long PackedGroupStride;
-    public int PixelChunk;
     public bool Accumulate;
 
     public void Invoke(int task)
     {
         int n = task / G.Groups, g = task % G.Groups;
-        int mg = G.GroupOutChannels, kg = G.PatchSize, plane = G.OutputPlane;
+        int mg = G.GroupOutChannels, kg = G.PatchSize;
         float* dx = Dx + ((long)n * G.InChannels + (long)g * G.GroupInChannels) * G.InputPlane;
-        if (!Accumulate) Im2ColSource.Zero(dx, G.GroupInChannels * G.InputPlane);
-        if (mg == 0) return;
-        float* dcol = GemmScratch.Current.Get(GemmScratch.Columns, (long)kg * PixelChunk);
-        var source = new Im2ColSource(dx, G);
+        float* dy = Dy + ((long)n * G.OutChannels + (long)g * mg) * G.OutputPlane;
+
+        var image = new Conv2dPhase(G, G.OutHeight);
+        var blocks = new Conv2dPhase(G);
+        var scratch = GemmScratch.Current;
+        int* offsets = (int*)scratch.Get(GemmScratch.Offsets, image.OffsetInts(kg));
+        image.Offsets(offsets);
+        long floats = image.BufferFloats;
+        float* buffer = scratch.Get(GemmScratch.Phase, floats);
+        Conv2dSpan.Zero(buffer, (int)floats);
+        int maxCols = blocks.BlockRows * blocks.Wq;
+        float* grid = scratch.Get(GemmScratch.Block, (long)mg * maxCols);
+        float* dcol = scratch.Get(GemmScratch.Columns, (long)kg * maxCols);
         var pa = new GemmPackAPrepacked(PackedWt + g * PackedGroupStride, GemmDriver.PaddedM(kg));
-        for (int q0 = 0; q0 < plane; q0 += PixelChunk)
+        for (int oy = 0; oy < G.OutHeight; oy += blocks.BlockRows)
         {
-            int qc = Math.Min(PixelChunk, plane - q0);
-            var pb = new GemmPackBNormal(Dy + ((long)n * G.OutChannels + (long)g * mg) * plane + q0, plane);
-            GemmDriver.Run(ref pa, ref pb, 0, kg, 0, qc, mg, dcol, qc, 1f, 0f, null);
-            for (int kk = 0; kk < kg; kk++) source.AddRow(kk, q0, qc, dcol + (long)kk * qc);
+            int rows = Math.Min(blocks.BlockRows, G.OutHeight - oy);
+            int cols = rows * image.Wq;
+            image.BuildGrid(dy, mg, oy, rows, grid, cols);
+            var pb = new GemmPackBNormal(grid, cols);
+            GemmDriver.Run(ref pa, ref pb, 0, kg, 0, cols, mg, dcol, cols, 1f, 0f, null);
+            float* at = buffer + (long)oy * image.Wq;
+            for (int kk = 0; kk < kg; kk++) Conv2dSpan.Add(dcol + (long)kk * cols, at + offsets[kk], cols);
         }
+        image.Gather(buffer, offsets, dx, Accumulate);
     }
 }

@@ -7,7 +7,7 @@ namespace Nanoq.Kernels;
 /// <item>Forward: y_{n,g} = W_g · col(x_{n,g}) (+ b), an implicit GEMM: im2col panels are packed straight from the
 /// image into cache-sized buffers, never materialised; 1×1 stride-1 convs use the image as the matrix.</item>
 /// <item>Input gradient: stride 1 — a forward convolution of dy with the 180°-rotated, channel-swapped kernel and
-/// padding dil·(k − 1) − pad; otherwise dcol = W_gᵀ · dy_{n,g} in pixel chunks, then col2im.</item>
+/// padding dil·(k − 1) − pad; otherwise dcol = W_gᵀ · dy_{n,g} on the phase grid, then col2im by contiguous adds.</item>
 /// <item>Weight gradient: dW_g = Σ_n dy_{n,g} · col(x_{n,g})ᵀ with colᵀ packed from the image; K (= N·OH·OW) is
 /// cut into chunks fixed by the sizes, each summed into a private partial, partials added in order.</item>
 /// <item>Depthwise (groups = Cin = Cout): the direct kernels of <see cref="DepthwiseConv2dKernels"/>.</item>
@@ -110,7 +110,7 @@ public static unsafe class Conv2dKernels
         if (g.Batch == 0 || g.InChannels == 0) return;
         if (g.OutChannels == 0)
         {
-            if (!accumulate) Im2ColSource.Zero(dx, g.InputLength);
+            if (!accumulate) Conv2dSpan.Zero(dx, g.InputLength);
             return;
         }
         int mg = g.GroupOutChannels, kg = g.PatchSize, cg = g.GroupInChannels;
@@ -144,12 +144,9 @@ public static unsafe class Conv2dKernels
                 var pa = new GemmPackATransposed(w + (long)gi * mg * kg, kg);
                 GemmDriver.PrepackA(ref pa, kg, mg, packed + gi * groupStride);
             }
-            int plane = g.OutputPlane;
-            int chunk = Math.Clamp(((1 << 18) / Math.Max(1, kg) + 31) & ~31, 32, (plane + 31) & ~31);
             var task = new Conv2dBackwardInputTask
             {
-                G = g, Dy = dy, PackedWt = packed, Dx = dx, PackedGroupStride = groupStride,
-                PixelChunk = chunk, Accumulate = accumulate,
+                G = g, Dy = dy, PackedWt = packed, Dx = dx, PackedGroupStride = groupStride, Accumulate = accumulate,
             };
             ParallelRunner.Run(g.Batch * g.Groups, ref task);
         }

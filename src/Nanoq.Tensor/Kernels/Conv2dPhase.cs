@@ -142,7 +142,7 @@ internal readonly unsafe struct Conv2dPhase
                         int iy = (oy0 + r) * SH + py - PH;
                         if ((uint)iy >= (uint)H)
                         {
-                            Im2ColSource.Zero(o, Wq);
+                            Conv2dSpan.Zero(o, Wq);
                             continue;
                         }
                         float* src = plane + (long)iy * W;
@@ -152,9 +152,9 @@ internal readonly unsafe struct Conv2dPhase
                             int shift = px - PW;
                             int lo = Math.Clamp(-shift, 0, Wq);
                             int hi = Math.Clamp(W - shift, lo, Wq);
-                            Im2ColSource.Zero(o, lo);
-                            Im2ColSource.Copy(src + lo + shift, o + lo, hi - lo);
-                            Im2ColSource.Zero(o + hi, Wq - hi);
+                            Conv2dSpan.Zero(o, lo);
+                            Conv2dSpan.Copy(src + lo + shift, o + lo, hi - lo);
+                            Conv2dSpan.Zero(o + hi, Wq - hi);
                         }
                         else
                         {
@@ -165,7 +165,7 @@ internal readonly unsafe struct Conv2dPhase
                 }
             }
         }
-        Im2ColSource.Zero(dst + (BufferFloats - Slack), Slack);
+        Conv2dSpan.Zero(dst + (BufferFloats - Slack), Slack);
     }
 
     /// <summary>
@@ -179,8 +179,49 @@ internal readonly unsafe struct Conv2dPhase
             for (int r = 0; r < rows; r++)
             {
                 float* d = dst + (long)o * ld + (long)r * Wq;
-                Im2ColSource.Copy(dy + ((long)o * OH + oy0 + r) * OW, d, OW);
-                Im2ColSource.Zero(d + OW, Wq - OW);
+                Conv2dSpan.Copy(dy + ((long)o * OH + oy0 + r) * OW, d, OW);
+                Conv2dSpan.Zero(d + OW, Wq - OW);
+            }
+    }
+
+    /// <summary>
+    /// The inverse of <see cref="Build"/> for gradients, over a whole-image buffer (block rows = OH, oy0 = 0) of one
+    /// group: dx[c, iy, ix] = (or +=) buffer[phase of (iy + PH, ix + PW)][c, ⌊(iy + PH)/SH⌋, ⌊(ix + PW)/SW⌋],
+    /// 0 for pixels no tap reads. Stride 1 copies rows.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Gather(float* buffer, int* offsets, float* dx, bool add)
+    {
+        int patch = Cg * KH * KW;
+        int* my = offsets + patch;
+        int* mx = my + SH;
+        int countX = 0;
+        for (int r = 0; r < SW; r++)
+            if (mx[r] >= 0) countX++;
+        for (int c = 0; c < Cg; c++)
+            for (int iy = 0; iy < H; iy++)
+            {
+                int py = (iy + PH) % SH, r = (iy + PH) / SH;
+                bool rowOk = my[py] >= 0 && r < RowsAlloc;
+                float* d = dx + ((long)c * H + iy) * W;
+                if (SW == 1 && rowOk)
+                {
+                    // t = ix + PW for every ix; Wq ≥ W + PW is not guaranteed (right padding may be cropped).
+                    float* s = buffer + ((long)(my[py] * Cg + c) * RowsAlloc + r) * Wq + PW;
+                    int n = Math.Clamp(Wq - PW, 0, W);
+                    if (add) Conv2dSpan.Add(s, d, n);
+                    else Conv2dSpan.Copy(s, d, n);
+                    if (!add) Conv2dSpan.Zero(d + n, W - n);
+                    continue;
+                }
+                for (int ix = 0; ix < W; ix++)
+                {
+                    int px = (ix + PW) % SW, t = (ix + PW) / SW;
+                    float v = 0f;
+                    if (rowOk && mx[px] >= 0 && t < Wq)
+                        v = buffer[((long)((my[py] * countX + mx[px]) * Cg + c) * RowsAlloc + r) * Wq + t];
+                    d[ix] = add ? d[ix] + v : v;
+                }
             }
     }
 
@@ -193,8 +234,8 @@ internal readonly unsafe struct Conv2dPhase
             {
                 float* s = grid + (long)o * ld + (long)r * Wq;
                 float* d = y + ((long)o * OH + oy0 + r) * OW;
-                if (add) Im2ColSource.Add(s, d, OW);
-                else Im2ColSource.Copy(s, d, OW);
+                if (add) Conv2dSpan.Add(s, d, OW);
+                else Conv2dSpan.Copy(s, d, OW);
             }
     }
 }

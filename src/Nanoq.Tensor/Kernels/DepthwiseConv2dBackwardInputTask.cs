@@ -23,32 +23,13 @@ internal unsafe struct DepthwiseConv2dBackwardInputTask : IParallelBody
         phase.Offsets(offsets);
         long floats = phase.BufferFloats;
         float* buffer = scratch.Get(GemmScratch.Phase, floats);
-        Im2ColSource.Zero(buffer, (int)floats);
+        Conv2dSpan.Zero(buffer, (int)floats);
         float* w = W + (long)c * taps;
         float* dy = Dy + (long)plane * G.OutputPlane;
         int ow = G.OutWidth;
         for (int oy = 0; oy < G.OutHeight; oy++)
             DepthwiseConv2dRows.Scatter(dy + (long)oy * ow, ow, offsets, w, taps, buffer + (long)oy * phase.Wq);
 
-        int* my = offsets + taps;
-        int* mx = my + phase.SH;
-        int countX = 0;
-        for (int r = 0; r < phase.SW; r++)
-            if (mx[r] >= 0) countX++;
-        float* dx = Dx + (long)plane * G.InputPlane;
-        for (int iy = 0; iy < G.Height; iy++)
-        {
-            int py = (iy + phase.PH) % phase.SH, r = (iy + phase.PH) / phase.SH;
-            bool rowOk = my[py] >= 0 && r < phase.RowsAlloc;
-            float* d = dx + (long)iy * G.Width;
-            for (int ix = 0; ix < G.Width; ix++)
-            {
-                int px = (ix + phase.PW) % phase.SW, t = (ix + phase.PW) / phase.SW;
-                float v = 0f;
-                if (rowOk && mx[px] >= 0 && t < phase.Wq)
-                    v = buffer[((long)(my[py] * countX + mx[px]) * phase.RowsAlloc + r) * phase.Wq + t];
-                d[ix] = Accumulate ? d[ix] + v : v;
-            }
-        }
+        phase.Gather(buffer, offsets, Dx + (long)plane * G.InputPlane, Accumulate);
     }
 }

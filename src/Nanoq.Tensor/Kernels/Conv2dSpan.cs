@@ -1,0 +1,37 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Nanoq.Kernels;
+
+/// <summary>Short vector loops (zero, copy, add) for the row-sized runs of the convolution kernels.</summary>
+internal static unsafe class Conv2dSpan
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Zero(float* dst, int n)
+    {
+        int i = 0;
+        for (; i + 16 <= n; i += 16) Vector512.Store(Vector512<float>.Zero, dst + i);
+        for (; i < n; i++) dst[i] = 0f;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Copy(float* src, float* dst, int n)
+    {
+        int i = 0;
+        for (; i + 16 <= n; i += 16) Vector512.Store(Vector512.Load(src + i), dst + i);
+        if (i + 8 <= n)
+        {
+            Vector256.Store(Vector256.Load(src + i), dst + i);
+            i += 8;
+        }
+        for (; i < n; i++) dst[i] = src[i];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Add(float* src, float* dst, int n)
+    {
+        int i = 0;
+        for (; i + 16 <= n; i += 16) Vector512.Store(Vector512.Load(dst + i) + Vector512.Load(src + i), dst + i);
+        for (; i < n; i++) dst[i] += src[i];
+    }
+}
