@@ -31,7 +31,7 @@ public sealed class CocoDataLoader(
         {
             int start = b * batchSize, n = Math.Min(batchSize, order.Length - start);
             var samples = new DetectionSample[n];
-            Parallel.For(0, n, i => samples[i] = Folder.Load(order[start + i], options, flips[start + i]));
+            ParallelWork.For(n, i => samples[i] = Folder.Load(order[start + i], options, flips[start + i]));
             yield return Batcher.Collate(samples, sizeDivisibility);
         }
     }

@@ -150,6 +150,20 @@ public sealed class CocoFolderTests(ShapesFixture shapes) : IClassFixture<Shapes
     }
 
     [Fact]
+    public void TheLoaderReportsABadImageAsItselfLowestIndexFirst()
+    {
+        string copy = Path.Combine(_dir, "val3");
+        Directory.CreateDirectory(Path.Combine(copy, "images"));
+        File.Copy(Path.Combine(shapes.Val, "instances.json"), Path.Combine(copy, "instances.json"));
+        var folder = CocoFolder.OpenLayout(copy);
+        // Image 0 is fine, images 1 and 2 are missing: the error names image 1 whatever the thread timing.
+        File.Copy(Path.Combine(shapes.Val, "images", folder.Dataset.Images[0].FileName), folder.ImagePath(0));
+        var loader = new CocoDataLoader(folder, Shorter, batchSize: 3, shuffle: false, seed: 0);
+        var ex = Assert.Throws<CocoFormatException>(() => loader.Epoch(0).ToList());
+        Assert.Equal($"{folder.ImagePath(1)}: image file not found", ex.Message);
+    }
+
+    [Fact]
     public void AnImageAboveThePixelLimitInAFolderIsNamed()
     {
         var folder = CocoFolder.OpenLayout(shapes.Val);
