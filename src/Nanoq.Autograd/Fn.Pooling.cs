@@ -5,9 +5,12 @@ public static partial class Fn
     /// <summary>Max pooling, square window; padding is −∞. Backward routes g to each window's (first) maximum.</summary>
     public static Var MaxPool2d(Var x, int kernel, int stride, int padding = 0)
     {
+        if (!GradMode.IsEnabled || !x.RequiresGrad)
+            return Var.Op(Ops.MaxPool2d(x.Value, kernel, stride, padding), [x], _ => { });
         var y = Ops.MaxPool2d(x.Value, kernel, stride, padding, out var argmax);
-        return Var.Op(y, [x], o =>
-            x.AccumulateGrad(Ops.MaxPool2dBackward(o.Grad!, argmax, x.Shape, kernel, stride, padding), takeOwnership: true));
+        return Var.Op(y, [x],
+            o => x.AccumulateGrad(Ops.MaxPool2dBackward(o.Grad!, argmax, x.Shape, kernel, stride, padding), takeOwnership: true),
+            release: () => TensorPool.Return(argmax)); // argmax is pooled scratch (flat index in each h·w plane)
     }
 
     /// <summary>Average pooling, square window, padding counted in the divisor (PyTorch's default).</summary>

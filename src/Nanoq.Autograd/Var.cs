@@ -13,6 +13,7 @@ public sealed class Var
 {
     private readonly Var[] _parents;
     private Action? _backward;
+    private Action? _release;
 
     /// <summary>A leaf: a parameter (<paramref name="requiresGrad"/> true) or a constant input.</summary>
     public Var(Tensor value, bool requiresGrad = false, string? name = null)
@@ -52,13 +53,21 @@ public sealed class Var
     /// The backward closure receives the finished output node and must accumulate into its parents with
     /// <see cref="AccumulateGrad"/>.
     /// </summary>
-    public static Var Op(Tensor value, Var[] parents, Action<Var> backward)
+    public static Var Op(Tensor value, Var[] parents, Action<Var> backward) => Op(value, parents, backward, null);
+
+    /// <summary>
+    /// As <see cref="Op(Tensor, Var[], Action{Var})"/>, with <paramref name="release"/> run when the node's
+    /// <see cref="Tape"/> is disposed: where an op keeps pooled scratch for its backward (max pooling's argmax),
+    /// it hands it back there.
+    /// </summary>
+    public static Var Op(Tensor value, Var[] parents, Action<Var> backward, Action? release)
     {
         bool requires = false;
         if (GradMode.IsEnabled)
             foreach (var p in parents) requires |= p.RequiresGrad;
         var v = requires ? new Var(value, parents, true) : new Var(value, [], false);
         if (requires) v._backward = () => backward(v);
+        v._release = release;
         Tape.Current?.Record(v);
         return v;
     }
@@ -144,16 +153,12 @@ public sealed class Var
         return order;
     }
 
-    /// <summary>Drops the link to the parents and the backward closure (the graph can be collected).</summary>
-    internal void Detach()
-    {
-        _backward = null;
-    }
-
     /// <summary>Returns this intermediate node's buffers to the pool (used by <see cref="Tape"/>).</summary>
     internal void Release()
     {
         _backward = null;
+        _release?.Invoke();
+        _release = null;
         Grad?.Dispose();
         Grad = null;
         Value.Dispose();
