@@ -13,6 +13,9 @@ public sealed record CocoStats(
     public static IReadOnlyList<string> Keys { get; } =
         ["AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl"];
 
+    /// <summary>Stat i in pycocotools' order (stats[0] = AP … stats[11] = ARl).</summary>
+    public double this[int i] => ToArray()[i];
+
     public double[] ToArray() => [AP, AP50, AP75, APs, APm, APl, AR1, AR10, AR100, ARs, ARm, ARl];
 
     public static CocoStats FromArray(IReadOnlyList<double> s) =>

@@ -200,6 +200,7 @@ public class EvaluatorUnitTests
         using var doc = JsonDocument.Parse(eval.ToJson());
         Assert.Equal(["AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl"],
             doc.RootElement.EnumerateObject().Select(p => p.Name).ToArray());
+        Assert.Equal(eval.Stats.AP50, eval.Stats[1]);
         Assert.Equal(eval.Stats.ToArray(), doc.RootElement.EnumerateObject().Select(p => p.Value.GetDouble()).ToArray());
     }
 
