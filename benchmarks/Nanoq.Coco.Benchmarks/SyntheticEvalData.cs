@@ -9,7 +9,7 @@ public static class SyntheticEvalData
 {
     public static (CocoDataset Gt, List<CocoResult> Dts) Make(int images, int detectionsPerImage, ulong seed)
     {
-        var rng = new SeededRandom(seed);
+        var rng = new Rng(seed);
         var categories = Enumerable.Range(1, 90).Where(id => id % 9 != 0 || id > 81).Take(80)
             .Select(id => new CocoCategory(id, $"c{id}")).ToList();
         var imageList = new List<CocoImage>(images);
@@ -19,7 +19,7 @@ public static class SyntheticEvalData
         {
             long imageId = 1000 + 3L * i;
             imageList.Add(new CocoImage(imageId, 640, 480, $"{imageId}.jpg"));
-            int objects = rng.NextInt(1, 14);
+            int objects = rng.NextInt(1, 14 + 1);
             int firstAnn = anns.Count;
             for (int j = 0; j < objects; j++)
             {
@@ -46,7 +46,7 @@ public static class SyntheticEvalData
         return (new CocoDataset(imageList, anns, categories), dts);
     }
 
-    private static CocoBox Box(SeededRandom rng)
+    private static CocoBox Box(Rng rng)
     {
         double w = Math.Exp(rng.Uniform(Math.Log(6), Math.Log(400))), h = w * Math.Exp(rng.Uniform(-0.8, 0.8));
         return new CocoBox(rng.Uniform(0, 600), rng.Uniform(0, 440), w, h);

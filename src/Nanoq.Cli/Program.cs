@@ -1,3 +1,3 @@
 using Nanoq.Cli;
 
-return Commands.Dispatch(args, Console.Out, Console.Error);
+return CommandTable.Dispatch(args, Console.Out, Console.Error);

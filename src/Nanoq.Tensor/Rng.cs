@@ -46,6 +46,13 @@ public sealed class Rng
         return result;
     }
 
+    /// <summary>
+    /// An independent stream number <paramref name="stream"/> of <paramref name="seed"/> (e.g. image i of a data set,
+    /// epoch e of a loader), without drawing from any generator: work split over threads stays reproducible.
+    /// </summary>
+    public static Rng Derive(ulong seed, ulong stream) =>
+        new(seed * 0x9E3779B97F4A7C15UL ^ (stream + 0x632BE59BD9B4E019UL) * 0xBF58476D1CE4E5B9UL);
+
     /// <summary>A new generator whose stream is independent of this one's continuation.</summary>
     public Rng Fork() => new(NextUInt64());
 
@@ -58,6 +65,9 @@ public sealed class Rng
 
     /// <summary>Uniform in [lo, hi).</summary>
     public float Uniform(float lo, float hi) => lo + (hi - lo) * NextFloat();
+
+    /// <summary>Uniform in [lo, hi), 53-bit.</summary>
+    public double Uniform(double lo, double hi) => lo + (hi - lo) * NextDouble();
 
     /// <summary>Uniform integer in [0, n), without modulo bias (Lemire's method).</summary>
     public int NextInt(int n)

@@ -21,7 +21,7 @@ public sealed class CocoDataLoader(
     public IEnumerable<ImageBatch> Epoch(int epoch)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
-        var rng = SeededRandom.Derive(seed, (ulong)epoch);
+        var rng = Rng.Derive(seed, (ulong)epoch);
         var order = Enumerable.Range(0, Folder.Count).ToArray();
         if (shuffle) rng.Shuffle(order);
         var flips = new bool[order.Length];

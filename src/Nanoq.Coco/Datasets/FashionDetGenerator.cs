@@ -41,11 +41,11 @@ public sealed class FashionDetGenerator : IImageGenerator
     public GeneratedImage Generate(DatasetSplit split, int index)
     {
         var source = split == DatasetSplit.Train ? _train : _val;
-        var rng = SeededRandom.Derive(_seed, ((ulong)split << 32) | (uint)index);
-        var bg = (rng.NextInt(20, 120), rng.NextInt(20, 120), rng.NextInt(20, 120));
+        var rng = Rng.Derive(_seed, ((ulong)split << 32) | (uint)index);
+        var bg = (rng.NextInt(20, 120 + 1), rng.NextInt(20, 120 + 1), rng.NextInt(20, 120 + 1));
         var canvas = new Canvas(Textures.Background(rng, _imageSize, _imageSize, bg));
         int maxObjects = Math.Clamp(_imageSize / 40, 3, 8);
-        foreach (int bucket in SizeBuckets.Plan(rng, rng.NextInt(3, maxObjects), _imageSize))
+        foreach (int bucket in SizeBuckets.Plan(rng, rng.NextInt(3, maxObjects + 1), _imageSize))
         {
             var tint = Textures.DistinctColour(rng, bg, 140);
             var (garment, crop, cw, ch) = PickGarment(rng, source, bucket);
@@ -58,7 +58,7 @@ public sealed class FashionDetGenerator : IImageGenerator
             {
                 double area = SizeBuckets.LogUniform(rng, Math.Min(lo, fitArea), Math.Min(hi, fitArea));
                 int w = Math.Max(2, (int)Math.Round(Math.Sqrt(area * aspect))), h = Math.Max(2, (int)Math.Round(Math.Sqrt(area / aspect)));
-                int x0 = rng.NextInt(0, _imageSize - w), y0 = rng.NextInt(0, _imageSize - h);
+                int x0 = rng.NextInt(0, _imageSize - w + 1), y0 = rng.NextInt(0, _imageSize - h + 1);
                 if (canvas.TryPaint(x0, y0, w, h, Scale(crop, w, h), (_, _) => (tint.R, tint.G, tint.B), source.Labels[garment] + 1L))
                     break;
             }
@@ -70,7 +70,7 @@ public sealed class FashionDetGenerator : IImageGenerator
     /// A random garment whose proportions let it reach the bucket's smallest area inside the image (trousers cannot be
     /// a large object in a 128 px image); after 100 tries, the last one drawn.
     /// </summary>
-    private (int Index, RgbImage Crop, int Width, int Height) PickGarment(SeededRandom rng, FashionMnist source, int bucket)
+    private (int Index, RgbImage Crop, int Width, int Height) PickGarment(Rng rng, FashionMnist source, int bucket)
     {
         double maxSide = SizeBuckets.MaxSide(_imageSize);
         double lo = SizeBuckets.AreaRange(bucket, _imageSize).Lo;

@@ -20,11 +20,11 @@ public sealed class ShapesGenerator(int imageSize, ulong seed) : IImageGenerator
 
     public GeneratedImage Generate(DatasetSplit split, int index)
     {
-        var rng = SeededRandom.Derive(seed, ((ulong)split << 32) | (uint)index);
-        var bg = (rng.NextInt(40, 215), rng.NextInt(40, 215), rng.NextInt(40, 215));
+        var rng = Rng.Derive(seed, ((ulong)split << 32) | (uint)index);
+        var bg = (rng.NextInt(40, 215 + 1), rng.NextInt(40, 215 + 1), rng.NextInt(40, 215 + 1));
         var canvas = new Canvas(Textures.Background(rng, imageSize, imageSize, bg));
         int maxObjects = Math.Clamp(imageSize / 32, 3, 10);
-        var plan = SizeBuckets.Plan(rng, rng.NextInt(3, maxObjects), imageSize);
+        var plan = SizeBuckets.Plan(rng, rng.NextInt(3, maxObjects + 1), imageSize);
         var kinds = Enum.GetValues<ShapeKind>();
         foreach (int bucket in plan)
         {
@@ -34,10 +34,10 @@ public sealed class ShapesGenerator(int imageSize, ulong seed) : IImageGenerator
             {
                 var (fw, fh) = SizeBuckets.Size(rng, bucket, imageSize);
                 int w = Math.Max(3, (int)Math.Round(fw)), h = Math.Max(3, (int)Math.Round(fh));
-                int x0 = rng.NextInt(0, imageSize - w), y0 = rng.NextInt(0, imageSize - h);
+                int x0 = rng.NextInt(0, imageSize - w + 1), y0 = rng.NextInt(0, imageSize - h + 1);
                 var mask = ShapeMask.Make(kind, w, h, rng.NextDouble());
                 float shade = (float)rng.Uniform(-0.25, 0.25);
-                var grain = new SeededRandom(rng.NextULong());
+                var grain = new Rng(rng.NextUInt64());
                 if (canvas.TryPaint(x0, y0, w, h, mask, (x, y) => Colour(colour, shade, (float)(y - y0) / h, grain), (long)kind))
                     break;
             }
@@ -46,7 +46,7 @@ public sealed class ShapesGenerator(int imageSize, ulong seed) : IImageGenerator
     }
 
     /// <summary>The shape's colour with a vertical shading gradient and a little grain, so shapes are not flat.</summary>
-    private static (float, float, float) Colour((int R, int G, int B) c, float shade, float t, SeededRandom grain)
+    private static (float, float, float) Colour((int R, int G, int B) c, float shade, float t, Rng grain)
     {
         float k = 1 + shade * (t - 0.5f) * 2;
         float n = (float)grain.Uniform(-8, 8);

@@ -15,7 +15,7 @@ internal static class SizeBuckets
     /// Width and height for the bucket: a log-uniform area inside the range, an aspect ratio within [1/2, 2] (narrower
     /// when the image is too small for an elongated large object), each side at most 0.9 of the image.
     /// </summary>
-    public static (double Width, double Height) Size(SeededRandom rng, int bucket, int imageSize)
+    public static (double Width, double Height) Size(Rng rng, int bucket, int imageSize)
     {
         double maxSide = MaxSide(imageSize);
         var (lo, hi) = AreaRange(bucket, imageSize);
@@ -42,14 +42,14 @@ internal static class SizeBuckets
         return (Math.Min(lo, hi), hi);
     }
 
-    public static double LogUniform(SeededRandom rng, double lo, double hi) =>
+    public static double LogUniform(Rng rng, double lo, double hi) =>
         Math.Exp(rng.Uniform(Math.Log(lo), Math.Log(hi) + 1e-12));
 
     /// <summary>
     /// Buckets for an image's objects, largest first (so later, smaller objects rarely trim a large one's box): one of
     /// each bucket the image size allows, the rest at random.
     /// </summary>
-    public static int[] Plan(SeededRandom rng, int count, int imageSize)
+    public static int[] Plan(Rng rng, int count, int imageSize)
     {
         int available = Available(imageSize);
         var plan = new int[count];

@@ -8,7 +8,7 @@ namespace Nanoq.Coco.Datasets;
 /// </summary>
 internal static class Textures
 {
-    public static RgbImage Background(SeededRandom rng, int width, int height, (int R, int G, int B) baseColour)
+    public static RgbImage Background(Rng rng, int width, int height, (int R, int G, int B) baseColour)
     {
         var img = new RgbImage(width, height);
         int cells = 2 + rng.NextInt(6);
@@ -43,7 +43,7 @@ internal static class Textures
     }
 
     /// <summary>A random colour at least <paramref name="minDistance"/> (Euclidean, RGB) from <paramref name="avoid"/>.</summary>
-    public static (int R, int G, int B) DistinctColour(SeededRandom rng, (int R, int G, int B) avoid, double minDistance)
+    public static (int R, int G, int B) DistinctColour(Rng rng, (int R, int G, int B) avoid, double minDistance)
     {
         while (true)
         {

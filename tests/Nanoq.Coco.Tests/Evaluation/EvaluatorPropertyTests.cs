@@ -9,7 +9,7 @@ public class EvaluatorPropertyTests
     [Property(MaxTest = 150)]
     public void PerfectDetectionsGiveApOne(ulong seed)
     {
-        var rng = new SeededRandom(seed);
+        var rng = new Rng(seed);
         var gt = RandomCoco.GroundTruth(rng);
         var dts = gt.Annotations.Where(a => !a.IsCrowd)
             .Select(a => new CocoResult(a.ImageId, a.CategoryId, a.Bbox, rng.Uniform(0.01, 1))).ToList();
@@ -26,7 +26,7 @@ public class EvaluatorPropertyTests
     [Property(MaxTest = 150)]
     public void ALowestScoredDetectionDoesNotChangeAp50OnceEveryGroundTruthIsFound(ulong seed)
     {
-        var rng = new SeededRandom(seed);
+        var rng = new Rng(seed);
         var gt = RandomCoco.GroundTruth(rng);
         var dts = RandomCoco.Detections(rng, gt);
         var before = CocoEvaluator.Evaluate(gt, dts);
@@ -52,7 +52,7 @@ public class EvaluatorPropertyTests
     [Property(MaxTest = 150)]
     public void ResultsDoNotDependOnTheOrderOfDetectionsWithDistinctScores(ulong seed)
     {
-        var rng = new SeededRandom(seed);
+        var rng = new Rng(seed);
         var gt = RandomCoco.GroundTruth(rng);
         var dts = RandomCoco.Detections(rng, gt);
         var shuffled = dts.ToList();
@@ -66,7 +66,7 @@ public class EvaluatorPropertyTests
     {
         // Scores rounded to one decimal tie often. Permute the list, then put each score's detections back in their
         // original relative order: the reference's stable sort sees the same sequence, so the numbers are identical.
-        var rng = new SeededRandom(seed);
+        var rng = new Rng(seed);
         var gt = RandomCoco.GroundTruth(rng);
         var dts = RandomCoco.Detections(rng, gt, tieDecimals: 1);
         var permuted = dts.ToList();
@@ -80,7 +80,7 @@ public class EvaluatorPropertyTests
     [Property(MaxTest = 100)]
     public void StatsAreProbabilitiesOrMinusOne(ulong seed)
     {
-        var rng = new SeededRandom(seed);
+        var rng = new Rng(seed);
         var gt = RandomCoco.GroundTruth(rng);
         var eval = CocoEvaluator.Evaluate(gt, RandomCoco.Detections(rng, gt, tieDecimals: 2));
         foreach (double v in eval.Stats.ToArray().Concat(eval.PerCategory.SelectMany(c => c.Stats.ToArray())))

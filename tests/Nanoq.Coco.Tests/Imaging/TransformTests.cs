@@ -39,12 +39,12 @@ public class TransformTests
     [Property(MaxTest = 200)]
     public void EveryMapRoundTripsThroughItsInverse(ulong seed)
     {
-        var rng = new SeededRandom(seed);
-        int w = rng.NextInt(1, 3000), h = rng.NextInt(1, 3000);
+        var rng = new Rng(seed);
+        int w = rng.NextInt(1, 3000 + 1), h = rng.NextInt(1, 3000 + 1);
         var map = BoxMap.Identity;
-        if (rng.Bernoulli(0.5)) map = map.Then(ResizePlan.ShorterSide(w, h, rng.NextInt(16, 1000), 2000).Map);
-        else map = map.Then(ResizePlan.Letterbox(w, h, rng.NextInt(16, 1000), rng.NextInt(16, 1000)).Map);
-        if (rng.Bernoulli(0.5)) map = map.Then(new BoxMap(-1, rng.NextInt(16, 1000), 1, 0));
+        if (rng.Bernoulli(0.5)) map = map.Then(ResizePlan.ShorterSide(w, h, rng.NextInt(16, 1000 + 1), 2000).Map);
+        else map = map.Then(ResizePlan.Letterbox(w, h, rng.NextInt(16, 1000 + 1), rng.NextInt(16, 1000 + 1)).Map);
+        if (rng.Bernoulli(0.5)) map = map.Then(new BoxMap(-1, rng.NextInt(16, 1000 + 1), 1, 0));
         float x1 = (float)rng.Uniform(0, w), y1 = (float)rng.Uniform(0, h);
         var box = new XyxyBox(x1, y1, x1 + (float)rng.Uniform(0.1, w), y1 + (float)rng.Uniform(0.1, h));
 
@@ -60,8 +60,8 @@ public class TransformTests
     [Property(MaxTest = 100)]
     public void FlippingTwiceIsTheIdentity(ulong seed)
     {
-        var rng = new SeededRandom(seed);
-        var img = new RgbImage(rng.NextInt(1, 40), rng.NextInt(1, 40));
+        var rng = new Rng(seed);
+        var img = new RgbImage(rng.NextInt(1, 40 + 1), rng.NextInt(1, 40 + 1));
         for (int i = 0; i < img.Pixels.Length; i++) img.Pixels[i] = (byte)rng.NextInt(256);
         var (once, _) = ImageTransforms.FlipHorizontal(img);
         var (twice, _) = ImageTransforms.FlipHorizontal(once);

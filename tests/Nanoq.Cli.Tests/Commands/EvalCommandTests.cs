@@ -1,7 +1,7 @@
 using System.Text.Json;
-using Nanoq.Coco.Commands;
+using Nanoq.Cli.Commands;
 
-namespace Nanoq.Coco.Tests.Commands;
+namespace Nanoq.Cli.Tests.Commands;
 
 public sealed class EvalCommandTests : IDisposable
 {

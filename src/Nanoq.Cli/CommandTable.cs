@@ -1,16 +1,17 @@
 using Nanoq.Cli.Training;
-using Nanoq.Coco.Commands;
+using Nanoq.Cli.Commands;
 
 namespace Nanoq.Cli;
 
 /// <summary>The `nanoq` sub-commands: name → entry point. Each takes its arguments and returns the exit code.</summary>
-public static class Commands
+public static class CommandTable
 {
     private static readonly (string Name, string Summary, Func<string[], TextWriter, TextWriter, int> Run)[] Table =
     [
         ("datasets", "write a bundled data set (shapes, fashion-det) to a folder as COCO", DatasetsCommand.Run),
         ("eval", "COCO bbox evaluation of a results json against ground truth", EvalCommand.Run),
         ("fashion-mnist", "train the small CNN on Fashion-MNIST and report test accuracy", FashionMnistCommand.Run),
+        ("bench", "time whole-model workloads (ResNet-18 training step, eval forwards)", Bench.BenchCommand.Run),
     ];
 
     public static int Dispatch(string[] args, TextWriter stdout, TextWriter stderr)

@@ -1,6 +1,7 @@
+using Nanoq.Coco;
 using Nanoq.Coco.Datasets;
 
-namespace Nanoq.Coco.Commands;
+namespace Nanoq.Cli.Commands;
 
 /// <summary><c>nanoq datasets --name shapes|fashion-det --out DIR [...]</c>: writes a bundled data set as COCO folders.</summary>
 public static class DatasetsCommand

@@ -1,4 +1,5 @@
-namespace Nanoq.Coco.Commands;
+using Nanoq.Coco;
+namespace Nanoq.Cli.Commands;
 
 /// <summary>
 /// A tiny <c>--name value</c> / <c>--flag</c> parser for the sub-commands: known options only, each at most once,

@@ -1,6 +1,7 @@
-using Nanoq.Coco.Commands;
+using Nanoq.Coco;
+using Nanoq.Cli.Commands;
 
-namespace Nanoq.Coco.Tests.Commands;
+namespace Nanoq.Cli.Tests.Commands;
 
 public sealed class DatasetsCommandTests : IDisposable
 {

@@ -1,4 +1,5 @@
-namespace Nanoq.Coco.Commands;
+using Nanoq.Coco;
+namespace Nanoq.Cli.Commands;
 
 /// <summary>The sub-commands' shared error policy: exit 2 with one line on stderr for bad usage or input, 1 for I/O failures.</summary>
 internal static class CommandErrors

@@ -1,6 +1,7 @@
+using Nanoq.Coco;
 using Nanoq.Coco.Evaluation;
 
-namespace Nanoq.Coco.Commands;
+namespace Nanoq.Cli.Commands;
 
 /// <summary><c>nanoq eval --gt GT.json --results DT.json [--json] [--per-category]</c>: COCO bbox evaluation.</summary>
 public static class EvalCommand

@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using System.Globalization;
+using Nanoq.Autograd;
+using Nanoq.Nn.Backbones;
+using Nanoq.Nn.Optim;
+
+namespace Nanoq.Cli.Bench;
+
+/// <summary>
+/// <c>nanoq bench</c>: end-to-end workloads timed in this process (median of repeated runs after warm-up), with
+/// the process's peak resident memory. Kernel-level benchmarks live in benchmarks/ (BenchmarkDotNet); these are the
+/// whole-model numbers that compare with ../shared/tools/peer_bench.py run in the same sitting.
+/// </summary>
+public static class BenchCommand
+{
+    public const string Help =
+        """
+        Usage: nanoq bench [--only NAME] [--runs N] [--warmup N]
+
+        Workloads (PyTorch's counterparts are in ../shared/tools/peer_bench.py):
+          resnet18-train-step   ResNet-18, batch 8, 3x224x224, cross-entropy, SGD momentum 0.9, wd 1e-4
+          resnet18-eval         ResNet-18 eval forward, batch 1, 224x224
+          mobilenet-v2-eval     MobileNetV2 eval forward, batch 1, 224x224
+        Prints the median milliseconds, and the process's peak resident memory (VmHWM) after each workload.
+        """;
+
+    private static readonly (string Name, Func<Action> Setup, int Runs, int Warmup)[] Workloads =
+    [
+        ("resnet18-train-step", ResNet18TrainStep, 7, 2),
+        ("resnet18-eval", () => Eval(ResNet.ResNet18()), 20, 5),
+        ("mobilenet-v2-eval", () => Eval(new MobileNetV2()), 20, 5),
+    ];
+
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        string? only = null;
+        int? runs = null, warmup = null;
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--help" or "-h": stdout.Write(Help); return 0;
+                case "--only" when i + 1 < args.Length: only = args[++i]; break;
+                case "--runs" when i + 1 < args.Length && int.TryParse(args[i + 1], out int r) && r > 0: runs = r; i++; break;
+                case "--warmup" when i + 1 < args.Length && int.TryParse(args[i + 1], out int w) && w >= 0: warmup = w; i++; break;
+                default: stderr.WriteLine($"nanoq bench: bad argument '{args[i]}' (see nanoq bench --help)"); return 2;
+            }
+        }
+        if (only is not null && Workloads.All(w => w.Name != only))
+        {
+            stderr.WriteLine($"nanoq bench: unknown workload '{only}'; one of {string.Join(", ", Workloads.Select(w => w.Name))}");
+            return 2;
+        }
+        stdout.WriteLine($"{"workload",-22} {"median ms",10} {"min ms",9} {"peak RSS MiB",13}   ({Environment.ProcessorCount} threads)");
+        foreach (var (name, setup, defRuns, defWarmup) in Workloads)
+        {
+            if (only is not null && name != only) continue;
+            var body = setup();
+            var times = Measure(body, runs ?? defRuns, warmup ?? defWarmup);
+            stdout.WriteLine($"{name,-22} {Median(times),10:F1} {times.Min(),9:F1} {PeakRssMiB(),13:F0}");
+        }
+        return 0;
+    }
+
+    public static double[] Measure(Action body, int runs, int warmup)
+    {
+        for (int i = 0; i < warmup; i++) body();
+        var t = new double[runs];
+        for (int i = 0; i < runs; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            body();
+            t[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+        return t;
+    }
+
+    public static double Median(double[] xs)
+    {
+        var s = xs.Order().ToArray();
+        return s.Length % 2 == 1 ? s[s.Length / 2] : 0.5 * (s[s.Length / 2 - 1] + s[s.Length / 2]);
+    }
+
+    /// <summary>Peak resident set size of this process (Linux VmHWM), in MiB; NaN where /proc is absent.</summary>
+    public static double PeakRssMiB()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/status"))
+                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                    return double.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024;
+        }
+        catch (IOException) { }
+        return double.NaN;
+    }
+
+    private static Action ResNet18TrainStep()
+    {
+        var model = ResNet.ResNet18();
+        model.Train();
+        var sgd = new Sgd(model.NamedParameters(), lr: 0.01f, momentum: 0.9f, weightDecay: 1e-4f);
+        var rng = new Rng(0);
+        var x = new Var(rng.Normal(new Shape(8, 3, 224, 224)));
+        var labels = Enumerable.Range(0, 8).Select(_ => rng.NextInt(1000)).ToArray();
+        return () =>
+        {
+            using var tape = new Tape();
+            sgd.ZeroGrad();
+            Fn.CrossEntropy(model.Forward(x), labels).Backward();
+            sgd.Step();
+        };
+    }
+
+    private static Action Eval(Nn.Layer model)
+    {
+        model.Eval();
+        var x = new Var(new Rng(0).Normal(new Shape(1, 3, 224, 224)));
+        return () =>
+        {
+            using var _ = GradMode.NoGrad();
+            using var tape = new Tape();
+            model.Forward(x);
+        };
+    }
+}
