@@ -4,8 +4,9 @@ namespace Nanoq.Kernels;
 /// One forward task: output rows [oy0, oy1) of one (image, group), as the GEMM
 /// <code>y[n, g·Mg .. (g+1)·Mg, rows] = W_g [Mg, PatchSize] · col_{n,g}[PatchSize, rows] (+ bias)</code>
 /// with the weights prepacked once per call. Pointwise convs (1×1, stride 1, no padding) multiply by the image
-/// plane itself, straight into y. Others run on the phase grid (<see cref="Conv2dPhase"/>) a block of rows at a
-/// time: build the block's phase buffer, GEMM into a grid buffer, copy the valid columns out. Tasks write
+/// plane itself, straight into y (weights prepacked for <see cref="GemmDriver"/>). Others run on the phase grid
+/// (<see cref="Conv2dPhase"/>) a block of rows at a time: build the block's phase buffer, then
+/// <see cref="Conv2dDirectGemm"/> (weights prepacked as one K block) writes the valid columns into y. Tasks write
 /// disjoint outputs.
 /// </summary>
 internal unsafe struct Conv2dForwardTask : IParallelBody
@@ -30,9 +31,9 @@ internal unsafe struct Conv2dForwardTask : IParallelBody
         float* x = X + ((long)n * G.InChannels + (long)g * G.GroupInChannels) * G.InputPlane;
         float* y = Y + ((long)n * G.OutChannels + (long)g * mg) * plane;
         float* bias = Bias == null ? null : Bias + g * mg;
-        var pa = new GemmPackAPrepacked(PackedW + g * PackedGroupStride, GemmDriver.PaddedM(mg));
         if (G.IsPointwise)
         {
+            var pa = new GemmPackAPrepacked(PackedW + g * PackedGroupStride, GemmDriver.PaddedM(mg));
             var pb = new GemmPackBNormal(x, G.InputPlane);
             int ow = G.OutWidth;
             GemmDriver.Run(ref pa, ref pb, 0, mg, oy0 * ow, oy1 * ow, kg, y, plane, 1f, Beta, bias);
@@ -44,17 +45,12 @@ internal unsafe struct Conv2dForwardTask : IParallelBody
         int* offsets = (int*)scratch.Get(GemmScratch.Offsets, phase.OffsetInts(kg));
         phase.Offsets(offsets);
         float* buffer = scratch.Get(GemmScratch.Phase, phase.BufferFloats);
-        int ldGrid = (phase.BlockRows * phase.Wq + 31) & ~31;
-        float* grid = scratch.Get(GemmScratch.Block, (long)mg * ldGrid);
-        var pb2 = new Conv2dPackBShifted(buffer, offsets);
+        float* packed = PackedW + g * PackedGroupStride;
         for (int oy = oy0; oy < oy1; oy += phase.BlockRows)
         {
             int rows = Math.Min(phase.BlockRows, oy1 - oy);
             phase.Build(x, oy, offsets, buffer);
-            // Whole 32-column panels: the overhang reads the next rows or the zeroed slack and is never copied out.
-            int columns = (rows * phase.Wq + 31) & ~31;
-            GemmDriver.Run(ref pa, ref pb2, 0, mg, 0, columns, kg, grid, ldGrid, 1f, 0f, bias);
-            phase.CopyOut(grid, ldGrid, mg, oy, rows, y, add: Beta != 0f);
+            Conv2dDirectGemm.Run(phase, packed, mg, kg, buffer, offsets, oy, rows, y, bias, add: Beta != 0f);
         }
     }
 }

@@ -95,7 +95,8 @@ public static unsafe class Conv2dKernels
         for (int gi = 0; gi < g.Groups; gi++)
         {
             var pa = new GemmPackANormal(w + (long)gi * mg * kg, kg);
-            GemmDriver.PrepackA(ref pa, mg, kg, packed + gi * groupStride);
+            if (g.IsPointwise) GemmDriver.PrepackA(ref pa, mg, kg, packed + gi * groupStride);
+            else Conv2dDirectGemm.Prepack(ref pa, mg, kg, packed + gi * groupStride);
         }
         var task = new Conv2dForwardTask
         {
@@ -125,7 +126,8 @@ public static unsafe class Conv2dKernels
             for (int gi = 0; gi < g.Groups; gi++)
             {
                 var pa = new Conv2dPackAFlipped(w + (long)gi * mg * kg, cg, g.KernelH, g.KernelW);
-                GemmDriver.PrepackA(ref pa, cg, t.PatchSize, packed + gi * groupStride);
+                if (t.IsPointwise) GemmDriver.PrepackA(ref pa, cg, t.PatchSize, packed + gi * groupStride);
+                else Conv2dDirectGemm.Prepack(ref pa, cg, t.PatchSize, packed + gi * groupStride);
             }
             var task = new Conv2dForwardTask
             {

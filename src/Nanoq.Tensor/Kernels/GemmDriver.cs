@@ -35,12 +35,15 @@ internal static unsafe class GemmDriver
     /// K block size for a K of <paramref name="k"/>: K is cut into ⌈k / KcMax⌉ near-equal blocks (a multiple of 8,
     /// for the transposing packers), the last one possibly shorter. A function of k alone.
     /// </summary>
-    public static int KcStep(int k)
+    public static int KcStep(int k) => KcStep(k, KcMax);
+
+    /// <summary>K block size for blocks of at most <paramref name="kcMax"/> (a multiple of 8).</summary>
+    public static int KcStep(int k, int kcMax)
     {
-        if (k <= KcMax) return Math.Max(k, 1);
-        int blocks = (k + KcMax - 1) / KcMax;
+        if (k <= kcMax) return Math.Max(k, 1);
+        int blocks = (k + kcMax - 1) / kcMax;
         int step = (k + blocks - 1) / blocks;
-        return Math.Min(KcMax, (step + 7) & ~7);
+        return Math.Min(kcMax, (step + 7) & ~7);
     }
 
     /// <summary>Rows of <paramref name="m"/> rounded up to whole 8-row panels.</summary>
@@ -51,9 +54,13 @@ internal static unsafe class GemmDriver
 
     /// <summary>Packs all of op(A) (m × k) in the driver's block order, for <see cref="GemmPackAPrepacked"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void PrepackA<TA>(ref TA pa, int m, int k, float* dst) where TA : struct, IGemmPackA
+    public static void PrepackA<TA>(ref TA pa, int m, int k, float* dst) where TA : struct, IGemmPackA =>
+        PrepackA(ref pa, m, k, dst, KcStep(k));
+
+    /// <summary>Packs all of op(A) (m × k) in K blocks of <paramref name="kcStep"/> (the last one shorter).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void PrepackA<TA>(ref TA pa, int m, int k, float* dst, int kcStep) where TA : struct, IGemmPackA
     {
-        int kcStep = KcStep(k);
         int mp = PaddedM(m);
         for (int pc = 0; pc < k; pc += kcStep)
         {

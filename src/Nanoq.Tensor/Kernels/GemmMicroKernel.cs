@@ -122,6 +122,105 @@ internal static unsafe class GemmMicroKernel
     }
 
     /// <summary>
+    /// The 8×32 kernel with B read in place instead of from a packed panel: row k of B is the 32 floats at
+    /// b + rows[k] (the shifted rows of a convolution's phase buffer, see <see cref="Conv2dPhase"/>), which saves
+    /// packing B at all.
+    /// 16 accumulators in zmm registers; one broadcast of A and 2 loads of B feed 16 FMAs per k.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Kernel8x32Rows(int kc, float* a, float* b, int* rows, float* c, int ldc, in GemmEpilogue ep)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
+        for (int k = 0; k < kc; k++)
+        {
+            float* br = b + rows[k];
+            var b0 = Vector512.Load(br);
+            var b1 = Vector512.Load(br + 16);
+            var a0 = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(a0, b0, c00); c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+            var a1 = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(a1, b0, c10); c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+            var a2 = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(a2, b0, c20); c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+            var a3 = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(a3, b0, c30); c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+            var a4 = Vector512.Create(a[4]); c40 = Vector512.FusedMultiplyAdd(a4, b0, c40); c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
+            var a5 = Vector512.Create(a[5]); c50 = Vector512.FusedMultiplyAdd(a5, b0, c50); c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
+            var a6 = Vector512.Create(a[6]); c60 = Vector512.FusedMultiplyAdd(a6, b0, c60); c61 = Vector512.FusedMultiplyAdd(a6, b1, c61);
+            var a7 = Vector512.Create(a[7]); c70 = Vector512.FusedMultiplyAdd(a7, b0, c70); c71 = Vector512.FusedMultiplyAdd(a7, b1, c71);
+            a += 8;
+        }
+        var alpha = Vector512.Create(ep.Alpha);
+        if (ep.Mode == GemmEpilogue.Accumulate)
+        {
+            Vector512.Store(Vector512.FusedMultiplyAdd(c00, alpha, Vector512.Load(c + 0)), c + 0);
+            Vector512.Store(Vector512.FusedMultiplyAdd(c01, alpha, Vector512.Load(c + 16)), c + 16);
+            c += ldc;
+            Vector512.Store(Vector512.FusedMultiplyAdd(c10, alpha, Vector512.Load(c + 0)), c + 0);
+            Vector512.Store(Vector512.FusedMultiplyAdd(c11, alpha, Vector512.Load(c + 16)), c + 16);
+            c += ldc;
+            Vector512.Store(Vector512.FusedMultiplyAdd(c20, alpha, Vector512.Load(c + 0)), c + 0);
+            Vector512.Store(Vector512.FusedMultiplyAdd(c21, alpha, Vector512.Load(c + 16)), c + 16);
+            c += ldc;
+            Vector512.Store(Vector512.FusedMultiplyAdd(c30, alpha, Vector512.Load(c + 0)), c + 0);
+            Vector512.Store(Vector512.FusedMultiplyAdd(c31, alpha, Vector512.Load(c + 16)), c + 16);
+            c += ldc;
+            Vector512.Store(Vector512.FusedMultiplyAdd(c40, alpha, Vector512.Load(c + 0)), c + 0);
+            Vector512.Store(Vector512.FusedMultiplyAdd(c41, alpha, Vector512.Load(c + 16)), c + 16);
+            c += ldc;
+            Vector512.Store(Vector512.FusedMultiplyAdd(c50, alpha, Vector512.Load(c + 0)), c + 0);
+            Vector512.Store(Vector512.FusedMultiplyAdd(c51, alpha, Vector512.Load(c + 16)), c + 16);
+            c += ldc;
+            Vector512.Store(Vector512.FusedMultiplyAdd(c60, alpha, Vector512.Load(c + 0)), c + 0);
+            Vector512.Store(Vector512.FusedMultiplyAdd(c61, alpha, Vector512.Load(c + 16)), c + 16);
+            c += ldc;
+            Vector512.Store(Vector512.FusedMultiplyAdd(c70, alpha, Vector512.Load(c + 0)), c + 0);
+            Vector512.Store(Vector512.FusedMultiplyAdd(c71, alpha, Vector512.Load(c + 16)), c + 16);
+        }
+        else
+        {
+            float* bias = ep.RowBias;
+            bool useBeta = ep.Mode == GemmEpilogue.ScaleBeta;
+            var beta = Vector512.Create(ep.Beta);
+            { var bv = Vector512.Create(bias == null ? 0f : bias[0]);
+              var t0 = c00 * alpha; if (useBeta) t0 = Vector512.FusedMultiplyAdd(beta, Vector512.Load(c + 0), t0); Vector512.Store(t0 + bv, c + 0);
+              var t1 = c01 * alpha; if (useBeta) t1 = Vector512.FusedMultiplyAdd(beta, Vector512.Load(c + 16), t1); Vector512.Store(t1 + bv, c + 16);
+            }
+            c += ldc;
+            { var bv = Vector512.Create(bias == null ? 0f : bias[1]);
+              var t0 = c10 * alpha; if (useBeta) t0 = Vector512.FusedMultiplyAdd(beta, Vector512.Load(c + 0), t0); Vector512.Store(t0 + bv, c + 0);
+              var t1 = c11 * alpha; if (useBeta) t1 = Vector512.FusedMultiplyAdd(beta, Vector512.Load(c + 16), t1); Vector512.Store(t1 + bv, c + 16);
+            }
+            c += ldc;
+            { var bv = Vector512.Create(bias == null ? 0f : bias[2]);
+              var t0 = c20 * alpha; if (useBeta) t0 = Vector512.FusedMultiplyAdd(beta, Vector512.Load(c + 0), t0); Vector512.Store(t0 + bv, c + 0);
+              var t1 = c21 * alpha; if (useBeta) t1 = Vector512.FusedMultiplyAdd(beta, Vector512.Load(c + 16), t1); Vector512.Store(t1 + bv, c + 16);
+            }
+            c += ldc;
+            { var bv = Vector512.Create(bias == null ? 0f : bias[3]);
+              var t0 = c30 * alpha; if (useBeta) t0 = Vector512.FusedMultiplyAdd(beta, Vector512.Load(c + 0), t0); Vector512.Store(t0 + bv, c + 0);
+              var t1 = c31 * alpha; if (useBeta) t1 = Vector512.FusedMultiplyAdd(beta, Vector512.Load(c + 16), t1); Vector512.Store(t1 + bv, c + 16);
+            }
+            c += ldc;
+            { var bv = Vector512.Create(bias == null ? 0f : bias[4]);
+              var t0 = c40 * alpha; if (useBeta) t0 = Vector512.FusedMultiplyAdd(beta, Vector512.Load(c + 0), t0); Vector512.Store(t0 + bv, c + 0);
+              var t1 = c41 * alpha; if (useBeta) t1 = Vector512.FusedMultiplyAdd(beta, Vector512.Load(c + 16), t1); Vector512.Store(t1 + bv, c + 16);
+            }
+            c += ldc;
+            { var bv = Vector512.Create(bias == null ? 0f : bias[5]);
+              var t0 = c50 * alpha; if (useBeta) t0 = Vector512.FusedMultiplyAdd(beta, Vector512.Load(c + 0), t0); Vector512.Store(t0 + bv, c + 0);
+              var t1 = c51 * alpha; if (useBeta) t1 = Vector512.FusedMultiplyAdd(beta, Vector512.Load(c + 16), t1); Vector512.Store(t1 + bv, c + 16);
+            }
+            c += ldc;
+            { var bv = Vector512.Create(bias == null ? 0f : bias[6]);
+              var t0 = c60 * alpha; if (useBeta) t0 = Vector512.FusedMultiplyAdd(beta, Vector512.Load(c + 0), t0); Vector512.Store(t0 + bv, c + 0);
+              var t1 = c61 * alpha; if (useBeta) t1 = Vector512.FusedMultiplyAdd(beta, Vector512.Load(c + 16), t1); Vector512.Store(t1 + bv, c + 16);
+            }
+            c += ldc;
+            { var bv = Vector512.Create(bias == null ? 0f : bias[7]);
+              var t0 = c70 * alpha; if (useBeta) t0 = Vector512.FusedMultiplyAdd(beta, Vector512.Load(c + 0), t0); Vector512.Store(t0 + bv, c + 0);
+              var t1 = c71 * alpha; if (useBeta) t1 = Vector512.FusedMultiplyAdd(beta, Vector512.Load(c + 16), t1); Vector512.Store(t1 + bv, c + 16);
+            }
+        }
+    }
+
+    /// <summary>
     /// C[0..8, 0..16] ⊕= α · Σ_k a[k·8 + r] · b[k·16 + j] over k in [0, kc): packed A panel [kc][8], packed B panel [kc][16].
     /// 8 accumulators in zmm registers; one broadcast of A and 1 loads of B feed 8 FMAs per k.
     /// </summary>
