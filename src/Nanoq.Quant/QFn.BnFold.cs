@@ -1,0 +1,156 @@
+using Nanoq.Autograd;
+
+namespace Nanoq.Quant;
+
+public static partial class QFn
+{
+    // Batch-norm folding (the paper's F, eq. 13–14; Jacob et al. 2018 §3.2). Conv then BN,
+    //     y = γ (conv(x, W) + b − μ) / √(σ² + ε) + β,
+    // is one conv with
+    //     W_fold = W · γ / √(σ² + ε)                    (eq. 13, per output channel)
+    //     b_fold = γ (b − μ) / √(σ² + ε) + β            (eq. 14)
+    // so the integer runtime has no BN left, and QAT must quantize W_fold (what will actually run), not W.
+    // With μ, σ² the frozen EMA statistics (F) they are constants; with batch statistics (eq. 11–12) they are
+    // graph nodes and the gradient flows through them too. Both ops take μ, σ² as Vars for that reason.
+    // The per-channel factors are computed in double and rounded once; the element-wise products are float32.
+
+    /// <summary>
+    /// W_fold = W · γ / √(σ² + ε) (eq. 13): weight [cout, …], γ and σ² [cout].
+    /// Backward, with r = (σ² + ε)^−½ and S_c = Σ_{i ∈ c} g_i W_i:
+    /// ∂W = g · γ_c r_c;  ∂γ_c = S_c r_c;  ∂σ²_c = −½ S_c γ_c r_c³.
+    /// </summary>
+    public static Var FoldBnWeight(Var weight, Var gamma, Var variance, float eps)
+    {
+        int cout = CheckPerChannel(weight, nameof(FoldBnWeight), gamma, variance);
+        int inner = weight.Value.Size / Math.Max(1, cout);
+        var r = InvStd(variance.Value.Span, eps);
+        var g0 = gamma.Value.Span;
+        var s = new float[cout];
+        for (int c = 0; c < cout; c++) s[c] = (float)(g0[c] * r[c]);
+        var y = Tensor.Empty(weight.Shape);
+        var w = weight.Value.Span;
+        var ys = y.Span;
+        for (int c = 0; c < cout; c++)
+            System.Numerics.Tensors.TensorPrimitives.Multiply(w.Slice(c * inner, inner), s[c], ys.Slice(c * inner, inner));
+        return Var.Op(y, [weight, gamma, variance], o =>
+        {
+            var g = o.Grad!.Span;
+            var wv = weight.Value.Span;
+            if (weight.RequiresGrad)
+            {
+                var dw = Tensor.Empty(weight.Shape);
+                var d = dw.Span;
+                for (int c = 0; c < cout; c++)
+                    System.Numerics.Tensors.TensorPrimitives.Multiply(g.Slice(c * inner, inner), s[c], d.Slice(c * inner, inner));
+                weight.AccumulateGrad(dw, takeOwnership: true);
+            }
+            if (gamma.RequiresGrad || variance.RequiresGrad)
+            {
+                var dg = Tensor.Empty(cout);
+                var dv = Tensor.Empty(cout);
+                var gm = gamma.Value.Span;
+                for (int c = 0; c < cout; c++)
+                {
+                    double sc = Dot(g.Slice(c * inner, inner), wv.Slice(c * inner, inner));
+                    dg.Span[c] = (float)(sc * r[c]);
+                    dv.Span[c] = (float)(-0.5 * sc * gm[c] * r[c] * r[c] * r[c]);
+                }
+                gamma.AccumulateGrad(dg, takeOwnership: true);
+                variance.AccumulateGrad(dv, takeOwnership: true);
+            }
+        });
+    }
+
+    /// <summary>
+    /// b_fold = γ (b − μ) / √(σ² + ε) + β (eq. 14); all [cout], b null for a conv without bias (b = 0).
+    /// Backward, with r = (σ² + ε)^−½: ∂b = g γ r;  ∂γ = g (b − μ) r;  ∂β = g;  ∂μ = −g γ r;  ∂σ² = −½ g γ (b − μ) r³.
+    /// </summary>
+    public static Var FoldBnBias(Var? bias, Var gamma, Var beta, Var mean, Var variance, float eps)
+    {
+        int cout = gamma.Value.Size;
+        CheckVector(beta, cout, nameof(FoldBnBias)); CheckVector(mean, cout, nameof(FoldBnBias)); CheckVector(variance, cout, nameof(FoldBnBias));
+        if (bias is not null) CheckVector(bias, cout, nameof(FoldBnBias));
+        var r = InvStd(variance.Value.Span, eps);
+        var y = Tensor.Empty(cout);
+        var bv = bias is null ? default : bias.Value.Span;
+        var gm = gamma.Value.Span; var bt = beta.Value.Span; var mu = mean.Value.Span;
+        for (int c = 0; c < cout; c++)
+        {
+            double b = bias is null ? 0.0 : bv[c];
+            y.Span[c] = (float)(gm[c] * (b - mu[c]) * r[c] + bt[c]);
+        }
+        Var[] parents = bias is null ? [gamma, beta, mean, variance] : [bias, gamma, beta, mean, variance];
+        return Var.Op(y, parents, o =>
+        {
+            var g = o.Grad!.Span;
+            var db = Tensor.Empty(cout); var dg = Tensor.Empty(cout); var dm = Tensor.Empty(cout); var dv = Tensor.Empty(cout);
+            var b0 = bias is null ? default : bias.Value.Span;
+            var gam = gamma.Value.Span; var mu0 = mean.Value.Span;
+            for (int c = 0; c < cout; c++)
+            {
+                double b = bias is null ? 0.0 : b0[c];
+                double centered = b - mu0[c];
+                db.Span[c] = (float)(g[c] * gam[c] * r[c]);
+                dg.Span[c] = (float)(g[c] * centered * r[c]);
+                dm.Span[c] = (float)(-g[c] * gam[c] * r[c]);
+                dv.Span[c] = (float)(-0.5 * g[c] * gam[c] * centered * r[c] * r[c] * r[c]);
+            }
+            if (bias is not null) bias.AccumulateGrad(db, takeOwnership: true); else db.Dispose();
+            gamma.AccumulateGrad(dg, takeOwnership: true);
+            beta.AccumulateGrad(o.Grad!);
+            mean.AccumulateGrad(dm, takeOwnership: true);
+            variance.AccumulateGrad(dv, takeOwnership: true);
+        });
+    }
+
+    /// <summary>
+    /// The batch statistics of eq. 11–12: per-channel mean μ_B and biased variance σ²_B of y [n, c, h, w] over
+    /// (n, h, w), built from differentiable ops (so batch-statistics folding backpropagates through them, as a BN layer
+    /// in training mode does). Returns both [c].
+    /// </summary>
+    public static (Var Mean, Var Variance) BatchMoments(Var y)
+    {
+        ShapeCheck.Rank(y.Value, 4, nameof(BatchMoments));
+        int n = y.Shape[0], c = y.Shape[1], count = n * y.Shape[2] * y.Shape[3];
+        if (count == 0) throw new ArgumentException($"{nameof(BatchMoments)}: no values per channel in {y.Shape}.");
+        var mean = Fn.Scale(SumNhw(y), 1f / count);
+        var centered = Fn.Sub(y, Fn.Reshape(mean, 1, c, 1, 1));
+        var variance = Fn.Scale(SumNhw(Fn.Square(centered)), 1f / count);
+        return (mean, variance);
+    }
+
+    private static Var SumNhw(Var y) => Fn.Sum(Fn.Sum(Fn.Sum(y, 3), 2), 0);
+
+    private static double[] InvStd(ReadOnlySpan<float> variance, float eps)
+    {
+        var r = new double[variance.Length];
+        for (int c = 0; c < r.Length; c++)
+        {
+            double v = (double)variance[c] + eps;
+            if (!(v > 0)) throw new ArgumentException($"BN folding: σ² + ε = {v} at channel {c} is not positive.");
+            r[c] = 1.0 / Math.Sqrt(v);
+        }
+        return r;
+    }
+
+    private static double Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        double s = 0;
+        for (int i = 0; i < a.Length; i++) s += (double)a[i] * b[i];
+        return s;
+    }
+
+    private static int CheckPerChannel(Var weight, string op, params Var[] perChannel)
+    {
+        if (weight.Value.Rank < 1) throw new ArgumentException($"{op}: weight must have an output-channel axis, got {weight.Shape}.");
+        int cout = weight.Shape[0];
+        foreach (var v in perChannel) CheckVector(v, cout, op);
+        return cout;
+    }
+
+    private static void CheckVector(Var v, int n, string op)
+    {
+        if (v.Value.Rank != 1 || v.Shape[0] != n)
+            throw new ArgumentException($"{op}: expected a per-channel vector [{n}], got {v.Shape} ({v.Name ?? "unnamed"}).");
+    }
+}
