@@ -10,7 +10,7 @@ namespace Nanoq.Kernels;
 internal readonly unsafe struct Conv2dPackBShiftedTransposed(float* buffer, int* offsets, int pixelStart) : IGemmPackB
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Pack(float* dst, float* row, int j0, int nc, int p0, int kc)
+    public void Pack(float* dst, int j0, int nc, int p0, int kc)
     {
         float* start = buffer + pixelStart + p0;
         for (int jr = 0; jr < nc; jr += GemmMicroKernel.NR)

@@ -13,23 +13,23 @@ namespace Nanoq.Kernels;
 ///       for jr (32-wide panels)         B micro-panel kc × 32 stays in L1 across the ir loop
 ///         for ir (8-row panels)         micro-kernel: 8×32 tile of C in registers
 /// </code>
-/// Operands come through packers (<see cref="IGemmPackA"/>, <see cref="IGemmPackB"/>), so convolution feeds
-/// im2col panels straight from the image (implicit GEMM) and prepacked weights through the same loop.
-/// C is row-major: element (i, j) at <c>c[i·ldc + j]</c>.
+/// Rectangles of at most <see cref="McMax"/> rows (convolutions: M = output channels) take a fused path instead,
+/// see <see cref="RunFused"/>. Operands come through packers (<see cref="IGemmPackA"/>, <see cref="IGemmPackB"/>),
+/// so convolution gradients feed im2col panels built from the image (implicit GEMM) and prepacked weights through
+/// the same loops. C is row-major: element (i, j) at <c>c[i·ldc + j]</c>.
 /// </summary>
 internal static unsafe class GemmDriver
 {
-    static readonly bool SkipPackA = Environment.GetEnvironmentVariable("SKIPA") == "1";
-    static readonly bool SkipPackB = Environment.GetEnvironmentVariable("SKIPB") == "1";
-    static readonly bool SkipKernel = Environment.GetEnvironmentVariable("SKIPK") == "1";
-    public static readonly int FusedNc = int.Parse(Environment.GetEnvironmentVariable("FNC") ?? "64");
-    public static readonly long FusedABudget = long.Parse(Environment.GetEnvironmentVariable("FAB") ?? "65536");
-    public static readonly int KcMax = int.Parse(Environment.GetEnvironmentVariable("KC") ?? "384");
-    public static readonly int McMax = int.Parse(Environment.GetEnvironmentVariable("MC") ?? "192");
-    public static readonly int NcMax = int.Parse(Environment.GetEnvironmentVariable("NC") ?? "2048");
-
-    /// <summary>Floats of the per-thread row scratch handed to B packers.</summary>
-    public static readonly int RowScratchFloats = 8 * (NcMax + KcMax);
+    /// <summary>Largest K block: a packed 8×32 B micro-panel (384 × 128 bytes) plus A's stay near L1.</summary>
+    public const int KcMax = 384;
+    /// <summary>Rows of A packed at once (192 × 384 × 4 = 288 KiB, in L2).</summary>
+    public const int McMax = 192;
+    /// <summary>Columns of B packed at once on the general path (B block up to 3 MiB, in L3).</summary>
+    public const int NcMax = 2048;
+    /// <summary>Column strip of the small-M path: a packed strip of B (≤ 384 × 256 floats) stays in L2.</summary>
+    public const int FusedNc = 256;
+    /// <summary>Largest packed A (floats) for the small-M path: all its K blocks must stay in L2 (512 KiB).</summary>
+    public const long FusedABudget = 1 << 17;
 
     /// <summary>
     /// K block size for a K of <paramref name="k"/>: K is cut into ⌈k / KcMax⌉ near-equal blocks (a multiple of 8,
@@ -91,11 +91,10 @@ internal static unsafe class GemmDriver
         int ncMax = Math.Min(NcMax, j1 - j0);
         float* bufB = scratch.Get(GemmScratch.PackB, (long)kcStep * ((ncMax + 31) & ~31));
         float* bufA = scratch.Get(GemmScratch.PackA, (long)kcStep * Math.Min(McMax, PaddedM(i1 - i0)));
-        float* row = scratch.Get(GemmScratch.Row, RowScratchFloats);
 
         if (i1 - i0 <= McMax && (long)PaddedM(i1 - i0) * k <= FusedABudget)
         {
-            RunFused(ref pa, ref pb, i0, i1, j0, j1, k, kcStep, c, ldc, alpha, beta, rowBias, scratch, row);
+            RunFused(ref pa, ref pb, i0, i1, j0, j1, k, kcStep, c, ldc, alpha, beta, rowBias, scratch);
             return;
         }
         for (int jc = j0; jc < j1; jc += NcMax)
@@ -104,14 +103,14 @@ internal static unsafe class GemmDriver
             for (int pc = 0; pc < k; pc += kcStep)
             {
                 int kc = Math.Min(kcStep, k - pc);
-                if (!SkipPackB) pb.Pack(bufB, row, jc, nc, pc, kc);
+                pb.Pack(bufB, jc, nc, pc, kc);
                 int mode = pc > 0 ? GemmEpilogue.Accumulate : beta == 0f ? GemmEpilogue.Overwrite : GemmEpilogue.ScaleBeta;
                 for (int ic = i0; ic < i1; ic += McMax)
                 {
                     int mc = Math.Min(McMax, i1 - ic);
-                    float* ap = SkipPackA ? bufA : pa.Pack(bufA, ic, mc, pc, kc);
+                    float* ap = pa.Pack(bufA, ic, mc, pc, kc);
                     var ep = new GemmEpilogue(alpha, beta, rowBias == null ? null : rowBias + ic, mode);
-                    if (!SkipKernel) Macro(kc, ap, mc, bufB, nc, c + ic * ldc + jc, ldc, ep);
+                    Macro(kc, ap, mc, bufB, nc, c + ic * ldc + jc, ldc, ep);
                 }
             }
         }
@@ -125,7 +124,7 @@ internal static unsafe class GemmDriver
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunFused<TA, TB>(ref TA pa, ref TB pb, int i0, int i1, int j0, int j1, int k, int kcStep,
-        float* c, long ldc, float alpha, float beta, float* rowBias, GemmScratch scratch, float* row)
+        float* c, long ldc, float alpha, float beta, float* rowBias, GemmScratch scratch)
         where TA : struct, IGemmPackA where TB : struct, IGemmPackB
     {
         int mc = i1 - i0, mp = PaddedM(mc);
@@ -147,9 +146,9 @@ internal static unsafe class GemmDriver
             {
                 int pc = b * kcStep;
                 int kc = Math.Min(kcStep, k - pc);
-                if (!SkipPackB) pb.Pack(bufB, row, jc, nc, pc, kc);
+                pb.Pack(bufB, jc, nc, pc, kc);
                 var ep = new GemmEpilogue(alpha, beta, biasRow, b == 0 ? firstMode : GemmEpilogue.Accumulate);
-                if (!SkipKernel) Macro(kc, aps[b], mc, bufB, nc, c + i0 * ldc + jc, ldc, ep);
+                Macro(kc, aps[b], mc, bufB, nc, c + i0 * ldc + jc, ldc, ep);
             }
         }
     }

@@ -9,6 +9,5 @@ namespace Nanoq.Kernels;
 internal unsafe interface IGemmPackB
 {
     /// <param name="dst">Destination, at least kc · roundup(nc, 32) floats.</param>
-    /// <param name="row">Thread-local scratch of at least <see cref="GemmDriver.RowScratchFloats"/> floats.</param>
-    void Pack(float* dst, float* row, int j0, int nc, int p0, int kc);
+    void Pack(float* dst, int j0, int nc, int p0, int kc);
 }

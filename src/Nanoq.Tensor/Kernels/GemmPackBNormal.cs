@@ -7,7 +7,7 @@ namespace Nanoq.Kernels;
 internal readonly unsafe struct GemmPackBNormal(float* b, int ldb) : IGemmPackB
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Pack(float* dst, float* row, int j0, int nc, int p0, int kc)
+    public void Pack(float* dst, int j0, int nc, int p0, int kc)
     {
         for (int jr = 0; jr < nc; jr += GemmMicroKernel.NR)
         {

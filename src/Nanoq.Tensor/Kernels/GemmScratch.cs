@@ -11,8 +11,8 @@ namespace Nanoq.Kernels;
 internal sealed unsafe class GemmScratch
 {
     /// <summary>Slots: each caller uses its own so nested uses (a conv task calling the GEMM driver) never collide.</summary>
-    public const int PackA = 0, PackB = 1, Row = 2, Weights = 3, Columns = 4, Partials = 5, Offsets = 6, Phase = 7,
-        Block = 8, SlotCount = 9;
+    public const int PackA = 0, PackB = 1, Weights = 2, Columns = 3, Partials = 4, Offsets = 5, Phase = 6,
+        Block = 7, SlotCount = 8;
 
     [ThreadStatic] private static GemmScratch? t_current;
 
