@@ -159,7 +159,8 @@ def matcher():
         q = box_ops.box_iou(gt, anchors_)
         m1 = Matcher(0.5, 0.4, allow_low_quality_matches=True)(q)
         m2 = Matcher(0.5, 0.4, allow_low_quality_matches=False)(q)
-        cases.append(dict(name=name, num_gt=gt.shape[0], num_anchors=anchors_.shape[0], quality=flat(q),
+        cases.append(dict(name=name, num_gt=gt.shape[0], num_anchors=anchors_.shape[0], gt=flat(gt),
+                          anchors=flat(anchors_), quality=flat(q),
                           high=0.5, low=0.4, matches_low_quality=ints(m1), matches=ints(m2)))
 
     gen = AnchorGenerator(((16, 20, 25), (32, 40, 50)), ((0.5, 1.0, 2.0),) * 2)
