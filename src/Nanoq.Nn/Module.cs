@@ -1,4 +1,5 @@
 using Nanoq.Autograd;
+using Nanoq.Nn.Taps;
 
 namespace Nanoq.Nn;
 
@@ -13,6 +14,7 @@ public abstract class Module
     private readonly List<(string Name, Var Param)> _parameters = new();
     private readonly List<(string Name, Tensor Buffer)> _buffers = new();
     private readonly List<(string Name, Module Child)> _children = new();
+    private readonly List<(string Name, Tap Tap)> _taps = new();
 
     public bool Training { get; private set; } = true;
 
@@ -39,6 +41,36 @@ public abstract class Module
         CheckName(name);
         _children.Add((name, module));
         return module;
+    }
+
+    /// <summary>Registers a quantization tap (a conv unit, an add, an activation site) under <paramref name="name"/>.</summary>
+    protected T Tap<T>(string name, T tap) where T : Tap
+    {
+        if (string.IsNullOrEmpty(name) || name.Contains('.') || _taps.Any(t => t.Name == name))
+            throw new ArgumentException($"Invalid or duplicate tap name '{name}' in {GetType().Name}.");
+        _taps.Add((name, tap));
+        tap.Name = name;
+        return tap;
+    }
+
+    /// <summary>
+    /// Every tap with its dotted path (owner path + tap name; an add's output site is "&lt;add&gt;.out"), in forward
+    /// registration order, depth first. Walking also stores the full path in each <see cref="Tap.Name"/>.
+    /// </summary>
+    public IEnumerable<(string Name, Tap Tap)> NamedTaps(string prefix = "")
+    {
+        foreach (var (n, t) in _taps)
+        {
+            t.Name = prefix + n;
+            yield return (t.Name, t);
+            if (t is AddUnit add)
+            {
+                add.Output.Name = t.Name + ".out";
+                yield return (add.Output.Name, add.Output);
+            }
+        }
+        foreach (var (n, c) in _children)
+            foreach (var item in c.NamedTaps(prefix + n + ".")) yield return item;
     }
 
     private void CheckName(string name)

@@ -116,3 +116,37 @@ internal static class TestDataNn
 {
     public static Tensor Normal(ulong seed, params int[] dims) => new Rng(seed).Normal(new Shape(dims));
 }
+
+public class TapTests
+{
+    [Theory]
+    [InlineData("resnet18")]
+    [InlineData("resnet50")]
+    [InlineData("mobilenet")]
+    public void EveryConvBelongsToExactlyOneConvUnit(string name)
+    {
+        Module m = name switch
+        {
+            "resnet18" => ResNet.ResNet18(numClasses: 0, width: 8),
+            "resnet50" => ResNet.ResNet50(numClasses: 0, width: 8),
+            _ => new MobileNetV2(numClasses: 0, widthMult: 0.25f),
+        };
+        var convs = m.NamedModules().Select(x => x.Module).OfType<Conv2d>().ToList();
+        var units = m.NamedTaps().Select(t => t.Tap).OfType<Nanoq.Nn.Taps.ConvUnit>().ToList();
+        Assert.Equal(convs.Count, units.Count);
+        Assert.Equal(convs.Count, units.Select(u => u.Conv).Distinct().Count());
+        Assert.All(units, u => Assert.NotNull(u.Bn)); // backbones: every conv has its batch norm to fold
+    }
+
+    [Fact]
+    public void TapNamesAreDottedPaths()
+    {
+        var names = ResNet.ResNet18(numClasses: 0, width: 8).NamedTaps().Select(t => t.Name).ToList();
+        Assert.Contains("conv1", names);
+        Assert.Contains("layer1.0.conv1", names);
+        Assert.Contains("layer2.0.downsample.unit", names);
+        Assert.Contains("layer4.1.add", names);
+        Assert.Contains("layer4.1.add.out", names);
+        Assert.Equal(names.Count, names.Distinct().Count());
+    }
+}

@@ -1,5 +1,6 @@
 using Nanoq.Autograd;
 using Nanoq.Nn.Layers;
+using Nanoq.Nn.Taps;
 
 namespace Nanoq.Nn.Backbones;
 
@@ -8,28 +9,27 @@ public sealed class BasicBlock : Layer
 {
     public const int Expansion = 1;
 
+    private readonly ConvUnit _unit1, _unit2;
+    private readonly AddUnit _add;
+
     public BasicBlock(int inC, int planes, int stride, Rng rng)
     {
-        Conv1 = Child("conv1", new Conv2d(inC, planes, 3, stride, 1, bias: false, rng: rng));
-        Bn1 = Child("bn1", new BatchNorm2d(planes));
-        Conv2 = Child("conv2", new Conv2d(planes, planes, 3, 1, 1, bias: false, rng: rng));
-        Bn2 = Child("bn2", new BatchNorm2d(planes));
+        var conv1 = Child("conv1", new Conv2d(inC, planes, 3, stride, 1, bias: false, rng: rng));
+        var bn1 = Child("bn1", new BatchNorm2d(planes));
+        var conv2 = Child("conv2", new Conv2d(planes, planes, 3, 1, 1, bias: false, rng: rng));
+        var bn2 = Child("bn2", new BatchNorm2d(planes));
         if (stride != 1 || inC != planes)
-            Downsample = Child("downsample", new Sequential(
-                new Conv2d(inC, planes, 1, stride, 0, bias: false, rng: rng), new BatchNorm2d(planes)));
+            Downsample = Child("downsample", new ConvNormActivation(inC, planes, 1, stride, 1, ActivationKind.None, rng));
+        _unit1 = Tap("conv1", new ConvUnit(conv1, bn1, ActivationKind.Relu));
+        _unit2 = Tap("conv2", new ConvUnit(conv2, bn2, ActivationKind.None));
+        _add = Tap("add", new AddUnit(ActivationKind.Relu));
     }
 
-    public Conv2d Conv1 { get; }
-    public BatchNorm2d Bn1 { get; }
-    public Conv2d Conv2 { get; }
-    public BatchNorm2d Bn2 { get; }
-    public Sequential? Downsample { get; }
+    public ConvNormActivation? Downsample { get; }
 
     public override Var Forward(Var x)
     {
-        var y = Fn.Relu(Bn1.Forward(Conv1.Forward(x)));
-        y = Bn2.Forward(Conv2.Forward(y));
-        var shortcut = Downsample?.Forward(x) ?? x;
-        return Fn.Relu(Fn.Add(y, shortcut));
+        var y = _unit2.Forward(_unit1.Forward(x));
+        return _add.Forward(y, Downsample?.Forward(x) ?? x);
     }
 }

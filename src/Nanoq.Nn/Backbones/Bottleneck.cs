@@ -1,5 +1,6 @@
 using Nanoq.Autograd;
 using Nanoq.Nn.Layers;
+using Nanoq.Nn.Taps;
 
 namespace Nanoq.Nn.Backbones;
 
@@ -8,33 +9,31 @@ public sealed class Bottleneck : Layer
 {
     public const int Expansion = 4;
 
+    private readonly ConvUnit _unit1, _unit2, _unit3;
+    private readonly AddUnit _add;
+
     public Bottleneck(int inC, int planes, int stride, Rng rng)
     {
-        Conv1 = Child("conv1", new Conv2d(inC, planes, 1, 1, 0, bias: false, rng: rng));
-        Bn1 = Child("bn1", new BatchNorm2d(planes));
-        Conv2 = Child("conv2", new Conv2d(planes, planes, 3, stride, 1, bias: false, rng: rng));
-        Bn2 = Child("bn2", new BatchNorm2d(planes));
-        Conv3 = Child("conv3", new Conv2d(planes, planes * Expansion, 1, 1, 0, bias: false, rng: rng));
-        Bn3 = Child("bn3", new BatchNorm2d(planes * Expansion));
-        if (stride != 1 || inC != planes * Expansion)
-            Downsample = Child("downsample", new Sequential(
-                new Conv2d(inC, planes * Expansion, 1, stride, 0, bias: false, rng: rng), new BatchNorm2d(planes * Expansion)));
+        int outC = planes * Expansion;
+        var conv1 = Child("conv1", new Conv2d(inC, planes, 1, 1, 0, bias: false, rng: rng));
+        var bn1 = Child("bn1", new BatchNorm2d(planes));
+        var conv2 = Child("conv2", new Conv2d(planes, planes, 3, stride, 1, bias: false, rng: rng));
+        var bn2 = Child("bn2", new BatchNorm2d(planes));
+        var conv3 = Child("conv3", new Conv2d(planes, outC, 1, 1, 0, bias: false, rng: rng));
+        var bn3 = Child("bn3", new BatchNorm2d(outC));
+        if (stride != 1 || inC != outC)
+            Downsample = Child("downsample", new ConvNormActivation(inC, outC, 1, stride, 1, ActivationKind.None, rng));
+        _unit1 = Tap("conv1", new ConvUnit(conv1, bn1, ActivationKind.Relu));
+        _unit2 = Tap("conv2", new ConvUnit(conv2, bn2, ActivationKind.Relu));
+        _unit3 = Tap("conv3", new ConvUnit(conv3, bn3, ActivationKind.None));
+        _add = Tap("add", new AddUnit(ActivationKind.Relu));
     }
 
-    public Conv2d Conv1 { get; }
-    public BatchNorm2d Bn1 { get; }
-    public Conv2d Conv2 { get; }
-    public BatchNorm2d Bn2 { get; }
-    public Conv2d Conv3 { get; }
-    public BatchNorm2d Bn3 { get; }
-    public Sequential? Downsample { get; }
+    public ConvNormActivation? Downsample { get; }
 
     public override Var Forward(Var x)
     {
-        var y = Fn.Relu(Bn1.Forward(Conv1.Forward(x)));
-        y = Fn.Relu(Bn2.Forward(Conv2.Forward(y)));
-        y = Bn3.Forward(Conv3.Forward(y));
-        var shortcut = Downsample?.Forward(x) ?? x;
-        return Fn.Relu(Fn.Add(y, shortcut));
+        var y = _unit3.Forward(_unit2.Forward(_unit1.Forward(x)));
+        return _add.Forward(y, Downsample?.Forward(x) ?? x);
     }
 }

@@ -1,6 +1,7 @@
 using Nanoq.Autograd;
 using Nanoq.Nn.Init;
 using Nanoq.Nn.Layers;
+using Nanoq.Nn.Taps;
 
 namespace Nanoq.Nn.Backbones;
 
@@ -24,7 +25,7 @@ public sealed class MobileNetV2 : Layer, IBackbone
         var rng = new Rng(seed);
         int inC = MakeDivisible(32 * widthMult);
         int lastC = MakeDivisible(1280 * Math.Max(1f, widthMult));
-        _features = new Sequential(ConvBnAct.Create(3, inC, 3, 2, 1, Activation.ReLU6, rng));
+        _features = new Sequential(new ConvNormActivation(3, inC, 3, 2, 1, ActivationKind.Relu6, rng));
         for (int i = 0; i < Setting.GetLength(0); i++)
         {
             int outC = MakeDivisible(Setting[i, 1] * widthMult);
@@ -34,7 +35,7 @@ public sealed class MobileNetV2 : Layer, IBackbone
                 inC = outC;
             }
         }
-        _features.Add(ConvBnAct.Create(inC, lastC, 1, 1, 1, Activation.ReLU6, rng));
+        _features.Add(new ConvNormActivation(inC, lastC, 1, 1, 1, ActivationKind.Relu6, rng));
         Child("features", _features);
         StageChannels = StageEnds.Select(OutChannels).ToArray();
         if (numClasses > 0)

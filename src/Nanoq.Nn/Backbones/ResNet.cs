@@ -1,6 +1,7 @@
 using Nanoq.Autograd;
 using Nanoq.Nn.Init;
 using Nanoq.Nn.Layers;
+using Nanoq.Nn.Taps;
 
 namespace Nanoq.Nn.Backbones;
 
@@ -13,6 +14,7 @@ namespace Nanoq.Nn.Backbones;
 public sealed class ResNet : Layer, IBackbone
 {
     private readonly Sequential[] _layers;
+    private readonly ConvUnit _stem;
 
     public static ResNet ResNet18(int numClasses = 1000, int width = 64, ulong seed = 0) => new(false, [2, 2, 2, 2], numClasses, width, seed);
     public static ResNet ResNet34(int numClasses = 1000, int width = 64, ulong seed = 0) => new(false, [3, 4, 6, 3], numClasses, width, seed);
@@ -25,6 +27,7 @@ public sealed class ResNet : Layer, IBackbone
         int expansion = bottleneck ? Bottleneck.Expansion : BasicBlock.Expansion;
         Conv1 = Child("conv1", new Conv2d(3, width, 7, 2, 3, bias: false, rng: rng));
         Bn1 = Child("bn1", new BatchNorm2d(width));
+        _stem = Tap("conv1", new ConvUnit(Conv1, Bn1, ActivationKind.Relu));
         MaxPool = new MaxPool2d(3, 2, 1);
         int inC = width;
         _layers = new Sequential[4];
@@ -57,7 +60,7 @@ public sealed class ResNet : Layer, IBackbone
 
     public Var[] Stages(Var x)
     {
-        x = MaxPool.Forward(Fn.Relu(Bn1.Forward(Conv1.Forward(x))));
+        x = MaxPool.Forward(_stem.Forward(x)); // max pooling acts on codes directly: no quantizer of its own
         var c = new Var[4];
         for (int s = 0; s < 4; s++) c[s] = x = _layers[s].Forward(x);
         return c;

@@ -1,0 +1,45 @@
+using Nanoq.Autograd;
+using Nanoq.Nn.Layers;
+
+namespace Nanoq.Nn.Taps;
+
+/// <summary>
+/// conv → [batch norm] → [activation]: the unit that quantization treats as one layer (batch norm folds into the conv,
+/// the activation becomes the requantization clamp). The conv and batch norm stay ordinary child modules of the owner,
+/// so state dict names are unchanged (torchvision's <c>conv1</c>/<c>bn1</c>); the unit only references them.
+/// <see cref="Forward"/> runs <see cref="Implementation"/> when one is installed, else the float computation.
+/// </summary>
+public sealed class ConvUnit : Tap
+{
+    public ConvUnit(Conv2d conv, BatchNorm2d? bn, ActivationKind activation)
+    {
+        Conv = conv;
+        Bn = bn;
+        Activation = activation;
+    }
+
+    public Conv2d Conv { get; }
+    public BatchNorm2d? Bn { get; }
+    public ActivationKind Activation { get; }
+
+    /// <summary>A replacement forward (e.g. FQN's folded, fake-quantized conv); null for float.</summary>
+    public IConvUnitForward? Implementation { get; set; }
+
+    public Var Forward(Var x) => Implementation?.Forward(this, x) ?? FloatForward(x);
+
+    /// <summary>act(bn(conv(x))) in float, batch norm in the owner's train/eval mode.</summary>
+    public Var FloatForward(Var x)
+    {
+        var y = Conv.Forward(x);
+        if (Bn is not null) y = Bn.Forward(y);
+        return Activate(y, Activation);
+    }
+
+    public static Var Activate(Var y, ActivationKind kind) => kind switch
+    {
+        ActivationKind.None => y,
+        ActivationKind.Relu => Fn.Relu(y),
+        ActivationKind.Relu6 => Fn.Relu6(y),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+}
