@@ -17,21 +17,22 @@ public class GemmTests
     public void All_transposes_with_padded_leading_dims_match_a_naive_loop(int m, int n, int k)
     {
         var rng = new Random(m * 1000 + n * 10 + k);
-        foreach (bool ta in new[] { false, true })
-            foreach (bool tb in new[] { false, true })
-                foreach (var (alpha, beta) in new[] { (1f, 0f), (0.5f, -1.5f), (-2f, 1f) })
-                {
-                    int lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 2, ldc = n + 5;
-                    var a = GemmReference.Random(rng, (ta ? k : m) * lda);
-                    var b = GemmReference.Random(rng, (tb ? n : k) * ldb);
-                    var c = GemmReference.Random(rng, m * ldc);
-                    var (expected, bound) = GemmReference.Sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-                    // Padding between rows of C must come back untouched.
-                    for (int i = 0; i < m; i++)
-                        for (int j = n; j < ldc; j++) bound[i * ldc + j] = 0;
-                    Gemm.Sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-                    GemmReference.AssertClose(expected, bound, c, $"C (transA={ta}, transB={tb}, α={alpha}, β={beta})");
-                }
+        var scalings = new[] { (1f, 0f), (0.5f, -1.5f), (-2f, 1f) };
+        for (int combo = 0; combo < 4; combo++)
+            foreach (var (alpha, beta) in m * n * k < 100_000 ? scalings : [scalings[combo % 3]])
+            {
+                bool ta = combo / 2 == 1, tb = combo % 2 == 1;
+                int lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 2, ldc = n + 5;
+                var a = GemmReference.Random(rng, (ta ? k : m) * lda);
+                var b = GemmReference.Random(rng, (tb ? n : k) * ldb);
+                var c = GemmReference.Random(rng, m * ldc);
+                var (expected, bound) = GemmReference.Sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+                // Padding between rows of C must come back untouched.
+                for (int i = 0; i < m; i++)
+                    for (int j = n; j < ldc; j++) bound[i * ldc + j] = 0;
+                Gemm.Sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+                GemmReference.AssertClose(expected, bound, c, $"C (transA={ta}, transB={tb}, α={alpha}, β={beta})");
+            }
     }
 
     [Fact]
