@@ -1,0 +1,93 @@
+using Nanoq.Autograd;
+
+namespace Nanoq.Detection;
+
+/// <summary>
+/// Sigmoid focal loss (Lin et al. 2017, eq. 5; torchvision's <c>sigmoid_focal_loss</c>), fused with its backward:
+/// <code>
+///   p = σ(x),  ce = −[t log p + (1 − t) log(1 − p)],  p_t = p t + (1 − p)(1 − t),  α_t = α t + (1 − α)(1 − t)
+///   FL = α_t (1 − p_t)^γ ce
+///   ∂FL/∂x = α (1 − p)^γ (γ p log p − (1 − p))          where t = 1
+///          = (1 − α) p^γ (p − γ (1 − p) log(1 − p))      where t = 0
+/// </code>
+/// log p = −softplus(−x) and log(1 − p) = −softplus(x) keep both ends finite for large |x|.
+/// For RetinaNet the logits are [rows, K] and each row (anchor) has a label: k ∈ [0, K) a foreground class
+/// (one-hot target), −1 background (all-zero target), −2 ignored (no loss, no gradient). Each row's loss is
+/// multiplied by its weight (e.g. 1 / (number of foreground anchors of its image · images in the batch)),
+/// and the result is the weighted sum, shape [1].
+/// </summary>
+public static class SigmoidFocalLoss
+{
+    public const int Background = -1, Ignore = -2;
+
+    public static Var Forward(Var logits, ReadOnlySpan<int> rowLabels, ReadOnlySpan<float> rowWeights, float alpha = 0.25f, float gamma = 2f)
+    {
+        ShapeCheck.Rank(logits.Value, 2, nameof(SigmoidFocalLoss), "logits");
+        int rows = logits.Shape[0], k = logits.Shape[1];
+        if (rowLabels.Length != rows || rowWeights.Length != rows)
+            throw new ArgumentException($"{nameof(SigmoidFocalLoss)}: {rowLabels.Length} labels and {rowWeights.Length} weights for logits {logits.Shape}.");
+        var labels = rowLabels.ToArray();
+        var weights = rowWeights.ToArray();
+        var x = logits.Value.Span;
+        double total = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            int label = labels[r];
+            if (label == Ignore || weights[r] == 0f) continue;
+            if (label < Background || label >= k)
+                throw new ArgumentOutOfRangeException(nameof(rowLabels), $"Row {r} has label {label}; expected −2, −1 or a class in [0, {k}).");
+            double rowSum = 0;
+            var row = x.Slice(r * k, k);
+            for (int c = 0; c < k; c++) rowSum += Loss(row[c], c == label, alpha, gamma);
+            total += weights[r] * rowSum;
+        }
+        var y = Tensor.FromArray([(float)total], 1);
+        return Var.Op(y, [logits], o =>
+        {
+            float g = o.Grad!.Span[0];
+            var dx = Tensor.Zeros(logits.Shape);
+            var d = dx.Span;
+            var xs = logits.Value.Span;
+            for (int r = 0; r < rows; r++)
+            {
+                int label = labels[r];
+                if (label == Ignore || weights[r] == 0f) continue;
+                float scale = g * weights[r];
+                for (int c = 0; c < k; c++) d[r * k + c] = scale * Gradient(xs[r * k + c], c == label, alpha, gamma);
+            }
+            logits.AccumulateGrad(dx, takeOwnership: true);
+        });
+    }
+
+    /// <summary>The focal loss of one logit against a 0/1 target.</summary>
+    public static double Loss(float x, bool positive, float alpha, float gamma)
+    {
+        double p = Sigmoid(x);
+        return positive
+            ? alpha * Pow(1 - p, gamma) * Softplus(-x)        // −log p = softplus(−x)
+            : (1 - alpha) * Pow(p, gamma) * Softplus(x);      // −log(1 − p) = softplus(x)
+    }
+
+    /// <summary>∂FL/∂x of one logit.</summary>
+    public static float Gradient(float x, bool positive, float alpha, float gamma)
+    {
+        double p = Sigmoid(x);
+        return positive
+            ? (float)(alpha * Pow(1 - p, gamma) * (-gamma * p * Softplus(-x) - (1 - p)))
+            : (float)((1 - alpha) * Pow(p, gamma) * (p + gamma * (1 - p) * Softplus(x)));
+    }
+
+    private static double Sigmoid(double x) => x >= 0 ? 1 / (1 + Math.Exp(-x)) : Math.Exp(x) / (1 + Math.Exp(x));
+
+    /// <summary>log(1 + eˣ) without overflow.</summary>
+    private static double Softplus(double x) => x > 0 ? x + Log1P(Math.Exp(-x)) : Log1P(Math.Exp(x));
+
+    /// <summary>log(1 + u) accurate for tiny u (Goldberg's trick: the rounding of 1 + u cancels in the ratio).</summary>
+    private static double Log1P(double u)
+    {
+        double w = 1 + u;
+        return w == 1 ? u : Math.Log(w) * u / (w - 1);
+    }
+
+    private static double Pow(double b, float gamma) => gamma == 2f ? b * b : Math.Pow(b, gamma);
+}

@@ -1,0 +1,195 @@
+using Nanoq.Autograd;
+using Nanoq.Nn;
+using Nanoq.Nn.Backbones;
+using Nanoq.Nn.Taps;
+
+namespace Nanoq.Detection;
+
+/// <summary>
+/// RetinaNet (Lin et al. 2017), the one-stage detector of the FQN paper: backbone C3–C5 → FPN P3–P7 → shared class
+/// and box subnets; 9 anchors a location; sigmoid focal loss normalized by foreground anchors plus L1 box loss;
+/// inference by per-level score threshold and top-k, decoding, class-wise NMS (DESIGN.md §6, torchvision's
+/// retinanet.py semantics). The normalized input image passes the "input" tap, so quantization covers it too.
+/// Children: <c>backbone</c>, <c>fpn</c>, <c>head</c>.
+/// </summary>
+public sealed class RetinaNet : Module
+{
+    private readonly IBackbone _backbone;
+    private readonly ActivationSite _input;
+    private readonly Dictionary<(int, int), Tensor> _anchorCache = new();
+
+    public RetinaNet(RetinaNetConfig config, ulong seed = 0)
+    {
+        config.Validate();
+        Config = config;
+        var rng = new Rng(seed);
+        Module backbone = config.Backbone switch
+        {
+            "resnet18" => ResNet.ResNet18(0, Width(config), rng.NextUInt64()),
+            "resnet34" => ResNet.ResNet34(0, Width(config), rng.NextUInt64()),
+            "resnet50" => ResNet.ResNet50(0, Width(config), rng.NextUInt64()),
+            _ => new MobileNetV2(0, config.BackboneWidth, rng.NextUInt64()),
+        };
+        _backbone = (IBackbone)Child("backbone", backbone);
+        Fpn = Child("fpn", new FeaturePyramid(_backbone.StageChannels[1..], config.FpnChannels, rng.Fork()));
+        Anchors = AnchorGenerator.RetinaNet(config.AnchorSize);
+        Head = Child("head", new RetinaNetHead(config.FpnChannels, Anchors.NumAnchorsPerLocation(0), config.NumClasses,
+                                               config.HeadConvs, config.PriorProbability, rng.Fork()));
+        _input = Tap("input", new ActivationSite());
+        Coder = new BoxCoder(1f, 1f, 1f, 1f);
+        Matcher = new Matcher(config.FgIou, config.BgIou, allowLowQualityMatches: true);
+    }
+
+    private static int Width(RetinaNetConfig c) => Math.Max(1, (int)MathF.Round(64 * c.BackboneWidth));
+
+    public RetinaNetConfig Config { get; }
+    public Module Backbone => (Module)_backbone;
+    public FeaturePyramid Fpn { get; }
+    public RetinaNetHead Head { get; }
+    public AnchorGenerator Anchors { get; }
+    public BoxCoder Coder { get; }
+    public Matcher Matcher { get; }
+
+    /// <summary>images [N, 3, H, W] (normalized, H and W multiples of 32 for exact 2× top-down steps) → raw heads.</summary>
+    public RetinaNetOutput Forward(Var images)
+    {
+        ShapeCheck.Rank(images.Value, 4, nameof(RetinaNet), "images");
+        var x = _input.Forward(images);
+        var levels = Fpn.Forward(_backbone.Stages(x));
+        var (logits, deltas) = Head.Forward(levels);
+        var grids = levels.Select(l => (l.Shape[2], l.Shape[3])).ToArray();
+        return new RetinaNetOutput(logits, deltas, grids, images.Shape[2], images.Shape[3]);
+    }
+
+    /// <summary>Anchors [A, 4] for a padded input size (cached: a data set of one input size computes them once).</summary>
+    public Tensor AnchorsFor(RetinaNetOutput o)
+    {
+        if (!_anchorCache.TryGetValue((o.ImageHeight, o.ImageWidth), out var a))
+            _anchorCache[(o.ImageHeight, o.ImageWidth)] = a = Anchors.Generate(o.ImageHeight, o.ImageWidth, o.GridSizes);
+        return a;
+    }
+
+    /// <summary>
+    /// The training losses for a batch. Each anchor is matched to the ground truth (IoU ≥ fg → that box's class,
+    /// &lt; bg → background, between → ignored; each box keeps its best anchors); the focal loss runs over all
+    /// non-ignored anchors and the L1 box loss over foreground anchors, both divided by the image's foreground
+    /// count (at least 1) and averaged over the images, as torchvision.
+    /// </summary>
+    public RetinaNetLosses Loss(RetinaNetOutput o, IReadOnlyList<DetectionTarget> targets)
+    {
+        int n = o.Logits.Shape[0], a = o.Logits.Shape[1], k = o.Logits.Shape[2];
+        if (targets.Count != n) throw new ArgumentException($"{targets.Count} targets for a batch of {n} images.");
+        var anchors = AnchorsFor(o);
+        var rowLabels = new int[n * a];
+        var rowWeights = new float[n * a];
+        var fgRows = new List<int>();
+        var fgTargets = new List<float>();
+        var fgWeights = new List<float>();
+        var matches = new int[a];
+        int totalFg = 0;
+        for (int i = 0; i < n; i++)
+        {
+            var t = targets[i];
+            var labels = rowLabels.AsSpan(i * a, a);
+            if (t.Count == 0)
+            {
+                labels.Fill(SigmoidFocalLoss.Background);
+                rowWeights.AsSpan(i * a, a).Fill(1f / n);
+                continue;
+            }
+            var iou = new float[t.Count * a];
+            Boxes.Iou(t.Boxes, anchors.Span, iou);
+            Matcher.Match(iou, t.Count, a, matches);
+            int fg = 0;
+            for (int j = 0; j < a; j++)
+            {
+                int m = matches[j];
+                labels[j] = m >= 0 ? t.Labels[m] : m == Matcher.BelowLowThreshold ? SigmoidFocalLoss.Background : SigmoidFocalLoss.Ignore;
+                if (m >= 0) fg++;
+            }
+            totalFg += fg;
+            float w = 1f / (Math.Max(1, fg) * n);
+            rowWeights.AsSpan(i * a, a).Fill(w);
+            var enc = new float[4];
+            for (int j = 0; j < a; j++)
+            {
+                int m = matches[j];
+                if (m < 0) continue;
+                fgRows.Add(i * a + j);
+                Coder.EncodeSingle(t.Boxes.AsSpan(4 * m, 4), anchors.Span.Slice(4 * j, 4), enc);
+                fgTargets.AddRange(enc);
+                fgWeights.Add(w);
+            }
+        }
+        var cls = SigmoidFocalLoss.Forward(Fn.Reshape(o.Logits, n * a, k), rowLabels, rowWeights, Config.FocalAlpha, Config.FocalGamma);
+        Var box;
+        if (fgRows.Count == 0) box = Fn.Scale(Fn.Sum(o.Deltas), 0f); // keeps the graph connected, value 0
+        else
+        {
+            var pred = Fn.IndexSelect(Fn.Reshape(o.Deltas, n * a, 4), 0, fgRows.ToArray());
+            var l1 = Fn.L1Loss(pred, Tensor.FromArray(fgTargets.ToArray(), fgRows.Count, 4), Reduction.None);
+            box = Fn.Sum(Fn.Mul(l1, new Var(Tensor.FromArray(fgWeights.ToArray(), fgRows.Count, 1))));
+        }
+        return new RetinaNetLosses(cls, box, totalFg);
+    }
+
+    /// <summary>
+    /// Detections per image: per level, scores σ(logit) above the threshold, the top-k of them, decoded against their
+    /// anchors and clipped to the image's own (unpadded) size; then class-wise NMS over all levels and the best
+    /// <see cref="RetinaNetConfig.MaxDetections"/>. Boxes thinner than 1e-3 px are dropped (COCO rejects them).
+    /// </summary>
+    public IReadOnlyList<Detections> Postprocess(RetinaNetOutput o, IReadOnlyList<(int Height, int Width)> imageSizes)
+    {
+        int n = o.Logits.Shape[0], a = o.Logits.Shape[1], k = o.Logits.Shape[2];
+        var anchors = AnchorsFor(o).Span;
+        var logits = o.Logits.Value.Span;
+        var deltas = o.Deltas.Value.Span;
+        var levelStarts = new int[o.GridSizes.Length + 1];
+        for (int l = 0; l < o.GridSizes.Length; l++)
+            levelStarts[l + 1] = levelStarts[l] + o.GridSizes[l].Height * o.GridSizes[l].Width * Anchors.NumAnchorsPerLocation(l);
+        var results = new Detections[n];
+        var scores = new float[a * k];
+        for (int i = 0; i < n; i++)
+        {
+            var boxes = new List<float>();
+            var keptScores = new List<float>();
+            var labels = new List<int>();
+            var img = logits.Slice(i * a * k, a * k);
+            for (int j = 0; j < img.Length; j++) scores[j] = 1f / (1f + MathF.Exp(-img[j]));
+            var box = new float[4];
+            for (int l = 0; l < o.GridSizes.Length; l++)
+            {
+                int start = levelStarts[l] * k, len = (levelStarts[l + 1] - levelStarts[l]) * k;
+                var top = TopK.Select(scores.AsSpan(start, len), Config.TopKPerLevel, Config.ScoreThreshold);
+                foreach (int t in top)
+                {
+                    int flat = start + t, anchor = flat / k;
+                    Coder.DecodeSingle(deltas.Slice((i * a + anchor) * 4, 4), anchors.Slice(anchor * 4, 4), box);
+                    var (h, w) = imageSizes[i];
+                    float x1 = Math.Clamp(box[0], 0, w), y1 = Math.Clamp(box[1], 0, h);
+                    float x2 = Math.Clamp(box[2], 0, w), y2 = Math.Clamp(box[3], 0, h);
+                    if (x2 - x1 < 1e-3f || y2 - y1 < 1e-3f) continue;
+                    boxes.AddRange([x1, y1, x2, y2]);
+                    keptScores.Add(scores[flat]);
+                    labels.Add(flat % k);
+                }
+            }
+            var bArr = boxes.ToArray();
+            var sArr = keptScores.ToArray();
+            var lArr = labels.ToArray();
+            var keep = NonMaxSuppression.BatchedNms(bArr, sArr, lArr, Config.NmsThreshold, Config.MaxDetections);
+            var outBoxes = new float[keep.Length * 4];
+            for (int j = 0; j < keep.Length; j++) bArr.AsSpan(keep[j] * 4, 4).CopyTo(outBoxes.AsSpan(j * 4));
+            results[i] = new Detections(outBoxes, keep.Select(j => sArr[j]).ToArray(), keep.Select(j => lArr[j]).ToArray());
+        }
+        return results;
+    }
+
+    /// <summary>Inference without the graph: forward and postprocess.</summary>
+    public IReadOnlyList<Detections> Detect(Tensor images, IReadOnlyList<(int Height, int Width)> imageSizes)
+    {
+        using var _ = GradMode.NoGrad();
+        using var tape = new Tape();
+        return Postprocess(Forward(new Var(images)), imageSizes);
+    }
+}

@@ -1,0 +1,54 @@
+namespace Nanoq.Detection;
+
+/// <summary>
+/// Everything that sizes a RetinaNet, so a CPU-sized detector and the paper's (ResNet-50, 800 px, FPN 256) are the
+/// same code with different numbers (DESIGN.md §6). Defaults are Lin et al.'s; <see cref="Small"/> is the CPU one.
+/// </summary>
+public sealed record RetinaNetConfig
+{
+    /// <summary>resnet18, resnet34, resnet50 or mobilenet_v2.</summary>
+    public string Backbone { get; init; } = "resnet50";
+
+    /// <summary>Channel multiplier of the backbone (ResNet first-stage width 64·w, MobileNetV2 α = w).</summary>
+    public float BackboneWidth { get; init; } = 1f;
+
+    public int NumClasses { get; init; } = 80;
+    public int FpnChannels { get; init; } = 256;
+
+    /// <summary>conv + ReLU layers in each head subnet before the predictor (4 in the paper).</summary>
+    public int HeadConvs { get; init; } = 4;
+
+    /// <summary>Anchor size on P3; level l (3..7) has size s·2^(l−3) times scales 2^0, 2^(1/3), 2^(2/3).</summary>
+    public int AnchorSize { get; init; } = 32;
+
+    public float PriorProbability { get; init; } = 0.01f;
+    public float FgIou { get; init; } = 0.5f;
+    public float BgIou { get; init; } = 0.4f;
+    public float FocalAlpha { get; init; } = 0.25f;
+    public float FocalGamma { get; init; } = 2f;
+    public float ScoreThreshold { get; init; } = 0.05f;
+    public int TopKPerLevel { get; init; } = 1000;
+    public float NmsThreshold { get; init; } = 0.5f;
+    public int MaxDetections { get; init; } = 100;
+
+    /// <summary>Input size: the shorter image side (the longer is capped at 5/3 of it), or the letterbox side.</summary>
+    public int InputSize { get; init; } = 800;
+
+    /// <summary>A detector for two CPU cores: ResNet-18 at width 16, FPN 64, two head convs, 16-px anchors, 160-px input.</summary>
+    public static RetinaNetConfig Small(int numClasses) => new()
+    {
+        Backbone = "resnet18", BackboneWidth = 0.25f, NumClasses = numClasses, FpnChannels = 64, HeadConvs = 2,
+        AnchorSize = 16, InputSize = 160,
+    };
+
+    public void Validate()
+    {
+        string[] backbones = ["resnet18", "resnet34", "resnet50", "mobilenet_v2"];
+        if (!backbones.Contains(Backbone)) throw new ArgumentException($"Backbone '{Backbone}' is not one of {string.Join(", ", backbones)}.");
+        if (BackboneWidth <= 0) throw new ArgumentException($"BackboneWidth must be positive, got {BackboneWidth}.");
+        if (NumClasses < 1) throw new ArgumentException($"NumClasses must be at least 1, got {NumClasses}.");
+        if (FpnChannels < 1 || HeadConvs < 0 || AnchorSize < 1 || InputSize < 32)
+            throw new ArgumentException("FpnChannels, AnchorSize must be positive, HeadConvs ≥ 0, InputSize ≥ 32.");
+        if (!(BgIou <= FgIou)) throw new ArgumentException($"BgIou {BgIou} must not exceed FgIou {FgIou}.");
+    }
+}

@@ -1,0 +1,67 @@
+using Nanoq.Autograd;
+using Nanoq.Nn;
+using Nanoq.Nn.Layers;
+using Nanoq.Nn.Taps;
+
+namespace Nanoq.Detection;
+
+/// <summary>
+/// RetinaNet's two subnets, shared by every pyramid level (Lin et al. 2017, §4): n × (3×3 conv + ReLU), then a 3×3
+/// predictor with A·K class logits (bias −log((1 − π)/π), so every anchor starts at foreground probability π) or
+/// A·4 box deltas. Weights N(0, 0.01²), zero bias, as torchvision. Per level, [N, A·K, H, W] is read as
+/// [N, H·W·A, K] (location-major, then anchor, matching the anchor generator's order); levels are concatenated.
+/// </summary>
+public sealed class RetinaNetHead : Module
+{
+    private readonly ConvUnit[] _cls, _box;
+    private readonly ConvUnit _clsOut, _boxOut;
+
+    public RetinaNetHead(int channels, int numAnchors, int numClasses, int numConvs, float prior, Rng rng)
+    {
+        NumAnchors = numAnchors;
+        NumClasses = numClasses;
+        _cls = new ConvUnit[numConvs];
+        _box = new ConvUnit[numConvs];
+        for (int i = 0; i < numConvs; i++)
+        {
+            _cls[i] = Tap($"cls{i}", new ConvUnit(Child($"cls{i}", new Conv2d(channels, channels, 3, 1, 1, rng: rng)), null, ActivationKind.Relu));
+            _box[i] = Tap($"box{i}", new ConvUnit(Child($"box{i}", new Conv2d(channels, channels, 3, 1, 1, rng: rng)), null, ActivationKind.Relu));
+        }
+        _clsOut = Tap("cls_logits", new ConvUnit(Child("cls_logits", new Conv2d(channels, numAnchors * numClasses, 3, 1, 1, rng: rng)), null, ActivationKind.None));
+        _boxOut = Tap("bbox_pred", new ConvUnit(Child("bbox_pred", new Conv2d(channels, numAnchors * 4, 3, 1, 1, rng: rng)), null, ActivationKind.None));
+        foreach (var (_, m) in NamedModules())
+            if (m is Conv2d c)
+            {
+                rng.FillNormal(c.Weight.Value.Span, 0f, 0.01f);
+                c.Bias?.Value.Clear();
+            }
+        _clsOut.Conv.Bias!.Value.Fill(-MathF.Log((1 - prior) / prior));
+    }
+
+    public int NumAnchors { get; }
+    public int NumClasses { get; }
+
+    /// <summary>Pyramid levels → (class logits [N, ΣHWA, K], box deltas [N, ΣHWA, 4]).</summary>
+    public (Var Logits, Var Deltas) Forward(IReadOnlyList<Var> levels)
+    {
+        var logits = new Var[levels.Count];
+        var deltas = new Var[levels.Count];
+        for (int l = 0; l < levels.Count; l++)
+        {
+            Var c = levels[l], b = levels[l];
+            foreach (var u in _cls) c = u.Forward(c);
+            foreach (var u in _box) b = u.Forward(b);
+            logits[l] = Flatten(_clsOut.Forward(c), NumClasses);
+            deltas[l] = Flatten(_boxOut.Forward(b), 4);
+        }
+        return (levels.Count == 1 ? logits[0] : Fn.Concat(logits, 1), levels.Count == 1 ? deltas[0] : Fn.Concat(deltas, 1));
+    }
+
+    /// <summary>[N, A·C, H, W] → [N, H·W·A, C].</summary>
+    private Var Flatten(Var y, int c)
+    {
+        int n = y.Shape[0], h = y.Shape[2], w = y.Shape[3];
+        var v = Fn.Reshape(y, n, NumAnchors, c, h, w);
+        return Fn.Reshape(Fn.Permute(v, 0, 3, 4, 1, 2), n, h * w * NumAnchors, c);
+    }
+}
