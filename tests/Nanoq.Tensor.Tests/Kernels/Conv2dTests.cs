@@ -23,6 +23,8 @@ public class Conv2dTests
         new[] { 1, 5, 9, 7, 3, 7, 7, 1, 1, 3, 3, 1, 1, 1 },   // 7×7 (stem-like), Cout not a multiple of 8
         new[] { 2, 16, 20, 20, 36, 3, 3, 1, 1, 1, 1, 1, 1, 1 }, // big enough for the parallel paths
         new[] { 3, 12, 15, 15, 20, 3, 3, 2, 2, 1, 1, 1, 1, 1 }, // strided, several tasks
+        new[] { 2, 32, 9, 10, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1 },   // 32 channels a group: tap-major weight gradient
+        new[] { 1, 64, 7, 6, 6, 3, 2, 2, 1, 1, 0, 1, 2, 2 },    // the same, strided, dilated, 2 groups
     };
 
     private static Conv2dGeometry Make(int[] p) =>
