@@ -59,7 +59,9 @@ public static partial class QFn
     /// <summary>
     /// DoReFa-Net k-bit activations (§2.6): clip to [0, 1], then quantize_k. That is affine fake quantization with the
     /// fixed range [0, 1]: Δ = 1/(2^k − 1), z = 0 (so <see cref="FakeQuantize(Var, QParams)"/>), and its STE mask is
-    /// the clip's (within half a step of the ends).
+    /// the clip's (within half a step of the ends). Since 1/Δ is float32 (fl(1/fl(1/15)) = 14.999999 at 4 bits), an
+    /// exact tie such as x = 0.5 can land one step below DoReFa's round(15x); elsewhere the two agree. Keeping the
+    /// affine form is what lets the integer runtime execute it.
     /// </summary>
     public static Var DoReFaActivation(Var x, int bits) => FakeQuantize(x, DoReFaActivationQParams(bits));
 
