@@ -9,6 +9,7 @@ public static class CommandTable
     private static readonly (string Name, string Summary, Func<string[], TextWriter, TextWriter, int> Run)[] Table =
     [
         ("datasets", "write a bundled data set (shapes, fashion-det) to a folder as COCO", DatasetsCommand.Run),
+        ("train", "train the float RetinaNet on a data set and evaluate it", TrainCommand.Run),
         ("eval", "COCO bbox evaluation of a results json against ground truth", EvalCommand.Run),
         ("fashion-mnist", "train the small CNN on Fashion-MNIST and report test accuracy", FashionMnistCommand.Run),
         ("bench", "time whole-model workloads (ResNet-18 training step, eval forwards)", Bench.BenchCommand.Run),

@@ -4,7 +4,8 @@ namespace Nanoq.Cli.Commands;
 /// <summary>The sub-commands' shared error policy: exit 2 with one line on stderr for bad usage or input, 1 for I/O failures.</summary>
 internal static class CommandErrors
 {
-    public const int Ok = 0, Failure = 1, BadInput = 2;
+    /// <summary>Exit codes: 0 ok, 1 I/O failure, 2 bad usage or input, 130 interrupted by Ctrl-C (the shell's 128 + SIGINT).</summary>
+    public const int Ok = 0, Failure = 1, BadInput = 2, Interrupted = 130;
 
     public static int Run(string command, TextWriter stderr, Func<int> body)
     {
@@ -15,6 +16,16 @@ internal static class CommandErrors
         catch (UsageException ex)
         {
             stderr.WriteLine($"nanoq {command}: {OneLine(ex.Message)} (see nanoq {command} --help)");
+            return BadInput;
+        }
+        catch (OperationCanceledException ex)
+        {
+            stderr.WriteLine($"nanoq {command}: {OneLine(ex.Message)}");
+            return Interrupted;
+        }
+        catch (Nn.StateDictException ex)
+        {
+            stderr.WriteLine($"nanoq {command}: {OneLine(ex.Message)}");
             return BadInput;
         }
         catch (CocoFormatException ex)

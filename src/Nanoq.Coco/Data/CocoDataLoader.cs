@@ -18,7 +18,9 @@ public sealed class CocoDataLoader(
 
     public int BatchesPerEpoch => dropLast ? Folder.Count / batchSize : (Folder.Count + batchSize - 1) / batchSize;
 
-    public IEnumerable<ImageBatch> Epoch(int epoch)
+    /// <summary>The batches of epoch <paramref name="epoch"/>, from batch <paramref name="startBatch"/> on (a resumed run
+    /// skips what it already did without decoding it).</summary>
+    public IEnumerable<ImageBatch> Epoch(int epoch, int startBatch = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         var rng = Rng.Derive(seed, (ulong)epoch);
@@ -27,7 +29,7 @@ public sealed class CocoDataLoader(
         var flips = new bool[order.Length];
         for (int i = 0; i < flips.Length; i++) flips[i] = options.FlipProbability > 0 && rng.Bernoulli(options.FlipProbability);
 
-        for (int b = 0; b < BatchesPerEpoch; b++)
+        for (int b = startBatch; b < BatchesPerEpoch; b++)
         {
             int start = b * batchSize, n = Math.Min(batchSize, order.Length - start);
             var samples = new DetectionSample[n];

@@ -1,0 +1,39 @@
+using Nanoq.Cli.Terminal;
+using Nanoq.Coco;
+using Nanoq.Coco.Data;
+using Nanoq.Coco.Evaluation;
+using Nanoq.Detection;
+
+namespace Nanoq.Cli.Pipeline;
+
+/// <summary>Runs a detector over a COCO folder and evaluates its detections with the pycocotools-exact evaluator.</summary>
+public static class DetectorEvaluation
+{
+    /// <summary>
+    /// <paramref name="detect"/> maps a padded batch [N, 3, H, W] and the images' own sizes to detections in
+    /// transformed-image pixels; they are mapped back to the original images for COCO.
+    /// </summary>
+    public static (CocoEvalResult Result, IReadOnlyList<CocoResult> Detections) Evaluate(
+        Func<Tensor, IReadOnlyList<(int Height, int Width)>, IReadOnlyList<Detections>> detect,
+        CocoFolder val, TransformOptions transform, int batchSize, TextWriter log, string label)
+    {
+        var loader = new CocoDataLoader(val, transform with { FlipProbability = 0 }, batchSize, shuffle: false, seed: 0);
+        var results = new CocoResultsBuilder(val.Categories);
+        var bar = new ProgressBar(log, label, loader.BatchesPerEpoch, "batch");
+        int b = 0;
+        foreach (var batch in loader.Epoch(0))
+        {
+            var sizes = batch.Samples.Select(s => (s.Height, s.Width)).ToArray();
+            var dets = detect(Tensor.FromArray(batch.Data, batch.N, batch.C, batch.H, batch.W), sizes);
+            for (int i = 0; i < batch.N; i++)
+            {
+                var d = dets[i];
+                var boxes = new XyxyBox[d.Count];
+                for (int j = 0; j < d.Count; j++) boxes[j] = new XyxyBox(d.Boxes[4 * j], d.Boxes[4 * j + 1], d.Boxes[4 * j + 2], d.Boxes[4 * j + 3]);
+                results.Add(batch.Samples[i], boxes, d.Labels, d.Scores);
+            }
+            bar.Report(++b);
+        }
+        return (CocoEvaluator.Evaluate(val.Dataset, results.Results), results.Results);
+    }
+}

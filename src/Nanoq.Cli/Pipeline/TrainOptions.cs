@@ -1,0 +1,21 @@
+namespace Nanoq.Cli.Pipeline;
+
+/// <summary>
+/// A training or fine-tuning schedule: <see cref="Steps"/> SGD steps of <see cref="BatchSize"/> images, linear
+/// warm-up then ×0.1 at each milestone (fractions of the steps), or a constant LR when <see cref="Milestones"/> is
+/// empty and <see cref="WarmupSteps"/> is 0 (the paper's fine-tuning). A checkpoint every
+/// <see cref="CheckpointEvery"/> steps, at the end, and on Ctrl-C.
+/// </summary>
+public sealed record TrainOptions
+{
+    public int Steps { get; init; } = 3000;
+    public int BatchSize { get; init; } = 8;
+    public float Lr { get; init; } = 0.01f;
+    public float Momentum { get; init; } = 0.9f;
+    public float WeightDecay { get; init; } = 1e-4f;
+    public int WarmupSteps { get; init; } = 200;
+    public float[] Milestones { get; init; } = [0.7f, 0.9f];
+    public int CheckpointEvery { get; init; } = 250;
+    public double FlipProbability { get; init; } = 0.5;
+    public ulong Seed { get; init; }
+}

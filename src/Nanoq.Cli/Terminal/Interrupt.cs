@@ -1,0 +1,32 @@
+namespace Nanoq.Cli.Terminal;
+
+/// <summary>
+/// Turns the first Ctrl-C into a cancellation request, so a training loop can finish its step and write a checkpoint;
+/// a second Ctrl-C ends the process at once.
+/// </summary>
+public sealed class Interrupt : IDisposable
+{
+    private readonly CancellationTokenSource _cts = new();
+
+    public Interrupt()
+    {
+        Console.CancelKeyPress += OnCancel;
+    }
+
+    public CancellationToken Token => _cts.Token;
+
+    private void OnCancel(object? sender, ConsoleCancelEventArgs e)
+    {
+        if (_cts.IsCancellationRequested) return; // second Ctrl-C: let the runtime end the process
+        e.Cancel = true;
+        Console.Error.WriteLine();
+        Console.Error.WriteLine("interrupt: finishing the current step and writing a checkpoint (Ctrl-C again to abort)");
+        _cts.Cancel();
+    }
+
+    public void Dispose()
+    {
+        Console.CancelKeyPress -= OnCancel;
+        _cts.Dispose();
+    }
+}
