@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Nanoq.Kernels;
@@ -23,6 +24,7 @@ internal unsafe struct Conv2dBiasGradTask : IParallelBody
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static float SumPlane(float* p, int len)
     {
         var acc = Vector512<float>.Zero;

@@ -1,20 +1,23 @@
 namespace Nanoq.Kernels;
 
 /// <summary>
-/// 2-D convolution over NCHW float tensors (geometry and formula: <see cref="Conv2dGeometry"/>), lowered to the
-/// packed GEMM of <see cref="Gemm"/>: forward and its two gradients side by side.
+/// 2-D convolution over NCHW float tensors (geometry and formula: <see cref="Conv2dGeometry"/>), lowered to GEMM on
+/// the register-blocked micro-kernels of <see cref="Gemm"/>: forward and its two gradients side by side.
 /// <list type="bullet">
-/// <item>Forward: y_{n,g} = W_g · col(x_{n,g}) (+ b), an implicit GEMM: im2col panels are packed straight from the
-/// image into cache-sized buffers, never materialised; 1×1 stride-1 convs use the image as the matrix.</item>
+/// <item>Forward: y_{n,g} = W_g · col(x_{n,g}) (+ b) as an implicit GEMM. The image is laid out once per block of
+/// rows as a phase buffer (<see cref="Conv2dPhase"/>: zero padding and stride phases resolved), in which every im2col
+/// row is a contiguous run, so the micro-kernel reads B in place (<see cref="Conv2dDirectGemm"/>); im2col is never
+/// materialised. 1×1 stride-1 convs multiply by the image planes directly.</item>
 /// <item>Input gradient: stride 1 — a forward convolution of dy with the 180°-rotated, channel-swapped kernel and
 /// padding dil·(k − 1) − pad; otherwise dcol = W_gᵀ · dy_{n,g} on the phase grid, then col2im by contiguous adds.</item>
-/// <item>Weight gradient: dW_g = Σ_n dy_{n,g} · col(x_{n,g})ᵀ with colᵀ packed from the image; K (= N·OH·OW) is
-/// cut into chunks fixed by the sizes, each summed into a private partial, partials added in order.</item>
+/// <item>Weight gradient: dW_g = Σ_n dy_{n,g} · col(x_{n,g})ᵀ, colᵀ panels packed from the phase buffer; K (= N·OH·OW)
+/// is cut into chunks fixed by the sizes, each summed into a private partial, partials added in order.</item>
 /// <item>Depthwise (groups = Cin = Cout): the direct kernels of <see cref="DepthwiseConv2dKernels"/>.</item>
 /// </list>
-/// Work is split over <see cref="ParallelRunner.MaxDegreeOfParallelism"/> cores by images, groups and pixel or
-/// weight ranges — never in a way that changes an operation order, so results are bit-identical on any thread
-/// count. Scratch (packed weights, panels, partials) is per thread and reused: steady state allocates nothing.
+/// Work is split over <see cref="ParallelRunner.MaxDegreeOfParallelism"/> cores by images, groups and row or
+/// weight-column ranges — never in a way that changes an operation order, so results are bit-identical on any
+/// thread count. Scratch (packed weights, phase buffers, panels, partials) is per thread and reused: steady state
+/// allocates nothing.
 /// </summary>
 public static unsafe class Conv2dKernels
 {

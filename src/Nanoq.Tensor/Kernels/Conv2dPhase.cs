@@ -224,18 +224,4 @@ internal readonly unsafe struct Conv2dPhase
                 }
             }
     }
-
-    /// <summary>y[o, oy0 + r, t] = (or +=) grid[o·ld + r·Wq + t] for t &lt; OW: drops the junk columns.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void CopyOut(float* grid, int ld, int m, int oy0, int rows, float* y, bool add)
-    {
-        for (int o = 0; o < m; o++)
-            for (int r = 0; r < rows; r++)
-            {
-                float* s = grid + (long)o * ld + (long)r * Wq;
-                float* d = y + ((long)o * OH + oy0 + r) * OW;
-                if (add) Conv2dSpan.Add(s, d, OW);
-                else Conv2dSpan.Copy(s, d, OW);
-            }
-    }
 }

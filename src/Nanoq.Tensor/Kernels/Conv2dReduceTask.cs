@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Nanoq.Kernels;
@@ -13,6 +14,7 @@ internal unsafe struct Conv2dReduceTask : IParallelBody
     public int Parts, Tasks;
     public bool Accumulate;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Invoke(int task)
     {
         long e0 = Length * task / Tasks & ~15L, e1 = task == Tasks - 1 ? Length : Length * (task + 1) / Tasks & ~15L;

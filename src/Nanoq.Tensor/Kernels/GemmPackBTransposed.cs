@@ -19,7 +19,6 @@ internal readonly unsafe struct GemmPackBTransposed(float* b, int ldb) : IGemmPa
 
     /// <summary>
     /// d[kk·w + c] = src[c·ld + kk] for c &lt; nr, 0 for nr ≤ c &lt; w: one panel from K-contiguous rows.
-    /// Shared with the implicit-im2col packer of the convolution weight gradient.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackPanel(float* src, long ld, float* d, int w, int nr, int kc)
