@@ -4,15 +4,10 @@ namespace Nanoq.Quant;
 
 public static partial class QFn
 {
-    // Batch-norm folding (the paper's F, eq. 13–14; Jacob et al. 2018 §3.2). Conv then BN,
-    //     y = γ (conv(x, W) + b − μ) / √(σ² + ε) + β,
-    // is one conv with
-    //     W_fold = W · γ / √(σ² + ε)                    (eq. 13, per output channel)
-    //     b_fold = γ (b − μ) / √(σ² + ε) + β            (eq. 14)
-    // so the integer runtime has no BN left, and QAT must quantize W_fold (what will actually run), not W.
+    // Batch-norm folding (the paper's F, eq. 13–14; Jacob et al. 2018 §3.2; arithmetic on BnFold): the integer
+    // runtime has no BN left, so QAT must quantize W_fold (what will actually run), not W.
     // With μ, σ² the frozen EMA statistics (F) they are constants; with batch statistics (eq. 11–12) they are
     // graph nodes and the gradient flows through them too. Both ops take μ, σ² as Vars for that reason.
-    // The per-channel factors are computed in double and rounded once; the element-wise products are float32.
 
     /// <summary>
     /// W_fold = W · γ / √(σ² + ε) (eq. 13): weight [cout, …], γ and σ² [cout].
@@ -23,15 +18,9 @@ public static partial class QFn
     {
         int cout = CheckPerChannel(weight, nameof(FoldBnWeight), gamma, variance);
         int inner = weight.Value.Size / Math.Max(1, cout);
-        var r = InvStd(variance.Value.Span, eps);
-        var g0 = gamma.Value.Span;
-        var s = new float[cout];
-        for (int c = 0; c < cout; c++) s[c] = (float)(g0[c] * r[c]);
-        var y = Tensor.Empty(weight.Shape);
-        var w = weight.Value.Span;
-        var ys = y.Span;
-        for (int c = 0; c < cout; c++)
-            System.Numerics.Tensors.TensorPrimitives.Multiply(w.Slice(c * inner, inner), s[c], ys.Slice(c * inner, inner));
+        var r = BnFold.InvStd(variance.Value.Span, eps);
+        var s = BnFold.WeightFactors(gamma.Value.Span, r);
+        var y = BnFold.ScaleRows(weight.Value, s);
         return Var.Op(y, [weight, gamma, variance], o =>
         {
             var g = o.Grad!.Span;
@@ -70,15 +59,8 @@ public static partial class QFn
         int cout = gamma.Value.Size;
         CheckVector(beta, cout, nameof(FoldBnBias)); CheckVector(mean, cout, nameof(FoldBnBias)); CheckVector(variance, cout, nameof(FoldBnBias));
         if (bias is not null) CheckVector(bias, cout, nameof(FoldBnBias));
-        var r = InvStd(variance.Value.Span, eps);
-        var y = Tensor.Empty(cout);
-        var bv = bias is null ? default : bias.Value.Span;
-        var gm = gamma.Value.Span; var bt = beta.Value.Span; var mu = mean.Value.Span;
-        for (int c = 0; c < cout; c++)
-        {
-            double b = bias is null ? 0.0 : bv[c];
-            y.Span[c] = (float)(gm[c] * (b - mu[c]) * r[c] + bt[c]);
-        }
+        var r = BnFold.InvStd(variance.Value.Span, eps);
+        var y = BnFold.Bias(bias?.Value, gamma.Value, beta.Value, mean.Value, variance.Value, eps);
         Var[] parents = bias is null ? [gamma, beta, mean, variance] : [bias, gamma, beta, mean, variance];
         return Var.Op(y, parents, o =>
         {
@@ -120,18 +102,6 @@ public static partial class QFn
     }
 
     private static Var SumNhw(Var y) => Fn.Sum(Fn.Sum(Fn.Sum(y, 3), 2), 0);
-
-    private static double[] InvStd(ReadOnlySpan<float> variance, float eps)
-    {
-        var r = new double[variance.Length];
-        for (int c = 0; c < r.Length; c++)
-        {
-            double v = (double)variance[c] + eps;
-            if (!(v > 0)) throw new ArgumentException($"BN folding: σ² + ε = {v} at channel {c} is not positive.");
-            r[c] = 1.0 / Math.Sqrt(v);
-        }
-        return r;
-    }
 
     private static double Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {

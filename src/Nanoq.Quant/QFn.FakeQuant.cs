@@ -12,7 +12,7 @@ namespace Nanoq.Quant;
 public static partial class QFn
 {
     /// <summary>
-    /// x̂ = (clamp(round(x · (1/Δ)) + z, 0, 2^k − 1) − z) · Δ (eq. 5–7 of the paper).
+    /// x̂ = (clamp(round(x · (1/Δ)) + z, 0, 2^k − 1) − z) · Δ (DESIGN.md §5.3; Δ, z from eq. 4 and the zero-point alignment).
     /// Backward (STE, eq. 8): ∂L/∂x = ∂L/∂x̂ where round(x/Δ) + z lies in [0, 2^k − 1], else 0 — recomputed from x,
     /// so the op keeps no mask.
     /// </summary>

@@ -65,12 +65,13 @@ public sealed class QConvBn : Layer, IHasQuantizers
 
     public override Var Forward(Var x)
     {
-        Var w, b;
+        Var w;
+        Var? b;
         var c = Conv;
         if (Bn is null)
         {
             w = c.Weight;
-            b = c.Bias ?? new Var(Tensor.Zeros(c.OutChannels));
+            b = c.Bias;
         }
         else if (UsesBatchStats)
         {
@@ -129,10 +130,10 @@ public sealed class QConvBn : Layer, IHasQuantizers
     /// </summary>
     public (Tensor Weight, Tensor Bias) Folded()
     {
-        using var _ = GradMode.NoGrad();
+        // Tensor-level (no graph nodes), so a tape that is current cannot release what the caller keeps.
         if (Bn is null) return (Conv.Weight.Value.Clone(), Conv.Bias?.Value.Clone() ?? Tensor.Zeros(Conv.OutChannels));
-        var w = QFn.FoldBnWeight(Conv.Weight, Bn.Weight, new Var(Bn.RunningVar), Bn.Eps).Value;
-        var b = QFn.FoldBnBias(Conv.Bias, Bn.Weight, Bn.Bias, new Var(Bn.RunningMean), new Var(Bn.RunningVar), Bn.Eps).Value;
+        var w = BnFold.Weight(Conv.Weight.Value, Bn.Weight.Value, Bn.RunningVar, Bn.Eps);
+        var b = BnFold.Bias(Conv.Bias?.Value, Bn.Weight.Value, Bn.Bias.Value, Bn.RunningMean, Bn.RunningVar, Bn.Eps);
         return (w, b);
     }
 

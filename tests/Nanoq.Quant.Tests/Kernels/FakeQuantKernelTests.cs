@@ -91,9 +91,12 @@ public class FakeQuantKernelTests
     public void True_ties_round_half_to_even()
     {
         // Δ = 0.25 (1/Δ = 4 exactly), z = 0, 4 bits: x = 0.125 → 0.5 → 0; 0.375 → 1.5 → 2; 0.625 → 2.5 → 2; 0.875 → 3.5 → 4.
-        var y = new float[4];
-        FakeQuantKernels.Forward([0.125f, 0.375f, 0.625f, 0.875f], 0.25f, 0, 15, y);
-        Assert.Equal([0f, 0.5f, 0.5f, 1f], y);
+        // Repeated to 36 elements so the ties go through the Vector512, Vector256 and scalar paths alike.
+        float[] ties = [0.125f, 0.375f, 0.625f, 0.875f], rounded = [0f, 0.5f, 0.5f, 1f];
+        var x = Enumerable.Range(0, 36).Select(i => ties[i % 4]).ToArray();
+        var y = new float[36];
+        FakeQuantKernels.Forward(x, 0.25f, 0, 15, y);
+        Assert.Equal(Enumerable.Range(0, 36).Select(i => rounded[i % 4]).ToArray(), y);
     }
 
     [Fact]

@@ -124,7 +124,9 @@ public class QConvBnTests
     {
         var (conv, bn) = Trained(12);
         var layer = new QConvBn(conv, bn, ConvActivation.None, new WeightQuantizer(4, true), null);
-        var (w, b) = layer.Folded();
+        (Tensor W, Tensor B) folded;
+        using (new Tape()) folded = layer.Folded(); // no graph nodes: a tape must not take the result back to the pool
+        var (w, b) = folded;
         var x = new Var(TestData.Normal(13, 2, 3, 5, 5));
         bn.Eval();
         var expected = bn.Forward(conv.Forward(x));
