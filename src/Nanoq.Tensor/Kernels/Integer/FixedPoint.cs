@@ -1,0 +1,135 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Nanoq.Kernels.Integer;
+
+/// <summary>
+/// The fixed-point arithmetic of the integer runtime (gemmlowp <c>fixedpoint/fixedpoint.h</c>, TFLite
+/// <c>kernels/internal/common.h</c>), bit for bit. A real multiplier M &gt; 0 is carried as a Q31 mantissa M0 ∈ [2^30, 2^31)
+/// and a power-of-two exponent: M ≈ M0 · 2^shift / 2^31 (chosen offline by <c>Nanoq.Quant.Convert.QuantizedMultiplier</c>).
+/// Integer types only: the runtime never sees a float (DESIGN.md §5, a reflection test enforces it).
+/// <para>
+/// These primitives live in the Tensor assembly (not in <c>Nanoq.Quant.Integer</c>) because the integer kernels here
+/// requantize with them and the dependency arrow points Tensor ← Quant.
+/// </para>
+/// </summary>
+public static class FixedPoint
+{
+    /// <summary>
+    /// <b>SaturatingRoundingDoublingHighMul</b>(a, b): the high 32 bits of the doubled 64-bit product, rounded —
+    /// a·b / 2^31 to nearest, i.e. the Q31 product of two Q31 numbers (ARM's <c>vqrdmulh</c>).
+    /// <code>
+    ///     if a = b = −2^31:  return 2^31 − 1                        (the one overflowing case saturates)
+    ///     p     = (int64) a · b
+    ///     nudge = p ≥ 0 ? 2^30 : 1 − 2^30
+    ///     return (int32) ((p + nudge) / 2^31)                         (C division: truncates toward zero)
+    /// </code>
+    /// Rounding: the nudge and the truncating division together equal ⌊(p + 2^30) / 2^31⌋, round to nearest with ties
+    /// toward +∞ (−0.5 → 0, +0.5 → 1); the result is within ½ of a·b / 2^31.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int SaturatingRoundingDoublingHighMul(int a, int b)
+    {
+        if (a == int.MinValue && b == int.MinValue) return int.MaxValue;
+        long ab = (long)a * b;
+        long nudge = ab >= 0 ? 1L << 30 : 1 - (1L << 30);
+        return (int)((ab + nudge) / (1L << 31));
+    }
+
+    /// <summary>
+    /// <b>RoundingDivideByPOT</b>(x, e): x / 2^e rounded to nearest, ties away from zero, for 0 ≤ e ≤ 31.
+    /// <code>
+    ///     mask      = 2^e − 1
+    ///     remainder = x &amp; mask                                    (the bits shifted out, as a non-negative number)
+    ///     threshold = (mask &gt;&gt; 1) + (x &lt; 0 ? 1 : 0)
+    ///     return (x &gt;&gt; e) + (remainder &gt; threshold ? 1 : 0)       (arithmetic shift: floor)
+    /// </code>
+    /// The floor of the shift is bumped up when the discarded fraction exceeds ½, or equals ½ and x ≥ 0 — so an
+    /// exact half moves away from zero (−2.5 → −3, 2.5 → 3).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int RoundingDivideByPOT(int x, int exponent)
+    {
+        if ((uint)exponent > 31)
+            throw new ArgumentOutOfRangeException(nameof(exponent), exponent, "RoundingDivideByPOT: exponent must be in [0, 31].");
+        int mask = (int)((1L << exponent) - 1);
+        int remainder = x & mask;
+        int threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+        return (x >> exponent) + (remainder > threshold ? 1 : 0);
+    }
+
+    /// <summary>
+    /// <b>MultiplyByQuantizedMultiplier</b>(x, M0, shift) ≈ x · M0 · 2^shift / 2^31 (TFLite's double-rounding form):
+    /// <code>
+    ///     left  = max(shift, 0),   right = max(−shift, 0)
+    ///     return RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(x · 2^left, M0), right)
+    /// </code>
+    /// Two roundings (the high multiply, then the shift), so the result is within one unit of x·M exactly (and within
+    /// ½ + ½·2^−right of it). Preconditions, checked: −31 ≤ shift ≤ 30 and M0 ≥ 0. Not checked (the hot loop cannot
+    /// afford it; the offline converter checks it): |x · 2^left| &lt; 2^31 — TFLite's <c>x * (1 &lt;&lt; left_shift)</c> would be
+    /// signed overflow, here it wraps.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int MultiplyByQuantizedMultiplier(int x, int quantizedMultiplier, int shift)
+    {
+        CheckMultiplier(quantizedMultiplier, shift);
+        int left = shift > 0 ? shift : 0;
+        int right = shift > 0 ? 0 : -shift;
+        return RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(unchecked(x * (1 << left)), quantizedMultiplier), right);
+    }
+
+    /// <summary>Throws unless M0 ≥ 0 and −31 ≤ shift ≤ 30 (the ranges the primitives are defined on).</summary>
+    public static void CheckMultiplier(int quantizedMultiplier, int shift)
+    {
+        if (quantizedMultiplier < 0)
+            throw new ArgumentOutOfRangeException(nameof(quantizedMultiplier), quantizedMultiplier, "Quantized multiplier M0 must be non-negative.");
+        if (shift is < -31 or > 30)
+            throw new ArgumentOutOfRangeException(nameof(shift), shift, "Quantized multiplier shift must be in [-31, 30].");
+    }
+
+    /// <summary>
+    /// <see cref="SaturatingRoundingDoublingHighMul(int, int)"/> on 16 lanes with one multiplier, bit-identical to the
+    /// scalar form: (a·b + 2^30) &gt;&gt; 31 in 64 bits (the scalar nudge-and-truncate equals this floor), even and odd
+    /// lanes multiplied separately (<c>vpmuldq</c>), saturating the a = b = −2^31 lanes.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> SaturatingRoundingDoublingHighMul(Vector512<int> a, Vector512<int> b)
+    {
+        var round = Vector512.Create(1L << 30);
+        // vpmuldq multiplies the low (even) int32 of each 64-bit lane, sign-extended.
+        var even = Avx512F.Multiply(a, b) + round;
+        var odd = Avx512F.Multiply(Avx512F.ShiftRightLogical(a.AsInt64(), 32).AsInt32(),
+            Avx512F.ShiftRightLogical(b.AsInt64(), 32).AsInt32()) + round;
+        // even >> 31 leaves its result in the low int32 of each lane; odd's result goes to the high int32.
+        var lo = Avx512F.ShiftRightArithmetic(even, 31);
+        var hi = Avx512F.ShiftLeftLogical(Avx512F.ShiftRightArithmetic(odd, 31), 32);
+        var r = Avx512F.BlendVariable(lo.AsInt32(), hi.AsInt32(), Vector512.Create(0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1));
+        var min = Vector512.Create(int.MinValue);
+        var overflow = Vector512.Equals(a, min) & Vector512.Equals(b, min);
+        return Vector512.ConditionalSelect(overflow, Vector512.Create(int.MaxValue), r);
+    }
+
+    /// <summary><see cref="RoundingDivideByPOT(int, int)"/> on 16 lanes, one exponent in [0, 31], bit-identical.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> RoundingDivideByPOT(Vector512<int> x, int exponent)
+    {
+        var mask = Vector512.Create((int)((1L << exponent) - 1));
+        var remainder = x & mask;
+        // x < 0 is all ones (−1) in a lane: subtracting it adds 1 to the threshold.
+        var threshold = Vector512.ShiftRightArithmetic(mask, 1) - Vector512.ShiftRightArithmetic(x, 31);
+        var shifted = Vector512.ShiftRightArithmetic(x, exponent);
+        // GreaterThan is all ones (−1) where the remainder exceeds the threshold: subtracting adds 1.
+        return shifted - Vector512.GreaterThan(remainder, threshold);
+    }
+
+    /// <summary><see cref="MultiplyByQuantizedMultiplier(int, int, int)"/> on 16 lanes with one (M0, shift), bit-identical.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> MultiplyByQuantizedMultiplier(Vector512<int> x, int quantizedMultiplier, int shift)
+    {
+        int left = shift > 0 ? shift : 0;
+        int right = shift > 0 ? 0 : -shift;
+        var hm = SaturatingRoundingDoublingHighMul(Vector512.ShiftLeft(x, left), Vector512.Create(quantizedMultiplier));
+        return RoundingDivideByPOT(hm, right);
+    }
+}

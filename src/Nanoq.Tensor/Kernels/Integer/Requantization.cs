@@ -1,0 +1,90 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Nanoq.Kernels.Integer;
+
+/// <summary>
+/// The output stage of an integer conv / FC (DESIGN.md §5, gemmlowp's output pipeline), per output channel c:
+/// <code>
+///     y_q = clamp(z_y + MultiplyByQuantizedMultiplier(acc, M0[c], shift[c]), lo, hi)
+/// </code>
+/// where acc is the int32 accumulator (bias included) and M0[c]·2^shift[c]/2^31 ≈ M[c] = Δ_w[c]·Δ_x / Δ_y. The clamp is
+/// the activation: lo = 0 and hi = 2^k − 1 for none, lo = z_y for ReLU (codes below z_y are negative reals), and for
+/// ReLU6 also hi = min(2^k − 1, z_y + round(6 / Δ_y)) — all chosen offline. Per-tensor requantization is the case of
+/// one channel broadcast (<see cref="PerTensor"/>). Immutable: the arrays are copies.
+/// </summary>
+public sealed class Requantization
+{
+    private readonly int[] _multipliers;
+    private readonly int[] _shifts;
+
+    /// <param name="multipliers">M0[c] ≥ 0 (normally in [2^30, 2^31)).</param>
+    /// <param name="shifts">shift[c] ∈ [−31, 30] (positive: left).</param>
+    /// <param name="outputZeroPoint">z_y ∈ [0, 255].</param>
+    /// <param name="clampMin">lo ∈ [0, 255].</param>
+    /// <param name="clampMax">hi ∈ [lo, 255].</param>
+    public Requantization(ReadOnlySpan<int> multipliers, ReadOnlySpan<int> shifts, int outputZeroPoint, int clampMin, int clampMax)
+    {
+        if (multipliers.Length != shifts.Length)
+            throw new ArgumentException($"Requantization: {multipliers.Length} multipliers but {shifts.Length} shifts.");
+        if (multipliers.IsEmpty) throw new ArgumentException("Requantization: at least one channel is needed.");
+        for (int c = 0; c < multipliers.Length; c++) FixedPoint.CheckMultiplier(multipliers[c], shifts[c]);
+        if ((uint)outputZeroPoint > 255)
+            throw new ArgumentOutOfRangeException(nameof(outputZeroPoint), outputZeroPoint, "Requantization: z_y must be a code in [0, 255].");
+        if ((uint)clampMin > 255 || (uint)clampMax > 255 || clampMin > clampMax)
+            throw new ArgumentException($"Requantization: clamp [{clampMin}, {clampMax}] must satisfy 0 ≤ lo ≤ hi ≤ 255.");
+        _multipliers = multipliers.ToArray();
+        _shifts = shifts.ToArray();
+        OutputZeroPoint = outputZeroPoint;
+        ClampMin = clampMin;
+        ClampMax = clampMax;
+    }
+
+    /// <summary>One (M0, shift) for every channel.</summary>
+    public static Requantization PerTensor(int multiplier, int shift, int outputZeroPoint, int clampMin, int clampMax) =>
+        new([multiplier], [shift], outputZeroPoint, clampMin, clampMax);
+
+    /// <summary>Number of (M0, shift) pairs: the output channels, or 1 for per-tensor.</summary>
+    public int Channels => _multipliers.Length;
+
+    public ReadOnlySpan<int> Multipliers => _multipliers;
+    public ReadOnlySpan<int> Shifts => _shifts;
+    public int OutputZeroPoint { get; }
+    public int ClampMin { get; }
+    public int ClampMax { get; }
+
+    /// <summary>M0 of output channel <paramref name="c"/> (per-tensor: the one multiplier).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Multiplier(int c) => _multipliers.Length == 1 ? _multipliers[0] : _multipliers[c];
+
+    /// <summary>shift of output channel <paramref name="c"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Shift(int c) => _shifts.Length == 1 ? _shifts[0] : _shifts[c];
+
+    /// <summary>Throws unless this covers <paramref name="outChannels"/> channels (per-channel) or is per-tensor.</summary>
+    public void CheckChannels(int outChannels, string what)
+    {
+        if (Channels != 1 && Channels != outChannels)
+            throw new ArgumentException($"{what}: requantization has {Channels} channels but the layer has {outChannels} outputs.");
+    }
+
+    /// <summary>y_q of one accumulator of channel <paramref name="c"/> (the scalar reference of the vector epilogue).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Apply(int acc, int c)
+    {
+        int v = OutputZeroPoint + FixedPoint.MultiplyByQuantizedMultiplier(acc, Multiplier(c), Shift(c));
+        return v < ClampMin ? ClampMin : v > ClampMax ? ClampMax : v;
+    }
+
+    /// <summary>
+    /// The epilogue on 16 accumulators of channel <paramref name="c"/>: (acc + offset) requantized, clamped; offset carries
+    /// the bias and the zero-point correction. Bit-identical to <see cref="Apply"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal Vector512<int> Apply(Vector512<int> acc, int offset, int c)
+    {
+        var v = FixedPoint.MultiplyByQuantizedMultiplier(acc + Vector512.Create(offset), Multiplier(c), Shift(c));
+        v += Vector512.Create(OutputZeroPoint);
+        return Vector512.Min(Vector512.Max(v, Vector512.Create(ClampMin)), Vector512.Create(ClampMax));
+    }
+}

@@ -1,0 +1,164 @@
+using System.Numerics;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Nanoq.Kernels.Integer;
+
+namespace Nanoq.Tests.Integer;
+
+/// <summary>
+/// The fixed-point primitives against exact BigInteger arithmetic: SaturatingRoundingDoublingHighMul is
+/// ⌊(a·b + 2^30) / 2^31⌋ (nearest, ties up) except the saturating corner, RoundingDivideByPOT is x / 2^e to nearest with
+/// ties away from zero, and MultiplyByQuantizedMultiplier is their composition, within one unit of x·M0·2^shift/2^31.
+/// The 16-lane forms must agree bit for bit with the scalar ones.
+/// </summary>
+public class FixedPointTests
+{
+    private static readonly int[] Edges = BuildEdges();
+
+    private static int[] BuildEdges()
+    {
+        var list = new List<int> { 0, 1, -1, 2, -2, 3, -3, int.MaxValue, int.MinValue, int.MaxValue - 1, int.MinValue + 1 };
+        for (int i = 1; i < 31; i++)
+        {
+            int p = 1 << i;
+            list.AddRange([p, p - 1, p + 1, -p, -p + 1, -p - 1]);
+        }
+        return list.ToArray();
+    }
+
+    private static IEnumerable<(int, int)> Pairs()
+    {
+        foreach (int a in Edges)
+            foreach (int b in Edges)
+                yield return (a, b);
+        var rng = new Rng(7);
+        for (int i = 0; i < 20000; i++) yield return ((int)rng.NextUInt64(), (int)rng.NextUInt64());
+    }
+
+    /// <summary>Exact: round(a·b / 2^31) with ties toward +∞, computed as ⌊(a·b + 2^30) / 2^31⌋ on unbounded integers.</summary>
+    private static int ExactHighMul(int a, int b)
+    {
+        var p = (BigInteger)a * b + (BigInteger.One << 30);
+        var q = BigInteger.DivRem(p, BigInteger.One << 31, out var r);
+        if (r.Sign < 0) q -= 1; // floor
+        if (q > int.MaxValue) return int.MaxValue; // only a = b = −2^31
+        return (int)q;
+    }
+
+    /// <summary>Exact: x / 2^e to nearest, ties away from zero.</summary>
+    private static int ExactDivideByPOT(int x, int e)
+    {
+        if (e == 0) return x;
+        var ax = BigInteger.Abs(x);
+        var q = (ax + (BigInteger.One << (e - 1))) >> e;
+        return (int)(x < 0 ? -q : q);
+    }
+
+    [Fact]
+    public void HighMul_HandCases()
+    {
+        // 2^30 · 2^30 / 2^31 = 2^29 exactly.
+        Assert.Equal(1 << 29, FixedPoint.SaturatingRoundingDoublingHighMul(1 << 30, 1 << 30));
+        // 1 · 2^30 / 2^31 = 0.5 → 1 (tie up);  −1 · 2^30 / 2^31 = −0.5 → 0 (tie up, toward +∞).
+        Assert.Equal(1, FixedPoint.SaturatingRoundingDoublingHighMul(1, 1 << 30));
+        Assert.Equal(0, FixedPoint.SaturatingRoundingDoublingHighMul(-1, 1 << 30));
+        // 3 · 2^30 / 2^31 = 1.5 → 2;  −3 · 2^30 / 2^31 = −1.5 → −1.
+        Assert.Equal(2, FixedPoint.SaturatingRoundingDoublingHighMul(3, 1 << 30));
+        Assert.Equal(-1, FixedPoint.SaturatingRoundingDoublingHighMul(-3, 1 << 30));
+        // (−2^31)·(−2^31)/2^31 = 2^31 does not fit: saturates.
+        Assert.Equal(int.MaxValue, FixedPoint.SaturatingRoundingDoublingHighMul(int.MinValue, int.MinValue));
+        // (−2^31)·(2^31 − 1)/2^31 = −(2^31 − 1) exactly.
+        Assert.Equal(-int.MaxValue, FixedPoint.SaturatingRoundingDoublingHighMul(int.MinValue, int.MaxValue));
+    }
+
+    [Fact]
+    public void HighMul_EqualsExact()
+    {
+        foreach (var (a, b) in Pairs())
+            Assert.True(ExactHighMul(a, b) == FixedPoint.SaturatingRoundingDoublingHighMul(a, b), $"SRDHM({a}, {b})");
+    }
+
+    [Fact]
+    public void DivideByPOT_HandCases()
+    {
+        // 5 / 2 = 2.5 → 3;  −5 / 2 = −2.5 → −3 (ties away from zero);  7 / 4 = 1.75 → 2;  −7 / 4 → −2;  6 / 4 = 1.5 → 2.
+        Assert.Equal(3, FixedPoint.RoundingDivideByPOT(5, 1));
+        Assert.Equal(-3, FixedPoint.RoundingDivideByPOT(-5, 1));
+        Assert.Equal(2, FixedPoint.RoundingDivideByPOT(7, 2));
+        Assert.Equal(-2, FixedPoint.RoundingDivideByPOT(-7, 2));
+        Assert.Equal(2, FixedPoint.RoundingDivideByPOT(6, 2));
+        Assert.Equal(-1, FixedPoint.RoundingDivideByPOT(int.MinValue, 31));
+        Assert.Equal(1, FixedPoint.RoundingDivideByPOT(int.MaxValue, 31));
+        Assert.Throws<ArgumentOutOfRangeException>(() => FixedPoint.RoundingDivideByPOT(1, 32));
+        Assert.Throws<ArgumentOutOfRangeException>(() => FixedPoint.RoundingDivideByPOT(1, -1));
+    }
+
+    [Fact]
+    public void DivideByPOT_EqualsExact()
+    {
+        var rng = new Rng(8);
+        var xs = Edges.Concat(Enumerable.Range(0, 3000).Select(_ => (int)rng.NextUInt64())).ToArray();
+        for (int e = 0; e <= 31; e++)
+            foreach (int x in xs)
+                Assert.True(ExactDivideByPOT(x, e) == FixedPoint.RoundingDivideByPOT(x, e), $"RDBPOT({x}, {e})");
+    }
+
+    [Fact]
+    public void MultiplyByQuantizedMultiplier_IsTheCompositionAndWithinOneOfExact()
+    {
+        var rng = new Rng(9);
+        for (int i = 0; i < 40000; i++)
+        {
+            int m0 = (1 << 30) + rng.NextInt(1 << 30);          // [2^30, 2^31)
+            int shift = rng.NextInt(-31, 31);                     // [−31, 30]
+            int left = shift > 0 ? shift : 0;
+            // |x·2^left| < 2^31: the precondition.
+            int bound = (int)Math.Min(int.MaxValue, (1L << (31 - left)) - 1);
+            int x = i < Edges.Length ? Math.Clamp(Edges[i], -bound, bound) : (int)(rng.NextUInt64() % (ulong)bound) * (rng.Bernoulli(0.5) ? 1 : -1);
+            int got = FixedPoint.MultiplyByQuantizedMultiplier(x, m0, shift);
+            int composed = ExactDivideByPOT(ExactHighMul(x * (1 << left), m0), shift > 0 ? 0 : -shift);
+            Assert.True(composed == got, $"MBQM({x}, {m0}, {shift})");
+            // Exact real value x·M0·2^shift / 2^31: the result is within one unit (two roundings of ½ each).
+            var num = (BigInteger)x * m0;
+            int e = 31 - shift;                                   // value = num / 2^e
+            var scaledGot = (BigInteger)got << e;
+            Assert.True(BigInteger.Abs(scaledGot - num) <= BigInteger.One << e, $"MBQM({x}, {m0}, {shift}) = {got} not within 1 of exact");
+        }
+    }
+
+    [Fact]
+    public void MultiplyByQuantizedMultiplier_RejectsBadParameters()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => FixedPoint.MultiplyByQuantizedMultiplier(1, -1, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => FixedPoint.MultiplyByQuantizedMultiplier(1, 1 << 30, 31));
+        Assert.Throws<ArgumentOutOfRangeException>(() => FixedPoint.MultiplyByQuantizedMultiplier(1, 1 << 30, -32));
+    }
+
+    [Fact]
+    public void VectorForms_MatchScalar()
+    {
+        if (!Avx512BW.IsSupported) return; // the vector forms exist only for the AVX-512 kernels
+        var rng = new Rng(10);
+        var a = new int[16];
+        var b = new int[16];
+        var pairs = Pairs().ToArray();
+        for (int i = 0; i + 16 <= pairs.Length; i += 16)
+        {
+            for (int j = 0; j < 16; j++) (a[j], b[j]) = pairs[i + j];
+            var va = Vector512.Create(a);
+            var vb = Vector512.Create(b);
+            var hm = FixedPoint.SaturatingRoundingDoublingHighMul(va, vb);
+            int e = rng.NextInt(32);
+            var dp = FixedPoint.RoundingDivideByPOT(va, e);
+            int m0 = b[0] & int.MaxValue;
+            int shift = rng.NextInt(-31, 1);
+            var mq = FixedPoint.MultiplyByQuantizedMultiplier(va, m0, shift);
+            for (int j = 0; j < 16; j++)
+            {
+                Assert.Equal(FixedPoint.SaturatingRoundingDoublingHighMul(a[j], b[j]), hm[j]);
+                Assert.Equal(FixedPoint.RoundingDivideByPOT(a[j], e), dp[j]);
+                Assert.Equal(FixedPoint.MultiplyByQuantizedMultiplier(a[j], m0, shift), mq[j]);
+            }
+        }
+    }
+}

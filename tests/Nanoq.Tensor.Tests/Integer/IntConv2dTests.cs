@@ -1,0 +1,198 @@
+using System.Runtime.Intrinsics.X86;
+using Nanoq.Kernels;
+using Nanoq.Kernels.Integer;
+
+namespace Nanoq.Tests.Integer;
+
+/// <summary>
+/// The integer conv: the reference against hand arithmetic and an independent loop, then every fast path against the
+/// reference bit for bit (accumulators and requantized codes), over odd sizes, strides, padding, dilation, groups and
+/// depthwise; thread-count independence; the guards.
+/// </summary>
+public class IntConv2dTests
+{
+    public static TheoryData<int, int, int, int, int, int, int, int, int, int> Geometries => new()
+    {
+        // n, cin, h, w, cout, k, stride, pad, dilation, groups
+        { 1, 1, 5, 5, 1, 3, 1, 1, 1, 1 },
+        { 2, 3, 7, 9, 5, 3, 1, 1, 1, 1 },
+        { 1, 8, 13, 11, 6, 3, 2, 1, 1, 1 },
+        { 2, 5, 9, 17, 7, 1, 1, 0, 1, 1 },
+        { 1, 16, 20, 19, 9, 3, 1, 2, 2, 1 },
+        { 1, 6, 11, 12, 6, 3, 1, 1, 1, 3 },
+        { 1, 12, 10, 9, 8, 3, 2, 1, 1, 4 },
+        { 2, 7, 15, 15, 3, 5, 3, 2, 1, 1 },
+        { 1, 4, 33, 35, 4, 1, 2, 0, 1, 1 },
+        { 1, 64, 9, 9, 17, 3, 1, 1, 1, 1 },
+        { 1, 3, 23, 21, 8, 7, 2, 3, 1, 1 },
+        { 2, 9, 12, 13, 9, 3, 1, 1, 1, 9 },   // depthwise
+        { 1, 5, 14, 9, 5, 3, 2, 1, 1, 5 },    // depthwise, strided
+        { 1, 4, 9, 30, 4, 5, 1, 4, 2, 4 },    // depthwise, dilated
+    };
+
+    private static Conv2dGeometry Geo(int n, int cin, int h, int w, int cout, int k, int s, int p, int d, int groups) =>
+        new(n, cin, h, w, cout, k, s, p, d, groups);
+
+    [Fact]
+    public void Reference_HandCase()
+    {
+        // x (z_x = 2): 3×3 codes 1..9, so x − z_x = −1..7;  one 3×3 kernel, z_w = 1, codes all 2 → w − z_w = 1;
+        // pad 1, stride 1 → output [0,0] sums the top-left 2×2 window of x − z_x: (−1 + 0 + 2 + 3) = 4; the padding adds 0
+        // because it reads z_x. bias 10 → acc = 14. Center output sums all nine: (−1 + … + 7) = 27 → 37.
+        var g = new Conv2dGeometry(1, 1, 3, 3, 1, 3, 1, 1);
+        byte[] x = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+        byte[] w = [2, 2, 2, 2, 2, 2, 2, 2, 2];
+        var acc = new int[9];
+        IntConv2dReference.Accumulators(g, x, 2, w, [1], [10], acc);
+        Assert.Equal(14, acc[0]);
+        Assert.Equal(37, acc[4]);
+        // Requantize with M = 0.5 (M0 = 2^30, shift 0): 37·0.5 = 18.5 → 19 (ties away... via SRDHM tie up: 37·2^30/2^31 = 18.5 → 19), + z_y 3 = 22.
+        var rq = Requantization.PerTensor(1 << 30, 0, 3, 0, 255);
+        var y = new byte[9];
+        IntConv2dReference.Forward(g, x, 2, w, [1], [10], rq, y);
+        Assert.Equal(22, y[4]);
+        Assert.Equal(10, y[0]); // 14·0.5 = 7, + 3
+    }
+
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void Reference_EqualsIndependentLoop(int n, int cin, int h, int w, int cout, int k, int s, int p, int d, int groups)
+    {
+        // An independent formulation: pad the image with z_x explicitly, then slide the kernel (no bounds tests inside).
+        var g = Geo(n, cin, h, w, cout, k, s, p, d, groups);
+        var data = IntConvData.Random(new Rng(1), g, 4, 4);
+        int hp = h + 2 * p, wp = w + 2 * p;
+        var padded = new int[n * cin * hp * wp];
+        Array.Fill(padded, data.Zx);
+        for (int i = 0; i < n * cin; i++)
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++)
+                    padded[(i * hp + y + p) * wp + x + p] = data.X[(i * h + y) * w + x];
+        var expected = new int[g.OutputLength];
+        int cinG = cin / groups, coutG = cout / groups;
+        for (int b = 0; b < n; b++)
+            for (int o = 0; o < cout; o++)
+                for (int oy = 0; oy < g.OutHeight; oy++)
+                    for (int ox = 0; ox < g.OutWidth; ox++)
+                    {
+                        long sum = data.Bias[o];
+                        for (int c = 0; c < cinG; c++)
+                            for (int ky = 0; ky < k; ky++)
+                                for (int kx = 0; kx < k; kx++)
+                                {
+                                    int xv = padded[((b * cin + o / coutG * cinG + c) * hp + oy * s + ky * d) * wp + ox * s + kx * d];
+                                    int wv = data.W[((o * cinG + c) * k + ky) * k + kx];
+                                    sum += (long)(wv - data.Zw[o]) * (xv - data.Zx);
+                                }
+                        expected[((b * cout + o) * g.OutHeight + oy) * g.OutWidth + ox] = (int)sum;
+                    }
+        Assert.Equal(expected, data.ReferenceAcc());
+    }
+
+    public static TheoryData<IntConvPath, int, int, bool> Paths => new()
+    {
+        // path, input bits, weight bits, narrow weights (|w − z_w| ≤ 127)
+        { IntConvPath.Auto, 4, 4, false },
+        { IntConvPath.Madd16, 4, 4, false },
+        { IntConvPath.Madd16, 2, 3, false },
+        { IntConvPath.Madd16, 6, 6, false },
+        { IntConvPath.Madd16, 7, 7, false },
+        { IntConvPath.Int16, 8, 8, false },
+        { IntConvPath.Int16, 4, 4, false },
+        { IntConvPath.VnniEmulated, 8, 8, true },
+        { IntConvPath.VnniEmulated, 4, 4, false },
+        { IntConvPath.Vnni, 8, 8, true },
+        { IntConvPath.Auto, 8, 8, false },
+        { IntConvPath.Reference, 8, 8, false },
+    };
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void FastPaths_EqualReference(IntConvPath path, int inputBits, int weightBits, bool narrow)
+    {
+        if (path != IntConvPath.Reference && !Avx512BW.IsSupported) return;
+        if (path == IntConvPath.Vnni && !AvxVnni.IsSupported) return; // no AVX-VNNI here: VnniEmulated covers its layout
+        var rng = new Rng((ulong)(1000 + (int)path * 10 + inputBits));
+        foreach (var row in Geometries)
+        {
+            var g = Geo((int)row[0], (int)row[1], (int)row[2], (int)row[3], (int)row[4], (int)row[5], (int)row[6], (int)row[7], (int)row[8], (int)row[9]);
+            var p = path;
+            if (g.IsDepthwise && path is not (IntConvPath.Auto or IntConvPath.Reference)) p = IntConvPath.Depthwise;
+            var data = IntConvData.Random(rng, g, inputBits, weightBits, narrowWeights: narrow);
+            var weights = data.Pack(p);
+            if (p != IntConvPath.Auto) Assert.Equal(p, weights.Path);
+            var acc = new int[g.OutputLength];
+            IntConv2d.ForwardAccumulators(g, data.X, data.Zx, weights, data.Bias, acc);
+            Assert.True(data.ReferenceAcc().AsSpan().SequenceEqual(acc), $"{weights.Path} accumulators differ for {g}");
+            var y = new byte[g.OutputLength];
+            IntConv2d.Forward(g, data.X, data.Zx, weights, data.Bias, data.Rq, y);
+            Assert.True(data.ReferenceCodes().AsSpan().SequenceEqual(y), $"{weights.Path} codes differ for {g}");
+        }
+    }
+
+    [Fact]
+    public void Madd16_WorstCaseCodesStayExact()
+    {
+        // Every product at its bound: x = 15, w − z_w = −15 (z_w = 15, w = 0) and z_x = 0, so each 16-bit lane receives
+        // −450 per step for the full S = 72 steps before it is widened; K = 64·9 = 576 = 144 steps.
+        if (!Avx512BW.IsSupported) return;
+        var g = new Conv2dGeometry(1, 64, 8, 8, 4, 3, 1, 1);
+        var x = Enumerable.Repeat((byte)15, g.InputLength).ToArray();
+        var w = new byte[g.WeightLength];
+        var weights = IntConv2dWeights.Pack(4, 64, 3, 3, 1, w, [15], 4, 4, IntConvPath.Madd16);
+        Assert.Equal(72, weights.StepsPerWiden);
+        var acc = new int[g.OutputLength];
+        IntConv2d.ForwardAccumulators(g, x, 0, weights, [], acc);
+        var expected = new int[g.OutputLength];
+        IntConv2dReference.Accumulators(g, x, 0, w, [15], [], expected);
+        Assert.Equal(expected, acc);
+        Assert.Equal(-15 * 15 * 576, acc[9]); // an interior pixel: all 576 terms are −225
+    }
+
+    [Fact]
+    public void Results_DoNotDependOnThreadCount()
+    {
+        var g = new Conv2dGeometry(3, 24, 21, 19, 20, 3, 1, 1);
+        var data = IntConvData.Random(new Rng(5), g, 4, 4);
+        var weights = data.Pack(IntConvPath.Auto);
+        int saved = ParallelRunner.MaxDegreeOfParallelism;
+        try
+        {
+            ParallelRunner.MaxDegreeOfParallelism = 1;
+            var one = new byte[g.OutputLength];
+            IntConv2d.Forward(g, data.X, data.Zx, weights, data.Bias, data.Rq, one);
+            ParallelRunner.MaxDegreeOfParallelism = 2;
+            var two = new byte[g.OutputLength];
+            IntConv2d.Forward(g, data.X, data.Zx, weights, data.Bias, data.Rq, two);
+            Assert.Equal(one, two);
+        }
+        finally
+        {
+            ParallelRunner.MaxDegreeOfParallelism = saved;
+        }
+    }
+
+    [Fact]
+    public void Guards()
+    {
+        var g = new Conv2dGeometry(1, 4, 6, 6, 4, 3, 1, 1);
+        var data = IntConvData.Random(new Rng(6), g, 4, 4);
+        var weights = data.Pack(IntConvPath.Auto);
+        var y = new byte[g.OutputLength];
+        // Input code 16 is off the 4-bit grid the layer was packed for (Madd16 relies on x ≤ 15).
+        if (weights.Path == IntConvPath.Madd16)
+        {
+            var bad = (byte[])data.X.Clone();
+            bad[7] = 16;
+            Assert.Throws<ArgumentOutOfRangeException>(() => IntConv2d.Forward(g, bad, data.Zx, weights, data.Bias, data.Rq, y));
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => IntConv2d.Forward(g, data.X, 16, weights, data.Bias, data.Rq, y));
+        Assert.Throws<ArgumentException>(() => IntConv2d.Forward(new Conv2dGeometry(1, 4, 6, 6, 5, 3, 1, 1), new byte[144], 0, weights, [], data.Rq, new byte[180]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => IntConv2d.Forward(g, data.X, data.Zx, weights, [1 << 30, 0, 0, 0], data.Rq, y));
+        // Weight code off the grid; 8-bit weights too wide for int8 paths; K too large for int32.
+        Assert.Throws<ArgumentOutOfRangeException>(() => IntConv2dWeights.Pack(1, 1, 1, 1, 1, [16], [0], 4, 4));
+        if (Avx512BW.IsSupported)
+            Assert.Throws<ArgumentException>(() => IntConv2dWeights.Pack(1, 1, 1, 2, 1, [0, 255], [0], 8, 8, IntConvPath.Madd16));
+        Assert.Throws<ArgumentException>(() => IntConv2dWeights.Pack(1, 20000, 1, 1, 1, new byte[20000], [255], 8, 8));
+    }
+}
