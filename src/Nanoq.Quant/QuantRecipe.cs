@@ -1,3 +1,4 @@
+using Nanoq.Nn.Taps;
 using System.Globalization;
 using Nanoq.Nn.Layers;
 using Nanoq.Quant.Modules;
@@ -122,7 +123,7 @@ public sealed record QuantRecipe
     /// Wraps a trained conv (+ BN) (+ activation) as a quantized layer of this recipe; <paramref name="quantizeOutput"/>
     /// false leaves the output float (when the next op quantizes it, e.g. a residual add).
     /// </summary>
-    public QConvBn Wrap(Conv2d conv, BatchNorm2d? bn, ConvActivation activation, bool quantizeOutput = true) =>
+    public QConvBn Wrap(Conv2d conv, BatchNorm2d? bn, ActivationKind activation, bool quantizeOutput = true) =>
         new(conv, bn, activation, CreateWeightQuantizer(), quantizeOutput ? CreateActQuantizer() : null, FoldMode, FreezeBnAtStep);
 
     public override string ToString() =>

@@ -1,3 +1,4 @@
+using Nanoq.Nn.Taps;
 using Nanoq.Nn.Layers;
 using Nanoq.Quant;
 using Nanoq.Quant.Modules;
@@ -54,14 +55,14 @@ public class QuantRecipeTests
         var baseline = QuantRecipe.Ablation()[0] with { FreezeBnLastSteps = 300, Steps = 2000 };
         Assert.Equal(BnFoldMode.BatchStats, baseline.FoldMode);
         Assert.Equal(1700, baseline.FreezeBnAtStep);
-        var layer = baseline.Wrap(new Conv2d(3, 4, 3, rng: rng), new BatchNorm2d(4), ConvActivation.Relu);
+        var layer = baseline.Wrap(new Conv2d(3, 4, 3, rng: rng), new BatchNorm2d(4), ActivationKind.Relu);
         Assert.Equal(BnFoldMode.BatchStats, layer.FoldMode);
         Assert.Equal(1700, layer.FreezeBnAtStep);
         Assert.False(layer.WeightQuantizer.PerChannel);
         Assert.IsType<EmaMinMaxObserver>(layer.OutputQuantizer!.Observer);
         Assert.True(layer.OutputQuantizer.TrackRangeInTraining);
 
-        var fqn = QuantRecipe.Fqn().Wrap(new Conv2d(3, 4, 3, rng: rng), new BatchNorm2d(4), ConvActivation.Relu, quantizeOutput: false);
+        var fqn = QuantRecipe.Fqn().Wrap(new Conv2d(3, 4, 3, rng: rng), new BatchNorm2d(4), ActivationKind.Relu, quantizeOutput: false);
         Assert.True(fqn.WeightQuantizer.PerChannel);
         Assert.Null(fqn.OutputQuantizer);
         Assert.IsType<PercentileObserver>(QuantRecipe.Fqn().CreateObserver());

@@ -58,6 +58,15 @@ internal sealed class CommandLine
         return v;
     }
 
+    public double Double(string name, double fallback, double min, double max)
+    {
+        string? s = Get(name);
+        if (s is null) return fallback;
+        if (!double.TryParse(s, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double v) || !(v >= min && v <= max))
+            throw new UsageException($"{name} must be a number in [{min}, {max}], got '{s}'");
+        return v;
+    }
+
     public float Float(string name, float fallback, float min, float max)
     {
         string? s = Get(name);

@@ -18,7 +18,7 @@ public static class TrainCommand
                               train/{images,instances.json} and val/{images,instances.json}   (default shapes)
           --out DIR           run folder (default runs/<data name>)
           --steps N           SGD steps (default 3000)          --batch N     images a step (default 8)
-          --lr X              base learning rate (default 0.01; warm-up 200 steps, x0.1 at 70% and 90%)
+          --lr X              base learning rate (default 0.02; warm-up 200 steps, x0.1 at 70% and 90%)
           --backbone NAME     resnet18|resnet34|resnet50|mobilenet_v2 (default resnet18)
           --width X           backbone channel multiplier (default 0.25: ResNet-18 at 16 channels)
           --fpn-channels N    (default 64)     --head-convs N (default 2; the paper uses 4)

@@ -21,8 +21,14 @@ public sealed class DetectorTrainer(RetinaNet model, CocoFolder data, TransformO
 {
     public sealed record Point(int Step, float Loss, float Classification, float Box, float Lr);
 
-    /// <summary>Called after each optimizer step (e.g. the whitepaper baseline freezes batch norm at a given step).</summary>
+    /// <summary>Called after each optimizer step, and once on resume, with the number of steps done.</summary>
     public Action<int>? AfterStep { get; init; }
+
+    /// <summary>State beyond the model's (quantizer ranges) saved in the checkpoint as "extra.*" …</summary>
+    public Func<Dictionary<string, Tensor>>? ExtraState { get; init; }
+
+    /// <summary>… and restored from it on resume.</summary>
+    public Action<IReadOnlyDictionary<string, Tensor>>? LoadExtraState { get; init; }
 
     /// <summary>Returns the loss history (one point per step, including steps done before a resume).</summary>
     public IReadOnlyList<Point> Run(string checkpointPath, string tag, TextWriter log, CancellationToken cancel)
@@ -33,6 +39,7 @@ public sealed class DetectorTrainer(RetinaNet model, CocoFolder data, TransformO
         if (File.Exists(checkpointPath))
         {
             step = Resume(checkpointPath, tag, sgd, history);
+            AfterStep?.Invoke(step);
             log.WriteLine($"resuming from {checkpointPath} at step {step}/{options.Steps}");
         }
         var schedule = options.WarmupSteps == 0 && options.Milestones.Length == 0
@@ -106,6 +113,7 @@ public sealed class DetectorTrainer(RetinaNet model, CocoFolder data, TransformO
         var tensors = new Dictionary<string, Tensor>();
         foreach (var (k, v) in model.StateDict()) tensors["model." + k] = v;
         foreach (var (k, v) in sgd.State()) tensors["optim." + k] = v;
+        if (ExtraState is not null) foreach (var (k, v) in ExtraState()) tensors["extra." + k] = v;
         var csv = new StringBuilder("step,loss,cls,box,lr\n");
         foreach (var p in history)
             csv.Append(CultureInfo.InvariantCulture, $"{p.Step},{p.Loss:R},{p.Classification:R},{p.Box:R},{p.Lr:R}\n");
@@ -123,6 +131,7 @@ public sealed class DetectorTrainer(RetinaNet model, CocoFolder data, TransformO
             throw new Nn.StateDictException($"{path}: a checkpoint of '{(t ?? "?")}', not of '{tag}'; remove it or choose another --out.");
         model.LoadStateDict(Prefixed(tensors, "model."));
         sgd.LoadState(Prefixed(tensors, "optim."));
+        LoadExtraState?.Invoke(Prefixed(tensors, "extra."));
         foreach (var line in meta.GetValueOrDefault("history", "").Split('\n').Skip(1))
         {
             var f = line.Split(',');

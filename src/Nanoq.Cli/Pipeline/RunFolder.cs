@@ -19,7 +19,11 @@ public sealed record RunFolder(string Dir)
 {
     public string ModelJson => Path.Combine(Dir, "model.json");
     public string FloatCheckpoint => Path.Combine(Dir, "float.safetensors");
-    public string QuantCheckpoint(int bits) => Path.Combine(Dir, $"int{bits}.safetensors");
+    /// <summary>The fine-tuning checkpoint of a recipe: int4.safetensors for FQN at 4 bits, int4-baseline.safetensors for another.</summary>
+    public string QuantCheckpoint(Quant.QuantRecipe r) => Path.Combine(Dir, $"{Label(r)}.safetensors");
+
+    /// <summary>int4 (FQN) or int4-&lt;recipe name&gt;.</summary>
+    public static string Label(Quant.QuantRecipe r) => r.Name == "FQN" ? $"int{r.Bits}" : $"int{r.Bits}-{r.Name}";
     public string IntegerModel(int bits) => Path.Combine(Dir, $"int{bits}.nqm");
     public string Detections(string label) => Path.Combine(Dir, $"detections-{label}.json");
     public string Summary => Path.Combine(Dir, "summary.json");

@@ -10,7 +10,7 @@ public sealed record TrainOptions
 {
     public int Steps { get; init; } = 3000;
     public int BatchSize { get; init; } = 8;
-    public float Lr { get; init; } = 0.01f;
+    public float Lr { get; init; } = 0.02f;
     public float Momentum { get; init; } = 0.9f;
     public float WeightDecay { get; init; } = 1e-4f;
     public int WarmupSteps { get; init; } = 200;

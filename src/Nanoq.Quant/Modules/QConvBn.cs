@@ -1,3 +1,4 @@
+using Nanoq.Nn.Taps;
 using Nanoq.Autograd;
 using Nanoq.Nn;
 using Nanoq.Nn.Layers;
@@ -21,7 +22,7 @@ namespace Nanoq.Quant.Modules;
 /// </summary>
 public sealed class QConvBn : Layer, IHasQuantizers
 {
-    public QConvBn(Conv2d conv, BatchNorm2d? bn, ConvActivation activation, WeightQuantizer weightQuantizer,
+    public QConvBn(Conv2d conv, BatchNorm2d? bn, ActivationKind activation, WeightQuantizer weightQuantizer,
                    ActQuantizer? outputQuantizer, BnFoldMode foldMode = BnFoldMode.Frozen, int? freezeBnAtStep = null)
     {
         if (bn is not null && bn.Channels != conv.OutChannels)
@@ -39,7 +40,7 @@ public sealed class QConvBn : Layer, IHasQuantizers
 
     public Conv2d Conv { get; }
     public BatchNorm2d? Bn { get; }
-    public ConvActivation Activation { get; }
+    public ActivationKind Activation { get; }
     public WeightQuantizer WeightQuantizer { get; }
     public ActQuantizer? OutputQuantizer { get; }
     public BnFoldMode FoldMode { get; }
@@ -97,8 +98,8 @@ public sealed class QConvBn : Layer, IHasQuantizers
         if (!signOut)
             y = Activation switch
             {
-                ConvActivation.Relu => Fn.Relu(y),
-                ConvActivation.Relu6 => Fn.Relu6(y),
+                ActivationKind.Relu => Fn.Relu(y),
+                ActivationKind.Relu6 => Fn.Relu6(y),
                 _ => y,
             };
         return OutputQuantizer is null ? y : OutputQuantizer.Forward(y);

@@ -18,13 +18,14 @@ public sealed class QuantRegistry
     public static QuantRegistry Collect(Module root, string prefix = "")
     {
         var r = new QuantRegistry();
-        foreach (var (path, module) in root.NamedModules())
+        var owners = root.NamedModules().Where(m => m.Module is IHasQuantizers).Select(m => (m.Name, (IHasQuantizers)m.Module))
+                         .Concat(Taps.ModelQuantizer.Owners(root));
+        foreach (var (path, owner) in owners)
         {
-            if (module is not IHasQuantizers owner) continue;
             string at = prefix + path;
             foreach (var (local, q) in owner.Quantizers)
             {
-                string name = at.Length == 0 ? local : at + "." + local;
+                string name = at.Length == 0 ? local : local.Length == 0 ? at : at + "." + local;
                 if (!r._byName.TryAdd(name, q))
                     throw new InvalidOperationException($"QuantRegistry: two quantizers are named '{name}'.");
                 if (r._quantizers.Any(x => ReferenceEquals(x, q)))

@@ -1,3 +1,4 @@
+using Nanoq.Nn.Taps;
 using Nanoq.Autograd;
 using Nanoq.Nn.Layers;
 using Nanoq.Quant;
@@ -25,7 +26,7 @@ public class QConvBnTests
     public void Without_quantization_it_is_conv_then_batch_norm_then_relu()
     {
         var (conv, bn) = Trained(1);
-        var layer = new QConvBn(conv, bn, ConvActivation.Relu, new WeightQuantizer(4, true) { Enabled = false }, null);
+        var layer = new QConvBn(conv, bn, ActivationKind.Relu, new WeightQuantizer(4, true) { Enabled = false }, null);
         layer.Eval();
         var x = new Var(TestData.Normal(2, 2, 3, 7, 6));
         var expected = Fn.Relu(bn.Forward(conv.Forward(x)));
@@ -40,7 +41,7 @@ public class QConvBnTests
         var (conv, bn) = Trained(3);
         var mean0 = bn.RunningMean.ToArray();
         var var0 = bn.RunningVar.ToArray();
-        var layer = new QConvBn(conv, bn, ConvActivation.Relu6, new WeightQuantizer(4, true), null, BnFoldMode.Frozen);
+        var layer = new QConvBn(conv, bn, ActivationKind.Relu6, new WeightQuantizer(4, true), null, BnFoldMode.Frozen);
         layer.Train();
         var y = layer.Forward(new Var(TestData.Normal(4, 2, 3, 6, 6)));
         Fn.Sum(y).Backward();
@@ -56,7 +57,7 @@ public class QConvBnTests
         // eq. 11–12 without quantization is exactly conv → BN(train): same output, same dW/dγ/dβ, same EMA update.
         var (conv, bn) = Trained(5);
         var (conv2, bn2) = Trained(5);
-        var layer = new QConvBn(conv, bn, ConvActivation.None, new WeightQuantizer(8, true) { Enabled = false }, null, BnFoldMode.BatchStats);
+        var layer = new QConvBn(conv, bn, ActivationKind.None, new WeightQuantizer(8, true) { Enabled = false }, null, BnFoldMode.BatchStats);
         layer.Train();
         bn2.Train();
         var xt = TestData.Normal(6, 3, 3, 5, 4);
@@ -78,7 +79,7 @@ public class QConvBnTests
     public void Batch_statistics_freeze_at_the_given_step()
     {
         var (conv, bn) = Trained(8);
-        var layer = new QConvBn(conv, bn, ConvActivation.Relu, new WeightQuantizer(4, false), null, BnFoldMode.BatchStats, freezeBnAtStep: 2);
+        var layer = new QConvBn(conv, bn, ActivationKind.Relu, new WeightQuantizer(4, false), null, BnFoldMode.BatchStats, freezeBnAtStep: 2);
         layer.Train();
         var x = new Var(TestData.Normal(9, 2, 3, 5, 5));
         Assert.True(layer.UsesBatchStats);
@@ -101,7 +102,7 @@ public class QConvBnTests
         var (conv, bn) = Trained(10);
         var outQ = new ActQuantizer(4);
         outQ.SetQParams(QParams.FromRange(0f, 3f, 4));
-        var layer = new QConvBn(conv, bn, ConvActivation.Relu, new WeightQuantizer(4, perChannel: true), outQ);
+        var layer = new QConvBn(conv, bn, ActivationKind.Relu, new WeightQuantizer(4, perChannel: true), outQ);
         layer.Eval();
         var y = layer.Forward(new Var(TestData.Normal(11, 1, 3, 6, 6)));
         var q = outQ.Current!.Value;
@@ -123,7 +124,7 @@ public class QConvBnTests
     public void Folded_weights_and_bias_reproduce_the_float_layer()
     {
         var (conv, bn) = Trained(12);
-        var layer = new QConvBn(conv, bn, ConvActivation.None, new WeightQuantizer(4, true), null);
+        var layer = new QConvBn(conv, bn, ActivationKind.None, new WeightQuantizer(4, true), null);
         (Tensor W, Tensor B) folded;
         using (new Tape()) folded = layer.Folded(); // no graph nodes: a tape must not take the result back to the pool
         var (w, b) = folded;
@@ -138,7 +139,7 @@ public class QConvBnTests
     public void Xnor_sign_output_replaces_the_relu()
     {
         var (conv, bn) = Trained(14);
-        var layer = QuantRecipe.Xnor().Wrap(conv, bn, ConvActivation.Relu);
+        var layer = QuantRecipe.Xnor().Wrap(conv, bn, ActivationKind.Relu);
         layer.Eval();
         var y = layer.Forward(new Var(TestData.Normal(15, 1, 3, 5, 5)));
         Assert.All(y.Value.ToArray(), v => Assert.True(v == 1f || v == -1f));
@@ -149,6 +150,6 @@ public class QConvBnTests
     public void A_batch_norm_of_the_wrong_width_is_rejected()
     {
         var rng = new Rng(1);
-        Assert.Throws<ArgumentException>(() => new QConvBn(new Conv2d(3, 4, 3, rng: rng), new BatchNorm2d(5), ConvActivation.None, new WeightQuantizer(4, true), null));
+        Assert.Throws<ArgumentException>(() => new QConvBn(new Conv2d(3, 4, 3, rng: rng), new BatchNorm2d(5), ActivationKind.None, new WeightQuantizer(4, true), null));
     }
 }

@@ -1,3 +1,4 @@
+using Nanoq.Nn.Taps;
 using Nanoq.Autograd;
 using Nanoq.Nn;
 using Nanoq.Nn.Layers;
@@ -16,8 +17,8 @@ internal sealed class TinyNet : Layer
     {
         var rng = new Rng(seed);
         Input = Child("input", recipe.CreateActQuantizer());
-        Conv1 = Child("conv1", recipe.Wrap(new Conv2d(3, 4, 3, padding: 1, rng: rng), RandomBn(4, rng), ConvActivation.Relu));
-        Conv2 = Child("conv2", recipe.Wrap(new Conv2d(4, 3, 3, padding: 1, bias: false, rng: rng), RandomBn(3, rng), ConvActivation.None));
+        Conv1 = Child("conv1", recipe.Wrap(new Conv2d(3, 4, 3, padding: 1, rng: rng), RandomBn(4, rng), ActivationKind.Relu));
+        Conv2 = Child("conv2", recipe.Wrap(new Conv2d(4, 3, 3, padding: 1, bias: false, rng: rng), RandomBn(3, rng), ActivationKind.None));
         Add = Child("add", recipe.CreateActQuantizer());
         if (withUnusedQuantizer) Child("unused", recipe.CreateActQuantizer());
     }

@@ -1,0 +1,90 @@
+using Nanoq.Cli.Pipeline;
+using Nanoq.Cli.Terminal;
+using Nanoq.Quant;
+
+namespace Nanoq.Cli.Commands;
+
+/// <summary><c>nanoq quantize</c>: calibrate and fine-tune a trained float detector with a quantization recipe, then evaluate it.</summary>
+public static class QuantizeCommand
+{
+    public const string Help =
+        """
+        Usage: nanoq quantize [--out DIR] [--bits 4] [--recipe fqn|baseline|dorefa|xnor] [--no-f] [--no-p] [--no-c] [options]
+
+        Quantization-aware fine-tuning of the float RetinaNet in DIR (trained by nanoq train): every weight and every
+        activation, from the normalized input to the head outputs, k-bit uniform (asymmetric, zero point aligned).
+        FQN = F + P + C:
+          F  fold batch norm with its frozen running statistics (--no-f: fold batch statistics, Jacob et al.)
+          P  activation ranges from percentiles on n_cal calibration batches (--no-p: EMA of min/max)
+          C  per-channel weight ranges (--no-c: per-tensor)
+        --recipe baseline is --no-f --no-p --no-c; dorefa and xnor are the Table 5 baselines (BN folded, all ops quantized).
+
+          --out DIR            the run folder (default runs/shapes)
+          --data NAME|DIR      as for nanoq train (default: the data the model was trained on if bundled, else shapes)
+          --bits K             2..8 (default 4)
+          --gamma X            percentile γ (default 0.999)      --n-cal N   calibration batches (default 20)
+          --steps N            fine-tuning steps (default 600) at 0.1x the training LR (--lr, default 0.02)
+          --freeze-bn-last N   without F: freeze BN statistics for the last N steps (the whitepaper's schedule)
+          --batch N, --seed N  as for nanoq train
+        Writes DIR/int<K>[-<recipe>].safetensors (+ .csv loss curve) and detections-int<K>….json. Ctrl-C checkpoints; rerun to resume.
+        """;
+
+    private static readonly HashSet<string> Valued = ["--out", "--data", "--bits", "--recipe", "--gamma", "--n-cal", "--steps",
+        "--freeze-bn-last", "--batch", "--seed", "--lr"];
+    private static readonly HashSet<string> Flags = ["--no-f", "--no-p", "--no-c", "--help", "-h"];
+
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) =>
+        CommandErrors.Run("quantize", stderr, () =>
+        {
+            var cl = new CommandLine(args, Valued, Flags);
+            if (cl.Has("--help") || cl.Has("-h")) { stdout.Write(Help); return CommandErrors.Ok; }
+            var run = new RunFolder(cl.Get("--out") ?? Path.Combine("runs", "shapes"));
+            var recipe = Recipe(cl);
+            var schedule = TrainCommand.Schedule(cl);
+            using var interrupt = new Interrupt();
+            var data = DataSplits.Resolve(cl.Get("--data") ?? DataOf(run), Path.Combine("runs", "data"), stderr, seed: schedule.Seed);
+            var (model, registry, time) = QuantStages.FineTune(run, data, recipe, schedule, run.QuantCheckpoint(recipe), stderr, interrupt.Token);
+            string label = RunFolder.Label(recipe);
+            var result = Stages.Evaluate(run, label, data, model.Config, model.Detect, stderr);
+            stdout.WriteLine($"{recipe} — {registry.Count} quantizers, fine-tuned in {time.TotalMinutes:F1} min; {run.QuantCheckpoint(recipe)}");
+            stdout.Write(result.Format());
+            return CommandErrors.Ok;
+        });
+
+    /// <summary>The data a run was trained on, when it is a bundled name (model.json records it), else shapes.</summary>
+    internal static string DataOf(RunFolder run)
+    {
+        if (!File.Exists(run.ModelJson)) return "shapes";
+        string d = run.LoadModelInfo().Data;
+        string name = d.Split(' ')[0];
+        return Coco.Datasets.BundledDatasets.Names.Contains(name) ? name : d;
+    }
+
+    internal static QuantRecipe Recipe(CommandLine cl)
+    {
+        int bits = cl.Int("--bits", 4, 2, 8);
+        string kind = cl.Get("--recipe") ?? "fqn";
+        var r = kind switch
+        {
+            "fqn" => QuantRecipe.Fqn(bits),
+            "baseline" => QuantRecipe.Ablation(bits)[0],
+            "dorefa" => QuantRecipe.DoReFa(bits),
+            "xnor" => QuantRecipe.Xnor(),
+            _ => throw new UsageException($"--recipe must be fqn, baseline, dorefa or xnor, got '{kind}'"),
+        };
+        bool f = r.F && !cl.Has("--no-f"), p = r.P && !cl.Has("--no-p"), c = r.C && !cl.Has("--no-c");
+        if (f != r.F || p != r.P || c != r.C)
+        {
+            string name = string.Join("+", new[] { f ? "F" : null, p ? "P" : null, c ? "C" : null }.Where(x => x is not null));
+            r = r with { F = f, P = p, C = c, Name = name.Length == 0 ? "baseline" : name };
+        }
+        int? freeze = cl.Has("--freeze-bn-last") ? cl.Int("--freeze-bn-last", 0, 0, 10_000_000) : null;
+        return (r with
+        {
+            Gamma = cl.Double("--gamma", r.Gamma, 0.5, 1.0),
+            CalibrationBatches = cl.Int("--n-cal", r.CalibrationBatches, 1, 100_000),
+            Steps = cl.Int("--steps", 600, 0, 10_000_000),
+            FreezeBnLastSteps = freeze,
+        }).Validated();
+    }
+}
