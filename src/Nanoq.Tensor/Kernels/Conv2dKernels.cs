@@ -104,7 +104,7 @@ public static unsafe class Conv2dKernels
         var task = new Conv2dForwardTask
         {
             G = g, X = x, PackedW = packed, Bias = bias, Y = y, PackedGroupStride = groupStride, Beta = beta,
-            ChunksPerImage = RowChunks(g.Batch * g.Groups, g.OutHeight, g.OutputPlane, g.ForwardFlops),
+            ChunksPerImage = RowChunks(g.Batch * g.Groups, g.OutHeight, g.ForwardFlops),
         };
         ParallelRunner.Run(g.Batch * g.Groups * task.ChunksPerImage, ref task);
     }
@@ -136,7 +136,7 @@ public static unsafe class Conv2dKernels
             {
                 G = t, X = dy, PackedW = packed, Bias = null, Y = dx, PackedGroupStride = groupStride,
                 Beta = accumulate ? 1f : 0f,
-                ChunksPerImage = RowChunks(g.Batch * g.Groups, t.OutHeight, t.OutputPlane, g.ForwardFlops),
+                ChunksPerImage = RowChunks(g.Batch * g.Groups, t.OutHeight, g.ForwardFlops),
             };
             ParallelRunner.Run(g.Batch * g.Groups * task.ChunksPerImage, ref task);
         }
@@ -201,16 +201,18 @@ public static unsafe class Conv2dKernels
     }
 
     /// <summary>
-    /// Row chunks per (image, group) so that there are about two tasks per thread, each of at least 256 pixels;
-    /// one chunk when the images alone give enough tasks. Only the speed depends on it.
+    /// Row chunks per (image, group) so that there are about two tasks per thread, each worth at least
+    /// <see cref="GemmSplit.MinParallelFlops"/>; one chunk when the images alone give enough tasks. Only the speed
+    /// depends on it.
     /// </summary>
-    private static int RowChunks(int images, int rows, int plane, double flops)
+    private static int RowChunks(int images, int rows, double flops)
     {
         int threads = ParallelRunner.MaxDegreeOfParallelism;
-        if (threads <= 1 || flops < GemmSplit.MinParallelFlops) return 1;
+        if (threads <= 1 || flops < 2 * GemmSplit.MinParallelFlops) return 1;
         int want = 2 * threads;
         if (images >= want) return 1;
         int chunks = (want + images - 1) / images;
-        return Math.Clamp(chunks, 1, Math.Max(1, Math.Min(rows, plane / 256)));
+        int byWork = (int)Math.Min(int.MaxValue, flops / images / GemmSplit.MinParallelFlops);
+        return Math.Clamp(chunks, 1, Math.Max(1, Math.Min(rows, byWork)));
     }
 }
