@@ -8,6 +8,7 @@ public static class CommandTable
 {
     private static readonly (string Name, string Summary, Func<string[], TextWriter, TextWriter, int> Run)[] Table =
     [
+        ("run", "the main job: train, calibrate, FQN fine-tune, convert, evaluate all (on shapes by default)", RunCommand.Run),
         ("datasets", "write a bundled data set (shapes, fashion-det) to a folder as COCO", DatasetsCommand.Run),
         ("train", "train the float RetinaNet on a data set and evaluate it", TrainCommand.Run),
         ("quantize", "calibrate and fine-tune the trained detector at k bits (FQN: F+P+C), evaluate it", QuantizeCommand.Run),
