@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -23,6 +24,7 @@ internal unsafe struct IntConvInputTask : IParallelBody
     public int MaxCode;
     public bool CheckMax;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Invoke(int task)
     {
         int cu = task % ChannelUnits;

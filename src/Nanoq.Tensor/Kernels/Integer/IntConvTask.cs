@@ -33,6 +33,7 @@ internal unsafe struct IntConvTask : IParallelBody
     public long PlaneUnits;
     public int Positions, Tiles, TilesPerTask, TasksPerImage;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Invoke(int task)
     {
         int chunk = task % TasksPerImage;

@@ -1,0 +1,164 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Nanoq.Kernels.Integer;
+
+/// <summary>
+/// Integer fully connected layer, the conv's math on [N, in] codes (DESIGN.md §5):
+/// <code>
+///     acc[n, o] = bias_q[o] + Σ_k (w_q[o, k] − z_w[o]) · (x_q[n, k] − z_x)
+///               = bias_q[o] − z_x·Σ_k (w_q[o, k] − z_w[o]) + Σ_k (w_q[o, k] − z_w[o]) · x_q[n, k]
+///     y_q[n, o] = clamp(z_y + MultiplyByQuantizedMultiplier(acc, M0[o], shift[o]), lo, hi)
+/// </code>
+/// The last sum runs as int16 × int16 <c>vpmaddwd</c> (32 terms an instruction, exact for any k ≤ 8), four outputs
+/// sharing each load of the widened input row. Tasks are (row, block of outputs), so results do not depend on threads.
+/// </summary>
+public static unsafe class IntFullyConnected
+{
+    private const int OutputsPerTask = 64;
+
+    /// <summary>y_q[N, out] from x_q[N, in]; <paramref name="bias"/> may be empty.</summary>
+    public static void Forward(int batch, ReadOnlySpan<byte> input, int inputZeroPoint, IntFullyConnectedWeights weights,
+        ReadOnlySpan<int> bias, Requantization rq, Span<byte> output)
+    {
+        Check(batch, input, inputZeroPoint, weights, bias);
+        if (output.Length != (long)batch * weights.OutFeatures)
+            throw new ArgumentException($"IntFullyConnected: output has {output.Length} elements, expected {batch}·{weights.OutFeatures}.");
+        rq.CheckChannels(weights.OutFeatures, "IntFullyConnected");
+        fixed (byte* x = input)
+        fixed (int* b = bias)
+        fixed (byte* y = output)
+            Core(batch, x, inputZeroPoint, weights, bias.IsEmpty ? null : b, rq, y, null);
+    }
+
+    /// <summary>The int32 accumulators (bias included) instead of codes.</summary>
+    public static void ForwardAccumulators(int batch, ReadOnlySpan<byte> input, int inputZeroPoint, IntFullyConnectedWeights weights,
+        ReadOnlySpan<int> bias, Span<int> accumulators)
+    {
+        Check(batch, input, inputZeroPoint, weights, bias);
+        if (accumulators.Length != (long)batch * weights.OutFeatures)
+            throw new ArgumentException($"IntFullyConnected: accumulators have {accumulators.Length} elements, expected {batch}·{weights.OutFeatures}.");
+        fixed (byte* x = input)
+        fixed (int* b = bias)
+        fixed (int* acc = accumulators)
+            Core(batch, x, inputZeroPoint, weights, bias.IsEmpty ? null : b, null, null, acc);
+    }
+
+    /// <summary>The formula as a loop (int64 sums, checked into int32): the reference of the kernel.</summary>
+    public static void ReferenceAccumulators(int batch, ReadOnlySpan<byte> input, int inputZeroPoint, ReadOnlySpan<byte> weightCodes,
+        ReadOnlySpan<int> weightZeroPoints, int outFeatures, ReadOnlySpan<int> bias, Span<int> accumulators)
+    {
+        int inFeatures = weightCodes.Length / outFeatures;
+        for (int n = 0; n < batch; n++)
+            for (int o = 0; o < outFeatures; o++)
+            {
+                int zw = weightZeroPoints.Length == 1 ? weightZeroPoints[0] : weightZeroPoints[o];
+                long sum = bias.IsEmpty ? 0 : bias[o];
+                for (int k = 0; k < inFeatures; k++)
+                    sum += (long)(weightCodes[o * inFeatures + k] - zw) * (input[n * inFeatures + k] - inputZeroPoint);
+                accumulators[n * outFeatures + o] = checked((int)sum);
+            }
+    }
+
+    private static void Check(int batch, ReadOnlySpan<byte> input, int inputZeroPoint, IntFullyConnectedWeights weights, ReadOnlySpan<int> bias)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(batch);
+        if (input.Length != (long)batch * weights.InFeatures)
+            throw new ArgumentException($"IntFullyConnected: input has {input.Length} elements, expected {batch}·{weights.InFeatures}.");
+        if (!bias.IsEmpty && bias.Length != weights.OutFeatures)
+            throw new ArgumentException($"IntFullyConnected: {bias.Length} biases for {weights.OutFeatures} outputs.");
+        int xmax = (1 << weights.InputBits) - 1;
+        if ((uint)inputZeroPoint > (uint)xmax)
+            throw new ArgumentOutOfRangeException(nameof(inputZeroPoint), inputZeroPoint, $"IntFullyConnected: z_x must be in [0, {xmax}].");
+        const int limit = int.MaxValue - (int)IntConv2dWeights.MaxDotMagnitude;
+        foreach (int b in bias)
+            if (b > limit || b < -limit)
+                throw new ArgumentOutOfRangeException(nameof(bias), b, "IntFullyConnected: |bias_q| must be below 2^30.");
+    }
+
+    private static void Core(int batch, byte* x, int zx, IntFullyConnectedWeights w, int* bias, Requantization? rq, byte* y, int* accOut)
+    {
+        if (batch == 0) return;
+        if (!Avx512BW.IsSupported)
+        {
+            Fallback(batch, x, zx, w, bias, rq, y, accOut);
+            return;
+        }
+        int* offsets = IntScratch.Current.Get(IntScratch.Offsets, w.OutFeatures);
+        var sums = w.CenteredSums;
+        for (int o = 0; o < w.OutFeatures; o++) offsets[o] = unchecked((bias == null ? 0 : bias[o]) - zx * sums[o]);
+        int blocks = (w.OutFeatures + OutputsPerTask - 1) / OutputsPerTask;
+        var task = new FcTask { X = x, Y = y, AccOut = accOut, Offsets = offsets, W = w, Rq = rq, Blocks = blocks };
+        ParallelRunner.Run(batch * blocks, ref task);
+    }
+
+    /// <summary>Without AVX-512: the reference loop, then the scalar requantization.</summary>
+    private static void Fallback(int batch, byte* x, int zx, IntFullyConnectedWeights w, int* bias, Requantization? rq, byte* y, int* accOut)
+    {
+        int count = batch * w.OutFeatures;
+        var acc = accOut != null ? new Span<int>(accOut, count) : new int[count];
+        var b = bias == null ? ReadOnlySpan<int>.Empty : new ReadOnlySpan<int>(bias, w.OutFeatures);
+        ReferenceAccumulators(batch, new ReadOnlySpan<byte>(x, batch * w.InFeatures), zx, w.Codes, w.ZeroPoints, w.OutFeatures, b, acc);
+        if (rq is null) return;
+        for (int i = 0; i < count; i++) y[i] = (byte)rq.Apply(acc[i], i % w.OutFeatures);
+    }
+
+    private struct FcTask : IParallelBody
+    {
+        public byte* X, Y;
+        public int* AccOut, Offsets;
+        public IntFullyConnectedWeights W;
+        public Requantization? Rq;
+        public int Blocks;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Invoke(int task)
+        {
+            int n = task / Blocks, block = task % Blocks;
+            int inF = W.InFeatures, outF = W.OutFeatures, stride = W.RowStride;
+            // The row widened to int16, zeros past the end (the padded weights are zero there too).
+            short* xs = (short*)IntScratch.Current.Get(IntScratch.Panel, stride / 2 + 16);
+            byte* row = X + (long)n * inF;
+            int k = 0;
+            for (; k + 32 <= inF; k += 32) Avx512BW.ConvertToVector512Int16(Vector256.Load(row + k)).Store(xs + k);
+            for (; k < stride; k++) xs[k] = k < inF ? row[k] : (short)0;
+            short* rows = W.RowsPointer;
+            int o0 = block * OutputsPerTask, o1 = o0 + OutputsPerTask < outF ? o0 + OutputsPerTask : outF;
+            int o = o0;
+            for (; o + 4 <= o1; o += 4)
+            {
+                short* w0 = rows + (long)o * stride;
+                Vector512<int> a0 = default, a1 = default, a2 = default, a3 = default;
+                for (int i = 0; i < stride; i += 32)
+                {
+                    var xv = Vector512.Load(xs + i);
+                    a0 += Avx512BW.MultiplyAddAdjacent(xv, Vector512.Load(w0 + i));
+                    a1 += Avx512BW.MultiplyAddAdjacent(xv, Vector512.Load(w0 + stride + i));
+                    a2 += Avx512BW.MultiplyAddAdjacent(xv, Vector512.Load(w0 + 2 * stride + i));
+                    a3 += Avx512BW.MultiplyAddAdjacent(xv, Vector512.Load(w0 + 3 * stride + i));
+                }
+                Store(n, o, Vector512.Sum(a0));
+                Store(n, o + 1, Vector512.Sum(a1));
+                Store(n, o + 2, Vector512.Sum(a2));
+                Store(n, o + 3, Vector512.Sum(a3));
+            }
+            for (; o < o1; o++)
+            {
+                short* w0 = rows + (long)o * stride;
+                Vector512<int> a0 = default;
+                for (int i = 0; i < stride; i += 32) a0 += Avx512BW.MultiplyAddAdjacent(Vector512.Load(xs + i), Vector512.Load(w0 + i));
+                Store(n, o, Vector512.Sum(a0));
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private void Store(int n, int o, int dot)
+        {
+            int acc = unchecked(dot + Offsets[o]);
+            long i = (long)n * W.OutFeatures + o;
+            if (AccOut != null) AccOut[i] = acc;
+            else Y[i] = (byte)Rq!.Apply(acc, o);
+        }
+    }
+}
