@@ -73,12 +73,12 @@ public static class TrainCommand
         var o = new TrainOptions();
         return o with
         {
-            Steps = cl.Int("--steps", o.Steps, 1, 10_000_000),
+            Steps = cl.Int("--steps", o.Steps, 0, 10_000_000),
             BatchSize = cl.Int("--batch", o.BatchSize, 1, 1024),
             Lr = cl.Float("--lr", o.Lr, 1e-8f, 10f),
             Seed = cl.ULong("--seed", o.Seed),
             CheckpointEvery = cl.Int("--checkpoint-every", o.CheckpointEvery, 1, 10_000_000),
-            WarmupSteps = Math.Min(o.WarmupSteps, cl.Int("--steps", o.Steps, 1, 10_000_000) / 5),
+            WarmupSteps = Math.Min(o.WarmupSteps, cl.Int("--steps", o.Steps, 0, 10_000_000) / 5),
         };
     }
 }
