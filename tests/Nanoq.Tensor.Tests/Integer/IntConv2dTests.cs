@@ -150,6 +150,19 @@ public class IntConv2dTests
     }
 
     [Fact]
+    public void Batches_SpanningSeveralInputChunks()
+    {
+        // 128 channels of 92×92 interleave to 32 planes of 94·94 units ≈ 283K units an image, over the 256K-unit chunk:
+        // the three images are packed and convolved one at a time.
+        if (!Avx512BW.IsSupported) return;
+        var g = new Conv2dGeometry(3, 128, 92, 92, 4, 3, 1, 1);
+        var data = IntConvData.Random(new Rng(8), g, 4, 4);
+        var acc = new int[g.OutputLength];
+        IntConv2d.ForwardAccumulators(g, data.X, data.Zx, data.Pack(IntConvPath.Madd16), data.Bias, acc);
+        Assert.Equal(data.ReferenceAcc(), acc);
+    }
+
+    [Fact]
     public void Results_DoNotDependOnThreadCount()
     {
         var g = new Conv2dGeometry(3, 24, 21, 19, 20, 3, 1, 1);

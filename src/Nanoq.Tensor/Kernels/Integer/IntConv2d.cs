@@ -19,6 +19,9 @@ public static unsafe class IntConv2d
     /// <summary>Tiles of 64 positions per task: small enough to balance two cores, large enough to amortise a hand-off.</summary>
     private const int TilesPerTask = 4;
 
+    /// <summary>Interleaved input units per chunk of images (1 MiB: about the L2 of a core).</summary>
+    private const long ChunkUnits = 1 << 18;
+
     /// <summary>
     /// y_q[N, C_out, OH, OW] from x_q[N, C_in, H, W] (codes ≤ 2^k_x − 1 with zero point <paramref name="inputZeroPoint"/>).
     /// <paramref name="bias"/> (int32 per output channel, Δ_w[c]·Δ_x units) may be empty. <paramref name="output"/> is overwritten.
@@ -107,27 +110,39 @@ public static unsafe class IntConv2d
         planeUnits = (planeUnits + 15) & ~15L;
 
         int units = w.ChannelUnits;
-        int* xu = scratch.Get(IntScratch.Input, (long)g.Batch * g.Groups * units * planeUnits);
+        // Images go through in chunks whose interleaved input stays cache-sized (pack a chunk, convolve it, next):
+        // one region over the whole batch would stream megabytes through L2 between packing and use.
+        long unitsPerImage = (long)g.Groups * units * planeUnits;
+        int chunk = (int)(ChunkUnits / unitsPerImage);
+        if (chunk < 1) chunk = 1;
+        if (chunk > g.Batch) chunk = g.Batch;
+        int* xu = scratch.Get(IntScratch.Input, chunk * unitsPerImage);
         int xmax = (1 << w.InputBits) - 1;
-        var pack = new IntConvInputTask
-        {
-            X = x, Units = xu, Groups = g.Groups, InChannels = g.InChannels, GroupInChannels = g.GroupInChannels,
-            Height = g.Height, Width = g.Width, PadH = g.PadH, PadW = g.PadW, Hp = hp, Wp = wp,
-            UnitChannels = w.UnitChannels, ChannelUnits = units, PlaneUnits = planeUnits, ZeroPoint = zx,
-            MaxCode = xmax, CheckMax = w.Path == IntConvPath.Madd16,
-        };
-        ParallelRunner.Run(g.Batch * g.Groups * units, ref pack);
-
         int tasksPerImage = (tiles + TilesPerTask - 1) / TilesPerTask;
-        var compute = new IntConvTask
+        long inImage = (long)g.InChannels * g.Height * g.Width, outImage = (long)g.OutChannels * g.OutputPlane;
+        for (int n0 = 0; n0 < g.Batch; n0 += chunk)
         {
-            Units = xu, Packed = w.PackedPointer, TapOffsets = tapOffsets, Offsets = offsets, Y = y, AccOut = accOut, Rq = rq,
-            Path = w.Path, Direct = direct, Groups = g.Groups, OutChannels = g.OutChannels, GroupOutChannels = g.GroupOutChannels,
-            ChannelUnits = units, ChannelBlocks = w.ChannelBlocks, Taps = taps, StepsPerWiden = w.StepsPerWiden,
-            OutHeight = g.OutHeight, OutWidth = g.OutWidth, Wp = wp, StrideH = g.StrideH, StrideW = g.StrideW,
-            PlaneUnits = planeUnits, Positions = positions, Tiles = tiles, TilesPerTask = TilesPerTask, TasksPerImage = tasksPerImage,
-        };
-        ParallelRunner.Run(g.Batch * g.Groups * tasksPerImage, ref compute);
+            int count = g.Batch - n0 < chunk ? g.Batch - n0 : chunk;
+            var pack = new IntConvInputTask
+            {
+                X = x + n0 * inImage, Units = xu, Groups = g.Groups, InChannels = g.InChannels, GroupInChannels = g.GroupInChannels,
+                Height = g.Height, Width = g.Width, PadH = g.PadH, PadW = g.PadW, Hp = hp, Wp = wp,
+                UnitChannels = w.UnitChannels, ChannelUnits = units, PlaneUnits = planeUnits, ZeroPoint = zx,
+                MaxCode = xmax, CheckMax = w.Path == IntConvPath.Madd16,
+            };
+            ParallelRunner.Run(count * g.Groups * units, ref pack);
+
+            var compute = new IntConvTask
+            {
+                Units = xu, Packed = w.PackedPointer, TapOffsets = tapOffsets, Offsets = offsets,
+                Y = y == null ? null : y + n0 * outImage, AccOut = accOut == null ? null : accOut + n0 * outImage, Rq = rq,
+                Path = w.Path, Direct = direct, Groups = g.Groups, OutChannels = g.OutChannels, GroupOutChannels = g.GroupOutChannels,
+                ChannelUnits = units, ChannelBlocks = w.ChannelBlocks, Taps = taps, StepsPerWiden = w.StepsPerWiden,
+                OutHeight = g.OutHeight, OutWidth = g.OutWidth, Wp = wp, StrideH = g.StrideH, StrideW = g.StrideW,
+                PlaneUnits = planeUnits, Positions = positions, Tiles = tiles, TilesPerTask = TilesPerTask, TasksPerImage = tasksPerImage,
+            };
+            ParallelRunner.Run(count * g.Groups * tasksPerImage, ref compute);
+        }
     }
 
     /// <summary>Whether this CPU runs the SIMD paths (AVX-512BW); without it every conv takes <see cref="IntConvPath.Reference"/>.</summary>
