@@ -1,0 +1,9 @@
+using BenchmarkDotNet.Running;
+using Nanoq.Integer.Benchmarks;
+
+if (args.Length > 0 && args[0] == "--check")
+{
+    QuickCheck.Run(args.Length > 1 ? int.Parse(args[1]) : 30);
+    return;
+}
+BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
