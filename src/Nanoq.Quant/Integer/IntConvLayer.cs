@@ -1,0 +1,139 @@
+using System.Text.Json;
+using Nanoq.Kernels;
+using Nanoq.Kernels.Integer;
+
+namespace Nanoq.Quant.Integer;
+
+/// <summary>
+/// One integer conv layer as the runtime holds it — a <c>ConvUnit</c> (conv → folded BN → activation) after
+/// conversion: sizes, weight codes with per-channel zero points, int32 bias, the requantization (M0, shift per output
+/// channel, z_y, clamp) and the input's zero point and bit width. Runs any input size
+/// (<see cref="Forward"/>), explains any output (<see cref="Trace"/>), and round-trips through an NQIM file as tensors
+/// <c>{name}.weight</c> (u8 codes, k bits), <c>{name}.weight_zero_point</c>, <c>{name}.bias</c>, <c>{name}.multiplier</c>,
+/// <c>{name}.shift</c> (i32) plus one JSON object of attributes (<see cref="WriteJson"/> / <see cref="Read"/>).
+/// </summary>
+public sealed class IntConvLayer
+{
+    private readonly int[] _bias;
+
+    public IntConvLayer(string name, int inChannels, int outChannels, int kernelH, int kernelW, int strideH, int strideW,
+        int padH, int padW, int dilationH, int dilationW, int groups, ReadOnlySpan<byte> weightCodes, ReadOnlySpan<int> weightZeroPoints,
+        int weightBits, int inputZeroPoint, int inputBits, ReadOnlySpan<int> bias, Requantization requantization,
+        IntConvPath path = IntConvPath.Auto)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (strideH < 1 || strideW < 1 || padH < 0 || padW < 0 || dilationH < 1 || dilationW < 1)
+            throw new ArgumentException($"IntConvLayer '{name}': stride {strideH}x{strideW}, padding {padH}x{padW}, dilation {dilationH}x{dilationW} are invalid.");
+        Weights = IntConv2dWeights.Pack(outChannels, inChannels, kernelH, kernelW, groups, weightCodes, weightZeroPoints, weightBits, inputBits, path);
+        if (!bias.IsEmpty && bias.Length != outChannels)
+            throw new ArgumentException($"IntConvLayer '{name}': {bias.Length} biases for {outChannels} output channels.");
+        if ((uint)inputZeroPoint > (uint)((1 << inputBits) - 1))
+            throw new ArgumentOutOfRangeException(nameof(inputZeroPoint), $"IntConvLayer '{name}': z_x = {inputZeroPoint} is off the {inputBits}-bit grid.");
+        requantization.CheckChannels(outChannels, $"IntConvLayer '{name}'");
+        Name = name;
+        StrideH = strideH;
+        StrideW = strideW;
+        PadH = padH;
+        PadW = padW;
+        DilationH = dilationH;
+        DilationW = dilationW;
+        InputZeroPoint = inputZeroPoint;
+        _bias = bias.IsEmpty ? new int[outChannels] : bias.ToArray();
+        Requantization = requantization;
+    }
+
+    public string Name { get; }
+    public IntConv2dWeights Weights { get; }
+    public int InChannels => Weights.InChannels;
+    public int OutChannels => Weights.OutChannels;
+    public int KernelH => Weights.KernelH;
+    public int KernelW => Weights.KernelW;
+    public int StrideH { get; }
+    public int StrideW { get; }
+    public int PadH { get; }
+    public int PadW { get; }
+    public int DilationH { get; }
+    public int DilationW { get; }
+    public int Groups => Weights.Groups;
+    public int InputZeroPoint { get; }
+    public int InputBits => Weights.InputBits;
+    public ReadOnlySpan<int> Bias => _bias;
+    public Requantization Requantization { get; }
+
+    /// <summary>The geometry for an input of [batch, C_in, height, width].</summary>
+    public Conv2dGeometry Geometry(int batch, int height, int width) =>
+        new(batch, InChannels, height, width, OutChannels, KernelH, KernelW, StrideH, StrideW, PadH, PadW, DilationH, DilationW, Groups);
+
+    /// <summary>Output codes [batch, C_out, OH, OW] (sizes: <see cref="Geometry"/>).</summary>
+    public void Forward(int batch, int height, int width, ReadOnlySpan<byte> input, Span<byte> output) =>
+        IntConv2d.Forward(Geometry(batch, height, width), input, InputZeroPoint, Weights, _bias, Requantization, output);
+
+    /// <summary>The step-by-step computation of output [n, c, oy, ox].</summary>
+    public ConvTrace Trace(int batch, int height, int width, ReadOnlySpan<byte> input, int n, int c, int oy, int ox) =>
+        IntAudit.Conv(Geometry(batch, height, width), input, InputZeroPoint, Weights, _bias, Requantization, n, c, oy, ox);
+
+    /// <summary>The layer's tensors for an NQIM file.</summary>
+    public IEnumerable<IntTensor> ToTensors()
+    {
+        yield return IntTensor.Codes($"{Name}.weight", [OutChannels, InChannels / Groups, KernelH, KernelW], Weights.Codes, Weights.WeightBits);
+        yield return IntTensor.Int32($"{Name}.weight_zero_point", Weights.ZeroPoints);
+        yield return IntTensor.Int32($"{Name}.bias", _bias);
+        yield return IntTensor.Int32($"{Name}.multiplier", Requantization.Multipliers);
+        yield return IntTensor.Int32($"{Name}.shift", Requantization.Shifts);
+    }
+
+    /// <summary>
+    /// Writes the attributes as one JSON object: <c>{"name", "op": "conv2d", "in_channels", "out_channels", "kernel": [h, w],
+    /// "stride": [h, w], "padding": [h, w], "dilation": [h, w], "groups", "input_zero_point", "input_bits",
+    /// "output_zero_point", "clamp": [lo, hi]}</c>. A converter may add properties of its own (e.g. the scales Δ).
+    /// </summary>
+    public void WriteJson(Utf8JsonWriter w)
+    {
+        w.WriteStartObject();
+        WriteProperties(w);
+        w.WriteEndObject();
+    }
+
+    /// <summary>The properties of <see cref="WriteJson"/> without the braces, for a converter that adds its own.</summary>
+    public void WriteProperties(Utf8JsonWriter w)
+    {
+        w.WriteString("name", Name);
+        w.WriteString("op", "conv2d");
+        w.WriteNumber("in_channels", InChannels);
+        w.WriteNumber("out_channels", OutChannels);
+        Pair(w, "kernel", KernelH, KernelW);
+        Pair(w, "stride", StrideH, StrideW);
+        Pair(w, "padding", PadH, PadW);
+        Pair(w, "dilation", DilationH, DilationW);
+        w.WriteNumber("groups", Groups);
+        w.WriteNumber("input_zero_point", InputZeroPoint);
+        w.WriteNumber("input_bits", InputBits);
+        w.WriteNumber("output_zero_point", Requantization.OutputZeroPoint);
+        Pair(w, "clamp", Requantization.ClampMin, Requantization.ClampMax);
+    }
+
+    /// <summary>Rebuilds a layer from its JSON object and the model's tensors (names from the "name" property).</summary>
+    public static IntConvLayer Read(IntModel model, JsonElement layer, IntConvPath path = IntConvPath.Auto)
+    {
+        string name = LayerJson.String(layer, "name");
+        var (kh, kw) = LayerJson.Pair(layer, "kernel", name);
+        var (sh, sw) = LayerJson.Pair(layer, "stride", name);
+        var (ph, pw) = LayerJson.Pair(layer, "padding", name);
+        var (dh, dw) = LayerJson.Pair(layer, "dilation", name);
+        var (lo, hi) = LayerJson.Pair(layer, "clamp", name);
+        var weight = model[$"{name}.weight"];
+        var rq = new Requantization(model[$"{name}.multiplier"].AsInt32(), model[$"{name}.shift"].AsInt32(),
+            LayerJson.Int(layer, "output_zero_point", name), lo, hi);
+        return new IntConvLayer(name, LayerJson.Int(layer, "in_channels", name), LayerJson.Int(layer, "out_channels", name), kh, kw, sh, sw,
+            ph, pw, dh, dw, LayerJson.Int(layer, "groups", name), weight.AsCodes(), model[$"{name}.weight_zero_point"].AsInt32(), weight.Bits,
+            LayerJson.Int(layer, "input_zero_point", name), LayerJson.Int(layer, "input_bits", name), model[$"{name}.bias"].AsInt32(), rq, path);
+    }
+
+    private static void Pair(Utf8JsonWriter w, string key, int a, int b)
+    {
+        w.WriteStartArray(key);
+        w.WriteNumberValue(a);
+        w.WriteNumberValue(b);
+        w.WriteEndArray();
+    }
+}
