@@ -153,11 +153,16 @@ public class FixedPointTests
             int m0 = b[0] & int.MaxValue;
             int shift = rng.NextInt(-31, 1);
             var mq = FixedPoint.MultiplyByQuantizedMultiplier(va, m0, shift);
+            // Left shifts (multipliers above 1) on inputs small enough not to overflow: |x| < 2^(31 − left).
+            int left = rng.NextInt(1, 31);
+            var small = Vector512.ShiftRightArithmetic(va, left);
+            var ml = FixedPoint.MultiplyByQuantizedMultiplier(small, m0, left);
             for (int j = 0; j < 16; j++)
             {
                 Assert.Equal(FixedPoint.SaturatingRoundingDoublingHighMul(a[j], b[j]), hm[j]);
                 Assert.Equal(FixedPoint.RoundingDivideByPOT(a[j], e), dp[j]);
                 Assert.Equal(FixedPoint.MultiplyByQuantizedMultiplier(a[j], m0, shift), mq[j]);
+                Assert.Equal(FixedPoint.MultiplyByQuantizedMultiplier(a[j] >> left, m0, left), ml[j]);
             }
         }
     }
