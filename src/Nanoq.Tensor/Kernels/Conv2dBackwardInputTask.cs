@@ -5,7 +5,8 @@ namespace Nanoq.Kernels;
 /// forward conv). One task per (image, group), so tasks write disjoint parts of dx. For each block of output rows:
 /// <code>dcol[PatchSize, q] = W_gᵀ [PatchSize, Mg] · dy_{n,g}[Mg, q]     (q on the grid; dy is 0 on junk columns)
 /// phase[offset(kk) + q] += dcol[kk, q]                                (col2im: contiguous adds, see Conv2dPhase)</code>
-/// then dx_{n,g} (+)= the phase buffer read back in image order. Blocks, rows and taps run in a fixed order.
+/// then dx_{n,g} (+)= the phase buffer read back in image order. Blocks, rows and taps run in a fixed order. With few
+/// images a task takes a range of input channels (dcol rows) instead, so tasks still write disjoint parts of dx.
 /// </summary>
 internal unsafe struct Conv2dBackwardInputTask : IParallelBody
 {
@@ -13,15 +14,24 @@ internal unsafe struct Conv2dBackwardInputTask : IParallelBody
     public float* Dy, PackedWt, Dx;
     public long PackedGroupStride;
     public bool Accumulate;
+    /// <summary>Input-channel chunks per (image, group), in multiples of 8 channels (batch 1 still uses every core).</summary>
+    public int ChannelChunks;
 
     public void Invoke(int task)
     {
-        int n = task / G.Groups, g = task % G.Groups;
-        int mg = G.GroupOutChannels, kg = G.PatchSize;
-        float* dx = Dx + ((long)n * G.InChannels + (long)g * G.GroupInChannels) * G.InputPlane;
+        int chunk = task % ChannelChunks;
+        int ng = task / ChannelChunks;
+        int n = ng / G.Groups, g = ng % G.Groups;
+        int cg = G.GroupInChannels, taps = G.KernelH * G.KernelW;
+        int units = (cg + 7) / 8;
+        int c0 = (int)((long)units * chunk / ChannelChunks) * 8;
+        int c1 = Math.Min(cg, (int)((long)units * (chunk + 1) / ChannelChunks) * 8);
+        if (c1 <= c0) return;
+        int mg = G.GroupOutChannels, kg = (c1 - c0) * taps;
+        float* dx = Dx + ((long)n * G.InChannels + (long)g * cg + c0) * G.InputPlane;
         float* dy = Dy + ((long)n * G.OutChannels + (long)g * mg) * G.OutputPlane;
 
-        var image = new Conv2dPhase(G, G.OutHeight);
+        var image = new Conv2dPhase(G, G.OutHeight, c1 - c0);
         var blocks = new Conv2dPhase(G);
         var scratch = GemmScratch.Current;
         int* offsets = (int*)scratch.Get(GemmScratch.Offsets, image.OffsetInts(kg));
@@ -39,7 +49,8 @@ internal unsafe struct Conv2dBackwardInputTask : IParallelBody
             int cols = rows * image.Wq;
             image.BuildGrid(dy, mg, oy, rows, grid, cols);
             var pb = new GemmPackBNormal(grid, cols);
-            GemmDriver.Run(ref pa, ref pb, 0, kg, 0, cols, mg, dcol, cols, 1f, 0f, null);
+            // Rows c0·taps .. c1·taps of dcol: c0 is a multiple of 8, so the prepacked panels line up.
+            GemmDriver.Run(ref pa, ref pb, c0 * taps, c1 * taps, 0, cols, mg, dcol - (long)c0 * taps * cols, cols, 1f, 0f, null);
             float* at = buffer + (long)oy * image.Wq;
             for (int kk = 0; kk < kg; kk++) Conv2dSpan.Add(dcol + (long)kk * cols, at + offsets[kk], cols);
         }

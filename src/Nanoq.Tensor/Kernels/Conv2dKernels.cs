@@ -149,11 +149,15 @@ public static unsafe class Conv2dKernels
                 var pa = new GemmPackATransposed(w + (long)gi * mg * kg, kg);
                 GemmDriver.PrepackA(ref pa, kg, mg, packed + gi * groupStride);
             }
+            int images = g.Batch * g.Groups, threads = ParallelRunner.MaxDegreeOfParallelism;
+            int channelChunks = images >= 2 * threads || g.ForwardFlops < 2 * GemmSplit.MinParallelFlops
+                ? 1 : Math.Clamp((2 * threads + images - 1) / images, 1, (cg + 7) / 8);
             var task = new Conv2dBackwardInputTask
             {
                 G = g, Dy = dy, PackedWt = packed, Dx = dx, PackedGroupStride = groupStride, Accumulate = accumulate,
+                ChannelChunks = channelChunks,
             };
-            ParallelRunner.Run(g.Batch * g.Groups, ref task);
+            ParallelRunner.Run(images * channelChunks, ref task);
         }
     }
 

@@ -42,10 +42,13 @@ internal readonly unsafe struct Conv2dPhase
     {
     }
 
-    /// <summary>A layout whose blocks hold <paramref name="blockRows"/> output rows (0: about <see cref="BlockPixels"/> pixels).</summary>
-    public Conv2dPhase(in Conv2dGeometry g, int blockRows)
+    /// <summary>
+    /// A layout whose blocks hold <paramref name="blockRows"/> output rows (0: about <see cref="BlockPixels"/> pixels),
+    /// for <paramref name="channels"/> input channels (0: the whole group).
+    /// </summary>
+    public Conv2dPhase(in Conv2dGeometry g, int blockRows, int channels = 0)
     {
-        Cg = g.GroupInChannels;
+        Cg = channels > 0 ? channels : g.GroupInChannels;
         H = g.Height;
         W = g.Width;
         KH = g.KernelH;

@@ -25,6 +25,7 @@ public class Conv2dTests
         new[] { 3, 12, 15, 15, 20, 3, 3, 2, 2, 1, 1, 1, 1, 1 }, // strided, several tasks
         new[] { 2, 32, 9, 10, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1 },   // 32 channels a group: tap-major weight gradient
         new[] { 1, 64, 7, 6, 6, 3, 2, 2, 1, 1, 0, 1, 2, 2 },    // the same, strided, dilated, 2 groups
+        new[] { 1, 36, 40, 38, 24, 3, 3, 2, 2, 1, 1, 1, 1, 1 }, // batch 1, strided: input gradient split by channels
     };
 
     private static Conv2dGeometry Make(int[] p) =>
