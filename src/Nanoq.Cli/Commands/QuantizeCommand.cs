@@ -41,6 +41,9 @@ public static class QuantizeCommand
             var run = new RunFolder(cl.Get("--out") ?? Path.Combine("runs", "shapes"));
             var recipe = Recipe(cl);
             var schedule = TrainCommand.Schedule(cl);
+            run.LoadModelInfo(); // fails early, saying to train first, before any data set is written
+            if (!File.Exists(run.FloatCheckpoint))
+                throw new FileNotFoundException($"{run.FloatCheckpoint} not found: train the float model first (nanoq train --out {run.Dir})");
             using var interrupt = new Interrupt();
             var data = DataSplits.Resolve(cl.Get("--data") ?? DataOf(run), Path.Combine("runs", "data"), stderr, seed: schedule.Seed);
             var (model, registry, time) = QuantStages.FineTune(run, data, recipe, schedule, run.QuantCheckpoint(recipe), stderr, interrupt.Token);

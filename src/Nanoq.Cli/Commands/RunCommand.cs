@@ -33,10 +33,11 @@ public static class RunCommand
           --quick           a tiny version (about a minute): 160 training images, 40 steps, 10 fine-tuning steps
           --steps N         float training steps (default 3000)       --qat-steps N   fine-tuning steps (default 600)
           --bits K          2..8 (default 4)                          --seed N        (default 0)
+          --cache DIR       where bundled data sets are written (default runs/data)
         Ctrl-C writes a checkpoint; the same command resumes.
         """;
 
-    private static readonly HashSet<string> Valued = ["--data", "--out", "--steps", "--qat-steps", "--bits", "--seed"];
+    private static readonly HashSet<string> Valued = ["--data", "--out", "--steps", "--qat-steps", "--bits", "--seed", "--cache"];
     private static readonly HashSet<string> Flags = ["--quick", "--help", "-h"];
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr) =>
@@ -57,14 +58,15 @@ public static class RunCommand
             schedule = schedule with { WarmupSteps = Math.Min(schedule.WarmupSteps, schedule.Steps / 5) };
             var recipe = QuantRecipe.Fqn(bits) with { Steps = cl.Int("--qat-steps", quick ? 10 : 600, 0, 10_000_000) };
             if (quick) recipe = recipe with { CalibrationBatches = 4 };
-            var config = Detection.RetinaNetConfig.Small(1);
+            var config = Detection.RetinaNetConfig.Small(1) with { InputSize = quick ? 128 : 160 };
             var times = new Dictionary<string, double>();
             var clock = Stopwatch.StartNew();
             using var interrupt = new Interrupt();
 
+            string cache = cl.Get("--cache") ?? Path.Combine("runs", "data");
             var data = quick
-                ? DataSplits.Resolve(dataName, Path.Combine("runs", "data"), stderr, trainImages: 160, valImages: 40, imageSize: 128, seed: schedule.Seed)
-                : DataSplits.Resolve(dataName, Path.Combine("runs", "data"), stderr, seed: schedule.Seed);
+                ? DataSplits.Resolve(dataName, cache, stderr, trainImages: 160, valImages: 40, imageSize: 128, seed: schedule.Seed)
+                : DataSplits.Resolve(dataName, cache, stderr, seed: schedule.Seed);
             times["data"] = clock.Elapsed.TotalSeconds;
             stderr.WriteLine($"run folder {run.Dir}; data {data.Description}");
 

@@ -1,0 +1,68 @@
+using System.Text.Json;
+using Nanoq.Cli;
+
+namespace Nanoq.Cli.Tests.Commands;
+
+/// <summary>The main job end to end at tiny scale, and the one-line errors of bad arguments.</summary>
+public sealed class RunCommandTests : IDisposable
+{
+    private readonly string _dir = TestData.TempDir("run");
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static (int Code, string Out, string Err) Nanoq(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        int code = CommandTable.Dispatch(args, o, e);
+        return (code, o.ToString(), e.ToString());
+    }
+
+    [Fact]
+    public void QuickRunWritesEveryResultSetAndResumesInstantly()
+    {
+        string outDir = Path.Combine(_dir, "quick");
+        var (code, stdout, stderr) = Nanoq("run", "--quick", "--out", outDir, "--cache", Path.Combine(_dir, "data"));
+        Assert.True(code == 0, stderr);
+        Assert.Contains("FP32", stdout);
+        Assert.Contains("INT4", stdout);
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "summary.json")));
+        var results = summary.RootElement.GetProperty("results");
+        foreach (var set in new[] { "float", "fake_quant" })
+        {
+            var r = results.GetProperty(set);
+            foreach (var key in new[] { "AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl" })
+                Assert.InRange(r.GetProperty(key).GetDouble(), -1, 1);
+        }
+        Assert.True(summary.RootElement.GetProperty("stage_seconds").GetProperty("train_float").GetDouble() >= 0);
+        foreach (var f in new[] { "float.safetensors", "int4.safetensors", "float.svg", "int4.svg", "preview-0-float.png", "detections-float.json" })
+            Assert.True(File.Exists(Path.Combine(outDir, f)), f);
+
+        // The same command again finds every checkpoint complete and only re-evaluates.
+        var again = Nanoq("run", "--quick", "--out", outDir, "--cache", Path.Combine(_dir, "data"));
+        Assert.Equal(0, again.Code);
+        Assert.Contains("resuming", again.Err);
+    }
+
+    [Theory]
+    [InlineData("unknown data set", "train", "--data", "no-such-set")]
+    [InlineData("bits out of range", "quantize", "--bits", "9")]
+    [InlineData("unknown option", "run", "--frobnicate")]
+    [InlineData("bad number", "train", "--steps", "many")]
+    [InlineData("unknown command", "frobnicate")]
+    public void BadArgumentsGiveOneLineAndNonZeroExit(string why, params string[] args)
+    {
+        var (code, _, stderr) = Nanoq(args);
+        Assert.True(code != 0, why);
+        Assert.Single(stderr.Trim().Split('\n'));
+        Assert.StartsWith("nanoq", stderr);
+    }
+
+    [Fact]
+    public void MissingRunFolderSaysWhatToDo()
+    {
+        var (code, _, stderr) = Nanoq("quantize", "--out", Path.Combine(_dir, "nothing-here"), "--data", "shapes", "--steps", "1");
+        Assert.NotEqual(0, code);
+        Assert.Contains("nanoq train", stderr);
+    }
+}
