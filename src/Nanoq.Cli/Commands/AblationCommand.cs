@@ -1,0 +1,52 @@
+using Nanoq.Cli.Pipeline;
+using Nanoq.Cli.Reports;
+using Nanoq.Cli.Terminal;
+using Nanoq.Coco.Evaluation;
+using Nanoq.Quant;
+
+namespace Nanoq.Cli.Commands;
+
+/// <summary>
+/// <c>nanoq ablation</c>: the paper's Table 2 (all eight combinations of F, P, C) and its Table 5 baselines (DoReFa-Net,
+/// XNOR-Net), each fine-tuned from the same float model with the same schedule and evaluated — one loop over recipes.
+/// </summary>
+public static class AblationCommand
+{
+    public const string Help =
+        """
+        Usage: nanoq ablation [--out DIR] [--bits 4] [--steps 600] [--baselines] [--data NAME|DIR]
+
+        Fine-tunes the float RetinaNet of DIR (from nanoq train) with each of the 8 combinations of F, P, C at K bits
+        (the paper's Table 2; "baseline" is none of them: Jacob et al.), and with --baselines also DoReFa-Net and XNOR-Net
+        (Table 5), then prints one table of the 12 COCO numbers. Each row's checkpoint is kept, so a rerun resumes.
+        """;
+
+    private static readonly HashSet<string> Valued = ["--out", "--bits", "--steps", "--data", "--batch", "--seed", "--lr"];
+    private static readonly HashSet<string> Flags = ["--baselines", "--help", "-h"];
+
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) =>
+        CommandErrors.Run("ablation", stderr, () =>
+        {
+            var cl = new CommandLine(args, Valued, Flags);
+            if (cl.Has("--help") || cl.Has("-h")) { stdout.Write(Help); return CommandErrors.Ok; }
+            var run = new RunFolder(cl.Get("--out") ?? Path.Combine("runs", "shapes"));
+            var info = run.LoadModelInfo();
+            int bits = cl.Int("--bits", 4, 2, 8);
+            int steps = cl.Int("--steps", 600, 0, 10_000_000);
+            var schedule = TrainCommand.Schedule(cl);
+            var recipes = QuantRecipe.Ablation(bits).Select(r => r with { Steps = steps }).ToList();
+            if (cl.Has("--baselines")) recipes.AddRange([QuantRecipe.DoReFa(bits) with { Steps = steps }, QuantRecipe.Xnor() with { Steps = steps }]);
+            using var interrupt = new Interrupt();
+            var data = DataSplits.Resolve(cl.Get("--data") ?? QuantizeCommand.DataOf(run), Path.Combine("runs", "data"), stderr, seed: schedule.Seed);
+            var rows = new List<(string, CocoStats)>();
+            foreach (var r in recipes)
+            {
+                var (model, _, _) = QuantStages.FineTune(run, data, r, schedule, run.QuantCheckpoint(r), stderr, interrupt.Token);
+                var result = Stages.Evaluate(run, RunFolder.Label(r), data, model.Config, model.Detect, stderr);
+                rows.Add(($"{r.Name} ({(r.Scheme == QuantScheme.Xnor ? 1 : r.Bits)}-bit)", result.Stats));
+            }
+            stdout.WriteLine($"{info.Config.Backbone} RetinaNet, {steps} fine-tuning steps a row, on {data.Description}");
+            stdout.Write(ResultsTable.Format(rows));
+            return CommandErrors.Ok;
+        });
+}
