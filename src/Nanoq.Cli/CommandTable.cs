@@ -13,6 +13,7 @@ public static class CommandTable
         ("train", "train the float RetinaNet on a data set and evaluate it", TrainCommand.Run),
         ("quantize", "calibrate and fine-tune the trained detector at k bits (FQN: F+P+C), evaluate it", QuantizeCommand.Run),
         ("ablation", "the F/P/C ablation (Table 2) and DoReFa/XNOR baselines (Table 5), one table", AblationCommand.Run),
+        ("inspect", "per-layer quantizer parameters and the per-channel weight-range ratio histogram", InspectCommand.Run),
         ("eval", "COCO bbox evaluation of a results json against ground truth", EvalCommand.Run),
         ("fashion-mnist", "train the small CNN on Fashion-MNIST and report test accuracy", FashionMnistCommand.Run),
         ("bench", "time whole-model workloads (ResNet-18 training step, eval forwards)", Bench.BenchCommand.Run),

@@ -123,8 +123,19 @@ public sealed record QuantRecipe
     /// Wraps a trained conv (+ BN) (+ activation) as a quantized layer of this recipe; <paramref name="quantizeOutput"/>
     /// false leaves the output float (when the next op quantizes it, e.g. a residual add).
     /// </summary>
-    public QConvBn Wrap(Conv2d conv, BatchNorm2d? bn, ActivationKind activation, bool quantizeOutput = true) =>
-        new(conv, bn, activation, CreateWeightQuantizer(), quantizeOutput ? CreateActQuantizer() : null, FoldMode, FreezeBnAtStep);
+    public QConvBn Wrap(Conv2d conv, BatchNorm2d? bn, ActivationKind activation, bool quantizeOutput = true, bool modelOutput = false) =>
+        new(conv, bn, activation, CreateWeightQuantizer(), quantizeOutput ? (modelOutput ? CreateOutputQuantizer() : CreateActQuantizer()) : null,
+            FoldMode, FreezeBnAtStep);
+
+    /// <summary>
+    /// The quantizer of a network output (class logits, box deltas). With P its range is the calibration batches'
+    /// min/max rather than percentiles: percentile clipping exists to cut rare outliers, but in a detector's outputs the
+    /// rare extremes are the signal — the γ = 0.999 percentile of RetinaNet's logits lies below 0 (fewer than 0.1% of
+    /// anchor-class pairs are foreground), so every confident detection would be clamped to the same score. Measured on
+    /// shapes (4-bit, post-training): see the README. Without P (the EMA baseline) outputs are treated like any activation.
+    /// </summary>
+    public ActQuantizer CreateOutputQuantizer() =>
+        Scheme == QuantScheme.Affine && P ? new ActQuantizer(Bits, new MinMaxObserver(), Scheme) : CreateActQuantizer();
 
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture,

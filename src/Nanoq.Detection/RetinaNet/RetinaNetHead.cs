@@ -27,8 +27,8 @@ public sealed class RetinaNetHead : Module
             _cls[i] = Tap($"cls{i}", new ConvUnit(Child($"cls{i}", new Conv2d(channels, channels, 3, 1, 1, rng: rng)), null, ActivationKind.Relu));
             _box[i] = Tap($"box{i}", new ConvUnit(Child($"box{i}", new Conv2d(channels, channels, 3, 1, 1, rng: rng)), null, ActivationKind.Relu));
         }
-        _clsOut = Tap("cls_logits", new ConvUnit(Child("cls_logits", new Conv2d(channels, numAnchors * numClasses, 3, 1, 1, rng: rng)), null, ActivationKind.None));
-        _boxOut = Tap("bbox_pred", new ConvUnit(Child("bbox_pred", new Conv2d(channels, numAnchors * 4, 3, 1, 1, rng: rng)), null, ActivationKind.None));
+        _clsOut = Tap("cls_logits", new ConvUnit(Child("cls_logits", new Conv2d(channels, numAnchors * numClasses, 3, 1, 1, rng: rng)), null, ActivationKind.None) { IsModelOutput = true });
+        _boxOut = Tap("bbox_pred", new ConvUnit(Child("bbox_pred", new Conv2d(channels, numAnchors * 4, 3, 1, 1, rng: rng)), null, ActivationKind.None) { IsModelOutput = true });
         foreach (var (_, m) in NamedModules())
             if (m is Conv2d c)
             {
@@ -40,6 +40,15 @@ public sealed class RetinaNetHead : Module
 
     public int NumAnchors { get; }
     public int NumClasses { get; }
+
+    /// <summary>The class subnet's conv + ReLU units (read-only, for conversion to the integer runtime).</summary>
+    public IReadOnlyList<ConvUnit> ClsConvs => _cls;
+
+    /// <summary>The box subnet's conv + ReLU units.</summary>
+    public IReadOnlyList<ConvUnit> BoxConvs => _box;
+
+    public ConvUnit ClsLogits => _clsOut;
+    public ConvUnit BboxPred => _boxOut;
 
     /// <summary>Pyramid levels → (class logits [N, ΣHWA, K], box deltas [N, ΣHWA, 4]).</summary>
     public (Var Logits, Var Deltas) Forward(IReadOnlyList<Var> levels)

@@ -12,4 +12,10 @@ public abstract class Tap
 {
     /// <summary>The dotted path, set when the owning module registers the tap (relative to the owner until the model is walked).</summary>
     public string Name { get; internal set; } = "";
+
+    /// <summary>
+    /// Whether this tap produces one of the network's outputs (a detector's class logits or box deltas). Their
+    /// meaningful values are the rare extremes (the few confident anchors), so calibration must not clip them.
+    /// </summary>
+    public bool IsModelOutput { get; init; }
 }

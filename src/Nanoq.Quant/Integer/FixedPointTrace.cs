@@ -13,15 +13,28 @@ namespace Nanoq.Quant.Integer;
 ///     mask      = 2^right − 1,  remainder = high &amp; mask,  threshold = mask/2 + (high &lt; 0)
 ///     result    = (high &gt;&gt; right) + (remainder &gt; threshold)          RoundingDivideByPOT, right = max(−shift, 0)
 /// </code>
+/// or, for <see cref="RequantRounding.Single"/>, one rounding: result = (x · M0 + 2^(total − 1)) &gt;&gt; total, total = 31 − shift
+/// (then <see cref="Product"/> is x·M0, <see cref="Nudge"/> the rounding term and <see cref="RightShift"/> the total shift).
 /// <see cref="Of"/> recomputes every step independently and checks the result against the runtime primitive.
 /// </summary>
 public sealed record FixedPointTrace(
     int Input, int Multiplier, int Shift, int LeftShift, int RightShift, int Shifted, long Product, long Nudge, bool Saturated,
-    int High, int Mask, int Remainder, int Threshold, int Floor, int RoundUp, int Result)
+    int High, int Mask, int Remainder, int Threshold, int Floor, int RoundUp, int Result,
+    RequantRounding Rounding = RequantRounding.Double)
 {
-    public static FixedPointTrace Of(int x, int multiplier, int shift)
+    public static FixedPointTrace Of(int x, int multiplier, int shift, RequantRounding rounding = RequantRounding.Double)
     {
         FixedPoint.CheckMultiplier(multiplier, shift);
+        if (rounding == RequantRounding.Single)
+        {
+            int total = 31 - shift;
+            long p = (long)x * multiplier, r = 1L << (total - 1);
+            int single = (int)((p + r) >> total);
+            int rt = FixedPoint.MultiplyByQuantizedMultiplierSingleRounding(x, multiplier, shift);
+            if (rt != single)
+                throw new InvalidOperationException($"FixedPointTrace: the trace gives {single} but the runtime gives {rt} for ({x}, {multiplier}, {shift}).");
+            return new FixedPointTrace(x, multiplier, shift, 0, total, x, p, r, false, single, 0, 0, 0, single, 0, single, rounding);
+        }
         int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
         int shifted = unchecked(x * (1 << left));
         long product = (long)shifted * multiplier;
@@ -44,6 +57,12 @@ public sealed record FixedPointTrace(
     public override string ToString()
     {
         var s = new StringBuilder();
+        if (Rounding == RequantRounding.Single)
+        {
+            s.Append($"  MultiplyByQuantizedMultiplier, single rounding ({Input}, M0 = {Multiplier}, shift = {Shift})\n");
+            s.Append($"    (x · M0 + 2^{RightShift - 1}) >> {RightShift} = ({Product} + {Nudge}) >> {RightShift} = {Result}\n");
+            return s.ToString();
+        }
         s.Append($"  MultiplyByQuantizedMultiplier({Input}, M0 = {Multiplier}, shift = {Shift})   [≈ x · M0 · 2^shift / 2^31]\n");
         s.Append($"    x · 2^{LeftShift} = {Shifted}\n");
         s.Append($"    SaturatingRoundingDoublingHighMul: p = {Shifted} · {Multiplier} = {Product}; ");

@@ -49,7 +49,7 @@ public static class IntAudit
         long acc = dot + b;
         if (acc is < int.MinValue or > int.MaxValue)
             throw new OverflowException($"IntAudit.Conv: accumulator {acc} of output [{n}, {o}, {oy}, {ox}] does not fit int32.");
-        var step = FixedPointTrace.Of((int)acc, rq.Multiplier(o), rq.Shift(o));
+        var step = FixedPointTrace.Of((int)acc, rq.Multiplier(o), rq.Shift(o), rq.Rounding);
         int pre = rq.OutputZeroPoint + step.Result;
         int y = pre < rq.ClampMin ? rq.ClampMin : pre > rq.ClampMax ? rq.ClampMax : pre;
         return new ConvTrace(n, o, oy, ox, k, padded, sumWX, sumW, sumX, zx, zw, zxSumW, zwSumX, kzz, dot, b, (int)acc,

@@ -85,7 +85,7 @@ public sealed class IntConvLayer
     /// <summary>
     /// Writes the attributes as one JSON object: <c>{"name", "op": "conv2d", "in_channels", "out_channels", "kernel": [h, w],
     /// "stride": [h, w], "padding": [h, w], "dilation": [h, w], "groups", "input_zero_point", "input_bits",
-    /// "output_zero_point", "clamp": [lo, hi]}</c>. A converter may add properties of its own (e.g. the scales Δ).
+    /// "output_zero_point", "clamp": [lo, hi], "rounding": "double" | "single"}</c> (rounding optional on reading: double). A converter may add properties of its own (e.g. the scales Δ).
     /// </summary>
     public void WriteJson(Utf8JsonWriter w)
     {
@@ -110,6 +110,7 @@ public sealed class IntConvLayer
         w.WriteNumber("input_bits", InputBits);
         w.WriteNumber("output_zero_point", Requantization.OutputZeroPoint);
         Pair(w, "clamp", Requantization.ClampMin, Requantization.ClampMax);
+        w.WriteString("rounding", Requantization.Rounding == RequantRounding.Single ? "single" : "double");
     }
 
     /// <summary>Rebuilds a layer from its JSON object and the model's tensors (names from the "name" property).</summary>
@@ -122,8 +123,16 @@ public sealed class IntConvLayer
         var (dh, dw) = LayerJson.Pair(layer, "dilation", name);
         var (lo, hi) = LayerJson.Pair(layer, "clamp", name);
         var weight = model[$"{name}.weight"];
+        var rounding = layer.TryGetProperty("rounding", out var r) && r.ValueKind == JsonValueKind.String
+            ? r.GetString() switch
+            {
+                "double" => RequantRounding.Double,
+                "single" => RequantRounding.Single,
+                var other => throw new FormatException($"Integer layer '{name}': unknown rounding \"{other}\"."),
+            }
+            : RequantRounding.Double;
         var rq = new Requantization(model[$"{name}.multiplier"].AsInt32(), model[$"{name}.shift"].AsInt32(),
-            LayerJson.Int(layer, "output_zero_point", name), lo, hi);
+            LayerJson.Int(layer, "output_zero_point", name), lo, hi, rounding);
         return new IntConvLayer(name, LayerJson.Int(layer, "in_channels", name), LayerJson.Int(layer, "out_channels", name), kh, kw, sh, sw,
             ph, pw, dh, dw, LayerJson.Int(layer, "groups", name), weight.AsCodes(), model[$"{name}.weight_zero_point"].AsInt32(), weight.Bits,
             LayerJson.Int(layer, "input_zero_point", name), LayerJson.Int(layer, "input_bits", name), model[$"{name}.bias"].AsInt32(), rq, path);

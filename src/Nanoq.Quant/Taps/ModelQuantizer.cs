@@ -25,7 +25,7 @@ public static class ModelQuantizer
             switch (tap)
             {
                 case ConvUnit u:
-                    u.Implementation = new QuantizedConvUnit(recipe.Wrap(u.Conv, u.Bn, u.Activation));
+                    u.Implementation = new QuantizedConvUnit(recipe.Wrap(u.Conv, u.Bn, u.Activation, modelOutput: u.IsModelOutput));
                     break;
                 case ActivationSite s:
                     var site = new QuantizedSite(recipe.CreateActQuantizer(), model);

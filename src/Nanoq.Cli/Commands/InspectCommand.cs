@@ -1,0 +1,92 @@
+using System.Globalization;
+using System.Text;
+using Nanoq.Cli.Pipeline;
+using Nanoq.Quant;
+using Nanoq.Quant.Modules;
+using Nanoq.Quant.Taps;
+
+namespace Nanoq.Cli.Commands;
+
+/// <summary>
+/// <c>nanoq inspect</c>: every quantizer of a fine-tuned model (layer, role, bits, Δ, z, range, per-channel or not)
+/// and the histogram of per-channel weight-range ratios in dB — the paper's Figure 2 argument for C: when channels'
+/// ranges differ by tens of dB, one per-tensor grid leaves the narrow channels with a handful of levels.
+/// </summary>
+public static class InspectCommand
+{
+    public const string Help =
+        """
+        Usage: nanoq inspect [--out DIR] [--bits 4] [--recipe fqn|baseline|...] [--no-f] [--no-p] [--no-c] [--layer SUBSTRING]
+
+        Prints, for the fine-tuned model in DIR (from nanoq quantize with the same recipe options), one line per quantizer:
+        name, role, bits, per-channel or per-tensor, Δ (min..max over channels), zero point(s) and range [lb, ub];
+        then the histogram over conv layers of 20·log10(max channel range / min channel range) of the folded weights.
+          --layer S    only quantizers whose name contains S
+        """;
+
+    private static readonly HashSet<string> Valued = ["--out", "--bits", "--recipe", "--layer", "--gamma", "--n-cal", "--steps", "--freeze-bn-last"];
+    private static readonly HashSet<string> Flags = ["--no-f", "--no-p", "--no-c", "--help", "-h"];
+
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) =>
+        CommandErrors.Run("inspect", stderr, () =>
+        {
+            var cl = new CommandLine(args, Valued, Flags);
+            if (cl.Has("--help") || cl.Has("-h")) { stdout.Write(Help); return CommandErrors.Ok; }
+            var run = new RunFolder(cl.Get("--out") ?? Path.Combine("runs", "shapes"));
+            var recipe = QuantizeCommand.Recipe(cl);
+            var (model, registry) = QuantStages.Load(run, recipe, run.QuantCheckpoint(recipe));
+            string filter = cl.Get("--layer") ?? "";
+            stdout.WriteLine($"{registry.Count} quantizers in {run.QuantCheckpoint(recipe)} ({recipe})");
+            stdout.WriteLine($"{"name",-44} {"role",-10} {"bits",4} {"grid",-11} {"Δ",-21} {"z",-9} range");
+            foreach (var q in registry.Describe())
+            {
+                if (!q.Name.Contains(filter, StringComparison.Ordinal)) continue;
+                stdout.WriteLine(Line(q));
+            }
+            stdout.WriteLine();
+            stdout.Write(RangeRatioHistogram(ModelQuantizer.Layers(model)));
+            return CommandErrors.Ok;
+        });
+
+    private static string Line(QuantizerInfo q)
+    {
+        static string F(double v) => v.ToString("G4", CultureInfo.InvariantCulture);
+        string grid = q.PerChannel ? $"{q.Scales.Length} chan" : "tensor";
+        if (!q.Calibrated) return $"{q.Name,-44} {q.Role,-10} {q.Bits,4} {grid,-11} (not calibrated)";
+        string scale = q.Scales.Length == 1 ? F(q.Scales[0]) : $"{F(q.Scales.Min())}..{F(q.Scales.Max())}";
+        string z = q.ZeroPoints.Length == 0 ? "-" : q.ZeroPoints.Length == 1 ? q.ZeroPoints[0].ToString(CultureInfo.InvariantCulture) : $"{q.ZeroPoints.Min()}..{q.ZeroPoints.Max()}";
+        string range = q.Lb.Length == 1 ? $"[{F(q.Lb[0])}, {F(q.Ub[0])}]" : $"[{F(q.Lb.Min())}, {F(q.Ub.Max())}] (union)";
+        return $"{q.Name,-44} {q.Role,-10} {q.Bits,4} {grid,-11} {scale,-21} {z,-9} {range}";
+    }
+
+    /// <summary>Per conv layer: ratio of the widest to the narrowest output channel's weight range, in dB, as a text histogram.</summary>
+    public static string RangeRatioHistogram(IEnumerable<QConvBn> layers)
+    {
+        var db = new List<double>();
+        foreach (var l in layers)
+        {
+            using var w = l.FoldedWeight();
+            int c = w.Shape[0], per = w.Size / Math.Max(1, c);
+            double lo = double.MaxValue, hi = 0;
+            for (int ch = 0; ch < c; ch++)
+            {
+                var s = w.Span.Slice(ch * per, per);
+                float mn = 0, mx = 0; // the range always contains 0 (DESIGN.md §5.1)
+                foreach (float v in s) { mn = Math.Min(mn, v); mx = Math.Max(mx, v); }
+                double r = mx - mn;
+                if (r > 0) { lo = Math.Min(lo, r); hi = Math.Max(hi, r); }
+            }
+            if (hi > 0 && lo < double.MaxValue) db.Add(20 * Math.Log10(hi / lo));
+        }
+        var sb = new StringBuilder("per-channel weight range ratio (max/min over output channels) of each conv layer, dB:\n");
+        if (db.Count == 0) return sb.Append("  (no conv layers)\n").ToString();
+        const double bin = 5;
+        int bins = (int)Math.Ceiling(db.Max() / bin) + 1;
+        var counts = new int[bins];
+        foreach (var v in db) counts[(int)(v / bin)]++;
+        for (int i = 0; i < bins; i++)
+            sb.Append(CultureInfo.InvariantCulture, $"  {i * bin,4:F0}–{(i + 1) * bin,3:F0} dB {counts[i],4} {new string('#', counts[i])}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"  {db.Count} layers, median {db.Order().ElementAt(db.Count / 2):F1} dB, max {db.Max():F1} dB\n");
+        return sb.ToString();
+    }
+}
