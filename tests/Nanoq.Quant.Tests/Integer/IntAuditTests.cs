@@ -39,6 +39,24 @@ public class IntAuditTests
     }
 
     [Fact]
+    public void ConvTrace_SingleRounding_EqualsKernelOutput()
+    {
+        var rng = new Rng(53);
+        var g = new Conv2dGeometry(1, 5, 7, 6, 3, 3, 1, 1);
+        var x = Enumerable.Range(0, g.InputLength).Select(_ => (byte)rng.NextInt(16)).ToArray();
+        var w = Enumerable.Range(0, g.WeightLength).Select(_ => (byte)rng.NextInt(16)).ToArray();
+        var rq = new Requantization([1 << 30, 1518500250, 1234567890], [-3, -4, -2], 2, 0, 15, RequantRounding.Single);
+        var weights = IntConv2dWeights.Pack(3, 5, 3, 3, 1, w, [7, 8, 9], 4, 4);
+        var y = new byte[g.OutputLength];
+        IntConv2d.Forward(g, x, 4, weights, [], rq, y);
+        for (int o = 0; o < 3; o++)
+            for (int oy = 0; oy < 7; oy++)
+                for (int ox = 0; ox < 6; ox++)
+                    Assert.Equal(y[(o * 7 + oy) * 6 + ox], IntAudit.Conv(g, x, 4, weights, [], rq, 0, o, oy, ox).Output);
+        Assert.Contains("single rounding", IntAudit.Conv(g, x, 4, weights, [], rq, 0, 1, 3, 3).ToString());
+    }
+
+    [Fact]
     public void AddTrace_EqualsKernelOutput()
     {
         var rng = new Rng(52);

@@ -18,7 +18,7 @@ public class IntLayerTests
         var zw = Enumerable.Range(0, cout).Select(_ => rng.NextInt(16)).ToArray();
         var bias = Enumerable.Range(0, cout).Select(_ => rng.NextInt(-500, 500)).ToArray();
         var m = QuantizedMultiplier.ForConv(Enumerable.Range(0, cout).Select(_ => rng.Uniform(0.01f, 0.03f)).ToArray(), 0.1f, 0.2f);
-        var rq = new Requantization(m.Select(q => q.Multiplier).ToArray(), m.Select(q => q.Shift).ToArray(), 5, 5, 15);
+        var rq = new Requantization(m.Select(q => q.Multiplier).ToArray(), m.Select(q => q.Shift).ToArray(), 5, 5, 15, RequantRounding.Single);
         var conv = new IntConvLayer("layer1.0.conv1", cin, cout, 3, 3, 1, 1, 1, 1, 1, 1, 1, codes, zw, 4, 7, 4, bias, rq);
         var add = new IntAddLayer("layer1.0.add", QuantizedMultiplier.ForAdd(0.2f, 5, 0.15f, 3, 0.3f, 4, 4, 15));
 
@@ -39,6 +39,7 @@ public class IntLayerTests
         var conv2 = IntConvLayer.Read(back, layers[0]);
         var add2 = IntAddLayer.Read(layers[1]);
         Assert.Equal(add.Parameters, add2.Parameters);
+        Assert.Equal(RequantRounding.Single, conv2.Requantization.Rounding);
 
         var x = Enumerable.Range(0, 2 * cin * h * w).Select(_ => (byte)rng.NextInt(16)).ToArray();
         var y1 = new byte[2 * cout * h * w];

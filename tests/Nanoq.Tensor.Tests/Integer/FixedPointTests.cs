@@ -127,6 +127,29 @@ public class FixedPointTests
     }
 
     [Fact]
+    public void SingleRounding_EqualsExactRoundHalfUp()
+    {
+        var rng = new Rng(11);
+        for (int i = 0; i < 40000; i++)
+        {
+            int m0 = i % 7 == 0 ? 0 : (1 << 30) + rng.NextInt(1 << 30);
+            int shift = rng.NextInt(-31, 31);
+            int left = shift > 0 ? shift : 0;
+            int bound = (int)Math.Min(int.MaxValue, (1L << (31 - left)) - 1);
+            int x = i < Edges.Length ? Math.Clamp(Edges[i], -bound, bound) : (int)(rng.NextUInt64() % (ulong)bound) * (rng.Bernoulli(0.5) ? 1 : -1);
+            int total = 31 - shift;
+            // ⌊(x·M0 + 2^(total−1)) / 2^total⌋: x·M0·2^shift/2^31 to nearest, ties up.
+            var num = (BigInteger)x * m0 + (BigInteger.One << (total - 1));
+            var q = BigInteger.DivRem(num, BigInteger.One << total, out var r);
+            if (r.Sign < 0) q -= 1;
+            Assert.True((int)q == FixedPoint.MultiplyByQuantizedMultiplierSingleRounding(x, m0, shift), $"single({x}, {m0}, {shift})");
+        }
+        // 5 · 0.5 = 2.5 → 3 (tie up); −5 · 0.5 = −2.5 → −2.
+        Assert.Equal(3, FixedPoint.MultiplyByQuantizedMultiplierSingleRounding(5, 1 << 30, 0));
+        Assert.Equal(-2, FixedPoint.MultiplyByQuantizedMultiplierSingleRounding(-5, 1 << 30, 0));
+    }
+
+    [Fact]
     public void MultiplyByQuantizedMultiplier_RejectsBadParameters()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => FixedPoint.MultiplyByQuantizedMultiplier(1, -1, 0));
@@ -157,12 +180,16 @@ public class FixedPointTests
             int left = rng.NextInt(1, 31);
             var small = Vector512.ShiftRightArithmetic(va, left);
             var ml = FixedPoint.MultiplyByQuantizedMultiplier(small, m0, left);
+            var sr = FixedPoint.MultiplyByQuantizedMultiplierSingleRounding(va, m0, shift);
+            var sl = FixedPoint.MultiplyByQuantizedMultiplierSingleRounding(small, m0, left);
             for (int j = 0; j < 16; j++)
             {
                 Assert.Equal(FixedPoint.SaturatingRoundingDoublingHighMul(a[j], b[j]), hm[j]);
                 Assert.Equal(FixedPoint.RoundingDivideByPOT(a[j], e), dp[j]);
                 Assert.Equal(FixedPoint.MultiplyByQuantizedMultiplier(a[j], m0, shift), mq[j]);
                 Assert.Equal(FixedPoint.MultiplyByQuantizedMultiplier(a[j] >> left, m0, left), ml[j]);
+                Assert.Equal(FixedPoint.MultiplyByQuantizedMultiplierSingleRounding(a[j], m0, shift), sr[j]);
+                Assert.Equal(FixedPoint.MultiplyByQuantizedMultiplierSingleRounding(a[j] >> left, m0, left), sl[j]);
             }
         }
     }

@@ -127,6 +127,13 @@ public class IntConv2dTests
             var y = new byte[g.OutputLength];
             IntConv2d.Forward(g, data.X, data.Zx, weights, data.Bias, data.Rq, y);
             Assert.True(data.ReferenceCodes().AsSpan().SequenceEqual(y), $"{weights.Path} codes differ for {g}");
+            // The same with TFLite's single rounding in the epilogue.
+            var single = new Requantization(data.Rq.Multipliers, data.Rq.Shifts, data.Rq.OutputZeroPoint, data.Rq.ClampMin,
+                data.Rq.ClampMax, RequantRounding.Single);
+            var expected = new byte[g.OutputLength];
+            IntConv2dReference.Forward(g, data.X, data.Zx, data.W, data.Zw, data.Bias, single, expected);
+            IntConv2d.Forward(g, data.X, data.Zx, weights, data.Bias, single, y);
+            Assert.True(expected.AsSpan().SequenceEqual(y), $"{weights.Path} single-rounding codes differ for {g}");
         }
     }
 

@@ -79,6 +79,23 @@ public static class FixedPoint
         return RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(unchecked(x * (1 << left)), quantizedMultiplier), right);
     }
 
+    /// <summary>
+    /// <b>MultiplyByQuantizedMultiplierSingleRounding</b>(x, M0, shift) (TFLite's <c>TFLITE_SINGLE_ROUNDING</c> form):
+    /// <code>
+    ///     total = 31 − shift                                          (1 ≤ total ≤ 62)
+    ///     return (int32) ((x · M0 + 2^(total − 1)) &gt;&gt; total)             (int64, arithmetic shift)
+    /// </code>
+    /// x · M0 · 2^shift / 2^31 rounded once, to nearest with ties toward +∞: within ½ of exact. Same preconditions as
+    /// <see cref="MultiplyByQuantizedMultiplier(int, int, int)"/>; the result must fit int32 (|x · M| &lt; 2^31).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int MultiplyByQuantizedMultiplierSingleRounding(int x, int quantizedMultiplier, int shift)
+    {
+        CheckMultiplier(quantizedMultiplier, shift);
+        int total = 31 - shift;
+        return (int)(((long)x * quantizedMultiplier + (1L << (total - 1))) >> total);
+    }
+
     /// <summary>Throws unless M0 ≥ 0 and −31 ≤ shift ≤ 30 (the ranges the primitives are defined on).</summary>
     public static void CheckMultiplier(int quantizedMultiplier, int shift)
     {
@@ -131,5 +148,19 @@ public static class FixedPoint
         int right = shift > 0 ? 0 : -shift;
         var hm = SaturatingRoundingDoublingHighMul(Vector512.ShiftLeft(x, left), Vector512.Create(quantizedMultiplier));
         return RoundingDivideByPOT(hm, right);
+    }
+
+    /// <summary><see cref="MultiplyByQuantizedMultiplierSingleRounding(int, int, int)"/> on 16 lanes, bit-identical.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> MultiplyByQuantizedMultiplierSingleRounding(Vector512<int> x, int quantizedMultiplier, int shift)
+    {
+        int total = 31 - shift;
+        var m = Vector512.Create(quantizedMultiplier);
+        var round = Vector512.Create(1L << (total - 1));
+        var even = Avx512F.Multiply(x, m) + round;
+        var odd = Avx512F.Multiply(Avx512F.ShiftRightLogical(x.AsInt64(), 32).AsInt32(), m) + round;
+        var lo = Vector512.ShiftRightArithmetic(even, total);
+        var hi = Vector512.ShiftLeft(Vector512.ShiftRightArithmetic(odd, total), 32);
+        return Avx512F.BlendVariable(lo.AsInt32(), hi.AsInt32(), Vector512.Create(0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1));
     }
 }

@@ -11,7 +11,8 @@ namespace Nanoq.Kernels.Integer;
 /// where acc is the int32 accumulator (bias included) and M0[c]·2^shift[c]/2^31 ≈ M[c] = Δ_w[c]·Δ_x / Δ_y. The clamp is
 /// the activation: lo = 0 and hi = 2^k − 1 for none, lo = z_y for ReLU (codes below z_y are negative reals), and for
 /// ReLU6 also hi = min(2^k − 1, z_y + round(6 / Δ_y)) — all chosen offline. Per-tensor requantization is the case of
-/// one channel broadcast (<see cref="PerTensor"/>). Immutable: the arrays are copies.
+/// one channel broadcast (<see cref="PerTensor"/>). <see cref="Rounding"/> picks gemmlowp's double rounding (the
+/// default) or TFLite's single rounding. Immutable: the arrays are copies.
 /// </summary>
 public sealed class Requantization
 {
@@ -23,8 +24,12 @@ public sealed class Requantization
     /// <param name="outputZeroPoint">z_y ∈ [0, 255].</param>
     /// <param name="clampMin">lo ∈ [0, 255].</param>
     /// <param name="clampMax">hi ∈ [lo, 255].</param>
-    public Requantization(ReadOnlySpan<int> multipliers, ReadOnlySpan<int> shifts, int outputZeroPoint, int clampMin, int clampMax)
+    /// <param name="rounding">How acc·M is rounded (<see cref="RequantRounding"/>).</param>
+    public Requantization(ReadOnlySpan<int> multipliers, ReadOnlySpan<int> shifts, int outputZeroPoint, int clampMin, int clampMax,
+        RequantRounding rounding = RequantRounding.Double)
     {
+        if (rounding is not (RequantRounding.Double or RequantRounding.Single))
+            throw new ArgumentOutOfRangeException(nameof(rounding), rounding, "Requantization: unknown rounding.");
         if (multipliers.Length != shifts.Length)
             throw new ArgumentException($"Requantization: {multipliers.Length} multipliers but {shifts.Length} shifts.");
         if (multipliers.IsEmpty) throw new ArgumentException("Requantization: at least one channel is needed.");
@@ -38,11 +43,13 @@ public sealed class Requantization
         OutputZeroPoint = outputZeroPoint;
         ClampMin = clampMin;
         ClampMax = clampMax;
+        Rounding = rounding;
     }
 
     /// <summary>One (M0, shift) for every channel.</summary>
-    public static Requantization PerTensor(int multiplier, int shift, int outputZeroPoint, int clampMin, int clampMax) =>
-        new([multiplier], [shift], outputZeroPoint, clampMin, clampMax);
+    public static Requantization PerTensor(int multiplier, int shift, int outputZeroPoint, int clampMin, int clampMax,
+        RequantRounding rounding = RequantRounding.Double) =>
+        new([multiplier], [shift], outputZeroPoint, clampMin, clampMax, rounding);
 
     /// <summary>Number of (M0, shift) pairs: the output channels, or 1 for per-tensor.</summary>
     public int Channels => _multipliers.Length;
@@ -52,6 +59,13 @@ public sealed class Requantization
     public int OutputZeroPoint { get; }
     public int ClampMin { get; }
     public int ClampMax { get; }
+    public RequantRounding Rounding { get; }
+
+    /// <summary>acc · M[c] rounded as <see cref="Rounding"/> says (before z_y and the clamp).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Scale(int acc, int c) => Rounding == RequantRounding.Double
+        ? FixedPoint.MultiplyByQuantizedMultiplier(acc, Multiplier(c), Shift(c))
+        : FixedPoint.MultiplyByQuantizedMultiplierSingleRounding(acc, Multiplier(c), Shift(c));
 
     /// <summary>M0 of output channel <paramref name="c"/> (per-tensor: the one multiplier).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -72,7 +86,7 @@ public sealed class Requantization
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Apply(int acc, int c)
     {
-        int v = OutputZeroPoint + FixedPoint.MultiplyByQuantizedMultiplier(acc, Multiplier(c), Shift(c));
+        int v = OutputZeroPoint + Scale(acc, c);
         return v < ClampMin ? ClampMin : v > ClampMax ? ClampMax : v;
     }
 
@@ -83,7 +97,10 @@ public sealed class Requantization
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal Vector512<int> Apply(Vector512<int> acc, int offset, int c)
     {
-        var v = FixedPoint.MultiplyByQuantizedMultiplier(acc + Vector512.Create(offset), Multiplier(c), Shift(c));
+        var a = acc + Vector512.Create(offset);
+        var v = Rounding == RequantRounding.Double
+            ? FixedPoint.MultiplyByQuantizedMultiplier(a, Multiplier(c), Shift(c))
+            : FixedPoint.MultiplyByQuantizedMultiplierSingleRounding(a, Multiplier(c), Shift(c));
         v += Vector512.Create(OutputZeroPoint);
         return Vector512.Min(Vector512.Max(v, Vector512.Create(ClampMin)), Vector512.Create(ClampMax));
     }
