@@ -1,0 +1,78 @@
+using Nanoq.Autograd;
+using Nanoq.Nn.Taps;
+using Nanoq.Quant;
+using Nanoq.Quant.Modules;
+using Nanoq.Quant.Observers;
+using Nanoq.Quant.Taps;
+
+namespace Nanoq.Detection.Tests.RetinaNet;
+
+/// <summary>FQN installed on a whole detector: every tap quantized, calibration, outputs on their grids.</summary>
+public class QuantizedRetinaNetTests
+{
+    private static Detection.RetinaNet Tiny() =>
+        new(RetinaNetConfig.Small(2) with { BackboneWidth = 0.125f, FpnChannels = 8, HeadConvs = 1, InputSize = 64 }, seed: 1);
+
+    private static IEnumerable<Tensor> Batches(int n) => Enumerable.Range(0, n).Select(i => new Rng((ulong)i).Normal(new Shape(2, 3, 64, 64)));
+
+    [Fact]
+    public void EveryTapIsQuantizedAndNamed()
+    {
+        var model = Tiny();
+        var registry = ModelQuantizer.Install(model, QuantRecipe.Fqn(4));
+        Assert.All(model.NamedTaps().Select(t => t.Tap).OfType<ConvUnit>(), u => Assert.IsType<QuantizedConvUnit>(u.Implementation));
+        Assert.All(model.NamedTaps().Select(t => t.Tap).OfType<ActivationSite>(), s => Assert.NotNull(s.Implementation));
+        var names = registry.Quantizers.Select(q => q.Name).ToHashSet();
+        foreach (var n in new[] { "input", "backbone.conv1.weight", "backbone.conv1.out", "backbone.layer1.0.add.out",
+                                  "fpn.topdown3.out", "fpn.p7.out", "head.cls_logits.out", "head.bbox_pred.out" })
+            Assert.Contains(n, names);
+        // Under P, hidden activations use percentiles and the network outputs min/max (see QuantRecipe.CreateOutputQuantizer).
+        Assert.IsType<MinMaxObserver>(((ActQuantizer)registry["head.cls_logits.out"]).Observer);
+        Assert.IsType<PercentileObserver>(((ActQuantizer)registry["fpn.p7.out"]).Observer);
+        ModelQuantizer.Remove(model);
+        Assert.All(model.NamedTaps().Select(t => t.Tap).OfType<ConvUnit>(), u => Assert.Null(u.Implementation));
+    }
+
+    [Fact]
+    public void CalibratedModelProducesOutputsOnTheirGrids()
+    {
+        var model = Tiny();
+        var registry = ModelQuantizer.Install(model, QuantRecipe.Fqn(4));
+        Calibrator.Calibrate(model, Batches(3), x => model.Forward(new Var(x)), 3);
+        Assert.All(registry.Activations, a => Assert.NotNull(a.Current));
+        model.Eval();
+        using var _ = GradMode.NoGrad();
+        var o = model.Forward(new Var(new Rng(7).Normal(new Shape(1, 3, 64, 64))));
+        var q = ((ActQuantizer)registry["head.cls_logits.out"]).Current!.Value;
+        foreach (float v in o.Logits.Value.Span)
+        {
+            float code = v / q.Scale + q.ZeroPoint;
+            Assert.InRange(code, -1e-3f, 15.001f);
+            Assert.True(MathF.Abs(code - MathF.Round(code)) < 1e-3f, $"{v} is not on the grid Δ(q − z), Δ = {q.Scale}, z = {q.ZeroPoint}");
+        }
+    }
+
+    [Fact]
+    public void FineTuningStepsRunAndLowerTheLoss()
+    {
+        var model = Tiny();
+        var registry = ModelQuantizer.Install(model, QuantRecipe.Fqn(4));
+        Calibrator.Calibrate(model, Batches(2), x => model.Forward(new Var(x)), 2);
+        var images = new Rng(3).Normal(new Shape(2, 3, 64, 64));
+        var targets = new[] { new DetectionTarget([8, 8, 40, 40], [0]), new DetectionTarget([20, 4, 60, 30], [1]) };
+        var sgd = new Nn.Optim.Sgd(model.NamedParameters(), 0.01f);
+        model.Train();
+        var losses = new List<float>();
+        for (int i = 0; i < 15; i++)
+        {
+            using var tape = new Tape();
+            var l = model.Loss(model.Forward(new Var(images)), targets).Total;
+            losses.Add(l.Value.Span[0]);
+            l.Backward();
+            sgd.Step();
+            sgd.ZeroGrad();
+        }
+        Assert.True(losses[^1] < losses[0], $"{losses[0]} → {losses[^1]}");
+        Assert.True(registry.Count > 0);
+    }
+}
