@@ -54,4 +54,26 @@ public class IntLayerTests
         add2.Forward(y1, y2, s2);
         Assert.Equal(s1, s2);
     }
+
+    [Fact]
+    public void Linear_RoundTripsThroughAFile()
+    {
+        var rng = new Rng(62);
+        int inF = 45, outF = 9;
+        var codes = Enumerable.Range(0, inF * outF).Select(_ => (byte)rng.NextInt(256)).ToArray();
+        var zw = Enumerable.Range(0, outF).Select(_ => rng.NextInt(256)).ToArray();
+        var rq = Requantization.PerTensor(1 << 30, -12, 3, 3, 255);
+        var fc = new IntLinearLayer("roi_heads.box_head.fc6", inF, outF, codes, zw, 8, 11, 8, [], rq);
+        var graph = new MemoryStream();
+        using (var jw = new Utf8JsonWriter(graph)) fc.WriteJson(jw);
+        var model = IntModelFile.FromBytes(IntModelFile.ToBytes(new IntModel(fc.ToTensors(), Encoding.UTF8.GetString(graph.ToArray()))), "mem");
+        using var doc = JsonDocument.Parse(model.GraphJson);
+        var back = IntLinearLayer.Read(model, doc.RootElement);
+        var x = Enumerable.Range(0, 3 * inF).Select(_ => (byte)rng.NextInt(256)).ToArray();
+        var y1 = new byte[3 * outF];
+        var y2 = new byte[3 * outF];
+        fc.Forward(3, x, y1);
+        back.Forward(3, x, y2);
+        Assert.Equal(y1, y2);
+    }
 }
