@@ -54,6 +54,18 @@ public sealed class FeaturePyramid : Module
 
     public int Channels { get; }
 
+    /// <summary>lateral3, lateral4, lateral5 (read-only, for conversion to the integer runtime).</summary>
+    public IReadOnlyList<ConvUnit> Lateral => _lateral;
+
+    /// <summary>output3, output4, output5.</summary>
+    public IReadOnlyList<ConvUnit> Output => _output;
+
+    /// <summary>topdown3, topdown4: lateral + upsampled coarser level, operands in that order.</summary>
+    public IReadOnlyList<AddUnit> TopDown => _topDown;
+
+    public ConvUnit P6 => _p6;
+    public ConvUnit P7 => _p7;
+
     /// <summary>[C2, C3, C4, C5] (C2 unused) → [P3, P4, P5, P6, P7].</summary>
     public Var[] Forward(Var[] c)
     {

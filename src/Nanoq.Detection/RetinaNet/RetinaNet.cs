@@ -44,6 +44,10 @@ public sealed class RetinaNet : Module
 
     public RetinaNetConfig Config { get; }
     public Module Backbone => (Module)_backbone;
+
+    /// <summary>The "input" tap where the normalized image is quantized (read-only, for conversion to the integer runtime).</summary>
+    public ActivationSite InputSite => _input;
+
     public FeaturePyramid Fpn { get; }
     public RetinaNetHead Head { get; }
     public AnchorGenerator Anchors { get; }
@@ -141,48 +145,8 @@ public sealed class RetinaNet : Module
     public IReadOnlyList<Detections> Postprocess(RetinaNetOutput o, IReadOnlyList<(int Height, int Width)> imageSizes)
     {
         int n = o.Logits.Shape[0], a = o.Logits.Shape[1], k = o.Logits.Shape[2];
-        var anchors = AnchorsFor(o).Span;
-        var logits = o.Logits.Value.Span;
-        var deltas = o.Deltas.Value.Span;
-        var levelStarts = new int[o.GridSizes.Length + 1];
-        for (int l = 0; l < o.GridSizes.Length; l++)
-            levelStarts[l + 1] = levelStarts[l] + o.GridSizes[l].Height * o.GridSizes[l].Width * Anchors.NumAnchorsPerLocation(l);
-        var results = new Detections[n];
-        var scores = new float[a * k];
-        for (int i = 0; i < n; i++)
-        {
-            var boxes = new List<float>();
-            var keptScores = new List<float>();
-            var labels = new List<int>();
-            var img = logits.Slice(i * a * k, a * k);
-            for (int j = 0; j < img.Length; j++) scores[j] = 1f / (1f + MathF.Exp(-img[j]));
-            var box = new float[4];
-            for (int l = 0; l < o.GridSizes.Length; l++)
-            {
-                int start = levelStarts[l] * k, len = (levelStarts[l + 1] - levelStarts[l]) * k;
-                var top = TopK.Select(scores.AsSpan(start, len), Config.TopKPerLevel, Config.ScoreThreshold);
-                foreach (int t in top)
-                {
-                    int flat = start + t, anchor = flat / k;
-                    Coder.DecodeSingle(deltas.Slice((i * a + anchor) * 4, 4), anchors.Slice(anchor * 4, 4), box);
-                    var (h, w) = imageSizes[i];
-                    float x1 = Math.Clamp(box[0], 0, w), y1 = Math.Clamp(box[1], 0, h);
-                    float x2 = Math.Clamp(box[2], 0, w), y2 = Math.Clamp(box[3], 0, h);
-                    if (x2 - x1 < 1e-3f || y2 - y1 < 1e-3f) continue;
-                    boxes.AddRange([x1, y1, x2, y2]);
-                    keptScores.Add(scores[flat]);
-                    labels.Add(flat % k);
-                }
-            }
-            var bArr = boxes.ToArray();
-            var sArr = keptScores.ToArray();
-            var lArr = labels.ToArray();
-            var keep = NonMaxSuppression.BatchedNms(bArr, sArr, lArr, Config.NmsThreshold, Config.MaxDetections);
-            var outBoxes = new float[keep.Length * 4];
-            for (int j = 0; j < keep.Length; j++) bArr.AsSpan(keep[j] * 4, 4).CopyTo(outBoxes.AsSpan(j * 4));
-            results[i] = new Detections(outBoxes, keep.Select(j => sArr[j]).ToArray(), keep.Select(j => lArr[j]).ToArray());
-        }
-        return results;
+        return RetinaNetDecoding.Detect(Config, Anchors, Coder, AnchorsFor(o).Span, o.Logits.Value.Span, o.Deltas.Value.Span,
+                                        n, a, k, o.GridSizes, imageSizes);
     }
 
     /// <summary>Inference without the graph: forward and postprocess.</summary>

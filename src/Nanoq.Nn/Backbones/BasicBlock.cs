@@ -27,6 +27,15 @@ public sealed class BasicBlock : Layer
 
     public ConvNormActivation? Downsample { get; }
 
+    /// <summary>conv1 → bn1 → ReLU (read-only, for conversion to the integer runtime).</summary>
+    public ConvUnit Unit1 => _unit1;
+
+    /// <summary>conv2 → bn2, no activation: the add applies the ReLU.</summary>
+    public ConvUnit Unit2 => _unit2;
+
+    /// <summary>relu(main + shortcut), operands in that order.</summary>
+    public AddUnit Add => _add;
+
     public override Var Forward(Var x)
     {
         var y = _unit2.Forward(_unit1.Forward(x));

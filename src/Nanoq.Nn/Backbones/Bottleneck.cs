@@ -31,6 +31,14 @@ public sealed class Bottleneck : Layer
 
     public ConvNormActivation? Downsample { get; }
 
+    /// <summary>The 1×1 reduce, 3×3 (strided) and 1×1 expand units (read-only, for conversion to the integer runtime).</summary>
+    public ConvUnit Unit1 => _unit1;
+    public ConvUnit Unit2 => _unit2;
+    public ConvUnit Unit3 => _unit3;
+
+    /// <summary>relu(main + shortcut), operands in that order.</summary>
+    public AddUnit Add => _add;
+
     public override Var Forward(Var x)
     {
         var y = _unit3.Forward(_unit2.Forward(_unit1.Forward(x)));

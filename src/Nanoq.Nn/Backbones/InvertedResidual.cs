@@ -35,6 +35,15 @@ public sealed class InvertedResidual : Layer
 
     public bool UseResidual => _add is not null;
 
+    /// <summary>[expand,] depthwise — the ReLU6 units before the projection (read-only, for conversion).</summary>
+    public IReadOnlyList<ConvNormActivation> Pre => _pre;
+
+    /// <summary>The linear 1×1 projection (conv + BN, no activation).</summary>
+    public ConvUnit Project => _project;
+
+    /// <summary>input + projection (operands in that order), or null without the residual.</summary>
+    public AddUnit? Add => _add;
+
     public override Var Forward(Var x)
     {
         var y = x;

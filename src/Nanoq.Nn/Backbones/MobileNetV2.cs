@@ -52,6 +52,12 @@ public sealed class MobileNetV2 : Layer, IBackbone
     public int[] StageChannels { get; }
     public Sequential? Classifier { get; }
 
+    /// <summary><c>features.0 … features.18</c> (read-only, for conversion to the integer runtime).</summary>
+    public Sequential Features => _features;
+
+    /// <summary>The feature indices whose outputs are C2, C3, C4, C5.</summary>
+    public static IReadOnlyList<int> StageFeatureIndices => StageEnds;
+
     /// <summary>torchvision's <c>_make_divisible(v, 8)</c>: round to the nearest multiple of 8, at least 8, never below 90% of v.</summary>
     public static int MakeDivisible(float v, int divisor = 8)
     {

@@ -58,6 +58,12 @@ public sealed class ResNet : Layer, IBackbone
     public Linear? Fc { get; }
     public int[] StageChannels { get; }
 
+    /// <summary>conv1 → bn1 → ReLU, before the max pool (read-only, for conversion to the integer runtime).</summary>
+    public ConvUnit Stem => _stem;
+
+    /// <summary>layer1 … layer4, each a Sequential of <see cref="BasicBlock"/> or <see cref="Bottleneck"/>.</summary>
+    public IReadOnlyList<Sequential> Layers => _layers;
+
     public Var[] Stages(Var x)
     {
         x = MaxPool.Forward(_stem.Forward(x)); // max pooling acts on codes directly: no quantizer of its own
