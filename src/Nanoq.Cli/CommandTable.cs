@@ -14,6 +14,7 @@ public static class CommandTable
         ("quantize", "calibrate and fine-tune the trained detector at k bits (FQN: F+P+C), evaluate it", QuantizeCommand.Run),
         ("ablation", "the F/P/C ablation (Table 2) and DoReFa/XNOR baselines (Table 5), one table", AblationCommand.Run),
         ("inspect", "per-layer quantizer parameters and the per-channel weight-range ratio histogram", InspectCommand.Run),
+        ("convert", "convert the fine-tuned detector to the integer-only model file and evaluate it", ConvertCommand.Run),
         ("eval", "COCO bbox evaluation of a results json against ground truth", EvalCommand.Run),
         ("fashion-mnist", "train the small CNN on Fashion-MNIST and report test accuracy", FashionMnistCommand.Run),
         ("bench", "time whole-model workloads (ResNet-18 training step, eval forwards)", Bench.BenchCommand.Run),

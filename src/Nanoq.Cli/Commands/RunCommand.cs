@@ -86,11 +86,22 @@ public static class RunCommand
             var qResult = Stages.Evaluate(run, label, data, qModel.Config, qModel.Detect, stderr);
             times["eval_fake_quant"] = t.Elapsed.TotalSeconds;
 
-            var rows = new List<(string, CocoStats)> { ("FP32", floatResult.Stats), ($"INT{bits} (fake-quant)", qResult.Stats) };
+            t.Restart();
+            var (intModel, intBytes) = IntegerStages.Convert(run, recipe);
+            times["convert"] = t.Elapsed.TotalSeconds;
+            t.Restart();
+            var intResult = Stages.Evaluate(run, label + "-integer", data, intModel.Config, intModel.Detect, stderr);
+            times["eval_integer"] = t.Elapsed.TotalSeconds;
+
+            var rows = new List<(string, CocoStats)>
+            {
+                ("FP32", floatResult.Stats), ($"INT{bits} fake-quant", qResult.Stats), ($"INT{bits} integer-only", intResult.Stats),
+            };
             var results = new JsonObject
             {
                 ["float"] = Stats(floatResult.Stats),
                 ["fake_quant"] = Stats(qResult.Stats),
+                ["integer"] = Stats(intResult.Stats),
             };
 
             WriteReports(run, data, floatHistory, label, run.QuantCheckpoint(recipe), floatModel, qModel);
@@ -101,6 +112,7 @@ public static class RunCommand
                 ["config"] = JsonSerializer.SerializeToNode(floatModel.Config),
                 ["recipe"] = recipe.ToString(),
                 ["quantizers"] = registry.Count,
+                ["model_bytes"] = new JsonObject { ["float32"] = ConvertCommand.FloatModelBytes(run), ["integer_file"] = intBytes },
                 ["results"] = results,
                 ["stage_seconds"] = JsonSerializer.SerializeToNode(times.ToDictionary(kv => kv.Key, kv => Math.Round(kv.Value, 1))),
                 ["peak_rss_mib"] = Math.Round(Bench.BenchCommand.PeakRssMiB(), 0),

@@ -24,7 +24,8 @@ public sealed record RunFolder(string Dir)
 
     /// <summary>int4 (FQN) or int4-&lt;recipe name&gt;.</summary>
     public static string Label(Quant.QuantRecipe r) => r.Name == "FQN" ? $"int{r.Bits}" : $"int{r.Bits}-{r.Name}";
-    public string IntegerModel(int bits) => Path.Combine(Dir, $"int{bits}.nqm");
+    /// <summary>The integer-only model file converted from a recipe's fine-tuned checkpoint (int4.nqm for FQN at 4 bits).</summary>
+    public string IntegerModel(Quant.QuantRecipe r) => Path.Combine(Dir, $"{Label(r)}.nqm");
     public string Detections(string label) => Path.Combine(Dir, $"detections-{label}.json");
     public string Summary => Path.Combine(Dir, "summary.json");
 

@@ -28,14 +28,14 @@ public sealed class RunCommandTests : IDisposable
         Assert.Contains("INT4", stdout);
         using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "summary.json")));
         var results = summary.RootElement.GetProperty("results");
-        foreach (var set in new[] { "float", "fake_quant" })
+        foreach (var set in new[] { "float", "fake_quant", "integer" })
         {
             var r = results.GetProperty(set);
             foreach (var key in new[] { "AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl" })
                 Assert.InRange(r.GetProperty(key).GetDouble(), -1, 1);
         }
         Assert.True(summary.RootElement.GetProperty("stage_seconds").GetProperty("train_float").GetDouble() >= 0);
-        foreach (var f in new[] { "float.safetensors", "int4.safetensors", "float.svg", "int4.svg", "preview-0-float.png", "detections-float.json" })
+        foreach (var f in new[] { "float.safetensors", "int4.safetensors", "int4.nqm", "float.svg", "int4.svg", "preview-0-float.png", "detections-float.json" })
             Assert.True(File.Exists(Path.Combine(outDir, f)), f);
 
         // The same command again finds every checkpoint complete and only re-evaluates.
