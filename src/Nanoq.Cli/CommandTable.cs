@@ -15,7 +15,8 @@ public static class CommandTable
         ("ablation", "the F/P/C ablation (Table 2) and DoReFa/XNOR baselines (Table 5), one table", AblationCommand.Run),
         ("inspect", "per-layer quantizer parameters and the per-channel weight-range ratio histogram", InspectCommand.Run),
         ("convert", "convert the fine-tuned detector to the integer-only model file and evaluate it", ConvertCommand.Run),
-        ("eval", "COCO bbox evaluation of a results json against ground truth", EvalCommand.Run),
+        ("eval", "COCO evaluation: a results json against ground truth, or a model of a run folder", EvalCommand.Run),
+        ("detect", "detect objects in one image with the float, fake-quant or integer model", DetectCommand.Run),
         ("fashion-mnist", "train the small CNN on Fashion-MNIST and report test accuracy", FashionMnistCommand.Run),
         ("bench", "time whole-model workloads (ResNet-18 training step, eval forwards)", Bench.BenchCommand.Run),
     ];

@@ -52,7 +52,25 @@ public sealed class CocoFolder
     public DetectionSample Load(int index, TransformOptions options, bool flip = false)
     {
         var entry = Dataset.Images[index];
-        var image = LoadImage(index, options.Limits);
+        var (image, map) = Prepare(LoadImage(index, options.Limits), options, flip);
+
+        var anns = Dataset.AnnotationsOf(entry.Id);
+        var boxes = new XyxyBox[anns.Count];
+        var labels = new int[anns.Count];
+        var crowd = new bool[anns.Count];
+        for (int i = 0; i < anns.Count; i++)
+        {
+            boxes[i] = map.Map(anns[i].Bbox.ToXyxy());
+            labels[i] = Categories.Label(anns[i].CategoryId);
+            crowd[i] = anns[i].IsCrowd;
+        }
+        return new DetectionSample(entry.Id, options.Normalizer.ToChw(image), image.Width, image.Height,
+            boxes, labels, crowd, entry.Width, entry.Height, map, flip);
+    }
+
+    /// <summary>The loader's geometric pipeline: resize per <paramref name="options"/>, then an optional flip; the map carries original-image boxes.</summary>
+    public static (RgbImage Image, BoxMap Map) Prepare(RgbImage image, TransformOptions options, bool flip)
+    {
         var map = BoxMap.Identity;
         switch (options.Resize)
         {
@@ -68,18 +86,14 @@ public sealed class CocoFolder
             (image, var flipMap) = ImageTransforms.FlipHorizontal(image);
             map = map.Then(flipMap);
         }
+        return (image, map);
+    }
 
-        var anns = Dataset.AnnotationsOf(entry.Id);
-        var boxes = new XyxyBox[anns.Count];
-        var labels = new int[anns.Count];
-        var crowd = new bool[anns.Count];
-        for (int i = 0; i < anns.Count; i++)
-        {
-            boxes[i] = map.Map(anns[i].Bbox.ToXyxy());
-            labels[i] = Categories.Label(anns[i].CategoryId);
-            crowd[i] = anns[i].IsCrowd;
-        }
-        return new DetectionSample(entry.Id, options.Normalizer.ToChw(image), image.Width, image.Height,
-            boxes, labels, crowd, entry.Width, entry.Height, map, flip);
+    /// <summary>An image outside any data set (no annotations) through the pipeline, e.g. for <c>nanoq detect</c>.</summary>
+    public static DetectionSample FromImage(RgbImage original, TransformOptions options)
+    {
+        var (image, map) = Prepare(original, options, flip: false);
+        return new DetectionSample(0, options.Normalizer.ToChw(image), image.Width, image.Height, [], [], [],
+            original.Width, original.Height, map, false);
     }
 }
