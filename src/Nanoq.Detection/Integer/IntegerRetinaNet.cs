@@ -28,6 +28,7 @@ public sealed class IntegerRetinaNet
     private readonly Dictionary<(int, int), Tensor> _anchorCache = new();
     private readonly Dictionary<string, QParams> _grids;
     private byte[]? _inputCodes;
+    private IntHeadCodes? _detectHeads; // Detect consumes the head codes at once, so their arrays are reused
 
     /// <param name="grids">(Δ, z, k) of every layer's output by <see cref="IIntUnit.Key"/>, and of "input".</param>
     public IntegerRetinaNet(RetinaNetConfig config, IntRetinaNetGraph graph, QParams input, QParams logits, QParams deltas,
@@ -81,8 +82,13 @@ public sealed class IntegerRetinaNet
             h.GridSizes, h.ImageHeight, h.ImageWidth);
 
     /// <summary>Detections per image (<see cref="RetinaNet.Detect"/>'s contract): integer forward, then the float postprocessing.</summary>
-    public IReadOnlyList<Detections> Detect(Tensor images, IReadOnlyList<(int Height, int Width)> imageSizes) =>
-        Postprocess(ForwardCodes(images), imageSizes);
+    public IReadOnlyList<Detections> Detect(Tensor images, IReadOnlyList<(int Height, int Width)> imageSizes)
+    {
+        var codes = Input.Quantize(images, _inputCodes);
+        _inputCodes = codes.Data;
+        _detectHeads = Graph.Forward(codes, null, _detectHeads);
+        return Postprocess(_detectHeads, imageSizes);
+    }
 
     /// <summary>Dequantize the head codes, then σ, threshold, top-k, decoding, clipping and class-wise NMS.</summary>
     public IReadOnlyList<Detections> Postprocess(IntHeadCodes h, IReadOnlyList<(int Height, int Width)> imageSizes)

@@ -44,8 +44,11 @@ public sealed class IntRetinaNetGraph
     public IIntUnit Layer(string key) =>
         LayersByKey.TryGetValue(key, out var l) ? l : throw new KeyNotFoundException($"IntRetinaNetGraph: no layer '{key}'.");
 
-    /// <summary>Image codes [N, 3, H, W] → head codes; <paramref name="hook"/> sees (and may replace) every layer's output.</summary>
-    public IntHeadCodes Forward(CodeTensor images, IIntForwardHook? hook = null)
+    /// <summary>
+    /// Image codes [N, 3, H, W] → head codes; <paramref name="hook"/> sees (and may replace) every layer's output. The
+    /// head codes are fresh arrays, or <paramref name="reuse"/>'s when their sizes fit (which then holds the new codes).
+    /// </summary>
+    public IntHeadCodes Forward(CodeTensor images, IIntForwardHook? hook = null, IntHeadCodes? reuse = null)
     {
         if (images.ZeroPoint != InputZeroPoint || images.Bits > InputBits)
             throw new ArgumentException($"IntRetinaNetGraph: image {images} is not on the input grid (z = {InputZeroPoint}, {InputBits} bits).");
@@ -53,7 +56,7 @@ public sealed class IntRetinaNetGraph
         try
         {
             var levels = Fpn.Forward(Backbone.Stages(images, ctx), ctx);
-            return Head.Forward(levels, images.Height, images.Width, ctx);
+            return Head.Forward(levels, images.Height, images.Width, ctx, reuse);
         }
         finally
         {

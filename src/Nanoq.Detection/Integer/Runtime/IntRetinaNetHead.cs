@@ -50,8 +50,11 @@ public sealed class IntRetinaNetHead
     public int NumAnchors { get; }
     public int NumClasses { get; }
 
-    /// <summary>Pyramid levels → head codes (fresh arrays, not arena buffers: they outlive the pass).</summary>
-    public IntHeadCodes Forward(IReadOnlyList<CodeTensor> levels, int imageHeight, int imageWidth, IntForwardContext ctx)
+    /// <summary>
+    /// Pyramid levels → head codes, not in arena buffers (they outlive the pass): in <paramref name="reuse"/>'s arrays when
+    /// their sizes fit (a caller that consumes the codes before the next pass saves fresh pages), else in new ones.
+    /// </summary>
+    public IntHeadCodes Forward(IReadOnlyList<CodeTensor> levels, int imageHeight, int imageWidth, IntForwardContext ctx, IntHeadCodes? reuse = null)
     {
         if (levels.Count != NumLevels) throw new ArgumentException($"IntRetinaNetHead: {levels.Count} levels, converted for {NumLevels}.");
         int n = levels[0].Batch, total = 0;
@@ -61,8 +64,9 @@ public sealed class IntRetinaNetHead
             grids[l] = (levels[l].Height, levels[l].Width);
             total += levels[l].Height * levels[l].Width * NumAnchors;
         }
-        var logits = new byte[(long)n * total * NumClasses];
-        var deltas = new byte[(long)n * total * 4];
+        long logitsLength = (long)n * total * NumClasses, deltasLength = (long)n * total * 4;
+        var logits = reuse?.Logits.Length == logitsLength ? reuse.Logits : new byte[logitsLength];
+        var deltas = reuse?.Deltas.Length == deltasLength ? reuse.Deltas : new byte[deltasLength];
         int start = 0;
         for (int l = 0; l < levels.Count; l++)
         {
