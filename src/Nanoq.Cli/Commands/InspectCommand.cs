@@ -22,9 +22,16 @@ public static class InspectCommand
         name, role, bits, per-channel or per-tensor, Δ (min..max over channels), zero point(s) and range [lb, ub];
         then the histogram over conv layers of 20·log10(max channel range / min channel range) of the folded weights.
           --layer S    only quantizers whose name contains S
+
+        Usage: nanoq inspect --audit LAYER --element N,C,Y,X --image PATH [--call K] [--out DIR] [--bits 4]
+        The integer model (DIR/int<K>.nqm) runs on the image; for output element [N, C, Y, X] of LAYER (a name such as
+        backbone.layer1.0.conv1 or fpn.topdown3; --call K picks the K-th call of a layer run once per pyramid level)
+        it prints the integer computation step by step — Σ products, zero-point terms, bias, accumulator, multiplier
+        and shift, rounding, zero point, clamp — and the real value the code stands for. Layer names: --audit list.
         """;
 
-    private static readonly HashSet<string> Valued = ["--out", "--bits", "--recipe", "--layer", "--gamma", "--n-cal", "--steps", "--freeze-bn-last"];
+    private static readonly HashSet<string> Valued = ["--out", "--bits", "--recipe", "--layer", "--gamma", "--n-cal", "--steps", "--freeze-bn-last",
+        "--audit", "--element", "--image", "--call"];
     private static readonly HashSet<string> Flags = ["--no-f", "--no-p", "--no-c", "--help", "-h"];
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr) =>
@@ -34,6 +41,7 @@ public static class InspectCommand
             if (cl.Has("--help") || cl.Has("-h")) { stdout.Write(Help); return CommandErrors.Ok; }
             var run = new RunFolder(cl.Get("--out") ?? Path.Combine("runs", "shapes"));
             var recipe = QuantizeCommand.Recipe(cl);
+            if (cl.Get("--audit") is string layer) return Audit(run, recipe, layer, cl, stdout);
             var (model, registry) = QuantStages.Load(run, recipe, run.QuantCheckpoint(recipe));
             string filter = cl.Get("--layer") ?? "";
             stdout.WriteLine($"{registry.Count} quantizers in {run.QuantCheckpoint(recipe)} ({recipe})");
@@ -47,6 +55,26 @@ public static class InspectCommand
             stdout.Write(RangeRatioHistogram(ModelQuantizer.Layers(model)));
             return CommandErrors.Ok;
         });
+
+    private static int Audit(RunFolder run, QuantRecipe recipe, string layer, CommandLine cl, TextWriter stdout)
+    {
+        var model = IntegerStages.Load(run, recipe);
+        if (layer == "list")
+        {
+            foreach (var l in model.Layers) stdout.WriteLine(l.Key);
+            return CommandErrors.Ok;
+        }
+        var e = cl.Required("--element").Split(',');
+        if (e.Length != 4 || !e.All(v => int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out _)))
+            throw new UsageException($"--element must be N,C,Y,X (four integers), got '{cl.Get("--element")}'");
+        int[] at = e.Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+        var image = Coco.Imaging.ImageCodec.Load(cl.Required("--image"));
+        var sample = Coco.Data.CocoFolder.FromImage(image, Stages.Transform(model.Config));
+        var batch = Coco.Data.Batcher.Collate([sample]);
+        var audit = model.Audit(Tensor.FromArray(batch.Data, 1, 3, batch.H, batch.W), layer, cl.Int("--call", 0, 0, 16), at[0], at[1], at[2], at[3]);
+        stdout.Write(audit.ToString());
+        return CommandErrors.Ok;
+    }
 
     private static string Line(QuantizerInfo q)
     {
