@@ -31,7 +31,7 @@ public static class RunCommand
 
           --data NAME|DIR   default shapes (3000 train / 500 val images of 160 px, written on first use)
           --quick           a tiny version (about a minute): 160 training images, 40 steps, 10 fine-tuning steps
-          --steps N         float training steps (default 3000)       --qat-steps N   fine-tuning steps (default 600)
+          --steps N         float training steps (default 3000)       --qat-steps N   fine-tuning steps (default 1500)
           --bits K          2..8 (default 4)                          --seed N        (default 0)
           --cache DIR       where bundled data sets are written (default runs/data)
         Ctrl-C writes a checkpoint; the same command resumes.
@@ -56,7 +56,7 @@ public static class RunCommand
                 Seed = cl.ULong("--seed", 0),
             };
             schedule = schedule with { WarmupSteps = Math.Min(schedule.WarmupSteps, schedule.Steps / 5) };
-            var recipe = QuantRecipe.Fqn(bits) with { Steps = cl.Int("--qat-steps", quick ? 10 : 600, 0, 10_000_000) };
+            var recipe = QuantRecipe.Fqn(bits) with { Steps = cl.Int("--qat-steps", quick ? 10 : 1500, 0, 10_000_000) };
             if (quick) recipe = recipe with { CalibrationBatches = 4 };
             var config = Detection.RetinaNetConfig.Small(1) with { InputSize = quick ? 128 : 160 };
             var times = new Dictionary<string, double>();
