@@ -93,6 +93,13 @@ public static unsafe class Conv2dKernels
     {
         if (g.Batch == 0 || g.OutChannels == 0) return;
         int mg = g.GroupOutChannels, kg = g.PatchSize;
+        if (kg == 0)
+        {
+            // No input channels: y = bias (or y unchanged when accumulating).
+            if (beta == 0f)
+                for (long i = 0; i < g.OutputLength; i++) y[i] = bias == null ? 0f : bias[i / g.OutputPlane % g.OutChannels];
+            return;
+        }
         long groupStride = GemmDriver.PrepackedFloats(mg, kg);
         float* packed = GemmScratch.Current.Get(GemmScratch.Weights, Math.Max(1, g.Groups * groupStride));
         for (int gi = 0; gi < g.Groups; gi++)

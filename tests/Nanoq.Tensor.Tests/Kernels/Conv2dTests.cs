@@ -26,6 +26,10 @@ public class Conv2dTests
         new[] { 2, 32, 9, 10, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1 },   // 32 channels a group: tap-major weight gradient
         new[] { 1, 64, 7, 6, 6, 3, 2, 2, 1, 1, 0, 1, 2, 2 },    // the same, strided, dilated, 2 groups
         new[] { 1, 36, 40, 38, 24, 3, 3, 2, 2, 1, 1, 1, 1, 1 }, // batch 1, strided: input gradient split by channels
+        new[] { 2, 8, 5, 5, 200, 1, 1, 1, 1, 0, 0, 1, 1, 1 },   // more output channels than one GEMM row block
+        new[] { 1, 4, 6, 6, 200, 3, 3, 1, 1, 1, 1, 1, 1, 1 },
+        new[] { 2, 0, 4, 4, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1 },     // no input channels: y = bias, dw empty
+        new[] { 2, 3, 4, 4, 0, 3, 3, 1, 1, 1, 1, 1, 1, 1 },     // no output channels: dx = 0
     };
 
     private static Conv2dGeometry Make(int[] p) =>
