@@ -28,6 +28,8 @@ public class IntConv2dTests
         { 2, 9, 12, 13, 9, 3, 1, 1, 1, 9 },   // depthwise
         { 1, 5, 14, 9, 5, 3, 2, 1, 1, 5 },    // depthwise, strided
         { 1, 4, 9, 30, 4, 5, 1, 4, 2, 4 },    // depthwise, dilated
+        { 1, 3, 40, 45, 3, 3, 2, 1, 1, 3 },   // depthwise, strided, rows of full and partial vectors
+        { 2, 4, 21, 37, 4, 5, 3, 2, 2, 4 },   // depthwise, stride 3, dilated
     };
 
     private static Conv2dGeometry Geo(int n, int cin, int h, int w, int cout, int k, int s, int p, int d, int groups) =>

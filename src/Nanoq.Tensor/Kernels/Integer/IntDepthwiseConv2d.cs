@@ -11,8 +11,9 @@ namespace Nanoq.Kernels.Integer;
 /// <code>
 ///     acc[q] = offset[c] + Σ_t (w_q[c, t] − z_w[c]) · x_pad[q + off_t]      (int32 lanes: exact for any k ≤ 8)
 /// </code>
-/// over q = oy·Wp + ox for stride 1 (16 positions a vector, columns past OW dropped), or one output at a time for other
-/// strides (scalar: strided depthwise layers are few and memory-bound). offset[c] = bias[c] − z_x·Σ_t (w_q − z_w[c]).
+/// over q = oy·Wp + ox for stride 1 (16 positions a vector, columns past OW dropped); other strides take 16 outputs of a
+/// row at a time with byte gathers (<c>vpgatherdd</c> at byte offsets, low byte kept). offset[c] = bias[c] − z_x·Σ_t
+/// (w_q − z_w[c]).
 /// </summary>
 internal unsafe struct IntDepthwiseConv2d : IParallelBody
 {
@@ -39,6 +40,9 @@ internal unsafe struct IntDepthwiseConv2d : IParallelBody
         long plane = (long)hp * wp;
         long vectorEnd = ((long)g.OutHeight * wp + 15) / 16 * 16 + maxOffset;
         if (vectorEnd > plane) plane = vectorEnd;
+        // Strided: a row's last vector gathers up to 15 positions past OW, 4 bytes each.
+        long gatherEnd = (long)(g.OutHeight - 1) * g.StrideH * wp + (long)((g.OutWidth + 15) / 16 * 16) * g.StrideW + maxOffset + 4;
+        if (gatherEnd > plane) plane = gatherEnd;
         plane = (plane + 63) & ~63L;
         var task = new IntDepthwiseConv2d
         {
@@ -93,16 +97,37 @@ internal unsafe struct IntDepthwiseConv2d : IParallelBody
             return;
         }
 
+        var lanes = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * StrideW;
+        var lowByte = Vector512.Create(0xFF);
+        var offsetV = Vector512.Create(offset);
         for (int oy = 0; oy < OutHeight; oy++)
-            for (int ox = 0; ox < OutWidth; ox++)
+        {
+            int rowBase = oy * StrideH * Wp;
+            for (int ox = 0; ox < OutWidth; ox += 16)
             {
-                byte* p = pad + (long)oy * StrideH * Wp + ox * StrideW;
-                int acc = offset;
-                for (int t = 0; t < Taps; t++) acc += wc[t] * p[TapOffsets[t]];
+                var i0 = lanes + Vector256.Create(rowBase + ox * StrideW);
+                var i1 = i0 + Vector256.Create(8 * StrideW);
+                var acc = offsetV;
+                for (int t = 0; t < Taps; t++)
+                {
+                    int* at = (int*)(pad + TapOffsets[t]);
+                    var v = Vector512.Create(Avx2.GatherVector256(at, i0, 1), Avx2.GatherVector256(at, i1, 1)) & lowByte;
+                    acc += Avx512F.MultiplyLow(v, Vector512.Create(wc[t]));
+                }
+                int count = OutWidth - ox < 16 ? OutWidth - ox : 16;
                 long i = outBase + (long)oy * OutWidth + ox;
-                if (AccOut != null) AccOut[i] = acc;
-                else Y[i] = (byte)Rq!.Apply(acc, c);
+                if (AccOut != null)
+                {
+                    acc.Store(tile);
+                    for (int j = 0; j < count; j++) AccOut[i + j] = tile[j];
+                }
+                else
+                {
+                    Avx512F.ConvertToVector128Byte(Rq!.Apply(acc, 0, c)).Store((byte*)tile);
+                    for (int j = 0; j < count; j++) Y[i + j] = ((byte*)tile)[j];
+                }
             }
+        }
     }
 
     /// <summary>Copies positions [q, end) of the padded-width grid that are real outputs.</summary>
