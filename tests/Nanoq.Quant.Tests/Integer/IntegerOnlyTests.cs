@@ -149,6 +149,67 @@ public class IntegerOnlyTests
         Assert.True(uses.Count == 0, "Floating point in the integer runtime:\n" + string.Join("\n", uses));
     }
 
+    /// <summary>DESIGN.md §1: Quant/Integer depends on Tensor's integer kernels and nothing in Autograd (nor Nn).</summary>
+    [Fact]
+    public void RuntimeNamespaces_DependOnNeitherAutogradNorNn()
+    {
+        static bool Bad(Type? t) => t?.Namespace is { } ns && (ns.StartsWith("Nanoq.Autograd", StringComparison.Ordinal) || ns.StartsWith("Nanoq.Nn", StringComparison.Ordinal));
+        const BindingFlags all = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly;
+        var found = new List<string>();
+        foreach (var type in RuntimeTypes())
+        {
+            foreach (var f in type.GetFields(all)) if (Bad(f.FieldType)) found.Add($"{type}.{f.Name}");
+            foreach (var m in type.GetMethods(all).Cast<MethodBase>().Concat(type.GetConstructors(all)))
+            {
+                if (m is MethodInfo mi && Bad(mi.ReturnType)) found.Add($"{type}.{m.Name} returns {mi.ReturnType}");
+                foreach (var p in m.GetParameters()) if (Bad(p.ParameterType)) found.Add($"{type}.{m.Name}({p.ParameterType})");
+                var body = m.GetMethodBody();
+                if (body is null) continue;
+                foreach (var l in body.LocalVariables) if (Bad(l.LocalType)) found.Add($"{type}.{m.Name} local {l.LocalType}");
+                foreach (var member in ReferencedMembers(type, m, body.GetILAsByteArray() ?? []))
+                    if (Bad(member as Type ?? member.DeclaringType)) found.Add($"{type}.{m.Name} uses {member.DeclaringType}::{member.Name}");
+            }
+        }
+        Assert.True(found.Count == 0, "The integer runtime reaches into Autograd/Nn:\n" + string.Join("\n", found));
+    }
+
+    private static IEnumerable<MemberInfo> ReferencedMembers(Type type, MethodBase method, byte[] il)
+    {
+        var typeArgs = type.IsGenericType ? type.GetGenericArguments() : null;
+        var methodArgs = method.IsGenericMethod ? method.GetGenericArguments() : null;
+        int i = 0;
+        while (i < il.Length)
+        {
+            short value = il[i] == 0xFE ? (short)(0xFE00 | il[i + 1]) : il[i];
+            i += il[i] == 0xFE ? 2 : 1;
+            var op = OpCodesByValue[value];
+            int size = OperandSize(op, il, i);
+            if (op.OperandType is OperandType.InlineMethod or OperandType.InlineField or OperandType.InlineTok or OperandType.InlineType)
+            {
+                MemberInfo? member = null;
+                try
+                {
+                    member = method.Module.ResolveMember(BitConverter.ToInt32(il, i), typeArgs, methodArgs);
+                }
+                catch (ArgumentException)
+                {
+                }
+                if (member is not null) yield return member;
+            }
+            i += size;
+        }
+    }
+
+    private static int OperandSize(OpCode op, byte[] il, int at) => op.OperandType switch
+    {
+        OperandType.InlineNone => 0,
+        OperandType.ShortInlineBrTarget or OperandType.ShortInlineI or OperandType.ShortInlineVar => 1,
+        OperandType.InlineVar => 2,
+        OperandType.InlineI8 or OperandType.InlineR => 8,
+        OperandType.InlineSwitch => 4 + 4 * BitConverter.ToInt32(il, at),
+        _ => 4,
+    };
+
     [Fact]
     public void Scanner_CatchesEachKindOfFloatUse()
     {
