@@ -140,13 +140,22 @@ public static class FixedPoint
         return shifted - Vector512.GreaterThan(remainder, threshold);
     }
 
-    /// <summary><see cref="MultiplyByQuantizedMultiplier(int, int, int)"/> on 16 lanes with one (M0, shift), bit-identical.</summary>
+    /// <summary><see cref="MultiplyByQuantizedMultiplier(int, int, int)"/> on 16 lanes with one (M0, shift), bit-identical
+    /// (M0 ≥ 0 as the scalar form checks; not checked here, in the hot loop).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<int> MultiplyByQuantizedMultiplier(Vector512<int> x, int quantizedMultiplier, int shift)
     {
         int left = shift > 0 ? shift : 0;
         int right = shift > 0 ? 0 : -shift;
-        var hm = SaturatingRoundingDoublingHighMul(Vector512.ShiftLeft(x, left), Vector512.Create(quantizedMultiplier));
+        // M0 ≥ 0 (CheckMultiplier), so the one saturating case (both operands −2^31) cannot occur: the high multiply
+        // without its saturation test, same bits.
+        var a = Vector512.ShiftLeft(x, left);
+        var b = Vector512.Create(quantizedMultiplier);
+        var round = Vector512.Create(1L << 30);
+        var even = Avx512F.ShiftRightArithmetic(Avx512F.Multiply(a, b) + round, 31);
+        var odd = Avx512F.ShiftRightArithmetic(Avx512F.Multiply(Avx512F.ShiftRightLogical(a.AsInt64(), 32).AsInt32(), b) + round, 31);
+        var hm = Avx512F.BlendVariable(even.AsInt32(), Avx512F.ShiftLeftLogical(odd, 32).AsInt32(),
+            Vector512.Create(0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1));
         return RoundingDivideByPOT(hm, right);
     }
 
