@@ -128,7 +128,7 @@ public static unsafe class IntConv2d
                 X = x + n0 * inImage, Units = xu, Groups = g.Groups, InChannels = g.InChannels, GroupInChannels = g.GroupInChannels,
                 Height = g.Height, Width = g.Width, PadH = g.PadH, PadW = g.PadW, Hp = hp, Wp = wp,
                 UnitChannels = w.UnitChannels, ChannelUnits = units, PlaneUnits = planeUnits, ZeroPoint = zx,
-                MaxCode = xmax, CheckMax = w.Path == IntConvPath.Madd16,
+                MaxCode = xmax, CheckMax = w.Path == IntConvPath.Madd16, ImageBase = n0,
             };
             ParallelRunner.Run(count * g.Groups * units, ref pack);
 

@@ -23,6 +23,8 @@ internal unsafe struct IntConvInputTask : IParallelBody
     /// <summary>Codes must stay ≤ this (all-ones low bits); checked only when <see cref="CheckMax"/>.</summary>
     public int MaxCode;
     public bool CheckMax;
+    /// <summary>Batch index of the chunk's first image (for error messages).</summary>
+    public int ImageBase;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Invoke(int task)
@@ -98,7 +100,7 @@ internal unsafe struct IntConvInputTask : IParallelBody
                 | seenV[8] | seenV[9] | seenV[10] | seenV[11] | seenV[12] | seenV[13] | seenV[14] | seenV[15];
             if ((all & ~(MaxCode * 0x01010101)) != 0)
                 throw new ArgumentOutOfRangeException("input",
-                    $"IntConv2d: image {n} has an input code above {MaxCode}, the largest code of the layer's input bit width " +
+                    $"IntConv2d: image {ImageBase + n} has an input code above {MaxCode}, the largest code of the layer's input bit width " +
                     "(the 16-bit accumulation path relies on that bound).");
         }
     }
