@@ -59,6 +59,42 @@ public sealed class RunCommandTests : IDisposable
     }
 
     [Fact]
+    public void MissingDataFolderIsNamed()
+    {
+        string missing = Path.Combine(_dir, "no", "such", "folder");
+        var (code, _, stderr) = Nanoq("train", "--data", missing, "--out", Path.Combine(_dir, "r"));
+        Assert.Equal(2, code);
+        Assert.Contains(missing, stderr);
+        Assert.Single(stderr.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void AFloatModelWhereAnIntegerOneIsNeededAndADamagedModelFileAreRefused()
+    {
+        // A run folder with a float checkpoint only.
+        string run = Path.Combine(_dir, "quick2");
+        Assert.Equal(0, Nanoq("run", "--quick", "--out", run, "--cache", Path.Combine(_dir, "data"), "--steps", "2", "--qat-steps", "1").Code);
+        string image = Directory.GetFiles(Path.Combine(_dir, "data"), "*.png", SearchOption.AllDirectories)[0];
+
+        // The float checkpoint given where the integer model file belongs.
+        File.Copy(Path.Combine(run, "float.safetensors"), Path.Combine(run, "int4.nqm"), overwrite: true);
+        var wrongKind = Nanoq("detect", "--out", run, "--image", image, "--model", "integer");
+        Assert.NotEqual(0, wrongKind.Code);
+        Assert.Contains("int4.nqm", wrongKind.Err);
+        Assert.Single(wrongKind.Err.Trim().Split('\n'));
+
+        // A damaged integer model file (one payload byte flipped).
+        Assert.Equal(0, Nanoq("convert", "--out", run, "--no-eval").Code);
+        var bytes = File.ReadAllBytes(Path.Combine(run, "int4.nqm"));
+        bytes[bytes.Length / 2] ^= 0x40;
+        File.WriteAllBytes(Path.Combine(run, "int4.nqm"), bytes);
+        var damaged = Nanoq("detect", "--out", run, "--image", image, "--model", "integer");
+        Assert.NotEqual(0, damaged.Code);
+        Assert.Contains("int4.nqm", damaged.Err);
+        Assert.Single(damaged.Err.Trim().Split('\n'));
+    }
+
+    [Fact]
     public void MissingRunFolderSaysWhatToDo()
     {
         var (code, _, stderr) = Nanoq("quantize", "--out", Path.Combine(_dir, "nothing-here"), "--data", "shapes", "--steps", "1");
