@@ -38,6 +38,18 @@ internal static class CommandErrors
             stderr.WriteLine($"nanoq {command}: {OneLine(ex.Message)}");
             return Failure;
         }
+        catch (ArgumentException ex)
+        {
+            // Invalid values that only the library can judge (a configuration, a recipe the converter cannot take).
+            stderr.WriteLine($"nanoq {command}: {OneLine(ex.Message)}");
+            return BadInput;
+        }
+        catch (InvalidOperationException ex)
+        {
+            // A stage that cannot go on (a diverged loss, a calibration that saw no data): say so in one line.
+            stderr.WriteLine($"nanoq {command}: {OneLine(ex.Message)}");
+            return Failure;
+        }
     }
 
     private static string OneLine(string s) => s.ReplaceLineEndings(" ");
