@@ -9,7 +9,8 @@ namespace Nanoq.Nn.Taps;
 /// </summary>
 public sealed class ActivationSite : Tap
 {
-    public Func<Var, Var>? Implementation { get; set; }
+    /// <summary>A replacement forward (an observer or a fake quantizer); null for the float identity.</summary>
+    public IActivationSiteForward? Implementation { get; set; }
 
-    public Var Forward(Var x) => Implementation is null ? x : Implementation(x);
+    public Var Forward(Var x) => Implementation is null ? x : Implementation.Forward(x);
 }

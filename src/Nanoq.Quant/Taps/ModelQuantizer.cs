@@ -28,9 +28,7 @@ public static class ModelQuantizer
                     u.Implementation = new QuantizedConvUnit(recipe.Wrap(u.Conv, u.Bn, u.Activation, modelOutput: u.IsModelOutput));
                     break;
                 case ActivationSite s:
-                    var site = new QuantizedSite(recipe.CreateActQuantizer(), model);
-                    s.Implementation = site.Forward;
-                    Sites.AddOrUpdate(s, site);
+                    s.Implementation = new QuantizedSite(recipe.CreateActQuantizer(), model);
                     break;
             }
         }
@@ -43,7 +41,7 @@ public static class ModelQuantizer
         foreach (var (_, tap) in model.NamedTaps())
         {
             if (tap is ConvUnit u) u.Implementation = null;
-            if (tap is ActivationSite s) { s.Implementation = null; Sites.Remove(s); }
+            if (tap is ActivationSite s) s.Implementation = null;
         }
     }
 
@@ -53,14 +51,11 @@ public static class ModelQuantizer
         foreach (var (name, tap) in model.NamedTaps())
         {
             if (tap is ConvUnit { Implementation: QuantizedConvUnit q }) yield return (name, q);
-            if (tap is ActivationSite s && Sites.TryGetValue(s, out var site)) yield return (name, site);
+            if (tap is ActivationSite { Implementation: QuantizedSite site }) yield return (name, site);
         }
     }
 
     /// <summary>The QConvBn layers of a quantized model (e.g. to advance their step counters on resume).</summary>
     public static IEnumerable<QConvBn> Layers(Module model) =>
         model.NamedTaps().Select(t => t.Tap).OfType<ConvUnit>().Select(u => u.Implementation).OfType<QuantizedConvUnit>().Select(q => q.Layer);
-
-    // Sites keep a delegate, so the adapter object is remembered here to be found again (weak: no leak).
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<ActivationSite, QuantizedSite> Sites = new();
 }

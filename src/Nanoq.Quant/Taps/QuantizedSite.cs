@@ -1,5 +1,6 @@
 using Nanoq.Autograd;
 using Nanoq.Nn;
+using Nanoq.Nn.Taps;
 using Nanoq.Quant.Modules;
 
 namespace Nanoq.Quant.Taps;
@@ -9,7 +10,7 @@ namespace Nanoq.Quant.Taps;
 /// add's output). It follows the train/eval mode of <paramref name="model"/> (the EMA baseline updates its range in
 /// training forwards only).
 /// </summary>
-public sealed class QuantizedSite(ActQuantizer quantizer, Module model) : IHasQuantizers
+public sealed class QuantizedSite(ActQuantizer quantizer, Module model) : IActivationSiteForward, IHasQuantizers
 {
     public ActQuantizer Quantizer { get; } = quantizer;
 

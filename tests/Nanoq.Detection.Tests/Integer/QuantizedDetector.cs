@@ -92,12 +92,7 @@ internal sealed class QuantizedDetector
             {
                 var q = ((Quant.Modules.ActQuantizer)Registry[name]).Current!.Value;
                 string layer = name.EndsWith(".out", StringComparison.Ordinal) ? name[..^4] : name;
-                site.Implementation = x =>
-                {
-                    var y = inner(x);
-                    Record(layer, y, q);
-                    return y;
-                };
+                site.Implementation = new RecordingSite(inner, y => Record(layer, y, q));
                 restore.Add(() => site.Implementation = inner);
             }
         }
@@ -120,6 +115,17 @@ internal sealed class QuantizedDetector
         {
             var y = inner.Forward(unit, x);
             record(unit, y);
+            return y;
+        }
+    }
+
+    /// <summary>Runs a site's installed forward and hands its output to a recorder.</summary>
+    private sealed class RecordingSite(IActivationSiteForward inner, Action<Var> record) : IActivationSiteForward
+    {
+        public Var Forward(Var x)
+        {
+            var y = inner.Forward(x);
+            record(y);
             return y;
         }
     }
