@@ -5,7 +5,8 @@ namespace Nanoq.Kernels;
 
 /// <summary>
 /// Register-blocked SGEMM micro-kernels: an 8×32 tile (16 zmm accumulators) and an 8×16 tile for narrow
-/// right edges. Measured on this machine (Zen 5, 2 cores): one 512-bit FMA retires per cycle and core
+/// right edges. Measured on the development machine (AMD EPYC family 25 model 17, i.e. Zen 4, 2 cores; see
+/// benchmarks/README.md): one 512-bit FMA retires per cycle and core
 /// (≈117 GFLOP/s at 3.66 GHz; 256-bit FMAs retire two a cycle, the same rate), so the tile only needs enough
 /// independent accumulators to cover the 4-cycle FMA latency and few enough loads per FMA; 8×32 runs at
 /// ≈98% of that peak from L1, 8×48 and 12×32 measured no faster, and MR = 8 divides the channel counts of
