@@ -38,9 +38,10 @@ internal static class CommandErrors
             stderr.WriteLine($"nanoq {command}: {OneLine(ex.Message)}");
             return Failure;
         }
-        catch (ArgumentException ex)
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException)
         {
-            // Invalid values that only the library can judge (a configuration, a recipe the converter cannot take).
+            // Invalid values that only the library can judge (a configuration), or a request it does not support
+            // (e.g. converting a DoReFa/XNOR model to the integer runtime).
             stderr.WriteLine($"nanoq {command}: {OneLine(ex.Message)}");
             return BadInput;
         }
