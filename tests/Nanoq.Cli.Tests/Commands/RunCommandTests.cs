@@ -92,6 +92,14 @@ public sealed class RunCommandTests : IDisposable
         Assert.NotEqual(0, damaged.Code);
         Assert.Contains("int4.nqm", damaged.Err);
         Assert.Single(damaged.Err.Trim().Split('\n'));
+
+        // A model the integer runtime cannot take (XNOR's sign activations): refused in one line, not a crash.
+        string data = Directory.GetDirectories(Path.Combine(_dir, "data"))[0];
+        Assert.Equal(0, Nanoq("quantize", "--out", run, "--data", data, "--recipe", "xnor", "--steps", "1").Code);
+        var xnor = Nanoq("convert", "--out", run, "--recipe", "xnor", "--no-eval");
+        Assert.Equal(2, xnor.Code);
+        Assert.Contains("affine", xnor.Err);
+        Assert.Single(xnor.Err.Trim().Split('\n'));
     }
 
     [Fact]
