@@ -32,6 +32,7 @@ public static class DetectorEvaluation
                 for (int j = 0; j < d.Count; j++) boxes[j] = new XyxyBox(d.Boxes[4 * j], d.Boxes[4 * j + 1], d.Boxes[4 * j + 2], d.Boxes[4 * j + 3]);
                 results.Add(batch.Samples[i], boxes, d.Labels, d.Scores);
             }
+            batch.Dispose();
             bar.Report(++b);
         }
         return (CocoEvaluator.Evaluate(val.Dataset, results.Results), results.Results);

@@ -69,6 +69,7 @@ public sealed class DetectorTrainer(RetinaNet model, CocoFolder data, TransformO
                     sgd.ZeroGrad();
                     (loss, cls, box) = (total.Value.Span[0], l.Classification.Value.Span[0], l.BoxRegression.Value.Span[0]);
                 }
+                batch.Dispose(); // its pooled buffer serves the next batch
                 if (!float.IsFinite(loss))
                     throw new InvalidOperationException($"{tag}: the loss diverged (={loss}) at step {step}; lower the learning rate (--lr).");
                 history.Add(new Point(step, loss, cls, box, sgd.Lr));

@@ -29,7 +29,7 @@ public static class QuantStages
         {
             var loader = new CocoDataLoader(data.Train, transform, floatSchedule.BatchSize, shuffle: true, floatSchedule.Seed + 17);
             int used = Calibrator.Calibrate(model, loader.Epoch(0),
-                b => model.Forward(new Var(Tensor.FromArray(b.Data, b.N, b.C, b.H, b.W))), recipe.CalibrationBatches);
+                b => { model.Forward(new Var(Tensor.FromArray(b.Data, b.N, b.C, b.H, b.W))); b.Dispose(); }, recipe.CalibrationBatches);
             log.WriteLine($"{recipe.Name}: calibrated {registry.Activations.Count()} activation ranges on {used} batches");
         }
         var options = floatSchedule with

@@ -16,7 +16,8 @@ public static class Batcher
         h = (h + sizeDivisibility - 1) / sizeDivisibility * sizeDivisibility;
         w = (w + sizeDivisibility - 1) / sizeDivisibility * sizeDivisibility;
         const int c = 3;
-        var data = new float[(long)samples.Count * c * h * w];
+        var data = TensorPool.Rent(checked(samples.Count * c * h * w));
+        data.AsSpan().Clear(); // pooled buffers hold old values; the padding must be 0
         for (int n = 0; n < samples.Count; n++)
         {
             var s = samples[n];
