@@ -1,4 +1,4 @@
-using System.Globalization;
+using Nanoq.Cli.Commands;
 
 namespace Nanoq.Cli.Training;
 
@@ -13,42 +13,28 @@ public static class FashionMnistCommand
         test accuracy after each epoch. Needs Debian's dataset-fashion-mnist (files in /usr/share/datasets/fashion-mnist).
         """;
 
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
-    {
-        var o = new FashionMnistTrainer.Options();
-        try
+    private static readonly HashSet<string> Valued = ["--epochs", "--batch", "--lr", "--train-limit", "--test-limit", "--seed", "--data"];
+    private static readonly HashSet<string> Flags = ["--help", "-h"];
+
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) =>
+        CommandErrors.Run("fashion-mnist", stderr, () =>
         {
-            for (int i = 0; i < args.Length; i++)
+            var cl = new CommandLine(args, Valued, Flags);
+            if (cl.Has("--help") || cl.Has("-h")) { stdout.Write(Help); return CommandErrors.Ok; }
+            var d = new FashionMnistTrainer.Options();
+            var o = d with
             {
-                string a = args[i];
-                if (a is "--help" or "-h") { stdout.Write(Help); return 0; }
-                if (i + 1 >= args.Length) throw new ArgumentException($"{a} needs a value");
-                string v = args[++i];
-                o = a switch
-                {
-                    "--epochs" => o with { Epochs = PositiveInt(a, v) },
-                    "--batch" => o with { BatchSize = PositiveInt(a, v) },
-                    "--lr" => o with { Lr = float.Parse(v, CultureInfo.InvariantCulture) },
-                    "--train-limit" => o with { TrainLimit = PositiveInt(a, v) },
-                    "--test-limit" => o with { TestLimit = PositiveInt(a, v) },
-                    "--seed" => o with { Seed = ulong.Parse(v, CultureInfo.InvariantCulture) },
-                    "--data" => o with { DataDirectory = v },
-                    _ => throw new ArgumentException($"unknown option {a}"),
-                };
-            }
+                Epochs = cl.Int("--epochs", d.Epochs, 1, 1000),
+                BatchSize = cl.Int("--batch", d.BatchSize, 1, 60000),
+                Lr = cl.Float("--lr", d.Lr, 1e-8f, 10f),
+                TrainLimit = cl.Int("--train-limit", d.TrainLimit, 0, 60000),
+                TestLimit = cl.Int("--test-limit", d.TestLimit, 0, 10000),
+                Seed = cl.ULong("--seed", d.Seed),
+                DataDirectory = cl.Get("--data") ?? d.DataDirectory,
+            };
             var results = FashionMnistTrainer.Train(o, stderr);
             var last = results[^1];
             stdout.WriteLine($"test accuracy {last.TestAccuracy * 100:F2}% after {last.Epoch} epochs, {last.Elapsed.TotalSeconds:F0} s");
-            return 0;
-        }
-        catch (Exception e) when (e is ArgumentException or FormatException or OverflowException or Nanoq.Coco.CocoFormatException)
-        {
-            stderr.WriteLine($"nanoq fashion-mnist: {e.Message.ReplaceLineEndings(" ")}");
-            return 2;
-        }
-    }
-
-    private static int PositiveInt(string name, string v) =>
-        int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) && n > 0
-            ? n : throw new ArgumentException($"{name} must be a positive integer, got '{v}'");
+            return CommandErrors.Ok;
+        });
 }
