@@ -95,13 +95,7 @@ public sealed class QConvBn : Layer, IHasQuantizers
         var y = Fn.Conv2d(x, WeightQuantizer.Apply(w), b, c.Stride, c.Padding, c.Dilation, c.Groups);
         // XNOR's sign is the nonlinearity (its block is BN → sign → conv): a ReLU before it would make every sign +1.
         bool signOut = OutputQuantizer is { Scheme: QuantScheme.Xnor };
-        if (!signOut)
-            y = Activation switch
-            {
-                ActivationKind.Relu => Fn.Relu(y),
-                ActivationKind.Relu6 => Fn.Relu6(y),
-                _ => y,
-            };
+        if (!signOut) y = ConvUnit.Activate(y, Activation);
         return OutputQuantizer is null ? y : OutputQuantizer.Forward(y);
     }
 
