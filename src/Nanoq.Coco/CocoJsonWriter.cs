@@ -1,3 +1,4 @@
+using Nanoq.IO;
 using System.Text.Json;
 
 namespace Nanoq.Coco;
@@ -9,7 +10,7 @@ namespace Nanoq.Coco;
 /// </summary>
 internal static class CocoJsonWriter
 {
-    public static void WriteDataset(string path, CocoDataset ds) => Atomic(path, s => WriteDataset(s, ds));
+    public static void WriteDataset(string path, CocoDataset ds) => AtomicFile.Write(path, s => WriteDataset(s, ds));
 
     public static void WriteDataset(Stream stream, CocoDataset ds)
     {
@@ -57,7 +58,7 @@ internal static class CocoJsonWriter
         w.WriteEndObject();
     }
 
-    public static void WriteResults(string path, IEnumerable<CocoResult> results) => Atomic(path, s => WriteResults(s, results));
+    public static void WriteResults(string path, IEnumerable<CocoResult> results) => AtomicFile.Write(path, s => WriteResults(s, results));
 
     public static void WriteResults(Stream stream, IEnumerable<CocoResult> results)
     {
@@ -83,26 +84,5 @@ internal static class CocoJsonWriter
         w.WriteNumberValue(b.Width);
         w.WriteNumberValue(b.Height);
         w.WriteEndArray();
-    }
-
-    internal static void Atomic(string path, Action<Stream> write)
-    {
-        string full = Path.GetFullPath(path);
-        string? dir = Path.GetDirectoryName(full);
-        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-        string tmp = full + ".tmp-" + Environment.ProcessId + "-" + Guid.NewGuid().ToString("N")[..8];
-        try
-        {
-            using (var s = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                write(s);
-                s.Flush(flushToDisk: true);
-            }
-            File.Move(tmp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(tmp)) File.Delete(tmp);
-        }
     }
 }

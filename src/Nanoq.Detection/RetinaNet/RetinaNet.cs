@@ -90,6 +90,7 @@ public sealed class RetinaNet : Module
         var fgTargets = new List<float>();
         var fgWeights = new List<float>();
         var matches = new int[a];
+        var enc = new float[4];
         int totalFg = 0;
         for (int i = 0; i < n; i++)
         {
@@ -101,9 +102,11 @@ public sealed class RetinaNet : Module
                 rowWeights.AsSpan(i * a, a).Fill(1f / n);
                 continue;
             }
-            var iou = new float[t.Count * a];
-            Boxes.Iou(t.Boxes, anchors.Span, iou);
-            Matcher.Match(iou, t.Count, a, matches);
+            // [G, A] IoU matrix: pooled, since each step needs one this size per image (hundreds of KB).
+            var iou = TensorPool.Rent(t.Count * a);
+            Boxes.Iou(t.Boxes, anchors.Span, iou.AsSpan(0, t.Count * a));
+            Matcher.Match(iou.AsSpan(0, t.Count * a), t.Count, a, matches);
+            TensorPool.Return(iou);
             int fg = 0;
             for (int j = 0; j < a; j++)
             {
@@ -114,7 +117,6 @@ public sealed class RetinaNet : Module
             totalFg += fg;
             float w = 1f / (Math.Max(1, fg) * n);
             rowWeights.AsSpan(i * a, a).Fill(w);
-            var enc = new float[4];
             for (int j = 0; j < a; j++)
             {
                 int m = matches[j];
