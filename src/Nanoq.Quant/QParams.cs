@@ -82,6 +82,27 @@ public readonly record struct QParams
         return new QParams(scale, zeroPoint, bits);
     }
 
+    /// <summary>
+    /// <see cref="FromRange"/> for an output whose consumer treats every value ≤ <paramref name="floor"/> alike (a
+    /// detector's logits below the score threshold): the range's lower end is raised to one step below the floor,
+    /// <code>
+    ///     Δ₀ = (ub − floor) / (2^k − 1),   lb ← max(lb, floor − Δ₀)
+    /// </code>
+    /// so the grid's 2^k levels cover what the consumer can tell apart. The step of margin keeps the lowest code at or
+    /// below the floor after zero-point nudging: with lb = floor − Δ₀, Δ = Δ₀·2^k / (2^k − 1) and the nudged
+    /// lb' ≤ lb + Δ/2 = floor − Δ₀·(2^k − 2) / (2(2^k − 1)) &lt; floor for k ≥ 2, so a clamped value is still discarded.
+    /// A floor outside (lb, ub) changes nothing, and so does one where the raised grid would still start above it
+    /// (only when Δ sits at its ε minimum).
+    /// </summary>
+    public static QParams FromRangeAboveFloor(float lb, float ub, float floor, int bits)
+    {
+        QuantBits.Check(bits, nameof(FromRangeAboveFloor));
+        var plain = FromRange(lb, ub, bits);
+        if (!(float.IsFinite(floor) && lb < floor && floor < ub)) return plain;
+        var raised = FromRange(MathF.Max(lb, floor - (ub - floor) / ((1 << bits) - 1)), ub, bits);
+        return raised.Lb <= floor ? raised : plain;
+    }
+
     /// <summary>The min/max range of <paramref name="x"/> (eq. 9–10 for a whole tensor), then <see cref="FromRange"/>.</summary>
     public static QParams FromTensor(Tensor x, int bits)
     {

@@ -112,30 +112,33 @@ public sealed record QuantRecipe
     /// <summary>The activation observer: percentiles with P, EMA of min/max without.</summary>
     public RangeObserver CreateObserver() => P ? new PercentileObserver(Gamma) : new EmaMinMaxObserver(EmaMomentum);
 
-    /// <summary>An activation quantizer of this recipe (for the input, adds, upsamples, head outputs…).</summary>
-    public ActQuantizer CreateActQuantizer() =>
-        new(Bits, CreateObserver(), Scheme) { TrackRangeInTraining = Scheme == QuantScheme.Affine && !P };
+    /// <summary>
+    /// An activation quantizer of this recipe (conv outputs, the input, adds, upsamples, head outputs). With a
+    /// <paramref name="consumerFloor"/> (<see cref="Tap.ConsumerFloor"/>: RetinaNet's class logits, whose consumer keeps
+    /// only σ(logit) &gt; score threshold) the range starts one step below the floor (<see cref="ActQuantizer.Floor"/>),
+    /// and under P the observer is min/max rather than percentiles: above the floor the values are the few confident
+    /// anchors — the signal — and the γ = 0.999 percentile of all logits lies below zero (fewer than 0.1% of
+    /// anchor-class pairs are foreground), which would clamp every confident detection to one score. Measured on shapes
+    /// (4-bit, README): the floor and percentile-calibrated box deltas take fine-tuned AP from … to ….
+    /// </summary>
+    public ActQuantizer CreateActQuantizer(float? consumerFloor = null)
+    {
+        bool floored = consumerFloor is not null && Scheme == QuantScheme.Affine;
+        var observer = floored && P ? new MinMaxObserver() : CreateObserver();
+        return new(Bits, observer, Scheme) { TrackRangeInTraining = Scheme == QuantScheme.Affine && !P, Floor = floored ? consumerFloor : null };
+    }
 
     /// <summary>A weight quantizer of this recipe.</summary>
     public WeightQuantizer CreateWeightQuantizer() => new(Bits, C, Scheme);
 
     /// <summary>
     /// Wraps a trained conv (+ BN) (+ activation) as a quantized layer of this recipe; <paramref name="quantizeOutput"/>
-    /// false leaves the output float (when the next op quantizes it, e.g. a residual add).
+    /// false leaves the output float (when the next op quantizes it, e.g. a residual add); <paramref name="consumerFloor"/>
+    /// as for <see cref="CreateActQuantizer"/>.
     /// </summary>
-    public QConvBn Wrap(Conv2d conv, BatchNorm2d? bn, ActivationKind activation, bool quantizeOutput = true, bool modelOutput = false) =>
-        new(conv, bn, activation, CreateWeightQuantizer(), quantizeOutput ? (modelOutput ? CreateOutputQuantizer() : CreateActQuantizer()) : null,
+    public QConvBn Wrap(Conv2d conv, BatchNorm2d? bn, ActivationKind activation, bool quantizeOutput = true, float? consumerFloor = null) =>
+        new(conv, bn, activation, CreateWeightQuantizer(), quantizeOutput ? CreateActQuantizer(consumerFloor) : null,
             FoldMode, FreezeBnAtStep);
-
-    /// <summary>
-    /// The quantizer of a network output (class logits, box deltas). With P its range is the calibration batches'
-    /// min/max rather than percentiles: percentile clipping exists to cut rare outliers, but in a detector's outputs the
-    /// rare extremes are the signal — the γ = 0.999 percentile of RetinaNet's logits lies below 0 (fewer than 0.1% of
-    /// anchor-class pairs are foreground), so every confident detection would be clamped to the same score. Measured on
-    /// shapes (4-bit, post-training): see the README. Without P (the EMA baseline) outputs are treated like any activation.
-    /// </summary>
-    public ActQuantizer CreateOutputQuantizer() =>
-        Scheme == QuantScheme.Affine && P ? new ActQuantizer(Bits, new MinMaxObserver(), Scheme) : CreateActQuantizer();
 
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture,

@@ -143,4 +143,26 @@ public class FakeQuantPropertyTests
             }
             return true;
         });
+
+    /// <summary>
+    /// A consumer floor (a detector's score threshold as a logit) inside the range: the lowest code dequantizes to at or
+    /// below it — the values the grid clamps, which the consumer discards, stay discarded (a value just below the floor
+    /// may still round up past it, as on any grid) — while the step is at most
+    /// 2^k/(2^k − 1) times the step of [floor, ub] alone, never wider than the unfloored grid's.
+    /// </summary>
+    [Property(MaxTest = 300)]
+    public Property A_floored_range_keeps_its_lowest_code_at_or_below_the_floor() => Prop.ForAll(Cases,
+        Gen.Choose(1, 999).ToArbitrary(), (c, t) =>
+    {
+        float floor = c.Lb + (c.Ub - c.Lb) * (t / 1000f);
+        if (!(c.Lb < floor && floor < c.Ub)) return true; // a degenerate case: nothing to floor
+        var q = QParams.FromRangeAboveFloor(c.Lb, c.Ub, floor, c.Bits);
+        var plain = QParams.FromRange(c.Lb, c.Ub, c.Bits);
+        using var x = Tensor.FromArray([q.Lb - 3 * q.Scale, q.Lb]); // a clamped value; the lowest code
+        using var y = FakeQuant.Forward(x, q);
+        float fullStep = (MathF.Max(c.Ub, 0f) - MathF.Min(floor, 0f)) / ((1 << c.Bits) - 1);
+        if (q == plain) return true; // the floor changed nothing (Δ at its ε minimum)
+        return y.Span[0] <= floor && y.Span[1] <= floor && q.Scale <= plain.Scale * (1 + 1e-6f)
+               && q.Scale <= fullStep * (1 << c.Bits) / ((1 << c.Bits) - 1) * (1 + 1e-5f) + QParams.MinScale;
+    });
 }

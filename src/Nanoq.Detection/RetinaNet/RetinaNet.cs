@@ -34,7 +34,7 @@ public sealed class RetinaNet : Module
         Fpn = Child("fpn", new FeaturePyramid(_backbone.StageChannels[1..], config.FpnChannels, rng.Fork()));
         Anchors = AnchorGenerator.RetinaNet(config.AnchorSize);
         Head = Child("head", new RetinaNetHead(config.FpnChannels, Anchors.NumAnchorsPerLocation(0), config.NumClasses,
-                                               config.HeadConvs, config.PriorProbability, rng.Fork()));
+                                               config.HeadConvs, config.PriorProbability, config.ScoreThreshold, rng.Fork()));
         _input = Tap("input", new ActivationSite());
         Coder = new BoxCoder(1f, 1f, 1f, 1f);
         Matcher = new Matcher(config.FgIou, config.BgIou, allowLowQualityMatches: true);

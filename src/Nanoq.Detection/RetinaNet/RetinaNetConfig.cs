@@ -49,6 +49,7 @@ public sealed record RetinaNetConfig
         if (NumClasses < 1) throw new ArgumentException($"NumClasses must be at least 1, got {NumClasses}.");
         if (FpnChannels < 1 || HeadConvs < 0 || AnchorSize < 1 || InputSize < 32)
             throw new ArgumentException("FpnChannels, AnchorSize must be positive, HeadConvs ≥ 0, InputSize ≥ 32.");
+        if (!(ScoreThreshold >= 0f && ScoreThreshold < 1f)) throw new ArgumentException($"ScoreThreshold must be in [0, 1), got {ScoreThreshold}.");
         if (!(BgIou <= FgIou)) throw new ArgumentException($"BgIou {BgIou} must not exceed FgIou {FgIou}.");
     }
 }

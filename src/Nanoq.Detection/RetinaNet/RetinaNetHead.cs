@@ -16,7 +16,7 @@ public sealed class RetinaNetHead : Module
     private readonly ConvUnit[] _cls, _box;
     private readonly ConvUnit _clsOut, _boxOut;
 
-    public RetinaNetHead(int channels, int numAnchors, int numClasses, int numConvs, float prior, Rng rng)
+    public RetinaNetHead(int channels, int numAnchors, int numClasses, int numConvs, float prior, float scoreThreshold, Rng rng)
     {
         NumAnchors = numAnchors;
         NumClasses = numClasses;
@@ -27,8 +27,8 @@ public sealed class RetinaNetHead : Module
             _cls[i] = Tap($"cls{i}", new ConvUnit(Child($"cls{i}", new Conv2d(channels, channels, 3, 1, 1, rng: rng)), null, ActivationKind.Relu));
             _box[i] = Tap($"box{i}", new ConvUnit(Child($"box{i}", new Conv2d(channels, channels, 3, 1, 1, rng: rng)), null, ActivationKind.Relu));
         }
-        _clsOut = Tap("cls_logits", new ConvUnit(Child("cls_logits", new Conv2d(channels, numAnchors * numClasses, 3, 1, 1, rng: rng)), null, ActivationKind.None) { IsModelOutput = true });
-        _boxOut = Tap("bbox_pred", new ConvUnit(Child("bbox_pred", new Conv2d(channels, numAnchors * 4, 3, 1, 1, rng: rng)), null, ActivationKind.None) { IsModelOutput = true });
+        _clsOut = Tap("cls_logits", new ConvUnit(Child("cls_logits", new Conv2d(channels, numAnchors * numClasses, 3, 1, 1, rng: rng)), null, ActivationKind.None) { ConsumerFloor = LogitFloor(scoreThreshold) });
+        _boxOut = Tap("bbox_pred", new ConvUnit(Child("bbox_pred", new Conv2d(channels, numAnchors * 4, 3, 1, 1, rng: rng)), null, ActivationKind.None));
         foreach (var (_, m) in NamedModules())
             if (m is Conv2d c)
             {
@@ -37,6 +37,13 @@ public sealed class RetinaNetHead : Module
             }
         _clsOut.Conv.Bias!.Value.Fill(-MathF.Log((1 - prior) / prior));
     }
+
+    /// <summary>
+    /// logit(t) = log(t / (1 − t)): the class logits at or below it never become detections (score σ(logit) ≤ t), which
+    /// is what their quantizer may ignore. Null for t = 0 (every score is kept); box deltas have no floor.
+    /// </summary>
+    public static float? LogitFloor(float scoreThreshold) =>
+        scoreThreshold > 0f && scoreThreshold < 1f ? MathF.Log(scoreThreshold / (1f - scoreThreshold)) : null;
 
     public int NumAnchors { get; }
     public int NumClasses { get; }

@@ -14,8 +14,10 @@ public abstract class Tap
     public string Name { get; internal set; } = "";
 
     /// <summary>
-    /// Whether this tap produces one of the network's outputs (a detector's class logits or box deltas). Their
-    /// meaningful values are the rare extremes (the few confident anchors), so calibration must not clip them.
+    /// For a network output whose consumer treats every value at or below some level alike, that level; null for every
+    /// other tap. RetinaNet's class logits: postprocessing keeps an anchor-class pair only if σ(logit) &gt; score
+    /// threshold, so every logit ≤ logit(threshold) means the same thing, "no detection". A quantizer of this tap spends
+    /// its 2^k levels on the values above the floor (<c>ActQuantizer.Floor</c>), where the signal is.
     /// </summary>
-    public bool IsModelOutput { get; init; }
+    public float? ConsumerFloor { get; init; }
 }

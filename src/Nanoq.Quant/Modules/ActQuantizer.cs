@@ -47,6 +47,13 @@ public sealed class ActQuantizer : Layer, IQuantizer, IHasQuantizers
 
     public ActQuantState State { get; private set; }
 
+    /// <summary>
+    /// The consumer's floor of this activation (<see cref="Nn.Taps.Tap.ConsumerFloor"/>), or null: every range the
+    /// observer gives is raised to it by <see cref="QParams.FromRangeAboveFloor"/>, so no level is spent on values
+    /// the consumer cannot tell apart. Affine quantizers only (DoReFa and XNOR grids are fixed).
+    /// </summary>
+    public float? Floor { get; init; }
+
     /// <summary>Keep updating the observer from every training batch while quantizing (the EMA baseline; off for P).</summary>
     public bool TrackRangeInTraining { get; set; }
 
@@ -69,8 +76,15 @@ public sealed class ActQuantizer : Layer, IQuantizer, IHasQuantizers
         if (Scheme != QuantScheme.Affine) return;
         if (Observer.Batches == 0)
             throw new InvalidOperationException($"{Name}: the calibration batches never reached this activation quantizer, so it has no range.");
-        _qparams = Observer.QParams(Bits);
+        _qparams = ObservedQParams();
         State = ActQuantState.Quantizing;
+    }
+
+    private QParams ObservedQParams()
+    {
+        if (Floor is not float floor) return Observer.QParams(Bits);
+        var (lo, hi) = Observer.Range;
+        return QParams.FromRangeAboveFloor(lo, hi, floor, Bits);
     }
 
     /// <summary>Sets the range by hand and starts quantizing (tests, or parameters loaded from elsewhere).</summary>
@@ -103,7 +117,7 @@ public sealed class ActQuantizer : Layer, IQuantizer, IHasQuantizers
                 if (Training && TrackRangeInTraining)
                 {
                     Observer.Observe(x.Value);
-                    _qparams = Observer.QParams(Bits);
+                    _qparams = ObservedQParams();
                 }
                 return QFn.FakeQuantize(x, _qparams!.Value);
             default:

@@ -25,7 +25,7 @@ public static class ModelQuantizer
             switch (tap)
             {
                 case ConvUnit u:
-                    u.Implementation = new QuantizedConvUnit(recipe.Wrap(u.Conv, u.Bn, u.Activation, modelOutput: u.IsModelOutput));
+                    u.Implementation = new QuantizedConvUnit(recipe.Wrap(u.Conv, u.Bn, u.Activation, consumerFloor: u.ConsumerFloor));
                     break;
                 case ActivationSite s:
                     s.Implementation = new QuantizedSite(recipe.CreateActQuantizer(), model);

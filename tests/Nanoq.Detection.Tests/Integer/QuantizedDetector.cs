@@ -8,7 +8,7 @@ using Nanoq.Quant.Taps;
 namespace Nanoq.Detection.Tests.Integer;
 
 /// <summary>
-/// A tiny RetinaNet quantized the FQN way (F + P + C, 4 bits) without fine-tuning: batch-norm statistics, affine
+/// A tiny RetinaNet quantized the FQN way (F + P + C, 4 bits unless told) without fine-tuning: batch-norm statistics, affine
 /// parameters and conv biases randomized first (so folding and bias_q are exercised; a fresh model has γ = 1, β = 0,
 /// μ = 0, σ² = 1 and zero biases), then quantizers installed and activation ranges calibrated on three random batches.
 /// <see cref="Reference"/> runs the fake-quant model (eval mode) and records the codes every quantizer produced.
@@ -18,7 +18,7 @@ internal sealed class QuantizedDetector
     public static RetinaNetConfig Tiny(string backbone = "resnet18") =>
         RetinaNetConfig.Small(2) with { Backbone = backbone, BackboneWidth = 0.125f, FpnChannels = 16, HeadConvs = 1, InputSize = 64 };
 
-    public QuantizedDetector(RetinaNetConfig config, ulong seed)
+    public QuantizedDetector(RetinaNetConfig config, ulong seed, int bits = 4)
     {
         Model = new Detection.RetinaNet(config, seed);
         var rng = new Rng(seed + 100);
@@ -37,7 +37,7 @@ internal sealed class QuantizedDetector
             if (m is Conv2d { Bias: not null } conv && conv != Model.Head.ClsLogits.Conv)
                 for (int c = 0; c < conv.OutChannels; c++) conv.Bias.Value.Span[c] = rng.Normal(0f, 0.05f);
         }
-        Registry = ModelQuantizer.Install(Model, QuantRecipe.Fqn(4));
+        Registry = ModelQuantizer.Install(Model, QuantRecipe.Fqn(bits));
         var batches = Enumerable.Range(0, 3).Select(i => Images(rng, 2, config.InputSize)).ToList();
         Calibrator.Calibrate(Model, batches, b => Model.Forward(new Var(b)), batches.Count);
         Model.Eval();

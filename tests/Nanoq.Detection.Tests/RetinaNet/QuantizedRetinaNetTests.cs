@@ -26,8 +26,13 @@ public class QuantizedRetinaNetTests
         foreach (var n in new[] { "input", "backbone.conv1.weight", "backbone.conv1.out", "backbone.layer1.0.add.out",
                                   "fpn.topdown3.out", "fpn.p7.out", "head.cls_logits.out", "head.bbox_pred.out" })
             Assert.Contains(n, names);
-        // Under P, hidden activations use percentiles and the network outputs min/max (see QuantRecipe.CreateOutputQuantizer).
-        Assert.IsType<MinMaxObserver>(((ActQuantizer)registry["head.cls_logits.out"]).Observer);
+        // Under P, activations use percentiles, box deltas included; the class logits, which have a consumer floor
+        // (logit of the score threshold), use min/max above it (see QuantRecipe.CreateActQuantizer).
+        var logits = (ActQuantizer)registry["head.cls_logits.out"];
+        Assert.IsType<MinMaxObserver>(logits.Observer);
+        Assert.Equal(MathF.Log(0.05f / 0.95f), logits.Floor!.Value, 5);
+        Assert.IsType<PercentileObserver>(((ActQuantizer)registry["head.bbox_pred.out"]).Observer);
+        Assert.Null(((ActQuantizer)registry["head.bbox_pred.out"]).Floor);
         Assert.IsType<PercentileObserver>(((ActQuantizer)registry["fpn.p7.out"]).Observer);
         ModelQuantizer.Remove(model);
         Assert.All(model.NamedTaps().Select(t => t.Tap).OfType<ConvUnit>(), u => Assert.Null(u.Implementation));

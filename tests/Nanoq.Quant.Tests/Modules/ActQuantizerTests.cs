@@ -38,6 +38,24 @@ public class ActQuantizerTests
     }
 
     [Fact]
+    public void A_floor_raises_the_calibrated_range_to_one_step_below_it()
+    {
+        // Logits in [−9, 3], floor −3 (a score threshold of σ(−3) ≈ 0.047): Δ₀ = (3 − (−3)) / 15 = 0.4, so the range is
+        // [−3.4, 3]: Δ = 6.4 / 15 ≈ 0.4267, z = round(3.4 / Δ) = round(7.97) = 8, lowest code −8Δ ≈ −3.413 ≤ −3.
+        var q = new ActQuantizer(4, new MinMaxObserver()) { Floor = -3f };
+        q.BeginCalibration();
+        q.Forward(new Var(Tensor.FromArray([-9f, -5f, 0.5f, 3f])));
+        q.EndCalibration();
+        var p = q.Current!.Value;
+        Assert.Equal(QParams.FromRange(-3.4f, 3f, 4), p);
+        Assert.Equal(8, p.ZeroPoint);
+        Assert.True(p.Lb <= -3f);
+        var y = q.Forward(new Var(Tensor.FromArray([-9f])));
+        Assert.Equal(p.Lb, y.Value.Span[0]); // still below the floor: the consumer still discards it
+        Assert.Equal(p.Scale, QParams.FromRange(-9f, 3f, 4).Scale * 6.4f / 12f, 5);
+    }
+
+    [Fact]
     public void Ema_tracking_updates_the_range_in_training_only()
     {
         var q = new ActQuantizer(8, new EmaMinMaxObserver(0.5f)) { TrackRangeInTraining = true };
