@@ -119,7 +119,9 @@ public sealed record QuantRecipe
     /// and under P the observer is min/max rather than percentiles: above the floor the values are the few confident
     /// anchors — the signal — and the γ = 0.999 percentile of all logits lies below zero (fewer than 0.1% of
     /// anchor-class pairs are foreground), which would clamp every confident detection to one score. Measured on shapes
-    /// (4-bit, README): the floor and percentile-calibrated box deltas take fine-tuned AP from … to ….
+    /// (4-bit FQN, 1500 fine-tuning steps from one float model of AP 50.2; README): with both outputs on min/max grids
+    /// the model reached AP 42.8, of which 6.4 points were the two output grids alone (49.2 with float outputs); the
+    /// floor and percentile-calibrated box deltas reach 46.4.
     /// </summary>
     public ActQuantizer CreateActQuantizer(float? consumerFloor = null)
     {

@@ -39,6 +39,27 @@ public class QuantizedRetinaNetTests
     }
 
     [Fact]
+    public void The_logits_grid_starts_just_below_the_score_thresholds_logit()
+    {
+        var model = Tiny();
+        // Spread the logits over several units around 0, as a trained head's are (a fresh one sits at the prior).
+        new Rng(3).FillNormal(model.Head.ClsLogits.Conv.Weight.Value.Span, 0f, 1f);
+        model.Head.ClsLogits.Conv.Bias!.Value.Clear();
+        var registry = ModelQuantizer.Install(model, QuantRecipe.Fqn(4));
+        Calibrator.Calibrate(model, Batches(3), x => model.Forward(new Var(x)), 3);
+        var logits = (ActQuantizer)registry["head.cls_logits.out"];
+        var (min, max) = logits.Observer.Range;
+        float floor = RetinaNetHead.LogitFloor(model.Config.ScoreThreshold)!.Value; // logit(0.05) ≈ −2.944
+        Assert.True(min < floor - 1f && max > 1f, $"the test needs logits on both sides of the floor: [{min}, {max}]");
+        var q = logits.Current!.Value;
+        // The lowest code is at most one and a half steps below the floor and still no detection (σ(lb') ≤ 0.05)…
+        Assert.InRange(q.Lb, floor - 1.5f * q.Scale, floor);
+        // …and the step is what [floor, max] alone would give, up to the one step of margin.
+        Assert.True(q.Scale < QParams.FromRange(min, max, 4).Scale);
+        Assert.InRange(q.Scale, (max - floor) / 15f, (max - floor) / 14f * 1.0001f);
+    }
+
+    [Fact]
     public void CalibratedModelProducesOutputsOnTheirGrids()
     {
         var model = Tiny();
