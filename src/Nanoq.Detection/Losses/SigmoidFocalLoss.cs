@@ -26,8 +26,11 @@ public static class SigmoidFocalLoss
         int rows = logits.Shape[0], k = logits.Shape[1];
         if (rowLabels.Length != rows || rowWeights.Length != rows)
             throw new ArgumentException($"{nameof(SigmoidFocalLoss)}: {rowLabels.Length} labels and {rowWeights.Length} weights for logits {logits.Shape}.");
-        var labels = rowLabels.ToArray();
-        var weights = rowWeights.ToArray();
+        // Kept for the backward; pooled (a batch's rows run to hundreds of KB) and handed back when the tape is disposed.
+        var labels = TensorPool.RentInt(rows);
+        var weights = TensorPool.Rent(rows);
+        rowLabels.CopyTo(labels);
+        rowWeights.CopyTo(weights);
         var x = logits.Value.Span;
         double total = 0;
         for (int r = 0; r < rows; r++)
@@ -56,7 +59,7 @@ public static class SigmoidFocalLoss
                 for (int c = 0; c < k; c++) d[r * k + c] = scale * Gradient(xs[r * k + c], c == label, alpha, gamma);
             }
             logits.AccumulateGrad(dx, takeOwnership: true);
-        });
+        }, release: () => { TensorPool.Return(labels); TensorPool.Return(weights); });
     }
 
     /// <summary>The focal loss of one logit against a 0/1 target.</summary>

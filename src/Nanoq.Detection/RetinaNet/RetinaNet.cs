@@ -84,8 +84,9 @@ public sealed class RetinaNet : Module
         int n = o.Logits.Shape[0], a = o.Logits.Shape[1], k = o.Logits.Shape[2];
         if (targets.Count != n) throw new ArgumentException($"{targets.Count} targets for a batch of {n} images.");
         var anchors = AnchorsFor(o);
-        var rowLabels = new int[n * a];
-        var rowWeights = new float[n * a];
+        // [N·A] rows: pooled, since every step needs a pair this size (hundreds of KB, the large-object heap otherwise).
+        var rowLabels = TensorPool.RentInt(n * a);
+        var rowWeights = TensorPool.Rent(n * a);
         var fgRows = new List<int>();
         var fgTargets = new List<float>();
         var fgWeights = new List<float>();
@@ -128,6 +129,8 @@ public sealed class RetinaNet : Module
             }
         }
         var cls = SigmoidFocalLoss.Forward(Fn.Reshape(o.Logits, n * a, k), rowLabels, rowWeights, Config.FocalAlpha, Config.FocalGamma);
+        TensorPool.Return(rowLabels);
+        TensorPool.Return(rowWeights);
         Var box;
         if (fgRows.Count == 0) box = Fn.Scale(Fn.Sum(o.Deltas), 0f); // keeps the graph connected, value 0
         else
