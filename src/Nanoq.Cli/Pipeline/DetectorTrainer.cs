@@ -39,6 +39,11 @@ public sealed class DetectorTrainer(RetinaNet model, CocoFolder data, TransformO
         if (File.Exists(checkpointPath))
         {
             step = Resume(checkpointPath, tag, sgd, history);
+            // A longer run's checkpoint would otherwise pass silently for this shorter one (an ablation row of 300 steps
+            // finding a 1500-step fine-tuning of the same recipe).
+            if (step > options.Steps)
+                throw new Nn.StateDictException($"{checkpointPath} holds {step} steps of '{tag}', more than the {options.Steps} asked for; " +
+                                                "ask for at least as many steps, or remove it or choose another --out to start afresh.");
             AfterStep?.Invoke(step);
             log.WriteLine($"resuming from {checkpointPath} at step {step}/{options.Steps}");
         }

@@ -63,4 +63,19 @@ public sealed class DetectorTrainerTests : IDisposable
             new DetectorTrainer(m, data, Transform, Options).Run(path, "qat-FQN-int4", TextWriter.Null, default));
         Assert.Contains("float", ex.Message);
     }
+
+    [Fact]
+    public void ACheckpointOfALongerRunIsRefusedNotPassedOffAsAShorterOne()
+    {
+        var data = Data();
+        var m = new RetinaNet(Tiny(data.Categories.Count), seed: 1);
+        string path = Path.Combine(_dir, "long.safetensors");
+        new DetectorTrainer(m, data, Transform, Options with { Steps = 3 }).Run(path, "float", TextWriter.Null, default);
+        var ex = Assert.Throws<Nn.StateDictException>(() =>
+            new DetectorTrainer(m, data, Transform, Options with { Steps = 2 }).Run(path, "float", TextWriter.Null, default));
+        Assert.Contains("3 steps", ex.Message);
+        Assert.Contains(path, ex.Message);
+        // Asking for as many steps (or more) resumes as before.
+        Assert.Equal(3, new DetectorTrainer(m, data, Transform, Options with { Steps = 3 }).Run(path, "float", TextWriter.Null, default).Count);
+    }
 }
