@@ -28,7 +28,7 @@ public static class ModelQuantizer
                     u.Implementation = new QuantizedConvUnit(recipe.Wrap(u.Conv, u.Bn, u.Activation, consumerFloor: u.ConsumerFloor));
                     break;
                 case ActivationSite s:
-                    s.Implementation = new QuantizedSite(recipe.CreateActQuantizer(), model);
+                    s.Implementation = new QuantizedSite(recipe.CreateActQuantizer(s.ConsumerFloor), model);
                     break;
             }
         }
