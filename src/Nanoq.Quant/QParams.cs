@@ -97,10 +97,12 @@ public readonly record struct QParams
     public static QParams FromRangeAboveFloor(float lb, float ub, float floor, int bits)
     {
         QuantBits.Check(bits, nameof(FromRangeAboveFloor));
-        var plain = FromRange(lb, ub, bits);
-        if (!(float.IsFinite(floor) && lb < floor && floor < ub)) return plain;
-        var raised = FromRange(MathF.Max(lb, floor - (ub - floor) / ((1 << bits) - 1)), ub, bits);
-        return raised.Lb <= floor ? raised : plain;
+        if (float.IsFinite(floor) && lb < floor && floor < ub)
+        {
+            var raised = FromRange(MathF.Max(lb, floor - (ub - floor) / ((1 << bits) - 1)), ub, bits);
+            if (raised.Lb <= floor) return raised;
+        }
+        return FromRange(lb, ub, bits);
     }
 
     /// <summary>The min/max range of <paramref name="x"/> (eq. 9–10 for a whole tensor), then <see cref="FromRange"/>.</summary>

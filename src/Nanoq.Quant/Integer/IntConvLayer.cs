@@ -78,8 +78,7 @@ public sealed class IntConvLayer
         yield return IntTensor.Codes($"{Name}.weight", [OutChannels, InChannels / Groups, KernelH, KernelW], Weights.Codes, Weights.WeightBits);
         yield return IntTensor.Int32($"{Name}.weight_zero_point", Weights.ZeroPoints);
         yield return IntTensor.Int32($"{Name}.bias", _bias);
-        yield return IntTensor.Int32($"{Name}.multiplier", Requantization.Multipliers);
-        yield return IntTensor.Int32($"{Name}.shift", Requantization.Shifts);
+        foreach (var t in RequantizationJson.Tensors(Name, Requantization)) yield return t;
     }
 
     /// <summary>
@@ -108,33 +107,26 @@ public sealed class IntConvLayer
         w.WriteNumber("groups", Groups);
         w.WriteNumber("input_zero_point", InputZeroPoint);
         w.WriteNumber("input_bits", InputBits);
-        w.WriteNumber("output_zero_point", Requantization.OutputZeroPoint);
-        Pair(w, "clamp", Requantization.ClampMin, Requantization.ClampMax);
-        w.WriteString("rounding", Requantization.Rounding == RequantRounding.Single ? "single" : "double");
+        RequantizationJson.Write(w, Requantization);
     }
 
-    /// <summary>Rebuilds a layer from its JSON object and the model's tensors (names from the "name" property).</summary>
-    public static IntConvLayer Read(IntModel model, JsonElement layer, IntConvPath path = IntConvPath.Auto)
+    /// <summary>
+    /// Rebuilds a layer from its JSON object and the model's tensors (names from the "name" property). A variant layer
+    /// that shares another's weights (the same conv compiled for another input grid) passes that layer's name as
+    /// <paramref name="weightFrom"/>: the weight codes and zero points are read from it, everything else from its own.
+    /// </summary>
+    public static IntConvLayer Read(IntModel model, JsonElement layer, IntConvPath path = IntConvPath.Auto, string? weightFrom = null)
     {
         string name = LayerJson.String(layer, "name");
+        string weights = weightFrom ?? name;
         var (kh, kw) = LayerJson.Pair(layer, "kernel", name);
         var (sh, sw) = LayerJson.Pair(layer, "stride", name);
         var (ph, pw) = LayerJson.Pair(layer, "padding", name);
         var (dh, dw) = LayerJson.Pair(layer, "dilation", name);
-        var (lo, hi) = LayerJson.Pair(layer, "clamp", name);
-        var weight = model[$"{name}.weight"];
-        var rounding = layer.TryGetProperty("rounding", out var r) && r.ValueKind == JsonValueKind.String
-            ? r.GetString() switch
-            {
-                "double" => RequantRounding.Double,
-                "single" => RequantRounding.Single,
-                var other => throw new FormatException($"Integer layer '{name}': unknown rounding \"{other}\"."),
-            }
-            : RequantRounding.Double;
-        var rq = new Requantization(model[$"{name}.multiplier"].AsInt32(), model[$"{name}.shift"].AsInt32(),
-            LayerJson.Int(layer, "output_zero_point", name), lo, hi, rounding);
+        var weight = model[$"{weights}.weight"];
+        var rq = RequantizationJson.Read(model, layer, name);
         return new IntConvLayer(name, LayerJson.Int(layer, "in_channels", name), LayerJson.Int(layer, "out_channels", name), kh, kw, sh, sw,
-            ph, pw, dh, dw, LayerJson.Int(layer, "groups", name), weight.AsCodes(), model[$"{name}.weight_zero_point"].AsInt32(), weight.Bits,
+            ph, pw, dh, dw, LayerJson.Int(layer, "groups", name), weight.AsCodes(), model[$"{weights}.weight_zero_point"].AsInt32(), weight.Bits,
             LayerJson.Int(layer, "input_zero_point", name), LayerJson.Int(layer, "input_bits", name), model[$"{name}.bias"].AsInt32(), rq, path);
     }
 

@@ -46,8 +46,7 @@ public sealed class IntLinearLayer
         yield return IntTensor.Codes($"{Name}.weight", [OutFeatures, InFeatures], Weights.Codes, Weights.WeightBits);
         yield return IntTensor.Int32($"{Name}.weight_zero_point", Weights.ZeroPoints);
         yield return IntTensor.Int32($"{Name}.bias", _bias);
-        yield return IntTensor.Int32($"{Name}.multiplier", Requantization.Multipliers);
-        yield return IntTensor.Int32($"{Name}.shift", Requantization.Shifts);
+        foreach (var t in RequantizationJson.Tensors(Name, Requantization)) yield return t;
     }
 
     public void WriteJson(Utf8JsonWriter w)
@@ -59,24 +58,14 @@ public sealed class IntLinearLayer
         w.WriteNumber("out_features", OutFeatures);
         w.WriteNumber("input_zero_point", InputZeroPoint);
         w.WriteNumber("input_bits", Weights.InputBits);
-        w.WriteNumber("output_zero_point", Requantization.OutputZeroPoint);
-        w.WriteStartArray("clamp");
-        w.WriteNumberValue(Requantization.ClampMin);
-        w.WriteNumberValue(Requantization.ClampMax);
-        w.WriteEndArray();
-        w.WriteString("rounding", Requantization.Rounding == RequantRounding.Single ? "single" : "double");
+        RequantizationJson.Write(w, Requantization);
         w.WriteEndObject();
     }
 
     public static IntLinearLayer Read(IntModel model, JsonElement layer)
     {
         string name = LayerJson.String(layer, "name");
-        var (lo, hi) = LayerJson.Pair(layer, "clamp", name);
-        var rounding = layer.TryGetProperty("rounding", out var r) && r.ValueKind == JsonValueKind.String && r.GetString() == "single"
-            ? RequantRounding.Single
-            : RequantRounding.Double;
-        var rq = new Requantization(model[$"{name}.multiplier"].AsInt32(), model[$"{name}.shift"].AsInt32(),
-            LayerJson.Int(layer, "output_zero_point", name), lo, hi, rounding);
+        var rq = RequantizationJson.Read(model, layer, name);
         var weight = model[$"{name}.weight"];
         return new IntLinearLayer(name, LayerJson.Int(layer, "in_features", name), LayerJson.Int(layer, "out_features", name),
             weight.AsCodes(), model[$"{name}.weight_zero_point"].AsInt32(), weight.Bits, LayerJson.Int(layer, "input_zero_point", name),

@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using Nanoq.Kernels.Integer;
 using Nanoq.Quant.Integer;
 
 namespace Nanoq.Detection.Integer;
@@ -245,29 +244,8 @@ public static class IntRetinaNetFormat
         string? binding = OptionalName(j, "binding");
         string key = binding is null ? unit : unit + "@" + binding;
         if (Str(j, "name") != key) throw new FormatException($"conv '{Str(j, "name")}' belongs to unit '{key}'.");
-        IntConvLayer layer;
-        if (OptionalName(j, "weight_from") is string from)
-        {
-            // A variant: its own constants, the first variant's weight codes.
-            var k = IntPair(j, "kernel");
-            var st = IntPair(j, "stride");
-            var pd = IntPair(j, "padding");
-            var dl = IntPair(j, "dilation");
-            var clamp = IntPair(j, "clamp");
-            var weight = model[from + ".weight"];
-            var rounding = OptionalName(j, "rounding") switch
-            {
-                null or "double" => RequantRounding.Double,
-                "single" => RequantRounding.Single,
-                var other => throw new FormatException($"{key}: unknown rounding \"{other}\"."),
-            };
-            var rq = new Requantization(model[key + ".multiplier"].AsInt32(), model[key + ".shift"].AsInt32(), Int(j, "output_zero_point"),
-                                        clamp.A, clamp.B, rounding);
-            layer = new IntConvLayer(key, Int(j, "in_channels"), Int(j, "out_channels"), k.A, k.B, st.A, st.B, pd.A, pd.B, dl.A, dl.B,
-                Int(j, "groups"), weight.AsCodes(), model[from + ".weight_zero_point"].AsInt32(), weight.Bits, Int(j, "input_zero_point"),
-                Int(j, "input_bits"), model[key + ".bias"].AsInt32(), rq);
-        }
-        else layer = IntConvLayer.Read(model, j);
+        // A variant (weight_from): its own constants, the first variant's weight codes.
+        var layer = IntConvLayer.Read(model, j, weightFrom: OptionalName(j, "weight_from"));
         return new IntConvUnit(unit, layer, Int(j, "output_bits"), binding);
     }
 
@@ -348,11 +326,4 @@ public static class IntRetinaNetFormat
 
     private static int Int(JsonElement j, string key) =>
         j.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int r) ? r : throw new FormatException($"missing integer \"{key}\".");
-
-    private static (int A, int B) IntPair(JsonElement j, string key)
-    {
-        var a = Arr(j, key).ToArray();
-        if (a.Length != 2 || !a[0].TryGetInt32(out int x) || !a[1].TryGetInt32(out int y)) throw new FormatException($"\"{key}\" must be two integers.");
-        return (x, y);
-    }
 }
