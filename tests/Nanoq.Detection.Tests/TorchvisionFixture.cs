@@ -13,7 +13,13 @@ internal static class TorchvisionFixture
     public static JsonElement Json(string name) => JsonDocument.Parse(File.ReadAllBytes(PathOf(name))).RootElement;
 
     /// <summary>The elements of the array <paramref name="field"/> of <paramref name="e"/>.</summary>
-    public static IEnumerable<JsonElement> Cases(this JsonElement e, string field) => e.GetProperty(field).EnumerateArray();
+    /// An empty array fails: a loop over no fixture cases would pass whatever the code did.
+    public static IEnumerable<JsonElement> Cases(this JsonElement e, string field)
+    {
+        var cases = e.GetProperty(field).EnumerateArray().ToList();
+        if (cases.Count == 0) throw new InvalidDataException($"fixture field '{field}' has no cases; regenerate the fixtures.");
+        return cases;
+    }
 
     public static float[] Floats(this JsonElement e, string field) =>
         e.GetProperty(field).EnumerateArray().Select(v => (float)v.GetDouble()).ToArray();

@@ -9,6 +9,14 @@ internal static class Fixture
 
     public static JsonElement Json(string name) => JsonDocument.Parse(File.ReadAllBytes(PathOf(name))).RootElement;
 
+    /// <summary>The cases of a fixture file that is an array; an empty one fails (a loop over no cases passes anything).</summary>
+    public static List<JsonElement> Cases(string name)
+    {
+        var cases = Json(name).EnumerateArray().ToList();
+        if (cases.Count == 0) throw new InvalidDataException($"{name} has no cases; regenerate the fixtures.");
+        return cases;
+    }
+
     public static float[] Floats(this JsonElement e, string field) =>
         e.GetProperty(field).EnumerateArray().Select(v => (float)v.GetDouble()).ToArray();
 

@@ -11,7 +11,7 @@ public class TorchParityTests
     [Fact]
     public void Conv2dForwardAndGradientsMatchPyTorch()
     {
-        foreach (var c in Fixture.Json("conv2d.json").EnumerateArray())
+        foreach (var c in Fixture.Cases("conv2d.json"))
         {
             int n = c.Int("n"), cin = c.Int("cin"), h = c.Int("h"), w = c.Int("w"), cout = c.Int("cout"), k = c.Int("k"), g = c.Int("groups");
             bool hasBias = c.GetProperty("bias").ValueKind != System.Text.Json.JsonValueKind.Null;
@@ -31,7 +31,7 @@ public class TorchParityTests
     [Fact]
     public void BatchNormTrainingForwardGradientsAndRunningStatsMatchPyTorch()
     {
-        foreach (var c in Fixture.Json("batchnorm.json").EnumerateArray())
+        foreach (var c in Fixture.Cases("batchnorm.json"))
         {
             int n = c.Int("n"), ch = c.Int("c"), h = c.Int("h"), w = c.Int("w");
             var x = new Var(Tensor.FromArray(c.Floats("x"), n, ch, h, w), requiresGrad: true);
