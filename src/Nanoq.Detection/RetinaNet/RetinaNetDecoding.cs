@@ -23,40 +23,44 @@ public static class RetinaNetDecoding
         for (int l = 0; l < gridSizes.Length; l++)
             levelStarts[l + 1] = levelStarts[l] + gridSizes[l].Height * gridSizes[l].Width * anchorGenerator.NumAnchorsPerLocation(l);
         var results = new Detections[n];
-        var scores = new float[a * k];
-        for (int i = 0; i < n; i++)
+        var scores = TensorPool.Rent(a * k); // σ of one image's logits: tens of thousands of floats a call
+        try
         {
-            var boxes = new List<float>();
-            var keptScores = new List<float>();
-            var labels = new List<int>();
-            var img = logits.Slice(i * a * k, a * k);
-            for (int j = 0; j < img.Length; j++) scores[j] = 1f / (1f + MathF.Exp(-img[j]));
-            var box = new float[4];
-            for (int l = 0; l < gridSizes.Length; l++)
+            for (int i = 0; i < n; i++)
             {
-                int start = levelStarts[l] * k, len = (levelStarts[l + 1] - levelStarts[l]) * k;
-                var top = TopK.Select(scores.AsSpan(start, len), config.TopKPerLevel, config.ScoreThreshold);
-                foreach (int t in top)
+                var boxes = new List<float>();
+                var keptScores = new List<float>();
+                var labels = new List<int>();
+                var img = logits.Slice(i * a * k, a * k);
+                for (int j = 0; j < img.Length; j++) scores[j] = 1f / (1f + MathF.Exp(-img[j]));
+                var box = new float[4];
+                for (int l = 0; l < gridSizes.Length; l++)
                 {
-                    int flat = start + t, anchor = flat / k;
-                    coder.DecodeSingle(deltas.Slice((i * a + anchor) * 4, 4), anchors.Slice(anchor * 4, 4), box);
-                    var (h, w) = imageSizes[i];
-                    float x1 = Math.Clamp(box[0], 0, w), y1 = Math.Clamp(box[1], 0, h);
-                    float x2 = Math.Clamp(box[2], 0, w), y2 = Math.Clamp(box[3], 0, h);
-                    if (x2 - x1 < 1e-3f || y2 - y1 < 1e-3f) continue;
-                    boxes.AddRange([x1, y1, x2, y2]);
-                    keptScores.Add(scores[flat]);
-                    labels.Add(flat % k);
+                    int start = levelStarts[l] * k, len = (levelStarts[l + 1] - levelStarts[l]) * k;
+                    var top = TopK.Select(scores.AsSpan(start, len), config.TopKPerLevel, config.ScoreThreshold);
+                    foreach (int t in top)
+                    {
+                        int flat = start + t, anchor = flat / k;
+                        coder.DecodeSingle(deltas.Slice((i * a + anchor) * 4, 4), anchors.Slice(anchor * 4, 4), box);
+                        var (h, w) = imageSizes[i];
+                        float x1 = Math.Clamp(box[0], 0, w), y1 = Math.Clamp(box[1], 0, h);
+                        float x2 = Math.Clamp(box[2], 0, w), y2 = Math.Clamp(box[3], 0, h);
+                        if (x2 - x1 < 1e-3f || y2 - y1 < 1e-3f) continue;
+                        boxes.AddRange([x1, y1, x2, y2]);
+                        keptScores.Add(scores[flat]);
+                        labels.Add(flat % k);
+                    }
                 }
+                var bArr = boxes.ToArray();
+                var sArr = keptScores.ToArray();
+                var lArr = labels.ToArray();
+                var keep = NonMaxSuppression.BatchedNms(bArr, sArr, lArr, config.NmsThreshold, config.MaxDetections);
+                var outBoxes = new float[keep.Length * 4];
+                for (int j = 0; j < keep.Length; j++) bArr.AsSpan(keep[j] * 4, 4).CopyTo(outBoxes.AsSpan(j * 4));
+                results[i] = new Detections(outBoxes, keep.Select(j => sArr[j]).ToArray(), keep.Select(j => lArr[j]).ToArray());
             }
-            var bArr = boxes.ToArray();
-            var sArr = keptScores.ToArray();
-            var lArr = labels.ToArray();
-            var keep = NonMaxSuppression.BatchedNms(bArr, sArr, lArr, config.NmsThreshold, config.MaxDetections);
-            var outBoxes = new float[keep.Length * 4];
-            for (int j = 0; j < keep.Length; j++) bArr.AsSpan(keep[j] * 4, 4).CopyTo(outBoxes.AsSpan(j * 4));
-            results[i] = new Detections(outBoxes, keep.Select(j => sArr[j]).ToArray(), keep.Select(j => lArr[j]).ToArray());
         }
+        finally { TensorPool.Return(scores); }
         return results;
     }
 }
