@@ -18,10 +18,19 @@ internal sealed class QuantizedDetector
     public static RetinaNetConfig Tiny(string backbone = "resnet18") =>
         RetinaNetConfig.Small(2) with { Backbone = backbone, BackboneWidth = 0.125f, FpnChannels = 16, HeadConvs = 1, InputSize = 64 };
 
-    public QuantizedDetector(RetinaNetConfig config, ulong seed, int bits = 4)
+    public QuantizedDetector(RetinaNetConfig config, ulong seed, int bits = 4, bool liveHeads = false)
     {
         Model = new Detection.RetinaNet(config, seed);
         var rng = new Rng(seed + 100);
+        if (liveHeads)
+        {
+            // Head weights 10× torchvision's init and class biases around −1, so the head codes spread over the grid
+            // (a fresh head's logits all sit at the score floor: one code).
+            foreach (var (_, m) in Model.Head.NamedModules())
+                if (m is Conv2d c) rng.FillNormal(c.Weight.Value.Span, 0f, 0.1f);
+            var b = Model.Head.ClsLogits.Conv.Bias!.Value.Span;
+            for (int i = 0; i < b.Length; i++) b[i] = rng.Normal(-1f, 1f);
+        }
         foreach (var (_, m) in Model.NamedModules())
         {
             if (m is BatchNorm2d bn)
