@@ -27,11 +27,28 @@ public static partial class Fn
         var values = parts.Select(p => p.Value).ToArray();
         var y = Ops.Concat(values, axis);
         var sizes = values.Select(v => v.Shape[axis]).ToArray();
-        return Var.Op(y, parts.ToArray(), o =>
+        var r = Var.Op(y, parts.ToArray(), o =>
         {
             var pieces = Ops.Split(o.Grad!, axis, sizes);
             for (int i = 0; i < parts.Count; i++) parts[i].AccumulateGrad(pieces[i], takeOwnership: true);
         });
+        OpTrace.Op("concat", r, parts, axis);
+        return r;
+    }
+
+    /// <summary>
+    /// x [d0, …, d(s−1), ds, …] → [d0, …, d(s−1), ds·…] (<c>torch.flatten(x, start_dim=s)</c>): a reshape that keeps the
+    /// leading axes, so a traced program stays valid for every batch size.
+    /// </summary>
+    public static Var Flatten(Var x, int startAxis = 1)
+    {
+        if (startAxis < 0 || startAxis >= x.Shape.Rank) throw new ArgumentOutOfRangeException(nameof(startAxis), $"Flatten: start axis {startAxis} of a rank-{x.Shape.Rank} tensor.");
+        var dims = new int[startAxis + 1];
+        for (int i = 0; i < startAxis; i++) dims[i] = x.Shape[i];
+        dims[startAxis] = x.Shape.Size / Math.Max(1, dims.Take(startAxis).Aggregate(1, (a, b) => a * b));
+        var r = Reshape(x, dims);
+        OpTrace.Op("flatten", r, [x], startAxis);
+        return r;
     }
 
     /// <summary>Elements [start, start + length) along <paramref name="axis"/> (a copy).</summary>

@@ -43,7 +43,12 @@ public abstract class Module
         return module;
     }
 
-    /// <summary>Registers a quantization tap (a conv unit, an add, an activation site) under <paramref name="name"/>.</summary>
+    /// <summary>
+    /// Registers a quantization tap (a conv or linear unit, an add, an activation site) under <paramref name="name"/>.
+    /// Taps have their own namespace: a tap usually shares its name with the layer it wraps (ResNet's tap "conv1" over
+    /// the modules conv1 and bn1), and the modules a tap owns — the quantizers installed at it — appear in the state
+    /// dict under the tap's path, as PyTorch's QAT modules name them (<c>layer1.0.conv1.weight_fake_quant.scale</c>).
+    /// </summary>
     protected T Tap<T>(string name, T tap) where T : Tap
     {
         if (string.IsNullOrEmpty(name) || name.Contains('.') || _taps.Any(t => t.Name == name))
@@ -54,8 +59,8 @@ public abstract class Module
     }
 
     /// <summary>
-    /// Every tap with its dotted path (owner path + tap name; an add's output site is "&lt;add&gt;.out"), in forward
-    /// registration order, depth first. Walking also stores the full path in each <see cref="Tap.Name"/>.
+    /// Every tap with its dotted path (owner path + tap name), in registration order, depth first. Walking also stores
+    /// the full path in each <see cref="Tap.Name"/>.
     /// </summary>
     public IEnumerable<(string Name, Tap Tap)> NamedTaps(string prefix = "")
     {
@@ -63,14 +68,29 @@ public abstract class Module
         {
             t.Name = prefix + n;
             yield return (t.Name, t);
-            if (t is AddUnit add)
-            {
-                add.Output.Name = t.Name + ".out";
-                yield return (add.Output.Name, add.Output);
-            }
         }
         foreach (var (n, c) in _children)
             foreach (var item in c.NamedTaps(prefix + n + ".")) yield return item;
+    }
+
+    /// <summary>Registers, replaces (same name) or, with null, removes a child module — for modules installed later (quantizers).</summary>
+    protected void SetChild(string name, Module? module)
+    {
+        int i = _children.FindIndex(c => c.Name == name);
+        if (module is null)
+        {
+            if (i >= 0) _children.RemoveAt(i);
+            return;
+        }
+        if (i >= 0) _children[i] = (name, module);
+        else Child(name, module);
+    }
+
+    /// <summary>Children and taps with their names: everything a walk over the tree descends into.</summary>
+    private IEnumerable<(string Name, Module Module)> Descendants()
+    {
+        foreach (var c in _children) yield return c;
+        foreach (var (n, t) in _taps) yield return (n, t);
     }
 
     private void CheckName(string name)
@@ -87,7 +107,7 @@ public abstract class Module
     public virtual void Train(bool training = true)
     {
         Training = training;
-        foreach (var (_, c) in _children) c.Train(training);
+        foreach (var (_, c) in Descendants()) c.Train(training);
     }
 
     public void Eval() => Train(false);
@@ -96,7 +116,7 @@ public abstract class Module
     public IEnumerable<(string Name, Var Param)> NamedParameters(string prefix = "")
     {
         foreach (var (n, p) in _parameters) yield return (prefix + n, p);
-        foreach (var (n, c) in _children)
+        foreach (var (n, c) in Descendants())
             foreach (var item in c.NamedParameters(prefix + n + ".")) yield return item;
     }
 
@@ -105,15 +125,18 @@ public abstract class Module
     public IEnumerable<(string Name, Tensor Buffer)> NamedBuffers(string prefix = "")
     {
         foreach (var (n, b) in _buffers) yield return (prefix + n, b);
-        foreach (var (n, c) in _children)
+        foreach (var (n, c) in Descendants())
             foreach (var item in c.NamedBuffers(prefix + n + ".")) yield return item;
     }
 
-    /// <summary>Every module below (and including) this one with its dotted path ("" for this one).</summary>
+    /// <summary>
+    /// Every module below (and including) this one with its dotted path ("" for this one), taps and what they own
+    /// included (a tap shares its path with the layer it wraps, so paths are not unique among modules; state dict keys are).
+    /// </summary>
     public IEnumerable<(string Name, Module Module)> NamedModules(string prefix = "")
     {
         yield return (prefix.TrimEnd('.'), this);
-        foreach (var (n, c) in _children)
+        foreach (var (n, c) in Descendants())
             foreach (var item in c.NamedModules(prefix + n + ".")) yield return item;
     }
 
@@ -127,9 +150,14 @@ public abstract class Module
 
     private void AddState(Dictionary<string, Tensor> d, string prefix)
     {
-        foreach (var (n, p) in _parameters) d[prefix + n] = p.Value;
-        foreach (var (n, b) in _buffers) d[prefix + n] = b;
-        foreach (var (n, c) in _children) c.AddState(d, prefix + n + ".");
+        foreach (var (n, p) in _parameters) Add(prefix + n, p.Value);
+        foreach (var (n, b) in _buffers) Add(prefix + n, b);
+        foreach (var (n, c) in Descendants()) c.AddState(d, prefix + n + ".");
+
+        void Add(string key, Tensor t)
+        {
+            if (!d.TryAdd(key, t)) throw new InvalidOperationException($"{GetType().Name}: two state tensors are named '{key}' (a tap's module shadowing a layer's parameter?).");
+        }
     }
 
     /// <summary>

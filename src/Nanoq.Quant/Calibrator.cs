@@ -9,6 +9,8 @@ namespace Nanoq.Quant;
 /// activation quantizers pass values through while recording, weight quantizers are switched off, and the model runs
 /// in eval mode without a graph, so batch norm uses (and does not update) its running statistics.
 /// Afterwards the model is back in the train/eval mode it had, with its weight quantizers as they were.
+/// Each batch closes with <see cref="Quantizers.FakeQuantizer.EndCalibrationBatch"/>, so a layer that runs several times
+/// on one batch (a shared head, once a pyramid level) weighs each batch once in its observer's range.
 /// </summary>
 public static class Calibrator
 {
@@ -25,7 +27,7 @@ public static class Calibrator
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(nCal);
         var registry = QuantRegistry.Collect(model);
-        var acts = registry.Activations.ToList();
+        var acts = registry.Quantizers.Where(q => q.NeedsCalibration).ToList();
         var weights = registry.Weights.ToList();
         var weightsEnabled = weights.Select(w => w.Enabled).ToList();
         bool wasTraining = model.Training;
@@ -39,11 +41,13 @@ public static class Calibrator
                 foreach (var batch in batches)
                 {
                     if (used == nCal) break;
+                    foreach (var a in acts) a.BeginCalibrationBatch();
                     using (new Tape()) forward(batch); // the tape returns every activation buffer to the pool
+                    foreach (var a in acts) a.EndCalibrationBatch();
                     used++;
                 }
             if (used == 0) throw new ArgumentException("Calibrate: no calibration batches were given.");
-            var missed = acts.Where(a => a.Scheme == QuantScheme.Affine && a.Observer.Batches == 0).Select(a => a.Name).ToList();
+            var missed = acts.Where(a => !a.SawCalibrationData).Select(a => a.Name).ToList();
             if (missed.Count > 0)
                 throw new InvalidOperationException(
                     $"Calibrate: {missed.Count} activation quantizer(s) saw no data in {used} batches: {string.Join(", ", missed.Take(5))}{(missed.Count > 5 ? ", …" : "")}.");
@@ -51,7 +55,7 @@ public static class Calibrator
         }
         catch
         {
-            foreach (var a in acts) if (a.State == Modules.ActQuantState.Calibrating) a.Disable();
+            foreach (var a in acts) a.AbortCalibration();
             throw;
         }
         finally

@@ -1,8 +1,8 @@
 using Nanoq.Nn.Taps;
 using System.Globalization;
-using Nanoq.Nn.Layers;
-using Nanoq.Quant.Modules;
 using Nanoq.Quant.Observers;
+using Nanoq.Quant.Quantizers;
+using Nanoq.Quant.Taps;
 
 namespace Nanoq.Quant;
 
@@ -16,8 +16,9 @@ namespace Nanoq.Quant;
 /// <item><see cref="C"/>: per-channel weight ranges (eq. 9–10) — otherwise per-tensor.</item>
 /// </list>
 /// Fine-tuning runs <see cref="Steps"/> steps at a fixed learning rate of <see cref="LrFactor"/> × the training rate.
-/// <see cref="Scheme"/> swaps in the quantizers of the Table 5 baselines (DoReFa-Net, XNOR-Net) with everything else
-/// — BN folding, every op quantized — unchanged.
+/// <see cref="Scheme"/> swaps in the quantizers of the Table 5 baselines (DoReFa-Net, XNOR-Net) or LSQ's learned steps,
+/// with everything else — BN folding, every op quantized, calibration — unchanged. The two Create methods are the one
+/// place that chooses a quantizer class by scheme.
 /// </summary>
 public sealed record QuantRecipe
 {
@@ -83,6 +84,12 @@ public sealed record QuantRecipe
     public static QuantRecipe DoReFa(int bits = 4) =>
         new QuantRecipe { Name = $"DoReFa-{bits}bit", Scheme = QuantScheme.DoReFa, Bits = bits, P = false, C = false }.Validated();
 
+    /// <summary>
+    /// LSQ (Esser et al., ICLR 2020) at k bits: every Δ learned with the network (<see cref="LsqQuantizer"/>), initialized
+    /// from FQN's grids (percentile calibration, per-channel min/max of the folded weights); F and C as FQN's.
+    /// </summary>
+    public static QuantRecipe Lsq(int bits = 4) => new QuantRecipe { Name = "LSQ", Scheme = QuantScheme.Lsq, Bits = bits }.Validated();
+
     /// <summary>XNOR-Net (Rastegari et al. 2016): binary weights with per-channel mean-|W| scales and sign activations.</summary>
     public static QuantRecipe Xnor() =>
         new QuantRecipe { Name = "XNOR", Scheme = QuantScheme.Xnor, Bits = 1, P = false, C = true }.Validated();
@@ -123,24 +130,29 @@ public sealed record QuantRecipe
     /// the model reached AP 42.8, of which 6.4 points were the two output grids alone (49.2 with float outputs); the
     /// floor and percentile-calibrated box deltas reach 46.4.
     /// </summary>
-    public ActQuantizer CreateActQuantizer(float? consumerFloor = null)
+    public FakeQuantizer CreateActQuantizer(float? consumerFloor = null)
     {
-        bool floored = consumerFloor is not null && Scheme == QuantScheme.Affine;
+        bool floored = consumerFloor is not null;
         var observer = floored && P ? new MinMaxObserver() : CreateObserver();
-        return new(Bits, observer, Scheme) { TrackRangeInTraining = Scheme == QuantScheme.Affine && !P, Floor = floored ? consumerFloor : null };
+        return Scheme switch
+        {
+            QuantScheme.Affine => new ActQuantizer(Bits, observer) { TrackRangeInTraining = !P, Floor = consumerFloor },
+            QuantScheme.Lsq => new LsqQuantizer(Bits, QuantizerRole.Activation, false, 1, observer) { Floor = consumerFloor },
+            QuantScheme.DoReFa => new DoReFaActQuantizer(Bits),
+            QuantScheme.Xnor => new SignActQuantizer(),
+            _ => throw new ArgumentOutOfRangeException(nameof(Scheme), Scheme, "QuantRecipe: unknown scheme."),
+        };
     }
 
-    /// <summary>A weight quantizer of this recipe.</summary>
-    public WeightQuantizer CreateWeightQuantizer() => new(Bits, C, Scheme);
-
-    /// <summary>
-    /// Wraps a trained conv (+ BN) (+ activation) as a quantized layer of this recipe; <paramref name="quantizeOutput"/>
-    /// false leaves the output float (when the next op quantizes it, e.g. a residual add); <paramref name="consumerFloor"/>
-    /// as for <see cref="CreateActQuantizer"/>.
-    /// </summary>
-    public QConvBn Wrap(Conv2d conv, BatchNorm2d? bn, ActivationKind activation, bool quantizeOutput = true, float? consumerFloor = null) =>
-        new(conv, bn, activation, CreateWeightQuantizer(), quantizeOutput ? CreateActQuantizer(consumerFloor) : null,
-            FoldMode, FreezeBnAtStep);
+    /// <summary>A weight quantizer of this recipe for a layer of <paramref name="channels"/> outputs.</summary>
+    public FakeQuantizer CreateWeightQuantizer(int channels) => Scheme switch
+    {
+        QuantScheme.Affine => new WeightQuantizer(Bits, C, channels),
+        QuantScheme.Lsq => new LsqQuantizer(Bits, QuantizerRole.Weight, C, channels),
+        QuantScheme.DoReFa => new DoReFaWeightQuantizer(Bits),
+        QuantScheme.Xnor => new XnorWeightQuantizer(),
+        _ => throw new ArgumentOutOfRangeException(nameof(Scheme), Scheme, "QuantRecipe: unknown scheme."),
+    };
 
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture,

@@ -17,4 +17,7 @@ public enum QuantScheme
     /// channel (§3.1), sign activations (§3.2).
     /// </summary>
     Xnor,
+
+    /// <summary>LSQ (Esser et al., ICLR 2020): affine grids whose steps Δ are learned by the optimizer.</summary>
+    Lsq,
 }

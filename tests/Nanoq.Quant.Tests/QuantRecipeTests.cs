@@ -1,7 +1,9 @@
 using Nanoq.Nn.Taps;
 using Nanoq.Nn.Layers;
 using Nanoq.Quant;
-using Nanoq.Quant.Modules;
+using Nanoq.Quant.Quantizers;
+using Nanoq.Quant.Taps;
+using Nanoq.Tests.Modules;
 using Nanoq.Quant.Observers;
 
 namespace Nanoq.Tests;
@@ -51,20 +53,20 @@ public class QuantRecipeTests
     [Fact]
     public void Switches_choose_fold_mode_observer_and_weight_granularity()
     {
-        var rng = new Rng(1);
         var baseline = QuantRecipe.Ablation()[0] with { FreezeBnLastSteps = 300, Steps = 2000 };
         Assert.Equal(BnFoldMode.BatchStats, baseline.FoldMode);
         Assert.Equal(1700, baseline.FreezeBnAtStep);
-        var layer = baseline.Wrap(new Conv2d(3, 4, 3, rng: rng), new BatchNorm2d(4), ActivationKind.Relu);
-        Assert.Equal(BnFoldMode.BatchStats, layer.FoldMode);
-        Assert.Equal(1700, layer.FreezeBnAtStep);
-        Assert.False(layer.WeightQuantizer.PerChannel);
-        Assert.IsType<EmaMinMaxObserver>(layer.OutputQuantizer!.Observer);
-        Assert.True(layer.OutputQuantizer.TrackRangeInTraining);
+        var net = new TinyNet(baseline);
+        var fold = (FoldedConv)net.Conv1.Implementation!;
+        Assert.Equal(BnFoldMode.BatchStats, fold.FoldMode);
+        Assert.Equal(1700, fold.FreezeBnAtStep);
+        Assert.False(((WeightQuantizer)net.Conv1.WeightQuantizer!).PerChannel);
+        Assert.IsType<EmaMinMaxObserver>(TinyNet.Act(net.Conv1).Observer);
+        Assert.True(TinyNet.Act(net.Conv1).TrackRangeInTraining);
 
-        var fqn = QuantRecipe.Fqn().Wrap(new Conv2d(3, 4, 3, rng: rng), new BatchNorm2d(4), ActivationKind.Relu, quantizeOutput: false);
-        Assert.True(fqn.WeightQuantizer.PerChannel);
-        Assert.Null(fqn.OutputQuantizer);
+        var fqn = new TinyNet(QuantRecipe.Fqn());
+        Assert.True(((WeightQuantizer)fqn.Conv1.WeightQuantizer!).PerChannel);
+        Assert.Equal(BnFoldMode.Frozen, ((FoldedConv)fqn.Conv1.Implementation!).FoldMode);
         Assert.IsType<PercentileObserver>(QuantRecipe.Fqn().CreateObserver());
         Assert.Equal(0.99, ((PercentileObserver)(QuantRecipe.Fqn() with { Gamma = 0.99 }).CreateObserver()).Gamma);
     }
@@ -73,13 +75,16 @@ public class QuantRecipeTests
     public void Baselines_swap_the_quantizers()
     {
         var d = QuantRecipe.DoReFa(4);
-        Assert.Equal(QuantScheme.DoReFa, d.CreateWeightQuantizer().Scheme);
-        Assert.False(d.CreateWeightQuantizer().PerChannel);
-        Assert.Equal(QuantScheme.DoReFa, d.CreateActQuantizer().Scheme);
+        Assert.IsType<DoReFaWeightQuantizer>(d.CreateWeightQuantizer(4));
+        Assert.IsType<DoReFaActQuantizer>(d.CreateActQuantizer());
         var x = QuantRecipe.Xnor();
-        Assert.Equal(1, x.CreateWeightQuantizer().Bits);
-        Assert.True(x.CreateWeightQuantizer().PerChannel);
-        Assert.Equal(QuantScheme.Xnor, x.CreateActQuantizer().Scheme);
+        Assert.Equal(1, x.CreateWeightQuantizer(4).Bits);
+        Assert.IsType<XnorWeightQuantizer>(x.CreateWeightQuantizer(4));
+        Assert.IsType<SignActQuantizer>(x.CreateActQuantizer());
         Assert.Contains("XNOR", x.ToString());
+        var l = QuantRecipe.Lsq(4);
+        var lw = Assert.IsType<LsqQuantizer>(l.CreateWeightQuantizer(4));
+        Assert.True(lw.PerChannel);
+        Assert.True(Assert.IsType<LsqQuantizer>(l.CreateActQuantizer()).NeedsCalibration);
     }
 }

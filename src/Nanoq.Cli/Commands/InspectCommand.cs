@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using Nanoq.Cli.Pipeline;
 using Nanoq.Quant;
-using Nanoq.Quant.Modules;
+using Nanoq.Nn.Taps;
 using Nanoq.Quant.Taps;
 
 namespace Nanoq.Cli.Commands;
@@ -23,11 +23,12 @@ public static class InspectCommand
         then the histogram over conv layers of 20·log10(max channel range / min channel range) of the folded weights.
           --layer S    only quantizers whose name contains S
 
-        Usage: nanoq inspect --audit LAYER --element N,C,Y,X --image PATH [--call K] [--out DIR] [--bits 4]
-        The integer model (DIR/int<K>.nqm) runs on the image; for output element [N, C, Y, X] of LAYER (a name such as
-        backbone.layer1.0.conv1 or fpn.topdown3; --call K picks the K-th call of a layer run once per pyramid level)
-        it prints the integer computation step by step — Σ products, zero-point terms, bias, accumulator, multiplier
-        and shift, rounding, zero point, clamp — and the real value the code stands for. Layer names: --audit list.
+        Usage: nanoq inspect --audit OP --element I,J,… --image PATH [--call K] [--out DIR] [--bits 4]
+        The integer model (DIR/int<K>.nqm) runs on the image; for output element [I, J, …] of the program op OP (a name
+        such as backbone.layer1.0.conv1, fpn.topdown3 or maxpool; --call K picks the K-th call of a layer run once per
+        pyramid level, op OP#K) it prints the integer computation step by step — Σ products, zero-point terms, bias,
+        accumulator, multiplier and shift, rounding, zero point, clamp — and the real value the code stands for.
+        The program's ops: --audit list.
         """;
 
     private static readonly HashSet<string> Valued = ["--out", "--bits", "--recipe", "--layer", "--gamma", "--n-cal", "--steps", "--freeze-bn-last",
@@ -52,27 +53,44 @@ public static class InspectCommand
                 stdout.WriteLine(Line(q));
             }
             stdout.WriteLine();
-            stdout.Write(RangeRatioHistogram(ModelQuantizer.Layers(model)));
+            stdout.Write(RangeRatioHistogram(model.NamedTaps().Select(t => t.Tap).OfType<ConvUnit>().Where(u => u.Implementation is FoldedConv)));
             return CommandErrors.Ok;
         });
 
     private static int Audit(RunFolder run, QuantRecipe recipe, string layer, CommandLine cl, TextWriter stdout)
     {
         var model = IntegerStages.Load(run, recipe);
+        var program = model.Model.Program;
         if (layer == "list")
         {
-            foreach (var l in model.Layers) stdout.WriteLine(l.Key);
+            foreach (var o in program.Ops) stdout.WriteLine(o);
             return CommandErrors.Ok;
         }
+        int call = cl.Int("--call", 0, 0, 1024);
+        string name = call == 0 ? layer : $"{layer}#{call}";
+        if (!program.Ops.Any(o => o.Name == name))
+            throw new UsageException($"--audit: the program has no op '{name}' (list them with --audit list)");
         var e = cl.Required("--element").Split(',');
-        if (e.Length != 4 || !e.All(v => int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out _)))
-            throw new UsageException($"--element must be N,C,Y,X (four integers), got '{cl.Get("--element")}'");
+        if (!e.All(v => int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out _)))
+            throw new UsageException($"--element must be comma-separated integers, got '{cl.Get("--element")}'");
         int[] at = e.Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray();
         var image = Coco.Imaging.ImageCodec.Load(cl.Required("--image"));
-        var sample = Coco.Data.CocoFolder.FromImage(image, Stages.Transform(model.Config));
+        var sample = Coco.Data.CocoFolder.FromImage(image, Stages.Transform(run.LoadModelInfo().Config));
         var batch = Coco.Data.Batcher.Collate([sample]);
-        var audit = model.Audit(Tensor.FromArray(batch.Data, 1, 3, batch.H, batch.W), layer, cl.Int("--call", 0, 0, 16), at[0], at[1], at[2], at[3]);
-        stdout.Write(audit.ToString());
+        var codes = model.Model.Quantize(0, Tensor.FromArray(batch.Data, 1, 3, batch.H, batch.W));
+        string text;
+        try
+        {
+            text = program.Explain([codes], name, at);
+        }
+        catch (ArgumentException x)
+        {
+            throw new UsageException($"--element: {x.Message}");
+        }
+        var op = program.Op(name);
+        var grid = model.Model.Grid(op.Output);
+        stdout.Write(text);
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  the output grid: Δ = {grid.Scale:G6}, z = {grid.ZeroPoint} ({grid.Bits} bits): code q stands for (q − z)·Δ"));
         return CommandErrors.Ok;
     }
 
@@ -88,12 +106,14 @@ public static class InspectCommand
     }
 
     /// <summary>Per conv layer: ratio of the widest to the narrowest output channel's weight range, in dB, as a text histogram.</summary>
-    public static string RangeRatioHistogram(IEnumerable<QConvBn> layers)
+    public static string RangeRatioHistogram(IEnumerable<ConvUnit> layers)
     {
         var db = new List<double>();
         foreach (var l in layers)
         {
-            using var w = l.FoldedWeight();
+            var (w, b) = FoldedConv.Folded(l);
+            b.Dispose();
+            using var _ = w;
             int c = w.Shape[0], per = w.Size / Math.Max(1, c);
             double lo = double.MaxValue, hi = 0;
             for (int ch = 0; ch < c; ch++)

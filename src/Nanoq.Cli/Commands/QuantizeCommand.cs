@@ -1,4 +1,5 @@
 using Nanoq.Cli.Pipeline;
+using Nanoq.Nn.Training;
 using Nanoq.Cli.Terminal;
 using Nanoq.Quant;
 

@@ -9,6 +9,7 @@ using Nanoq.Coco;
 using Nanoq.Coco.Evaluation;
 using Nanoq.Coco.Imaging;
 using Nanoq.IO;
+using Nanoq.Nn.Training;
 using Nanoq.Quant;
 
 namespace Nanoq.Cli.Commands;
@@ -90,7 +91,7 @@ public static class RunCommand
             var (intModel, intBytes) = IntegerStages.Convert(run, recipe);
             times["convert"] = t.Elapsed.TotalSeconds;
             t.Restart();
-            var intResult = Stages.Evaluate(run, label + "-integer", data, intModel.Config, intModel.Detect, stderr);
+            var intResult = Stages.Evaluate(run, label + "-integer", data, floatModel.Config, intModel.Detect, stderr);
             times["eval_integer"] = t.Elapsed.TotalSeconds;
 
             var rows = new List<(string, CocoStats)>
@@ -136,7 +137,7 @@ public static class RunCommand
     }
 
     /// <summary>Loss curves as SVG, and preview images of the first val images with each model's boxes.</summary>
-    private static void WriteReports(RunFolder run, DataSplits data, IReadOnlyList<DetectorTrainer.Point> floatHistory,
+    private static void WriteReports(RunFolder run, DataSplits data, IReadOnlyList<TrainPoint> floatHistory,
                                      string qLabel, string qCheckpoint, Detection.RetinaNet floatModel, Detection.RetinaNet qModel)
     {
         var qHistory = ReadCurve(Path.ChangeExtension(qCheckpoint, ".csv"));

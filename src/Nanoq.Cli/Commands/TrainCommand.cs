@@ -1,5 +1,6 @@
 using Nanoq.Cli.Pipeline;
 using Nanoq.Cli.Terminal;
+using Nanoq.Nn.Training;
 using Nanoq.Detection;
 
 namespace Nanoq.Cli.Commands;

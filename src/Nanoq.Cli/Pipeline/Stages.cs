@@ -3,28 +3,79 @@ using Nanoq.Cli.Terminal;
 using Nanoq.Coco.Data;
 using Nanoq.Coco.Evaluation;
 using Nanoq.Detection;
-using Nanoq.IO;
 using Nanoq.Nn.Checkpoints;
+using Nanoq.Nn.Training;
 
 namespace Nanoq.Cli.Pipeline;
 
-/// <summary>The pipeline's stages as functions, shared by the sub-commands and the main job (<c>nanoq run</c>).</summary>
+/// <summary>
+/// The pipeline's stages as the commands use them: the libraries do the work (<see cref="DetectorTraining"/>,
+/// <see cref="Detectors"/>); these adapt the run folder, the COCO data and the console to them.
+/// </summary>
 public static class Stages
 {
     /// <summary>The loader transform for a detector's input size: shorter side to S, longer side at most 5/3·S.</summary>
     public static TransformOptions Transform(RetinaNetConfig c) =>
         new() { Resize = Coco.Data.ResizeMode.ShorterSide, ShorterSide = c.InputSize, MaxLongerSide = c.InputSize * 5 / 3 };
 
+    /// <summary>
+    /// The training batches from a step on, as a detector takes them: shuffled and flipped from (seed, epoch), so a resumed
+    /// run sees the batches an unbroken one would; each batch's pooled buffer goes back when its step is done.
+    /// </summary>
+    public static Func<int, IEnumerable<DetectionBatch>> TrainingBatches(CocoFolder data, TransformOptions transform, TrainOptions options)
+    {
+        var loader = new CocoDataLoader(data, transform with { FlipProbability = options.FlipProbability }, options.BatchSize,
+                                        shuffle: true, options.Seed, sizeDivisibility: 32, dropLast: true);
+        int perEpoch = loader.BatchesPerEpoch;
+        if (perEpoch == 0) throw new ArgumentException($"{data.Count} training images are fewer than one batch of {options.BatchSize}.");
+        return step => loader.Epoch(step / perEpoch, step % perEpoch).Select(b => ToDetection(b, data.Categories));
+    }
+
+    /// <summary>The calibration batches (n_cal of them are used): training images, shuffled with their own seed, unflipped.</summary>
+    public static IEnumerable<DetectionBatch> CalibrationBatches(CocoFolder data, TransformOptions transform, TrainOptions options) =>
+        new CocoDataLoader(data, transform, options.BatchSize, shuffle: true, options.Seed + 17).Epoch(0).Select(b => ToDetection(b, data.Categories));
+
+    /// <summary>A COCO batch as a detector batch: boxes in the transformed image, contiguous labels, crowds left out.</summary>
+    public static DetectionBatch ToDetection(ImageBatch batch, CategoryMap categories) =>
+        new(Tensor.FromArray(batch.Data, batch.N, batch.C, batch.H, batch.W), Targets(batch), batch.Dispose);
+
+    public static DetectionTarget[] Targets(ImageBatch batch)
+    {
+        var t = new DetectionTarget[batch.N];
+        for (int i = 0; i < batch.N; i++)
+        {
+            var s = batch.Samples[i];
+            var boxes = new List<float>();
+            var labels = new List<int>();
+            for (int j = 0; j < s.Boxes.Length; j++)
+            {
+                if (s.IsCrowd[j]) continue;
+                var b = s.Boxes[j];
+                boxes.AddRange([b.X1, b.Y1, b.X2, b.Y2]);
+                labels.Add(s.Labels[j]);
+            }
+            t[i] = new DetectionTarget(boxes.ToArray(), labels.ToArray());
+        }
+        return t;
+    }
+
+    /// <summary>A progress bar as the training loop's progress callback.</summary>
+    public static Action<int, int, string> Progress(TextWriter log, string tag, int steps)
+    {
+        var bar = new ProgressBar(log, tag, steps, "step");
+        return (step, start, status) => bar.Report(step, status, start);
+    }
+
     /// <summary>Trains the float detector into the run folder (resuming its checkpoint if there is one).</summary>
-    public static (RetinaNet Model, IReadOnlyList<DetectorTrainer.Point> History, TimeSpan Time) TrainFloat(
+    public static (RetinaNet Model, IReadOnlyList<TrainPoint> History, TimeSpan Time) TrainFloat(
         RunFolder run, DataSplits data, RetinaNetConfig config, TrainOptions options, TextWriter log, CancellationToken cancel)
     {
         var clock = Stopwatch.StartNew();
         config = config with { NumClasses = data.Train.Categories.Count };
         run.SaveModelInfo(new RunFolder.ModelInfo(config, data.Train.Categories.Names.ToArray(), data.Description));
         var model = new RetinaNet(config, options.Seed);
-        var trainer = new DetectorTrainer(model, data.Train, Transform(config), options);
-        var history = trainer.Run(run.FloatCheckpoint, "float", log, cancel);
+        var history = DetectorTraining.Train(model, options, TrainingBatches(data.Train, Transform(config), options), run.FloatCheckpoint, "float",
+                                             log, cancel, Progress(log, "float", options.Steps));
         return (model, history, clock.Elapsed);
     }
 
@@ -35,9 +86,7 @@ public static class Stages
         if (!File.Exists(run.FloatCheckpoint))
             throw new FileNotFoundException($"{run.FloatCheckpoint} not found: train the float model first (nanoq train --out {run.Dir})");
         var model = new RetinaNet(info.Config);
-        var state = Safetensors.Load(run.FloatCheckpoint);
-        model.LoadStateDict(state.Where(kv => kv.Key.StartsWith("model.", StringComparison.Ordinal))
-                                 .ToDictionary(kv => kv.Key["model.".Length..], kv => kv.Value));
+        StateDicts.LoadModel(model, run.FloatCheckpoint);
         model.Eval();
         return model;
     }

@@ -26,7 +26,7 @@ public static class StoredModels
                 if (!File.Exists(run.IntegerModel(recipe)))
                     throw new FileNotFoundException($"{run.IntegerModel(recipe)} not found: run nanoq convert --out {run.Dir} first");
                 var i = IntegerStages.Load(run, recipe);
-                return (i.Detect, i.Config, RunFolder.Label(recipe) + "-integer");
+                return (i.Detect, run.LoadModelInfo().Config, RunFolder.Label(recipe) + "-integer");
             default:
                 throw new Commands.UsageException($"--model must be one of {string.Join(", ", Kinds)}, got '{kind}'");
         }

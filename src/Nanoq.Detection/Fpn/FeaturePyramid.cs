@@ -70,8 +70,8 @@ public sealed class FeaturePyramid : Module
     public Var[] Forward(Var[] c)
     {
         var inner5 = _lateral[2].Forward(c[3]);
-        var inner4 = _topDown[1].Forward(_lateral[1].Forward(c[2]), Fn.UpsampleNearest(inner5, c[2].Shape[2], c[2].Shape[3]));
-        var inner3 = _topDown[0].Forward(_lateral[0].Forward(c[1]), Fn.UpsampleNearest(inner4, c[1].Shape[2], c[1].Shape[3]));
+        var inner4 = _topDown[1].Forward(_lateral[1].Forward(c[2]), Fn.UpsampleNearest(inner5, c[2]));
+        var inner3 = _topDown[0].Forward(_lateral[0].Forward(c[1]), Fn.UpsampleNearest(inner4, c[1]));
         var p6 = _p6.Forward(c[3]);
         var p7 = _p7.Forward(Fn.Relu(p6)); // ReLU of codes is a clamp at the zero point: still on P6's grid
         return [_output[0].Forward(inner3), _output[1].Forward(inner4), _output[2].Forward(inner5), p6, p7];

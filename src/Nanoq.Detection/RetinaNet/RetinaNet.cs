@@ -10,9 +10,11 @@ namespace Nanoq.Detection;
 /// and box subnets; 9 anchors a location; sigmoid focal loss normalized by foreground anchors plus L1 box loss;
 /// inference by per-level score threshold and top-k, decoding, class-wise NMS (DESIGN.md §6, torchvision's
 /// retinanet.py semantics). The normalized input image passes the "input" tap, so quantization covers it too.
-/// Children: <c>backbone</c>, <c>fpn</c>, <c>head</c>.
+/// Children: <c>backbone</c>, <c>fpn</c>, <c>head</c>. Raw outputs (<see cref="IDetector"/>): the class maps of the L
+/// pyramid levels [N, A·K, H_l, W_l], then their box maps [N, A·4, H_l, W_l]; loss and postprocessing read them as
+/// logits [N, ΣHWA, K] and deltas [N, ΣHWA, 4] (<see cref="RetinaNetHead.Flatten"/>).
 /// </summary>
-public sealed class RetinaNet : Module
+public sealed class RetinaNet : Module, IDetector
 {
     private readonly IBackbone _backbone;
     private readonly ActivationSite _input;
@@ -45,6 +47,11 @@ public sealed class RetinaNet : Module
     public RetinaNetConfig Config { get; }
     public Module Backbone => (Module)_backbone;
 
+    public Module Network => this;
+    public string Kind => "retinanet";
+    public string ConfigJson => System.Text.Json.JsonSerializer.Serialize(Config);
+    public int NumClasses => Config.NumClasses;
+
     /// <summary>The "input" tap where the normalized image is quantized (read-only, for conversion to the integer runtime).</summary>
     public ActivationSite InputSite => _input;
 
@@ -54,22 +61,33 @@ public sealed class RetinaNet : Module
     public BoxCoder Coder { get; }
     public Matcher Matcher { get; }
 
-    /// <summary>images [N, 3, H, W] (normalized, H and W multiples of 32 for exact 2× top-down steps) → raw heads.</summary>
-    public RetinaNetOutput Forward(Var images)
+    /// <summary>images [N, 3, H, W] (normalized, H and W multiples of 32 for exact 2× top-down steps) → the raw class and box maps.</summary>
+    public DetectorOutput Forward(Var images)
     {
         ShapeCheck.Rank(images.Value, 4, nameof(RetinaNet), "images");
         var x = _input.Forward(images);
         var levels = Fpn.Forward(_backbone.Stages(x));
-        var (logits, deltas) = Head.Forward(levels);
-        var grids = levels.Select(l => (l.Shape[2], l.Shape[3])).ToArray();
-        return new RetinaNetOutput(logits, deltas, grids, images.Shape[2], images.Shape[3]);
+        var (cls, box) = Head.Forward(levels);
+        return new DetectorOutput([.. cls, .. box], images.Shape[2], images.Shape[3]);
+    }
+
+    /// <summary>The grid size of each pyramid level.</summary>
+    public static (int Height, int Width)[] GridSizes(DetectorOutput o) =>
+        o.Outputs.Take(o.Outputs.Count / 2).Select(m => (m.Shape[2], m.Shape[3])).ToArray();
+
+    /// <summary>(logits [N, A, K], deltas [N, A, 4]) over all anchors, levels concatenated (graph ops: the loss differentiates through them).</summary>
+    public (Var Logits, Var Deltas) Heads(DetectorOutput o)
+    {
+        int l = o.Outputs.Count / 2;
+        if (o.Outputs.Count != 2 * l || l == 0) throw new ArgumentException($"RetinaNet: {o.Outputs.Count} raw outputs are not class and box maps of each level.");
+        return (Head.Flatten(o.Outputs.Take(l).ToList(), NumClasses), Head.Flatten(o.Outputs.Skip(l).ToList(), 4));
     }
 
     /// <summary>Anchors [A, 4] for a padded input size (cached: a data set of one input size computes them once).</summary>
-    public Tensor AnchorsFor(RetinaNetOutput o)
+    public Tensor AnchorsFor(DetectorOutput o)
     {
         if (!_anchorCache.TryGetValue((o.ImageHeight, o.ImageWidth), out var a))
-            _anchorCache[(o.ImageHeight, o.ImageWidth)] = a = Anchors.Generate(o.ImageHeight, o.ImageWidth, o.GridSizes);
+            _anchorCache[(o.ImageHeight, o.ImageWidth)] = a = Anchors.Generate(o.ImageHeight, o.ImageWidth, GridSizes(o));
         return a;
     }
 
@@ -79,11 +97,12 @@ public sealed class RetinaNet : Module
     /// non-ignored anchors and the L1 box loss over foreground anchors, both divided by the image's foreground
     /// count (at least 1) and averaged over the images, as torchvision.
     /// </summary>
-    public RetinaNetLosses Loss(RetinaNetOutput o, IReadOnlyList<DetectionTarget> targets)
+    public DetectorLosses Loss(DetectorOutput output, IReadOnlyList<DetectionTarget> targets)
     {
+        var o = Heads(output);
+        var anchors = AnchorsFor(output);
         int n = o.Logits.Shape[0], a = o.Logits.Shape[1], k = o.Logits.Shape[2];
         if (targets.Count != n) throw new ArgumentException($"{targets.Count} targets for a batch of {n} images.");
-        var anchors = AnchorsFor(o);
         // [N·A] rows: pooled, since every step needs a pair this size (hundreds of KB, the large-object heap otherwise).
         var rowLabels = TensorPool.RentInt(n * a);
         var rowWeights = TensorPool.Rent(n * a);
@@ -139,7 +158,7 @@ public sealed class RetinaNet : Module
             var l1 = Fn.L1Loss(pred, Tensor.FromArray(fgTargets.ToArray(), fgRows.Count, 4), Reduction.None);
             box = Fn.Sum(Fn.Mul(l1, new Var(Tensor.FromArray(fgWeights.ToArray(), fgRows.Count, 1))));
         }
-        return new RetinaNetLosses(cls, box, totalFg);
+        return new DetectorLosses([("classification", cls), ("box", box)], totalFg);
     }
 
     /// <summary>
@@ -147,18 +166,16 @@ public sealed class RetinaNet : Module
     /// anchors and clipped to the image's own (unpadded) size; then class-wise NMS over all levels and the best
     /// <see cref="RetinaNetConfig.MaxDetections"/>. Boxes thinner than 1e-3 px are dropped (COCO rejects them).
     /// </summary>
-    public IReadOnlyList<Detections> Postprocess(RetinaNetOutput o, IReadOnlyList<(int Height, int Width)> imageSizes)
-    {
-        int n = o.Logits.Shape[0], a = o.Logits.Shape[1], k = o.Logits.Shape[2];
-        return RetinaNetDecoding.Detect(Config, Anchors, Coder, AnchorsFor(o).Span, o.Logits.Value.Span, o.Deltas.Value.Span,
-                                        n, a, k, o.GridSizes, imageSizes);
-    }
-
-    /// <summary>Inference without the graph: forward and postprocess.</summary>
-    public IReadOnlyList<Detections> Detect(Tensor images, IReadOnlyList<(int Height, int Width)> imageSizes)
+    public IReadOnlyList<Detections> Postprocess(DetectorOutput output, IReadOnlyList<(int Height, int Width)> imageSizes)
     {
         using var _ = GradMode.NoGrad();
         using var tape = new Tape();
-        return Postprocess(Forward(new Var(images)), imageSizes);
+        var o = Heads(output);
+        int n = o.Logits.Shape[0], a = o.Logits.Shape[1], k = o.Logits.Shape[2];
+        return RetinaNetDecoding.Detect(Config, Anchors, Coder, AnchorsFor(output).Span, o.Logits.Value.Span, o.Deltas.Value.Span,
+                                        n, a, k, GridSizes(output), imageSizes);
     }
+
+    /// <summary>Inference without the graph: forward and postprocess.</summary>
+    public IReadOnlyList<Detections> Detect(Tensor images, IReadOnlyList<(int Height, int Width)> imageSizes) => Detectors.Detect(this, images, imageSizes);
 }

@@ -57,27 +57,31 @@ public sealed class RetinaNetHead : Module
     public ConvUnit ClsLogits => _clsOut;
     public ConvUnit BboxPred => _boxOut;
 
-    /// <summary>Pyramid levels → (class logits [N, ΣHWA, K], box deltas [N, ΣHWA, 4]).</summary>
-    public (Var Logits, Var Deltas) Forward(IReadOnlyList<Var> levels)
+    /// <summary>Pyramid levels → (class maps [N, A·K, H, W], box maps [N, A·4, H, W]), one of each per level.</summary>
+    public (Var[] ClassMaps, Var[] BoxMaps) Forward(IReadOnlyList<Var> levels)
     {
-        var logits = new Var[levels.Count];
-        var deltas = new Var[levels.Count];
+        var cls = new Var[levels.Count];
+        var box = new Var[levels.Count];
         for (int l = 0; l < levels.Count; l++)
         {
             Var c = levels[l], b = levels[l];
             foreach (var u in _cls) c = u.Forward(c);
             foreach (var u in _box) b = u.Forward(b);
-            logits[l] = Flatten(_clsOut.Forward(c), NumClasses);
-            deltas[l] = Flatten(_boxOut.Forward(b), 4);
+            cls[l] = _clsOut.Forward(c);
+            box[l] = _boxOut.Forward(b);
         }
-        return (levels.Count == 1 ? logits[0] : Fn.Concat(logits, 1), levels.Count == 1 ? deltas[0] : Fn.Concat(deltas, 1));
+        return (cls, box);
     }
 
-    /// <summary>[N, A·C, H, W] → [N, H·W·A, C].</summary>
-    private Var Flatten(Var y, int c)
+    /// <summary>Per-level maps [N, A·C, H, W] → [N, ΣH·W·A, C] (location-major, then anchor: the anchor generator's order).</summary>
+    public Var Flatten(IReadOnlyList<Var> maps, int c)
     {
-        int n = y.Shape[0], h = y.Shape[2], w = y.Shape[3];
-        var v = Fn.Reshape(y, n, NumAnchors, c, h, w);
-        return Fn.Reshape(Fn.Permute(v, 0, 3, 4, 1, 2), n, h * w * NumAnchors, c);
+        var parts = maps.Select(y =>
+        {
+            int n = y.Shape[0], h = y.Shape[2], w = y.Shape[3];
+            var v = Fn.Reshape(y, n, NumAnchors, c, h, w);
+            return Fn.Reshape(Fn.Permute(v, 0, 3, 4, 1, 2), n, h * w * NumAnchors, c);
+        }).ToArray();
+        return parts.Length == 1 ? parts[0] : Fn.Concat(parts, 1);
     }
 }

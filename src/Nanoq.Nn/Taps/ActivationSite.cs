@@ -3,14 +3,10 @@ using Nanoq.Autograd;
 namespace Nanoq.Nn.Taps;
 
 /// <summary>
-/// A tensor the network passes on that is not the output of a <see cref="ConvUnit"/>: the normalized input image,
-/// the output of a residual or FPN add. Identity in float; quantization installs an observer (calibration) or a
-/// fake quantizer here.
+/// A tensor the network passes on that no conv, linear or add unit produced: the normalized input image, a pooled
+/// feature a detector hands on. The identity in float; quantization installs an output quantizer here.
 /// </summary>
 public sealed class ActivationSite : Tap
 {
-    /// <summary>A replacement forward (an observer or a fake quantizer); null for the float identity.</summary>
-    public IActivationSiteForward? Implementation { get; set; }
-
-    public Var Forward(Var x) => Implementation is null ? x : Implementation.Forward(x);
+    public Var Forward(Var x) => Traced([x], () => QuantizeOutput(x));
 }

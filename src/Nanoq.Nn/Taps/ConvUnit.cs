@@ -7,9 +7,11 @@ namespace Nanoq.Nn.Taps;
 /// conv → [batch norm] → [activation]: the unit that quantization treats as one layer (batch norm folds into the conv,
 /// the activation becomes the requantization clamp). The conv and batch norm stay ordinary child modules of the owner,
 /// so state dict names are unchanged (torchvision's <c>conv1</c>/<c>bn1</c>); the unit only references them.
-/// <see cref="Forward"/> runs <see cref="Implementation"/> when one is installed, else the float computation.
+/// Quantization installs a weight quantizer (child "weight_fake_quant"), an output quantizer, and an
+/// <see cref="Implementation"/> that computes the quantized layer (BN folding, fake-quantized weights); without one
+/// the unit computes act(bn(conv(x))) in float.
 /// </summary>
-public sealed class ConvUnit : Tap
+public sealed class ConvUnit : WeightedTap
 {
     public ConvUnit(Conv2d conv, BatchNorm2d? bn, ActivationKind activation)
     {
@@ -22,10 +24,16 @@ public sealed class ConvUnit : Tap
     public BatchNorm2d? Bn { get; }
     public ActivationKind Activation { get; }
 
-    /// <summary>A replacement forward (e.g. FQN's folded, fake-quantized conv); null for float.</summary>
+    /// <summary>The quantized computation (e.g. FQN's folded, fake-quantized conv) up to the activation; null for float.</summary>
     public IConvUnitForward? Implementation { get; set; }
 
-    public Var Forward(Var x) => Implementation?.Forward(this, x) ?? FloatForward(x);
+    public override void ClearQuantization()
+    {
+        base.ClearQuantization();
+        Implementation = null;
+    }
+
+    public Var Forward(Var x) => Traced([x], () => QuantizeOutput(Implementation?.Forward(this, x) ?? FloatForward(x)));
 
     /// <summary>act(bn(conv(x))) in float, batch norm in the owner's train/eval mode.</summary>
     public Var FloatForward(Var x)

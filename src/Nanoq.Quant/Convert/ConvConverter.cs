@@ -1,15 +1,18 @@
-using Nanoq.Quant.Modules;
+using Nanoq.Nn.Taps;
+using Nanoq.Quant.Quantizers;
+using Nanoq.Quant.Taps;
 
 namespace Nanoq.Quant.Convert;
 
 /// <summary>
-/// A fine-tuned <see cref="QConvBn"/> (conv → [BN] → act → output quantizer) to an <see cref="IntConvSpec"/> — the
-/// offline half of gemmlowp's split, float allowed:
+/// A fine-tuned <see cref="ConvUnit"/> (conv → [BN] → act → output quantizer, computed by <see cref="FoldedConv"/>) to
+/// an <see cref="IntConvSpec"/> — the offline half of gemmlowp's split, float allowed:
 /// <list type="number">
-/// <item>(W_fold, b_fold) = <see cref="QConvBn.Folded"/>: BN folded with the running statistics (eq. 13–14), what the
+/// <item>(W_fold, b_fold) = <see cref="FoldedConv.Folded"/>: BN folded with the running statistics (eq. 13–14), what the
 /// eval-mode fake-quant forward computes with.</item>
-/// <item>weight parameters (Δ_w[c], z_w[c]) from the layer's weight quantizer on W_fold (eq. 9–10, per channel or per
-/// tensor), and the codes w_q of exactly those weights (<see cref="WeightCodes"/>).</item>
+/// <item>weight grid (Δ_w[c], z_w[c]) as the unit's weight quantizer holds it (<see cref="FakeQuantizer.Describe"/>:
+/// after an evaluation-mode forward, the min/max grid of W_fold per channel or per tensor, eq. 9–10, or LSQ's learned
+/// steps — read, never re-derived here), and the codes w_q of W_fold on that grid (<see cref="WeightCodes"/>).</item>
 /// <item>input (Δ_x, z_x): the producer's output quantizer, supplied by the caller who walks the network; output
 /// (Δ_y, z_y): this layer's own output quantizer.</item>
 /// <item>bias_q[c] = round(b_fold[c] / (Δ_w[c]·Δ_x)) and M[c] = Δ_w[c]·Δ_x / Δ_y as (M0[c], shift[c])
@@ -18,29 +21,24 @@ namespace Nanoq.Quant.Convert;
 /// The bias's rounding error is at most ½·Δ_w[c]·Δ_x, i.e. ½·M[c] output steps (M is far below 1 in practice), and
 /// M0's relative error is ≤ 2^−30: both vanish next to the output's own rounding, which is why the integer codes agree
 /// with the fake-quant codes except at near-ties.
-/// Only the affine scheme converts; DoReFa's half-integer zero point and XNOR's signs have no integer runtime here.
+/// Only affine grids with integer zero points convert (FQN's, LSQ's); DoReFa's half-integer zero point and XNOR's signs
+/// have no integer runtime here.
 /// </summary>
 public static class ConvConverter
 {
-    public static IntConvSpec Convert(string name, QConvBn layer, QParams input)
+    public static IntConvSpec Convert(string name, ConvUnit unit, QParams input)
     {
-        var wq = layer.WeightQuantizer;
-        if (wq.Scheme != QuantScheme.Affine)
-            throw new NotSupportedException($"{name}: {wq.Scheme} weights have no integer runtime (only the affine scheme converts).");
-        if (!wq.Enabled) throw new InvalidOperationException($"{name}: the weight quantizer is switched off (a model mid-calibration?).");
-        var outQ = layer.OutputQuantizer
-                   ?? throw new InvalidOperationException($"{name}: the conv unit has no output quantizer, so its output codes are undefined.");
-        if (outQ.Scheme != QuantScheme.Affine)
-            throw new NotSupportedException($"{name}: {outQ.Scheme} activations have no integer runtime (only the affine scheme converts).");
-        var output = outQ.Current ?? throw new InvalidOperationException($"{name}: the output quantizer is not calibrated.");
-        var conv = layer.Conv;
+        if (unit.Implementation is not FoldedConv)
+            throw new InvalidOperationException($"{name}: the conv unit is not quantized (ModelQuantizer.Install, calibrate, then convert).");
+        var info = WeightGrid(name, unit);
+        var output = OutputGrid(name, unit);
+        var conv = unit.Conv;
         if (conv.InChannels % conv.Groups != 0) throw new ArgumentException($"{name}: {conv.InChannels} input channels in {conv.Groups} groups.");
 
-        var (w, b) = layer.Folded();
+        var (w, b) = FoldedConv.Folded(unit);
         try
         {
             int cout = conv.OutChannels;
-            var info = wq.Describe(w);
             float[] scales;
             int[] zeroPoints;
             byte[] codes;
@@ -60,10 +58,10 @@ public static class ConvConverter
             }
             var bias = QuantizedMultiplier.QuantizeBias(b.Span, scales, input.Scale);
             var m = QuantizedMultiplier.ForConv(scales, input.Scale, output.Scale);
-            var (lo, hi) = ActivationClamp.For(layer.Activation, output);
+            var (lo, hi) = ActivationClamp.For(unit.Activation, output);
             var spec = new IntConvSpec(name, conv.InChannels, cout, conv.Kernel, conv.Stride, conv.Padding, conv.Dilation, conv.Groups,
                 info.Bits, codes, zeroPoints, scales, bias, m.Select(x => x.Multiplier).ToArray(), m.Select(x => x.Shift).ToArray(),
-                input, output, layer.Activation, lo, hi);
+                input, output, unit.Activation, lo, hi);
             CheckRange(spec);
             return spec;
         }
@@ -72,6 +70,31 @@ public static class ConvConverter
             w.Dispose();
             b.Dispose();
         }
+    }
+
+    /// <summary>The weight quantizer's grid (affine, set by a forward); throws naming the layer otherwise.</summary>
+    internal static QuantizerInfo WeightGrid(string name, WeightedTap unit)
+    {
+        if (unit.WeightQuantizer is not FakeQuantizer wq)
+            throw new InvalidOperationException($"{name}: the layer has no weight quantizer (ModelQuantizer.Install first).");
+        if (!wq.ConvertsToInteger)
+            throw new NotSupportedException($"{name}: {wq.Method} weights have no integer runtime (only affine grids with integer zero points convert).");
+        if (!wq.Enabled) throw new InvalidOperationException($"{name}: the weight quantizer is switched off (a model mid-calibration?).");
+        var info = wq.Describe();
+        if (!info.Calibrated) throw new InvalidOperationException($"{name}: the weight quantizer has no grid yet (run an evaluation-mode forward first).");
+        return info;
+    }
+
+    /// <summary>A tap's output grid (affine, calibrated); throws naming the tap otherwise.</summary>
+    internal static QParams OutputGrid(string name, Tap tap)
+    {
+        if (tap.OutputQuantizer is not FakeQuantizer q)
+            throw new InvalidOperationException($"{name}: no output quantizer, so its output codes are undefined.");
+        if (!q.ConvertsToInteger)
+            throw new NotSupportedException($"{name}: {q.Method} activations have no integer runtime (only affine grids with integer zero points convert).");
+        var info = q.Describe();
+        if (!info.Calibrated) throw new InvalidOperationException($"{name}: the output quantizer is not calibrated.");
+        return info.ToQParams();
     }
 
     /// <summary>

@@ -33,9 +33,15 @@ public sealed class IntAddLayer
 
     public void WriteProperties(Utf8JsonWriter w)
     {
-        var p = Parameters;
         w.WriteString("name", Name);
         w.WriteString("op", "add");
+        WriteAttributes(w);
+    }
+
+    /// <summary>The attributes alone (no name and op), for a program op that writes those itself.</summary>
+    public void WriteAttributes(Utf8JsonWriter w)
+    {
+        var p = Parameters;
         Triple(w, "a", p.ZeroPointA, p.MultiplierA, p.ShiftA);
         Triple(w, "b", p.ZeroPointB, p.MultiplierB, p.ShiftB);
         Triple(w, "output", p.OutputMultiplier, p.OutputShift, p.OutputZeroPoint);

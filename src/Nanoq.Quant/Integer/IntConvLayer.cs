@@ -98,6 +98,12 @@ public sealed class IntConvLayer
     {
         w.WriteString("name", Name);
         w.WriteString("op", "conv2d");
+        WriteAttributes(w);
+    }
+
+    /// <summary>The attributes alone (no name and op), for a program op that writes those itself.</summary>
+    public void WriteAttributes(Utf8JsonWriter w)
+    {
         w.WriteNumber("in_channels", InChannels);
         w.WriteNumber("out_channels", OutChannels);
         Pair(w, "kernel", KernelH, KernelW);

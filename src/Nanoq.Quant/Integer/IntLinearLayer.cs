@@ -54,12 +54,18 @@ public sealed class IntLinearLayer
         w.WriteStartObject();
         w.WriteString("name", Name);
         w.WriteString("op", "linear");
+        WriteAttributes(w);
+        w.WriteEndObject();
+    }
+
+    /// <summary>The attributes alone (no name and op), for a program op that writes those itself.</summary>
+    public void WriteAttributes(Utf8JsonWriter w)
+    {
         w.WriteNumber("in_features", InFeatures);
         w.WriteNumber("out_features", OutFeatures);
         w.WriteNumber("input_zero_point", InputZeroPoint);
         w.WriteNumber("input_bits", Weights.InputBits);
         RequantizationJson.Write(w, Requantization);
-        w.WriteEndObject();
     }
 
     public static IntLinearLayer Read(IntModel model, JsonElement layer)

@@ -10,7 +10,7 @@ namespace Nanoq.Quant.Integer;
 /// <code>
 ///     offset  size  field
 ///      0       4    magic "NQIM"
-///      4       4    version (u32, 1)
+///      4       4    version (u32, 2)
 ///      8       4    header length H (u32): UTF-8 JSON
 ///     12       4    CRC-32C of the header bytes (u32)
 ///     16       8    payload length P (u64)
@@ -30,10 +30,14 @@ namespace Nanoq.Quant.Integer;
 /// Two checksums so a failure says which part is damaged. Every length is checked against the file before anything is
 /// allocated from it, and every failure is an <see cref="IntModelFormatException"/> naming the file and the problem.
 /// Writes are atomic (temporary file, flush, rename).
+/// <para>
+/// Version 2 (issue 13) holds an integer program (<see cref="Program.IntProgramFormat"/>) for any model. Version 1 files
+/// held the RetinaNet-specific graph of earlier releases; they are refused with a message saying to convert again.
+/// </para>
 /// </summary>
 public static class IntModelFile
 {
-    public const int Version = 1;
+    public const int Version = 2;
     public const int FixedHeaderBytes = 32;
     private const int Alignment = 64;
     private static readonly byte[] Magic = "NQIM"u8.ToArray();
@@ -131,6 +135,8 @@ public static class IntModelFile
         if (!file[..4].SequenceEqual(Magic))
             throw Fail(source, $"not an NQIM file (it starts with {Hex(file[..4])}, expected \"NQIM\").");
         uint version = BinaryPrimitives.ReadUInt32LittleEndian(file[4..]);
+        if (version == 1)
+            throw Fail(source, "format version 1 (the RetinaNet-specific integer graph of Nanoq before the integer program) is no longer read; convert the fine-tuned checkpoint again (nanoq convert).");
         if (version != Version)
             throw Fail(source, $"format version {version} is not supported (this reader reads version {Version}).");
         uint headerLength = BinaryPrimitives.ReadUInt32LittleEndian(file[8..]);

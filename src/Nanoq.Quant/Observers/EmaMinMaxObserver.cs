@@ -6,17 +6,17 @@ namespace Nanoq.Quant.Observers;
 /// Exponential moving averages of the batch minimum and maximum (Jacob et al. 2018, §3.1 "exponential moving averages
 /// (EMA) … smoothed across thousands of training steps"; PyTorch's <c>MovingAverageMinMaxObserver</c>):
 /// <code>
-///     first batch:   min = min x,                     max = max x
+///     first call:    min = min x,                     max = max x
 ///     then:          min ← min + c · (min x − min),   max ← max + c · (max x − max)
 /// </code>
-/// with c = <see cref="Momentum"/> the weight of the new batch (PyTorch's <c>averaging_constant</c>, default 0.01;
+/// with c = <see cref="Momentum"/> the weight of the new call (PyTorch's <c>averaging_constant</c>, default 0.01;
 /// the same convention as batch norm's momentum: Jacob et al.'s decay is 1 − c). Arithmetic in float32, in
-/// PyTorch's order, so ranges agree with it bit for bit.
+/// PyTorch's order, so ranges agree with it bit for bit. Every call is one update: a shared layer's calls on one batch
+/// are successive updates, as PyTorch's observer would see them. The averages live in the buffers, so a restored
+/// observer continues where it stopped.
 /// </summary>
 public sealed class EmaMinMaxObserver : RangeObserver
 {
-    private float _min, _max;
-
     public EmaMinMaxObserver(float momentum = 0.01f)
     {
         if (!(momentum > 0f && momentum <= 1f))
@@ -24,24 +24,23 @@ public sealed class EmaMinMaxObserver : RangeObserver
         Momentum = momentum;
     }
 
-    /// <summary>c, the weight of each new batch.</summary>
+    /// <summary>c, the weight of each new call.</summary>
     public float Momentum { get; }
 
-    protected override void ObserveBatch(ReadOnlySpan<float> x)
+    protected override void ObserveCall(ReadOnlySpan<float> x, bool firstOfBatch)
     {
         float lo = TensorPrimitives.Min(x), hi = TensorPrimitives.Max(x);
         CheckNotNaN(lo, hi);
-        if (Batches == 0)
+        var (min, max) = Stored;
+        if (float.IsPositiveInfinity(min)) // nothing seen yet
         {
-            _min = lo;
-            _max = hi;
+            Stored = (lo, hi);
+            return;
         }
-        else
-        {
-            _min += Momentum * (lo - _min);
-            _max += Momentum * (hi - _max);
-        }
+        min += Momentum * (lo - min);
+        max += Momentum * (hi - max);
+        Stored = (min, max);
     }
 
-    protected override (float Min, float Max) CurrentRange() => (_min, _max);
+    protected override (float Min, float Max) CurrentRange() => Stored;
 }

@@ -1,57 +1,51 @@
 using Nanoq.Nn;
+using Nanoq.Quant.Quantizers;
 
 namespace Nanoq.Quant;
 
 /// <summary>
-/// Every quantizer of a model, by name. <see cref="Collect"/> walks the module tree (depth first, registration order),
-/// names each quantizer path.localName, and refuses duplicates, so a name identifies one quantizer for inspection
-/// (<see cref="Describe"/>) and for the later integer conversion.
+/// Every fake quantizer of a model, by name. Quantizers are modules installed at taps, so <see cref="Collect"/> is a
+/// walk of the module tree: each quantizer's name is its module path (<c>backbone.layer1.0.conv1.weight_fake_quant</c>,
+/// <c>fpn.topdown3.activation_post_process</c>, <c>input.activation_post_process</c>), the prefix of its state dict keys.
 /// </summary>
 public sealed class QuantRegistry
 {
-    private readonly List<IQuantizer> _quantizers = new();
-    private readonly Dictionary<string, IQuantizer> _byName = new(StringComparer.Ordinal);
+    private readonly List<FakeQuantizer> _quantizers = new();
+    private readonly Dictionary<string, FakeQuantizer> _byName = new(StringComparer.Ordinal);
 
     private QuantRegistry() { }
 
     /// <summary>Finds, names and indexes the quantizers of <paramref name="root"/> and its descendants.</summary>
-    public static QuantRegistry Collect(Module root, string prefix = "")
+    public static QuantRegistry Collect(Module root)
     {
         var r = new QuantRegistry();
-        var owners = root.NamedModules().Where(m => m.Module is IHasQuantizers).Select(m => (m.Name, (IHasQuantizers)m.Module))
-                         .Concat(Taps.ModelQuantizer.Owners(root));
-        foreach (var (path, owner) in owners)
+        foreach (var (path, m) in root.NamedModules())
         {
-            string at = prefix + path;
-            foreach (var (local, q) in owner.Quantizers)
-            {
-                string name = at.Length == 0 ? local : local.Length == 0 ? at : at + "." + local;
-                if (!r._byName.TryAdd(name, q))
-                    throw new InvalidOperationException($"QuantRegistry: two quantizers are named '{name}'.");
-                if (r._quantizers.Any(x => ReferenceEquals(x, q)))
-                    throw new InvalidOperationException($"QuantRegistry: quantizer '{name}' is reachable twice (shared between modules as '{q.Name}').");
-                q.Name = name;
-                r._quantizers.Add(q);
-            }
+            if (m is not FakeQuantizer q) continue;
+            if (r._quantizers.Any(x => ReferenceEquals(x, q)))
+                throw new InvalidOperationException($"QuantRegistry: quantizer '{path}' is reachable twice (shared between taps as '{q.Name}').");
+            if (!r._byName.TryAdd(path, q)) throw new InvalidOperationException($"QuantRegistry: two quantizers are named '{path}'.");
+            q.Name = path;
+            r._quantizers.Add(q);
         }
         return r;
     }
 
-    public IReadOnlyList<IQuantizer> Quantizers => _quantizers;
+    public IReadOnlyList<FakeQuantizer> Quantizers => _quantizers;
 
     public int Count => _quantizers.Count;
 
-    public IQuantizer this[string name] =>
+    public FakeQuantizer this[string name] =>
         _byName.TryGetValue(name, out var q) ? q : throw new KeyNotFoundException($"QuantRegistry: no quantizer named '{name}'.");
 
-    public bool TryGet(string name, out IQuantizer? quantizer) => _byName.TryGetValue(name, out quantizer);
+    public bool TryGet(string name, out FakeQuantizer? quantizer) => _byName.TryGetValue(name, out quantizer);
 
-    /// <summary>The activation quantizers (what calibration sets).</summary>
-    public IEnumerable<Modules.ActQuantizer> Activations => _quantizers.OfType<Modules.ActQuantizer>();
+    /// <summary>The activation quantizers.</summary>
+    public IEnumerable<FakeQuantizer> Activations => _quantizers.Where(q => q.Role == QuantizerRole.Activation);
 
     /// <summary>The weight quantizers.</summary>
-    public IEnumerable<Modules.WeightQuantizer> Weights => _quantizers.OfType<Modules.WeightQuantizer>();
+    public IEnumerable<FakeQuantizer> Weights => _quantizers.Where(q => q.Role == QuantizerRole.Weight);
 
-    /// <summary>A snapshot of every quantizer's parameters, in model order.</summary>
+    /// <summary>A snapshot of every quantizer's grid, in model order.</summary>
     public IReadOnlyList<QuantizerInfo> Describe() => _quantizers.Select(q => q.Describe()).ToList();
 }

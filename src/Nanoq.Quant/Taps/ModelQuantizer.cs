@@ -1,36 +1,41 @@
 using Nanoq.Nn;
 using Nanoq.Nn.Taps;
-using Nanoq.Quant.Modules;
+using Nanoq.Quant.Quantizers;
 
 namespace Nanoq.Quant.Taps;
 
 /// <summary>
-/// Turns a float model into its quantization-aware version in place, by installing quantizers at every tap
-/// (DESIGN.md §5.6: every activation from the normalized input to the head outputs):
+/// Turns a float model into its quantization-aware version in place, by installing quantizer modules at every tap
+/// (DESIGN.md §5.6: every weight, and every activation from the normalized input to the head outputs):
 /// <list type="bullet">
-/// <item>each <see cref="ConvUnit"/> (conv → BN → act) becomes a <see cref="QConvBn"/> built by the recipe: BN folded
-/// (F: frozen statistics), weights fake-quantized (C: per channel), output fake-quantized (P: calibrated range);</item>
-/// <item>each <see cref="ActivationSite"/> (the input, every residual/FPN add output) gets an activation quantizer.</item>
+/// <item>each <see cref="ConvUnit"/> (conv → BN → act): a weight quantizer ("weight_fake_quant") and an output
+/// quantizer ("activation_post_process"), and <see cref="FoldedConv"/> as its computation (BN folded: F frozen or
+/// batch statistics);</item>
+/// <item>each <see cref="LinearUnit"/>: a weight quantizer (per output feature) and an output quantizer;</item>
+/// <item>each <see cref="ActivationSite"/> (the input…) and <see cref="AddUnit"/>: an output quantizer.</item>
 /// </list>
-/// The model's parameters are untouched, so its state dict and optimizer see the same tensors; quantizer names are
-/// the tap names plus ".weight"/".out" (conv units) or the site name itself.
+/// The float model's parameters are untouched; the quantizers become part of its module tree, so its state dict,
+/// train/eval switch and optimizer reach them.
 /// </summary>
 public static class ModelQuantizer
 {
     public static QuantRegistry Install(Module model, QuantRecipe recipe)
     {
         recipe = recipe.Validated();
-        foreach (var (name, tap) in model.NamedTaps())
+        foreach (var (_, tap) in model.NamedTaps().ToList())
         {
+            tap.ClearQuantization();
             switch (tap)
             {
                 case ConvUnit u:
-                    u.Implementation = new QuantizedConvUnit(recipe.Wrap(u.Conv, u.Bn, u.Activation, consumerFloor: u.ConsumerFloor));
+                    u.SetWeightQuantizer(recipe.CreateWeightQuantizer(u.Conv.OutChannels));
+                    u.Implementation = new FoldedConv(recipe.FoldMode, recipe.FreezeBnAtStep, skipActivation: recipe.Scheme == QuantScheme.Xnor);
                     break;
-                case ActivationSite s:
-                    s.Implementation = new QuantizedSite(recipe.CreateActQuantizer(s.ConsumerFloor), model);
+                case LinearUnit l:
+                    l.SetWeightQuantizer(recipe.CreateWeightQuantizer(l.Linear.Weight.Shape[0]));
                     break;
             }
+            tap.SetOutputQuantizer(recipe.CreateActQuantizer(tap.ConsumerFloor));
         }
         return QuantRegistry.Collect(model);
     }
@@ -38,24 +43,16 @@ public static class ModelQuantizer
     /// <summary>Back to float: removes every installed quantizer.</summary>
     public static void Remove(Module model)
     {
-        foreach (var (_, tap) in model.NamedTaps())
-        {
-            if (tap is ConvUnit u) u.Implementation = null;
-            if (tap is ActivationSite s) s.Implementation = null;
-        }
+        foreach (var (_, tap) in model.NamedTaps()) tap.ClearQuantization();
     }
 
-    /// <summary>The quantizers installed at a model's taps, with the tap path as the owner's name.</summary>
-    internal static IEnumerable<(string Path, IHasQuantizers Owner)> Owners(Module model)
+    /// <summary>The folded convs of a quantized model.</summary>
+    public static IEnumerable<FoldedConv> FoldedConvs(Module model) =>
+        model.NamedTaps().Select(t => t.Tap).OfType<ConvUnit>().Select(u => u.Implementation).OfType<FoldedConv>();
+
+    /// <summary>Tells every folded conv how many optimizer steps have been taken (the clock of freezing BN for the last N steps).</summary>
+    public static void SetStep(Module model, int step)
     {
-        foreach (var (name, tap) in model.NamedTaps())
-        {
-            if (tap is ConvUnit { Implementation: QuantizedConvUnit q }) yield return (name, q);
-            if (tap is ActivationSite { Implementation: QuantizedSite site }) yield return (name, site);
-        }
+        foreach (var f in FoldedConvs(model)) f.Step = step;
     }
-
-    /// <summary>The QConvBn layers of a quantized model (e.g. to advance their step counters on resume).</summary>
-    public static IEnumerable<QConvBn> Layers(Module model) =>
-        model.NamedTaps().Select(t => t.Tap).OfType<ConvUnit>().Select(u => u.Implementation).OfType<QuantizedConvUnit>().Select(q => q.Layer);
 }

@@ -20,7 +20,7 @@ namespace Nanoq.Tests.Integer;
 /// </summary>
 public class IntegerOnlyTests
 {
-    private static readonly string[] Namespaces = ["Nanoq.Quant.Integer", "Nanoq.Kernels.Integer"];
+    private static readonly string[] Namespaces = ["Nanoq.Quant.Integer", "Nanoq.Quant.Integer.Program", "Nanoq.Kernels.Integer"];
 
     private static readonly Dictionary<short, OpCode> OpCodesByValue = typeof(OpCodes)
         .GetFields(BindingFlags.Public | BindingFlags.Static)
@@ -150,6 +150,21 @@ public class IntegerOnlyTests
     }
 
     /// <summary>DESIGN.md §1: Quant/Integer depends on Tensor's integer kernels and nothing in Autograd (nor Nn).</summary>
+    [Fact]
+    public void Every_type_the_interpreter_runs_is_scanned()
+    {
+        // The program, its values, arena and hook, and every op type: all in the scanned namespaces.
+        var program = typeof(Nanoq.Quant.Integer.Program.IntProgram);
+        var ops = program.Assembly.GetTypes().Where(t => !t.IsAbstract && typeof(Nanoq.Quant.Integer.Program.IntOp).IsAssignableFrom(t)).ToList();
+        Assert.True(ops.Count >= 8, $"only {ops.Count} op types found");
+        foreach (var t in ops.Append(program).Append(typeof(Nanoq.Quant.Integer.Program.CodeTensor)).Append(typeof(Nanoq.Quant.Integer.Program.CodeArena)))
+            Assert.Contains(t.Namespace, Namespaces);
+        // …and the kernels the ops call.
+        foreach (var t in new[] { typeof(Nanoq.Kernels.Integer.IntConv2d), typeof(Nanoq.Kernels.Integer.IntFullyConnected), typeof(Nanoq.Kernels.Integer.QuantizedAdd),
+                                  typeof(Nanoq.Kernels.Integer.IntUpsample), typeof(Nanoq.Kernels.Integer.Requantization), typeof(Nanoq.Kernels.Integer.FixedPoint) })
+            Assert.Contains(t.Namespace, Namespaces);
+    }
+
     [Fact]
     public void RuntimeNamespaces_DependOnNeitherAutogradNorNn()
     {

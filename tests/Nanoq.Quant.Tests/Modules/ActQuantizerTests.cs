@@ -1,6 +1,6 @@
 using Nanoq.Autograd;
 using Nanoq.Quant;
-using Nanoq.Quant.Modules;
+using Nanoq.Quant.Quantizers;
 using Nanoq.Quant.Observers;
 
 namespace Nanoq.Tests.Modules;
@@ -25,7 +25,7 @@ public class ActQuantizerTests
         var x = new Var(Tensor.FromArray([-1f, 0.3f, 2f]));
         Assert.Same(x, q.Forward(x));
         q.EndCalibration();
-        Assert.Equal(ActQuantState.Quantizing, q.State);
+        Assert.True(q.IsQuantizing);
         Assert.Equal(QParams.FromRange(-1f, 2f, 4), q.Current);
         var y = q.Forward(new Var(Tensor.FromArray([5f])));
         Assert.Equal(q.Current!.Value.Ub, y.Value.Span[0]);
@@ -85,13 +85,32 @@ public class ActQuantizerTests
     [Fact]
     public void DoReFa_and_sign_quantize_without_calibration()
     {
-        var d = new ActQuantizer(2, scheme: QuantScheme.DoReFa);
-        Assert.Equal(ActQuantState.Quantizing, d.State);
+        var d = new DoReFaActQuantizer(2);
+        Assert.False(d.NeedsCalibration);
         var y = d.Forward(new Var(Tensor.FromArray([-1f, 0.4f, 3f])));
         Assert.Equal([0f, 1f / 3f, 1f], y.Value.ToArray());
-        Assert.Equal(QuantScheme.DoReFa, d.Describe().Scheme);
-        var s = new ActQuantizer(4, scheme: QuantScheme.Xnor);
+        Assert.Equal("dorefa", d.Describe().Method);
+        var s = new SignActQuantizer();
         Assert.Equal([-1f, 1f], s.Forward(new Var(Tensor.FromArray([-0.1f, 0.1f]))).Value.ToArray());
         Assert.Equal(1, s.Describe().Bits);
+    }
+
+    [Fact]
+    public void A_calibrated_quantizer_restores_from_its_state_dict_alone()
+    {
+        var q = new ActQuantizer(4, new EmaMinMaxObserver(0.5f)) { TrackRangeInTraining = true };
+        q.BeginCalibration();
+        q.Forward(new Var(Tensor.FromArray([-1f, 1f])));
+        q.EndCalibration();
+        var copy = new ActQuantizer(4, new EmaMinMaxObserver(0.5f)) { TrackRangeInTraining = true };
+        copy.LoadStateDict(q.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value.Clone()));
+        Assert.Equal(q.Current, copy.Current);
+        // The EMA continues from the restored state: −1 + 0.5·(−3 + 1) = −2 in both.
+        q.Train();
+        copy.Train();
+        q.Forward(new Var(Tensor.FromArray([-3f, 3f])));
+        copy.Forward(new Var(Tensor.FromArray([-3f, 3f])));
+        Assert.Equal(QParams.FromRange(-2f, 2f, 4), copy.Current);
+        Assert.Equal(q.Current, copy.Current);
     }
 }

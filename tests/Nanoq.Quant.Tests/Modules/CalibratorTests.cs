@@ -1,7 +1,7 @@
 using Nanoq.Autograd;
 using Nanoq.Nn.Optim;
 using Nanoq.Quant;
-using Nanoq.Quant.Modules;
+using Nanoq.Quant.Quantizers;
 using Nanoq.Quant.Observers;
 
 namespace Nanoq.Tests.Modules;
@@ -24,9 +24,9 @@ public class CalibratorTests
         int used = Calibrator.Calibrate(net, Batches(1, 25), b => net.Forward(new Var(b)), recipe.CalibrationBatches);
         Assert.Equal(20, used);
         var reg = QuantRegistry.Collect(net);
-        foreach (var a in reg.Activations)
+        foreach (var a in reg.Activations.Cast<ActQuantizer>())
         {
-            Assert.Equal(ActQuantState.Quantizing, a.State);
+            Assert.True(a.IsQuantizing);
             Assert.Equal(20, a.Observer.Batches);
             Assert.False(a.TrackRangeInTraining); // P: fixed ranges
         }
@@ -41,7 +41,8 @@ public class CalibratorTests
             net.FloatForward(new Var(b), out var conv1Out);
             reference.Observe(conv1Out.Value);
         }
-        Assert.Equal(reference.QParams(4), net.Conv1.OutputQuantizer!.Current);
+        Assert.Equal(reference.QParams(4), TinyNet.Act(net.Conv1).Current);
+        net.Forward(new Var(Batches(9, 1).First())); // a forward gives each weight quantizer its grid
         Assert.True(reg.Describe().All(i => i.Calibrated));
     }
 
@@ -52,7 +53,7 @@ public class CalibratorTests
         var net = new TinyNet(recipe);
         Calibrator.Calibrate(net, Batches(2, 5), b => net.Forward(new Var(b)));
         var y = net.Forward(new Var(Batches(3, 1).First()));
-        var q = net.Add.Current!.Value;
+        var q = TinyNet.Act(net.Add).Current!.Value;
         Assert.All(y.Value.ToArray(), v => Assert.Equal(Math.Round(v / q.Scale), v / q.Scale, 3));
         Assert.True(y.Value.ToArray().Distinct().Count() <= 16);
     }
@@ -63,11 +64,13 @@ public class CalibratorTests
         var recipe = QuantRecipe.Fqn(4) with { P = false };
         var net = new TinyNet(recipe);
         Calibrator.Calibrate(net, Batches(4, 3), b => net.Forward(new Var(b)));
-        Assert.IsType<EmaMinMaxObserver>(net.Add.Observer);
-        Assert.True(net.Add.TrackRangeInTraining);
+        var add = TinyNet.Act(net.Add);
+        Assert.IsType<EmaMinMaxObserver>(add.Observer);
+        Assert.True(add.TrackRangeInTraining);
+        var before = add.Current;
         net.Train();
         net.Forward(new Var(Batches(5, 1).First()));
-        Assert.Equal(4, net.Add.Observer.Batches);
+        Assert.NotEqual(before, add.Current);
     }
 
     [Fact]
@@ -75,8 +78,13 @@ public class CalibratorTests
     {
         var net = new TinyNet(QuantRecipe.Fqn(), withUnusedQuantizer: true);
         var e = Assert.Throws<InvalidOperationException>(() => Calibrator.Calibrate(net, Batches(6, 2), b => net.Forward(new Var(b))));
-        Assert.Contains("unused.out", e.Message);
-        Assert.All(QuantRegistry.Collect(net).Activations, a => Assert.NotEqual(ActQuantState.Calibrating, a.State));
+        Assert.Contains("unused.activation_post_process", e.Message);
+        // Nothing is left recording or half-calibrated: every activation quantizer is the identity again.
+        var acts = QuantRegistry.Collect(net).Activations.Cast<ActQuantizer>().ToList();
+        Assert.All(acts, a => Assert.False(a.IsQuantizing));
+        var seen = acts.Select(a => a.Observer.Batches).ToList();
+        net.Forward(new Var(Batches(7, 1).First()));
+        Assert.Equal(seen, acts.Select(a => a.Observer.Batches).ToList());
         Assert.Throws<ArgumentException>(() => Calibrator.Calibrate(new TinyNet(QuantRecipe.Fqn()), Array.Empty<Tensor>(), _ => { }));
     }
 

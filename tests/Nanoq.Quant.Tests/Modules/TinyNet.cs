@@ -3,30 +3,41 @@ using Nanoq.Autograd;
 using Nanoq.Nn;
 using Nanoq.Nn.Layers;
 using Nanoq.Quant;
-using Nanoq.Quant.Modules;
+using Nanoq.Quant.Quantizers;
+using Nanoq.Quant.Taps;
 
 namespace Nanoq.Tests.Modules;
 
 /// <summary>
-/// A small quantized network with the shapes of a residual block: input quantizer → conv+BN+ReLU → conv+BN →
-/// residual add → add quantizer. BN statistics and affine parameters are random, as after training.
+/// A small network with the shapes of a residual block, written once in float with taps — input site → conv+BN+ReLU →
+/// conv+BN → residual add — and quantized by installing a recipe (<see cref="ModelQuantizer.Install"/>). BN statistics
+/// and affine parameters are random, as after training.
 /// </summary>
 internal sealed class TinyNet : Layer
 {
-    public TinyNet(QuantRecipe recipe, ulong seed = 1, bool withUnusedQuantizer = false)
+    public TinyNet(QuantRecipe? recipe, ulong seed = 1, bool withUnusedQuantizer = false)
     {
         var rng = new Rng(seed);
-        Input = Child("input", recipe.CreateActQuantizer());
-        Conv1 = Child("conv1", recipe.Wrap(new Conv2d(3, 4, 3, padding: 1, rng: rng), RandomBn(4, rng), ActivationKind.Relu));
-        Conv2 = Child("conv2", recipe.Wrap(new Conv2d(4, 3, 3, padding: 1, bias: false, rng: rng), RandomBn(3, rng), ActivationKind.None));
-        Add = Child("add", recipe.CreateActQuantizer());
-        if (withUnusedQuantizer) Child("unused", recipe.CreateActQuantizer());
+        var conv1 = Child("conv1", new Conv2d(3, 4, 3, padding: 1, rng: rng));
+        var bn1 = Child("bn1", RandomBn(4, rng));
+        var conv2 = Child("conv2", new Conv2d(4, 3, 3, padding: 1, bias: false, rng: rng));
+        var bn2 = Child("bn2", RandomBn(3, rng));
+        Input = Tap("input", new ActivationSite());
+        Conv1 = Tap("conv1", new ConvUnit(conv1, bn1, ActivationKind.Relu));
+        Conv2 = Tap("conv2", new ConvUnit(conv2, bn2, ActivationKind.None));
+        Add = Tap("add", new AddUnit(ActivationKind.None));
+        if (withUnusedQuantizer) Tap("unused", new ActivationSite());
+        if (recipe is not null) Registry = ModelQuantizer.Install(this, recipe);
     }
 
-    public ActQuantizer Input { get; }
-    public QConvBn Conv1 { get; }
-    public QConvBn Conv2 { get; }
-    public ActQuantizer Add { get; }
+    public ActivationSite Input { get; }
+    public ConvUnit Conv1 { get; }
+    public ConvUnit Conv2 { get; }
+    public AddUnit Add { get; }
+    public QuantRegistry? Registry { get; }
+
+    /// <summary>The output quantizer of a tap, as the affine activation quantizer FQN installs.</summary>
+    public static ActQuantizer Act(Tap t) => (ActQuantizer)t.OutputQuantizer!;
 
     public static BatchNorm2d RandomBn(int c, Rng rng)
     {
@@ -42,7 +53,7 @@ internal sealed class TinyNet : Layer
     {
         x = Input.Forward(x);
         var y = Conv2.Forward(Conv1.Forward(x));
-        return Add.Forward(Fn.Add(x, y));
+        return Add.Forward(x, y);
     }
 
     /// <summary>The same network in plain float: conv → BN (eval) → ReLU → conv → BN (eval) → + x.</summary>

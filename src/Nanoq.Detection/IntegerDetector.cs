@@ -1,0 +1,65 @@
+using Nanoq.Autograd;
+using Nanoq.Quant;
+
+namespace Nanoq.Detection;
+
+/// <summary>
+/// A detector run with integer arithmetic only (DESIGN.md §5): the <see cref="IntegerModel"/> (image → codes, the integer
+/// program, codes → reals at the float edges) followed by the detector's own float postprocessing on the dequantized
+/// raw outputs — the same code the float and fake-quant models use, so equal output codes give identical detections.
+/// <see cref="Detect"/> has the float detector's contract. Made by <see cref="Detectors.Convert"/>; stored as an NQIM
+/// file whose metadata names the detector (kind and configuration), so <see cref="Load"/> needs nothing else.
+/// </summary>
+public sealed class IntegerDetector
+{
+    public const string KindKey = "detector.kind", ConfigKey = "detector.config";
+
+    public IntegerDetector(IntegerModel model, IDetector postprocess)
+    {
+        Model = model;
+        Detector = postprocess;
+    }
+
+    public IntegerModel Model { get; }
+
+    /// <summary>The float detector whose postprocessing (anchors, decoding, NMS) the integer outputs go through; its weights are unused.</summary>
+    public IDetector Detector { get; }
+
+    /// <summary>Normalized images [N, 3, H, W] → the dequantized raw outputs.</summary>
+    public DetectorOutput Forward(Tensor images)
+    {
+        var outs = Model.Run(images);
+        return new DetectorOutput(outs.Select(t => new Var(t)).ToArray(), images.Shape[2], images.Shape[3]);
+    }
+
+    public IReadOnlyList<Detections> Detect(Tensor images, IReadOnlyList<(int Height, int Width)> imageSizes)
+    {
+        var o = Forward(images);
+        try
+        {
+            return Detector.Postprocess(o, imageSizes);
+        }
+        finally
+        {
+            foreach (var v in o.Outputs) v.Value.Dispose();
+        }
+    }
+
+    public void Save(string path) => Model.Save(path);
+
+    /// <summary>Reads an NQIM file written by <see cref="Save"/>; the detector is rebuilt from the file's metadata.</summary>
+    public static IntegerDetector Load(string path)
+    {
+        var model = IntegerModel.Load(path);
+        if (!model.Metadata.TryGetValue(KindKey, out var kind) || !model.Metadata.TryGetValue(ConfigKey, out var config))
+            throw new Quant.Integer.IntModelFormatException(path, $"the metadata does not name the detector (\"{KindKey}\", \"{ConfigKey}\").");
+        try
+        {
+            return new IntegerDetector(model, Detectors.Create(kind, config));
+        }
+        catch (ArgumentException e)
+        {
+            throw new Quant.Integer.IntModelFormatException(path, $"the detector in the metadata cannot be built: {e.Message}", e);
+        }
+    }
+}

@@ -1,9 +1,0 @@
-using Nanoq.Autograd;
-
-namespace Nanoq.Nn.Taps;
-
-/// <summary>A swappable forward for an <see cref="ActivationSite"/>.</summary>
-public interface IActivationSiteForward
-{
-    Var Forward(Var x);
-}

@@ -1,0 +1,109 @@
+using System.Globalization;
+using Nanoq.Quant.Integer;
+using Nanoq.Quant.Integer.Program;
+using Nanoq.Quant.Kernels;
+
+namespace Nanoq.Quant;
+
+/// <summary>
+/// An integer-only model as deployed (DESIGN.md §5): the <see cref="IntProgram"/> between its two float edges, which are
+/// the only float operations of inference —
+/// <list type="number">
+/// <item><see cref="Quantize"/>: each input (the normalized image) → codes, once, with the fake-quant model's input
+/// quantizer and the very kernel fake quantization uses, x_q = clamp(round(x·(1/Δ)) + z, 0, 2^k − 1);</item>
+/// <item><see cref="Dequantize"/>: output codes → reals, x̂ = (q − z)·Δ, one float32 product — the value fake quantization
+/// gives for code q, so equal codes give bit-identical outputs to the fake-quant model's.</item>
+/// </list>
+/// The Δ of every value is kept (the edges need the inputs' and outputs'; the rest is for people and audits) and stored
+/// as file metadata "scale.&lt;value id&gt;"; the program itself never reads them. Saved and loaded as an NQIM file
+/// (versioned, checksummed, 4-bit codes two per byte). One run at a time per instance.
+/// </summary>
+public sealed class IntegerModel
+{
+    private const string ScalePrefix = "scale.";
+    private readonly float[] _scales;
+
+    public IntegerModel(IntProgram program, float[] scales, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        if (scales.Length != program.Values.Count)
+            throw new ArgumentException($"IntegerModel: {scales.Length} scales for {program.Values.Count} values.");
+        foreach (var s in scales)
+            if (!(s > 0f) || !float.IsFinite(s)) throw new ArgumentException($"IntegerModel: scale {s} is not positive and finite.");
+        Program = program;
+        _scales = scales;
+        Metadata = metadata is null ? new Dictionary<string, string>(StringComparer.Ordinal)
+            : new Dictionary<string, string>(metadata.Where(kv => !kv.Key.StartsWith(ScalePrefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal);
+    }
+
+    public IntProgram Program { get; }
+
+    /// <summary>Free-form string metadata stored with the model (e.g. the detector's description).</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; }
+
+    /// <summary>The real grid (Δ, z, k) of value <paramref name="id"/>.</summary>
+    public QParams Grid(int id)
+    {
+        var v = Program.Values[id];
+        return new QParams(_scales[id], v.ZeroPoint, v.Bits);
+    }
+
+    /// <summary>The float edge in: input <paramref name="input"/> [N, …] → codes on its grid.</summary>
+    public CodeTensor Quantize(int input, Tensor x)
+    {
+        var q = Grid(Program.Inputs[input]);
+        var codes = new byte[x.Size];
+        FakeQuantKernels.Quantize(x.Span, q.Scale, q.ZeroPoint, q.QMax, codes);
+        return new CodeTensor(codes, x.Shape.ToArray(), q.ZeroPoint, q.Bits);
+    }
+
+    /// <summary>The float edge out: output <paramref name="output"/>'s codes → reals.</summary>
+    public Tensor Dequantize(int output, CodeTensor codes)
+    {
+        var q = Grid(Program.Outputs[output]);
+        var t = Tensor.Empty(codes.Shape);
+        var y = t.Span;
+        float scale = q.Scale;
+        int z = q.ZeroPoint;
+        for (int i = 0; i < codes.Length; i++) y[i] = (float)(codes.Data[i] - z) * scale;
+        return t;
+    }
+
+    /// <summary>Float inputs → float outputs, integer arithmetic in between.</summary>
+    public Tensor[] Run(params Tensor[] inputs)
+    {
+        var codes = inputs.Select((x, i) => Quantize(i, x)).ToArray();
+        var outs = Program.Run(codes);
+        return outs.Select((c, i) => Dequantize(i, c)).ToArray();
+    }
+
+    /// <summary>The output codes for float inputs (copies).</summary>
+    public CodeTensor[] RunCodes(params Tensor[] inputs) =>
+        Program.Run(inputs.Select((x, i) => Quantize(i, x)).ToArray()).Select(c => c.Clone()).ToArray();
+
+    /// <summary>Writes the NQIM file (atomically).</summary>
+    public void Save(string path) => IntModelFile.Write(path, ToModel());
+
+    public IntModel ToModel()
+    {
+        var meta = new Dictionary<string, string>(Metadata, StringComparer.Ordinal);
+        for (int i = 0; i < _scales.Length; i++) meta[ScalePrefix + i.ToString(CultureInfo.InvariantCulture)] = _scales[i].ToString("R", CultureInfo.InvariantCulture);
+        return IntProgramFormat.ToModel(Program, meta);
+    }
+
+    /// <summary>Reads an NQIM file written by <see cref="Save"/>; a damaged file throws <see cref="IntModelFormatException"/> naming it.</summary>
+    public static IntegerModel Load(string path) => FromModel(IntModelFile.Read(path), path);
+
+    public static IntegerModel FromModel(IntModel model, string source)
+    {
+        var program = IntProgramFormat.FromModel(model, source);
+        var scales = new float[program.Values.Count];
+        for (int i = 0; i < scales.Length; i++)
+        {
+            string key = ScalePrefix + i.ToString(CultureInfo.InvariantCulture);
+            if (!model.Metadata.TryGetValue(key, out var s) || !float.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out scales[i])
+                || !(scales[i] > 0f) || !float.IsFinite(scales[i]))
+                throw new IntModelFormatException(source, $"metadata \"{key}\" (the scale of value {i}) is missing or not a positive number.");
+        }
+        return new IntegerModel(program, scales, model.Metadata);
+    }
+}
