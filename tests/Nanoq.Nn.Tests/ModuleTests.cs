@@ -146,7 +146,31 @@ public class TapTests
         Assert.Contains("layer1.0.conv1", names);
         Assert.Contains("layer2.0.downsample.unit", names);
         Assert.Contains("layer4.1.add", names);
-        Assert.Contains("layer4.1.add.out", names);
+        Assert.DoesNotContain("layer4.1.add.out", names); // an add quantizes its own output: one tap
         Assert.Equal(names.Count, names.Distinct().Count());
+    }
+
+    [Fact]
+    public void Modules_installed_at_a_tap_are_in_the_state_dict_and_follow_train_eval()
+    {
+        var m = ResNet.ResNet18(numClasses: 0, width: 8);
+        var add = (Nanoq.Nn.Taps.AddUnit)m.NamedTaps().Single(t => t.Name == "layer1.0.add").Tap;
+        var q = new Probe();
+        add.SetOutputQuantizer(q);
+        Assert.Contains("layer1.0.add.activation_post_process.step", m.StateDict().Keys);
+        Assert.Contains(m.NamedModules(), nm => ReferenceEquals(nm.Module, q) && nm.Name == "layer1.0.add.activation_post_process");
+        m.Eval();
+        Assert.False(q.Training);
+        m.Train();
+        Assert.True(q.Training);
+        add.SetOutputQuantizer(null);
+        Assert.DoesNotContain("layer1.0.add.activation_post_process.step", m.StateDict().Keys);
+    }
+
+    private sealed class Probe : Nanoq.Nn.Taps.TensorQuantizer
+    {
+        public Probe() => Buffer("step", Tensor.Zeros(1));
+
+        public override Nanoq.Autograd.Var Forward(Nanoq.Autograd.Var x) => x;
     }
 }

@@ -18,8 +18,9 @@ namespace Nanoq.Nn.Training;
 /// come from <c>batchesFrom(step)</c> (deterministic in the step), a resumed run sees the same batches as an unbroken one
 /// and reaches bit-identical weights.</item>
 /// <item>Cancellation (Ctrl-C, SIGTERM): a checkpoint, then <see cref="OperationCanceledException"/>.</item>
-/// <item>Divergence: a loss term that is NaN or ±∞ stops the run before the optimizer step, so the checkpoint written then
-/// holds the last finite state; <see cref="TrainingDivergedException"/> names the step and the term.</item>
+/// <item>Divergence: a loss term that is NaN or ±∞ stops the run before the optimizer step, and the buffers the forward
+/// updated (batch-norm running statistics, EMA ranges) are put back as they were before it, so the checkpoint written
+/// then holds the last finite state; <see cref="TrainingDivergedException"/> names the step and the term.</item>
 /// </list>
 /// </summary>
 /// <typeparam name="TBatch">what one step consumes; disposed after the step (pooled buffers go back).</typeparam>
@@ -54,6 +55,8 @@ public sealed class Trainer<TBatch>(Module model, TrainOptions options, Func<TBa
         }
         var schedule = options.Schedule();
         int startStep = step;
+        var buffers = model.NamedBuffers().Select(b => b.Buffer).ToArray();
+        var before = buffers.Select(b => new float[b.Size]).ToArray(); // small: statistics and ranges, not weights
         model.Train();
         while (step < options.Steps)
         {
@@ -62,6 +65,7 @@ public sealed class Trainer<TBatch>(Module model, TrainOptions options, Func<TBa
             {
                 any = true;
                 sgd.Lr = schedule.At(step);
+                for (int i = 0; i < buffers.Length; i++) buffers[i].Span.CopyTo(before[i]);
                 float[] values;
                 float total;
                 using (new Tape())
@@ -73,6 +77,7 @@ public sealed class Trainer<TBatch>(Module model, TrainOptions options, Func<TBa
                         if (!float.IsFinite(values[i]))
                         {
                             batch.Dispose();
+                            for (int j = 0; j < buffers.Length; j++) before[j].CopyTo(buffers[j].Span);
                             Save(checkpointPath, tag, sgd, step, history);
                             throw new TrainingDivergedException(
                                 $"{tag}: the loss term '{terms[i].Name}' is {values[i]} at step {step}; the last finite state (step {step}) is saved in {checkpointPath}. Lower the learning rate (--lr) and run again.");

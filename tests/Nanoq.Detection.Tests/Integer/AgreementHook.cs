@@ -1,13 +1,13 @@
-using Nanoq.Detection.Integer;
+using Nanoq.Quant.Integer.Program;
 
 namespace Nanoq.Detection.Tests.Integer;
 
 /// <summary>
-/// Compares each integer layer's output codes with the fake-quant model's codes of the same tap and call, then
-/// (teacher forcing) hands the reference codes on, so every layer is measured given exactly the reference's input codes.
-/// Without forcing it only measures (end to end, where differences compound).
+/// Compares every op's integer output with the fake-quant model's codes for the same op (<see cref="QuantizedDetector.Reference"/>)
+/// and, with <paramref name="force"/>, hands the reference on instead (teacher forcing: each op is measured on the
+/// reference's own input codes, so differences do not compound).
 /// </summary>
-internal sealed class AgreementHook(Dictionary<string, List<CodeTensor>> reference, bool force) : IIntForwardHook
+internal sealed class AgreementHook(Dictionary<string, CodeTensor> reference, bool force) : IIntOpHook
 {
     public sealed class Tally
     {
@@ -17,24 +17,25 @@ internal sealed class AgreementHook(Dictionary<string, List<CodeTensor>> referen
         public void Add(Tally t) { Elements += t.Elements; Differ += t.Differ; MaxStep = Math.Max(MaxStep, t.MaxStep); }
     }
 
+    /// <summary>Per op name without its "#k" call suffix (a shared layer's calls pooled).</summary>
     public Dictionary<string, Tally> ByLayer { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>A layer whose first call's inputs and output to keep (copies).</summary>
     public string? Capture { get; init; }
     public CodeTensor[]? CapturedInputs { get; private set; }
     public CodeTensor? CapturedOutput { get; private set; }
 
-    public CodeTensor? AfterLayer(IIntUnit layer, int occurrence, IReadOnlyList<CodeTensor> inputs, CodeTensor output)
+    public CodeTensor? AfterOp(IntOp op, IReadOnlyList<CodeTensor> inputs, CodeTensor output)
     {
-        if (layer.Name == Capture && occurrence == 0)
+        if (op.Name == Capture)
         {
             CapturedInputs = inputs.Select(t => t.Clone()).ToArray();
             CapturedOutput = output.Clone();
         }
-        var r = reference[layer.Name][occurrence];
-        Assert.True(r.SameShape(output), $"{layer.Key}: shape {output.ShapeText} vs reference {r.ShapeText}");
+        var r = reference[op.Name];
+        Assert.True(r.SameShape(output), $"{op.Name}: shape {output.ShapeText} vs reference {r.ShapeText}");
         Assert.Equal(r.ZeroPoint, output.ZeroPoint);
-        if (!ByLayer.TryGetValue(layer.Name, out var t)) ByLayer[layer.Name] = t = new Tally();
+        string layer = op.Name.Split('#')[0];
+        if (!ByLayer.TryGetValue(layer, out var t)) ByLayer[layer] = t = new Tally();
         for (int i = 0; i < r.Length; i++)
         {
             int d = Math.Abs(r.Data[i] - output.Data[i]);

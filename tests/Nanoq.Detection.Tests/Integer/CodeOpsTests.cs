@@ -1,5 +1,5 @@
-using Nanoq.Detection.Integer;
 using Nanoq.Kernels.Integer;
+using Nanoq.Quant.Integer.Program;
 
 namespace Nanoq.Detection.Tests.Integer;
 
@@ -17,7 +17,7 @@ public class CodeOpsTests
     public void MaxPoolEqualsTheKernelsReference(int kernel, int stride, int padding)
     {
         var rng = new Rng((ulong)(kernel * 100 + stride * 10 + padding));
-        var ctx = new IntForwardContext(new CodeArena());
+        var arena = new CodeArena();
         foreach (int h in new[] { 1, 2, 5, 8, 13, 40, 80, 161 })
             foreach (int w in new[] { 1, 3, 8, 31, 66, 67, 80, 130, 161 })
             {
@@ -25,7 +25,7 @@ public class CodeOpsTests
                 var data = new byte[2 * 3 * h * w];
                 for (int i = 0; i < data.Length; i++) data[i] = (byte)rng.NextInt(16);
                 var x = new CodeTensor(data, 2, 3, h, w, 5, 4);
-                var y = CodeOps.MaxPool(x, kernel, stride, padding, ctx);
+                var y = CodeOps.MaxPool(x, kernel, stride, padding, arena);
                 var want = new byte[y.Length];
                 IntPooling.MaxPool2d(2, 3, h, w, kernel, kernel, stride, stride, padding, padding, data, want);
                 Assert.True(want.AsSpan().SequenceEqual(y.Data), $"{h}x{w}, kernel {kernel}, stride {stride}, padding {padding}");
@@ -37,7 +37,8 @@ public class CodeOpsTests
     public void ReluIsAClampAtTheZeroPoint()
     {
         var x = new CodeTensor([0, 3, 7, 8, 15, 6], 1, 1, 2, 3, 7, 4);
-        var y = CodeOps.Relu(x, new IntForwardContext(new CodeArena()));
+        var relu = new IntClampOp("relu", 0, 1, 7, 15); // ReLU on a grid with z = 7: lo = 7
+        var y = relu.Run([x], new IntValue(1, "relu", 7, 4), new CodeArena());
         Assert.Equal([7, 7, 7, 8, 15, 7], y.Data);
     }
 }

@@ -1,6 +1,6 @@
 using System.Globalization;
-using Nanoq.Detection.Integer;
 using Nanoq.Kernels.Integer;
+using Nanoq.Quant.Integer.Program;
 using Nanoq.Nn.Taps;
 using Nanoq.Quant.Taps;
 using Xunit.Abstractions;
@@ -30,22 +30,21 @@ public class ConvUnitAgreementTests(ITestOutputHelper output)
     public void EveryDifferenceIsARoundingNearTie(string backbone, string name, RequantRounding rounding)
     {
         var d = new QuantizedDetector(QuantizedDetector.Tiny(backbone), 31);
-        var net = IntegerConverter.Convert(d.Model, d.Registry, rounding);
+        var net = d.Convert(rounding).Model;
         var images = QuantizedDetector.Images(new Rng(8), 2, 64);
         var (reference, _) = d.Reference(images);
         var unit = (ConvUnit)d.Model.NamedTaps().Single(t => t.Name == name).Tap;
-        var qconv = ((QuantizedConvUnit)unit.Implementation!).Layer;
-        var conv = (IntConvUnit)net.Graph.Layer(name);
+        var conv = (IntConvOp)net.Program.Op(name);
 
         var hook = new AgreementHook(reference, force: true) { Capture = name };
-        net.ForwardCodes(images, hook);
+        net.Program.Run([net.Quantize(0, images)], hook);
         var x = hook.CapturedInputs![0];
         var got = hook.CapturedOutput!;
-        var want = reference[name][0];
+        var want = reference[name];
 
-        var (w, b) = qconv.Folded();
-        var wq = qconv.WeightQuantizer.Describe(w).ToChannelQParams();
-        var gy = net.Grids[name];
+        var (w, b) = FoldedConv.Folded(unit);
+        var wq = ((Quant.Quantizers.FakeQuantizer)unit.WeightQuantizer!).Describe().ToChannelQParams();
+        var gy = net.Grid(conv.Output);
         var layer = conv.Layer;
         var g = layer.Geometry(x.Batch, x.Height, x.Width);
         int k = g.PatchSize, differ = 0;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Nanoq.Kernels.Integer;
 using Nanoq.Quant;
-using Nanoq.Quant.Modules;
+using Nanoq.Quant.Integer.Program;
 using Xunit.Abstractions;
 
 namespace Nanoq.Detection.Tests.Integer;
@@ -35,20 +35,20 @@ public class IntegerAgreementTests(ITestOutputHelper output)
     public void EveryLayerGivenTheSameInputCodesAgreesUpToOneStep(string backbone, RequantRounding rounding)
     {
         var d = Detector(backbone);
-        var net = IntegerConverter.Convert(d.Model, d.Registry, rounding);
+        var net = d.Convert(rounding).Model;
         var images = QuantizedDetector.Images(new Rng(5), 2, 64);
         var (reference, _) = d.Reference(images);
         var hook = new AgreementHook(reference, force: true);
-        net.ForwardCodes(images, hook);
+        net.Program.Run([net.Quantize(0, images)], hook);
 
-        // Every layer ran and was compared (the head's once per level).
-        Assert.Equal(net.Layers.Select(l => l.Name).Distinct().Count(), hook.ByLayer.Count);
+        // Every op ran and was compared (the head's once per level).
+        Assert.Equal(net.Program.Ops.Select(o => o.Name.Split('#')[0]).Distinct().Count(), hook.ByLayer.Count);
         foreach (var (name, t) in hook.ByLayer)
         {
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-40} {t.Differ,6} / {t.Elements,7} = {t.Rate:P3}, max {t.MaxStep}"));
             Assert.True(t.MaxStep <= 1, $"{name}: a code differs by {t.MaxStep} steps");
         }
-        var conv = hook.Total(n => net.Graph.LayersByKey.Values.Any(l => l.Name == n && l.Op == "conv"));
+        var conv = hook.Total(n => net.Program.Ops.Any(o => o.Name == n && o is IntConvOp));
         var add = hook.Total(n => n.EndsWith("add", StringComparison.Ordinal) || n.Contains("topdown"));
         var fpn = hook.Total(n => n.StartsWith("fpn.", StringComparison.Ordinal));
         var head = hook.Total(n => n is "head.cls_logits" or "head.bbox_pred");
@@ -77,18 +77,18 @@ public class IntegerAgreementTests(ITestOutputHelper output)
     public void EndToEndHeadCodesAgreeLoosely(string backbone, RequantRounding rounding)
     {
         var d = Detector(backbone);
-        var net = IntegerConverter.Convert(d.Model, d.Registry, rounding);
+        var net = d.Convert(rounding).Model;
         var images = QuantizedDetector.Images(new Rng(6), 2, 64);
-        var (reference, heads) = d.Reference(images);
+        var (reference, _) = d.Reference(images);
         var hook = new AgreementHook(reference, force: false);
-        var codes = net.ForwardCodes(images, hook);
-        var clsQ = ((ActQuantizer)d.Registry["head.cls_logits.out"]).Current!.Value;
-        var boxQ = ((ActQuantizer)d.Registry["head.bbox_pred.out"]).Current!.Value;
-        foreach (var (what, got, want) in new[]
-                 {
-                     ("logits", codes.Logits, FakeQuant.Codes(heads.Logits.Value, clsQ)),
-                     ("deltas", codes.Deltas, FakeQuant.Codes(heads.Deltas.Value, boxQ)),
-                 })
+        var outs = net.Program.Run([net.Quantize(0, images)], hook);
+        // The program's outputs are the head maps of each level: class maps, then box maps.
+        var names = net.Program.Outputs.Select(id => net.Program.Values[id].Name).ToList();
+        var logits = Concat(outs.Take(5)).ToArray();
+        var deltas = Concat(outs.Skip(5)).ToArray();
+        var wantLogits = Concat(names.Take(5).Select(n => reference[n])).ToArray();
+        var wantDeltas = Concat(names.Skip(5).Select(n => reference[n])).ToArray();
+        foreach (var (what, got, want) in new[] { ("logits", logits, wantLogits), ("deltas", deltas, wantDeltas) })
         {
             Assert.Equal(want.Length, got.Length);
             int differ = 0, max = 0;
@@ -111,4 +111,6 @@ public class IntegerAgreementTests(ITestOutputHelper output)
         foreach (var (name, t) in hook.ByLayer)
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-40} {t.Rate:P3}, max {t.MaxStep}"));
     }
+
+    private static IEnumerable<byte> Concat(IEnumerable<CodeTensor> parts) => parts.SelectMany(p => p.Data);
 }

@@ -1,59 +1,74 @@
 using System.Globalization;
 using Nanoq.Autograd;
+using Nanoq.Quant.Integer.Program;
 using Xunit.Abstractions;
 
 namespace Nanoq.Detection.Tests.Integer;
 
 /// <summary>
-/// The integer detector against the fake-quant model it came from, on the same images. Both postprocess with
-/// <see cref="RetinaNetDecoding"/>, so equal head codes give bit-identical detections (shown at 4 bits); where codes
-/// differ by a step the detections differ a little (shown at 8 bits: a 4-bit detector's 16 score levels tie hundreds
-/// of anchors, so which of them fill the top 100 is decided by index order, and one changed code reshuffles the tail —
-/// a comparison of two 4-bit detection lists measures tie-breaking, not arithmetic).
+/// The integer detector against the fake-quant model it came from, through the float edges: where an output code equals
+/// the fake-quant model's code (computed independently: FakeQuant.Codes of its float output), the dequantized value is
+/// bit-identical to the fake-quant value — so a dequantizer that, say, dropped the zero point fails here — and the
+/// detections decoded from equal outputs are equal.
 /// </summary>
 public class IntegerDetectionTests(ITestOutputHelper output)
 {
     [Theory]
     [InlineData("resnet18")]
     [InlineData("mobilenet_v2")]
-    public void The_integer_heads_decode_exactly_as_the_fake_quant_models_postprocess_does(string backbone)
+    public void Equal_codes_dequantize_to_the_fake_quant_models_exact_values(string backbone)
     {
-        var config = QuantizedDetector.Tiny(backbone) with { ScoreThreshold = 0f, MaxDetections = 100 };
-        var d = new QuantizedDetector(config, 41);
-        var net = IntegerConverter.Convert(d.Model, d.Registry);
+        var d = new QuantizedDetector(QuantizedDetector.Tiny(backbone), 41, liveHeads: true);
+        var net = d.Convert();
         var images = QuantizedDetector.Images(new Rng(9), 2, 64);
-        var sizes = new[] { (64, 64), (64, 60) };
-        var got = net.Detect(images, sizes);
-        var want = d.Model.Postprocess(net.Forward(images), sizes);
-        for (int i = 0; i < sizes.Length; i++)
+        var (reference, fakeQuant) = d.Reference(images);
+        var program = net.Model.Program;
+        var names = program.Outputs.Select(id => program.Values[id].Name).ToList();
+        // Every op but the output layers gets the reference's codes (teacher forcing), so the output layers compute
+        // from the fake-quant model's own inputs and their codes mostly agree; then the float edge dequantizes them.
+        var outs = program.Run([net.Model.Quantize(0, images)], new ForceAllBut(reference, names.ToHashSet()));
+        Assert.Equal(fakeQuant.Length, outs.Count);
+        long equal = 0, total = 0;
+        for (int o = 0; o < fakeQuant.Length; o++)
         {
-            Assert.Equal(100, got[i].Count);
-            Assert.Equal(want[i].Boxes, got[i].Boxes);
-            Assert.Equal(want[i].Scores, got[i].Scores);
-            Assert.Equal(want[i].Labels, got[i].Labels);
+            var want = reference[names[o]];
+            var codes = outs[o];
+            using var dq = net.Model.Dequantize(o, codes);
+            var got = dq.Span;
+            var fq = fakeQuant[o].Span;
+            Assert.Equal(fakeQuant[o].Shape, dq.Shape);
+            for (int i = 0; i < got.Length; i++)
+            {
+                total++;
+                if (codes.Data[i] != want.Data[i]) continue;
+                equal++;
+                Assert.Equal(fq[i], got[i]); // bit for bit: x̂ = (q − z)·Δ on both sides
+            }
         }
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{backbone}: {equal} of {total} output codes equal ({(double)equal / total:P2})"));
+        Assert.True(equal >= 0.95 * total, $"only {equal} of {total} output codes equal");
+    }
+
+    private sealed class ForceAllBut(Dictionary<string, CodeTensor> reference, HashSet<string> outputs) : IIntOpHook
+    {
+        public CodeTensor? AfterOp(IntOp op, IReadOnlyList<CodeTensor> inputs, CodeTensor output) =>
+            outputs.Contains(op.Name) ? null : reference[op.Name].Clone();
     }
 
     [Theory]
     [InlineData("resnet18")]
     [InlineData("mobilenet_v2")]
-    public void DetectionsMatchTheFakeQuantModel(string backbone)
+    public void Detections_match_the_fake_quant_models_at_8_bits(string backbone)
     {
-        // A score threshold of 0 so the random detector reports its 100 best boxes an image; 8 bits (see the summary).
+        // A score threshold of 0 so the random detector reports its 100 best boxes an image; 8 bits, where a code step
+        // is small enough that boxes from differing codes still overlap.
         var config = QuantizedDetector.Tiny(backbone) with { ScoreThreshold = 0f, MaxDetections = 100 };
         var d = new QuantizedDetector(config, 41, bits: 8);
-        var net = IntegerConverter.Convert(d.Model, d.Registry);
+        var net = d.Convert();
         var images = QuantizedDetector.Images(new Rng(9), 2, 64);
         var sizes = new[] { (64, 64), (64, 60) };
         var want = d.Model.Detect(images, sizes);
         var got = net.Detect(images, sizes);
-
-        // Same detector interface: RetinaNet.Forward's heads and the integer heads dequantized have equal shapes.
-        RetinaNetOutput fq;
-        using (GradMode.NoGrad()) fq = d.Model.Forward(new Var(images));
-        var io = net.Forward(images);
-        Assert.Equal(fq.Logits.Shape, io.Logits.Shape);
-        Assert.Equal(fq.GridSizes, io.GridSizes);
 
         int matched = 0, total = 0;
         double iouSum = 0, scoreDiff = 0;

@@ -1,8 +1,10 @@
 using Nanoq.Autograd;
-using Nanoq.Detection.Integer;
+using Nanoq.Kernels.Integer;
 using Nanoq.Nn.Layers;
 using Nanoq.Nn.Taps;
 using Nanoq.Quant;
+using Nanoq.Quant.Integer.Program;
+using Nanoq.Quant.Quantizers;
 using Nanoq.Quant.Taps;
 
 namespace Nanoq.Detection.Tests.Integer;
@@ -11,27 +13,38 @@ namespace Nanoq.Detection.Tests.Integer;
 /// A tiny RetinaNet quantized the FQN way (F + P + C, 4 bits unless told) without fine-tuning: batch-norm statistics, affine
 /// parameters and conv biases randomized first (so folding and bias_q are exercised; a fresh model has γ = 1, β = 0,
 /// μ = 0, σ² = 1 and zero biases), then quantizers installed and activation ranges calibrated on three random batches.
-/// <see cref="Reference"/> runs the fake-quant model (eval mode) and records the codes every quantizer produced.
+/// <see cref="Reference"/> runs the fake-quant model (eval mode) and records the codes every op produced, named as the
+/// integer program names its ops.
 /// </summary>
 internal sealed class QuantizedDetector
 {
     public static RetinaNetConfig Tiny(string backbone = "resnet18") =>
         RetinaNetConfig.Small(2) with { Backbone = backbone, BackboneWidth = 0.125f, FpnChannels = 16, HeadConvs = 1, InputSize = 64 };
 
-    public QuantizedDetector(RetinaNetConfig config, ulong seed, int bits = 4, bool liveHeads = false)
+    public QuantizedDetector(RetinaNetConfig config, ulong seed, int bits = 4, bool liveHeads = false, QuantRecipe? recipe = null)
     {
         Model = new Detection.RetinaNet(config, seed);
         var rng = new Rng(seed + 100);
+        Randomize(Model, rng, liveHeads);
+        Registry = ModelQuantizer.Install(Model, recipe ?? QuantRecipe.Fqn(bits));
+        var batches = Enumerable.Range(0, 3).Select(i => Images(rng, 2, config.InputSize)).ToList();
+        Calibrator.Calibrate(Model, batches, b => Model.Forward(new Var(b)), batches.Count);
+        Model.Eval();
+    }
+
+    /// <summary>As after training: BN statistics and affine parameters, conv biases random; optionally lively heads.</summary>
+    public static void Randomize(Detection.RetinaNet model, Rng rng, bool liveHeads)
+    {
         if (liveHeads)
         {
             // Head weights 10× torchvision's init and class biases around −1, so the head codes spread over the grid
             // (a fresh head's logits all sit at the score floor: one code).
-            foreach (var (_, m) in Model.Head.NamedModules())
+            foreach (var (_, m) in model.Head.NamedModules())
                 if (m is Conv2d c) rng.FillNormal(c.Weight.Value.Span, 0f, 0.1f);
-            var b = Model.Head.ClsLogits.Conv.Bias!.Value.Span;
+            var b = model.Head.ClsLogits.Conv.Bias!.Value.Span;
             for (int i = 0; i < b.Length; i++) b[i] = rng.Normal(-1f, 1f);
         }
-        foreach (var (_, m) in Model.NamedModules())
+        foreach (var (_, m) in model.NamedModules())
         {
             if (m is BatchNorm2d bn)
             {
@@ -43,17 +56,17 @@ internal sealed class QuantizedDetector
                     bn.Bias.Value.Span[c] = rng.Normal(0f, 0.2f);
                 }
             }
-            if (m is Conv2d { Bias: not null } conv && conv != Model.Head.ClsLogits.Conv)
+            if (m is Conv2d { Bias: not null } conv && conv != model.Head.ClsLogits.Conv)
                 for (int c = 0; c < conv.OutChannels; c++) conv.Bias.Value.Span[c] = rng.Normal(0f, 0.05f);
         }
-        Registry = ModelQuantizer.Install(Model, QuantRecipe.Fqn(bits));
-        var batches = Enumerable.Range(0, 3).Select(i => Images(rng, 2, config.InputSize)).ToList();
-        Calibrator.Calibrate(Model, batches, b => Model.Forward(new Var(b)), batches.Count);
-        Model.Eval();
     }
 
     public Detection.RetinaNet Model { get; }
     public QuantRegistry Registry { get; }
+
+    /// <summary>The integer twin (one traced forward on a 64-px sample).</summary>
+    public IntegerDetector Convert(RequantRounding rounding = RequantRounding.Double) =>
+        Detectors.Convert(Model, Tensor.Zeros(1, 3, 64, 64), rounding);
 
     /// <summary>Normalized-looking images: noise plus a few bright and dark squares.</summary>
     public static Tensor Images(Rng rng, int n, int size)
@@ -74,68 +87,49 @@ internal sealed class QuantizedDetector
     }
 
     /// <summary>
-    /// Runs the fake-quant model on <paramref name="images"/> and returns, per tap name (an add's name for its output
-    /// site, "input" for the image), the codes its quantizer produced in each call (the head's: one per level), plus
-    /// the heads. The codes are FakeQuant.Codes of the quantizer's own output — exact, since that output is on the grid.
+    /// Runs the fake-quant model on <paramref name="images"/> and returns the codes of every op's output by the name the
+    /// integer program gives the op (a tap's name, "#k" for its k-th later call; "maxpool", "upsample#1"…), and the raw
+    /// outputs. The codes are FakeQuant.Codes of each output on its grid — exact, since the output is on the grid.
     /// </summary>
-    public (Dictionary<string, List<CodeTensor>> Codes, RetinaNetOutput Heads) Reference(Tensor images)
+    public (Dictionary<string, CodeTensor> Codes, Tensor[] Outputs) Reference(Tensor images)
     {
-        var codes = new Dictionary<string, List<CodeTensor>>(StringComparer.Ordinal);
-        var restore = new List<Action>();
-        void Record(string name, Var y, QParams q)
-        {
-            var s = y.Shape;
-            var c = new CodeTensor(FakeQuant.Codes(y.Value, q), s[0], s[1], s[2], s[3], q.ZeroPoint, q.Bits);
-            if (!codes.TryGetValue(name, out var list)) codes[name] = list = new List<CodeTensor>();
-            list.Add(c);
-        }
-        foreach (var (name, tap) in Model.NamedTaps().ToList())
-        {
-            if (tap is ConvUnit { Implementation: QuantizedConvUnit qc } u)
-            {
-                var q = qc.Layer.OutputQuantizer!.Current!.Value;
-                u.Implementation = new Recording(qc, (unit, y) => Record(unit.Name, y, q));
-                restore.Add(() => u.Implementation = qc);
-            }
-            else if (tap is ActivationSite { Implementation: { } inner } site)
-            {
-                var q = ((Quant.Modules.ActQuantizer)Registry[name]).Current!.Value;
-                string layer = name.EndsWith(".out", StringComparison.Ordinal) ? name[..^4] : name;
-                site.Implementation = new RecordingSite(inner, y => Record(layer, y, q));
-                restore.Add(() => site.Implementation = inner);
-            }
-        }
-        try
-        {
-            using var _ = GradMode.NoGrad();
-            var o = Model.Forward(new Var(images));
-            var heads = new RetinaNetOutput(new Var(o.Logits.Value.Clone()), new Var(o.Deltas.Value.Clone()), o.GridSizes, o.ImageHeight, o.ImageWidth);
-            return (codes, heads);
-        }
-        finally
-        {
-            foreach (var r in restore) r();
-        }
+        var recorder = new ReferenceRecorder();
+        using var _ = GradMode.NoGrad();
+        using var tape = new Tape();
+        DetectorOutput o;
+        using (OpTrace.Record(recorder)) o = Model.Forward(new Var(images));
+        return (recorder.Codes, o.Outputs.Select(v => v.Value.Clone()).ToArray());
     }
 
-    private sealed class Recording(IConvUnitForward inner, Action<ConvUnit, Var> record) : IConvUnitForward
+    private sealed class ReferenceRecorder : IOpRecorder
     {
-        public Var Forward(ConvUnit unit, Var x)
-        {
-            var y = inner.Forward(unit, x);
-            record(unit, y);
-            return y;
-        }
-    }
+        private readonly Dictionary<object, int> _calls = new(ReferenceEqualityComparer.Instance);
+        private readonly Dictionary<string, int> _ops = new(StringComparer.Ordinal);
+        private readonly Dictionary<Var, QParams> _grids = new(ReferenceEqualityComparer.Instance);
 
-    /// <summary>Runs a site's installed forward and hands its output to a recorder.</summary>
-    private sealed class RecordingSite(IActivationSiteForward inner, Action<Var> record) : IActivationSiteForward
-    {
-        public Var Forward(Var x)
+        public Dictionary<string, CodeTensor> Codes { get; } = new(StringComparer.Ordinal);
+
+        public void Op(string op, IReadOnlyList<Var> inputs, Var output, int[] attributes, object? layer)
         {
-            var y = inner.Forward(x);
-            record(y);
-            return y;
+            string name;
+            QParams grid;
+            if (layer is Tap tap)
+            {
+                int k = _calls.GetValueOrDefault(tap);
+                _calls[tap] = k + 1;
+                name = k == 0 ? tap.Name : $"{tap.Name}#{k}";
+                grid = ((FakeQuantizer)tap.OutputQuantizer!).Describe().ToQParams();
+            }
+            else
+            {
+                int k = _ops.GetValueOrDefault(op);
+                _ops[op] = k + 1;
+                name = k == 0 ? op : $"{op}#{k}";
+                grid = _grids[inputs[0]];
+            }
+            _grids[output] = grid;
+            if (layer is ActivationSite) return; // the image codes are the program's input, not an op's output
+            Codes[name] = new CodeTensor(FakeQuant.Codes(output.Value, grid), output.Shape.ToArray(), grid.ZeroPoint, grid.Bits);
         }
     }
 }

@@ -1,7 +1,7 @@
 using Nanoq.Autograd;
 using Nanoq.Nn.Taps;
 using Nanoq.Quant;
-using Nanoq.Quant.Modules;
+using Nanoq.Quant.Quantizers;
 using Nanoq.Quant.Observers;
 using Nanoq.Quant.Taps;
 
@@ -20,22 +20,24 @@ public class QuantizedRetinaNetTests
     {
         var model = Tiny();
         var registry = ModelQuantizer.Install(model, QuantRecipe.Fqn(4));
-        Assert.All(model.NamedTaps().Select(t => t.Tap).OfType<ConvUnit>(), u => Assert.IsType<QuantizedConvUnit>(u.Implementation));
-        Assert.All(model.NamedTaps().Select(t => t.Tap).OfType<ActivationSite>(), s => Assert.NotNull(s.Implementation));
+        Assert.All(model.NamedTaps().Select(t => t.Tap).OfType<ConvUnit>(), u => Assert.IsType<FoldedConv>(u.Implementation));
+        Assert.All(model.NamedTaps().Select(t => t.Tap), t => Assert.NotNull(t.OutputQuantizer));
         var names = registry.Quantizers.Select(q => q.Name).ToHashSet();
-        foreach (var n in new[] { "input", "backbone.conv1.weight", "backbone.conv1.out", "backbone.layer1.0.add.out",
-                                  "fpn.topdown3.out", "fpn.p7.out", "head.cls_logits.out", "head.bbox_pred.out" })
+        foreach (var n in new[] { "input.activation_post_process", "backbone.conv1.weight_fake_quant", "backbone.conv1.activation_post_process",
+                                  "backbone.layer1.0.add.activation_post_process", "fpn.topdown3.activation_post_process", "fpn.p7.activation_post_process",
+                                  "head.cls_logits.activation_post_process", "head.bbox_pred.activation_post_process" })
             Assert.Contains(n, names);
         // Under P, activations use percentiles, box deltas included; the class logits, which have a consumer floor
         // (logit of the score threshold), use min/max above it (see QuantRecipe.CreateActQuantizer).
-        var logits = (ActQuantizer)registry["head.cls_logits.out"];
+        var logits = (ActQuantizer)registry["head.cls_logits.activation_post_process"];
         Assert.IsType<MinMaxObserver>(logits.Observer);
         Assert.Equal(MathF.Log(0.05f / 0.95f), logits.Floor!.Value, 5);
-        Assert.IsType<PercentileObserver>(((ActQuantizer)registry["head.bbox_pred.out"]).Observer);
-        Assert.Null(((ActQuantizer)registry["head.bbox_pred.out"]).Floor);
-        Assert.IsType<PercentileObserver>(((ActQuantizer)registry["fpn.p7.out"]).Observer);
+        Assert.IsType<PercentileObserver>(((ActQuantizer)registry["head.bbox_pred.activation_post_process"]).Observer);
+        Assert.Null(((ActQuantizer)registry["head.bbox_pred.activation_post_process"]).Floor);
+        Assert.IsType<PercentileObserver>(((ActQuantizer)registry["fpn.p7.activation_post_process"]).Observer);
         ModelQuantizer.Remove(model);
         Assert.All(model.NamedTaps().Select(t => t.Tap).OfType<ConvUnit>(), u => Assert.Null(u.Implementation));
+        Assert.Empty(QuantRegistry.Collect(model).Quantizers);
     }
 
     [Fact]
@@ -47,7 +49,7 @@ public class QuantizedRetinaNetTests
         model.Head.ClsLogits.Conv.Bias!.Value.Clear();
         var registry = ModelQuantizer.Install(model, QuantRecipe.Fqn(4));
         Calibrator.Calibrate(model, Batches(3), x => model.Forward(new Var(x)), 3);
-        var logits = (ActQuantizer)registry["head.cls_logits.out"];
+        var logits = (ActQuantizer)registry["head.cls_logits.activation_post_process"];
         var (min, max) = logits.Observer.Range;
         float floor = RetinaNetHead.LogitFloor(model.Config.ScoreThreshold)!.Value; // logit(0.05) ≈ −2.944
         Assert.True(min < floor - 1f && max > 1f, $"the test needs logits on both sides of the floor: [{min}, {max}]");
@@ -65,12 +67,12 @@ public class QuantizedRetinaNetTests
         var model = Tiny();
         var registry = ModelQuantizer.Install(model, QuantRecipe.Fqn(4));
         Calibrator.Calibrate(model, Batches(3), x => model.Forward(new Var(x)), 3);
-        Assert.All(registry.Activations, a => Assert.NotNull(a.Current));
+        Assert.All(registry.Activations.Cast<ActQuantizer>(), a => Assert.NotNull(a.Current));
         model.Eval();
         using var _ = GradMode.NoGrad();
         var o = model.Forward(new Var(new Rng(7).Normal(new Shape(1, 3, 64, 64))));
-        var q = ((ActQuantizer)registry["head.cls_logits.out"]).Current!.Value;
-        foreach (float v in o.Logits.Value.Span)
+        var q = ((ActQuantizer)registry["head.cls_logits.activation_post_process"]).Current!.Value;
+        foreach (float v in model.Heads(o).Logits.Value.Span)
         {
             float code = v / q.Scale + q.ZeroPoint;
             Assert.InRange(code, -1e-3f, 15.001f);

@@ -42,13 +42,14 @@ public class RetinaNetTests
         model.Eval();
         using var _ = GradMode.NoGrad();
         var o = model.Forward(new Var(Tensor.Zeros(2, 3, 64, 96)));
-        Assert.Equal([(8, 12), (4, 6), (2, 3), (1, 2), (1, 1)], o.GridSizes);
+        Assert.Equal([(8, 12), (4, 6), (2, 3), (1, 2), (1, 1)], Detection.RetinaNet.GridSizes(o));
+        var (logits, deltas) = model.Heads(o);
         int anchors = model.AnchorsFor(o).Shape[0];
         Assert.Equal(9 * (96 + 24 + 6 + 2 + 1), anchors);
-        Assert.Equal([2, anchors, 2], o.Logits.Shape.ToArray());
-        Assert.Equal([2, anchors, 4], o.Deltas.Shape.ToArray());
+        Assert.Equal([2, anchors, 2], logits.Shape.ToArray());
+        Assert.Equal([2, anchors, 4], deltas.Shape.ToArray());
         // The prior bias: every anchor starts at foreground probability π = 0.01 (zero-mean features aside).
-        float p = 1f / (1f + MathF.Exp(-o.Logits.Value.Span[0]));
+        float p = 1f / (1f + MathF.Exp(-logits.Value.Span[0]));
         Assert.Equal(0.01f, p, 2);
     }
 
@@ -105,8 +106,8 @@ public class RetinaNetTests
         var model = new Detection.RetinaNet(Tiny, seed: 4);
         var l = model.Loss(model.Forward(new Var(Tensor.Zeros(2, 3, 64, 64))), [new DetectionTarget([], []), new DetectionTarget([], [])]);
         Assert.Equal(0, l.Foreground);
-        Assert.Equal(0f, l.BoxRegression.Value.Span[0]);
+        Assert.Equal(0f, l["box"].Value.Span[0]);
         l.Total.Backward();
-        Assert.True(float.IsFinite(l.Classification.Value.Span[0]));
+        Assert.True(float.IsFinite(l["classification"].Value.Span[0]));
     }
 }

@@ -11,7 +11,7 @@ namespace Nanoq.Quant.Integer.Program;
 ///       "values":  [ { "id": 0, "name": "input", "zero_point": z, "bits": k }, … ],
 ///       "inputs":  [ 0 ], "outputs": [ … ],
 ///       "ops":     [ { "name": "…", "op": "conv2d|linear|add|maxpool|upsample|clamp|concat|flatten",
-///                      "inputs": [ … ], "output": id, …attributes of the op… }, … ] }
+///                      "inputs": [ … ], "result": id, …attributes of the op… }, … ] }
 /// </code>
 /// Any program is stored the same way; reading names the op and the property at fault.
 /// </summary>
@@ -46,7 +46,7 @@ public static class IntProgramFormat
                 w.WriteString("name", op.Name);
                 w.WriteString("op", op.Kind);
                 Ints(w, "inputs", op.Inputs);
-                w.WriteNumber("output", op.Output);
+                w.WriteNumber("result", op.Output);
                 op.WriteAttributes(w);
                 w.WriteEndObject();
             }
@@ -88,7 +88,7 @@ public static class IntProgramFormat
         string name = LayerJson.String(o, "name");
         string kind = LayerJson.String(o, "op");
         var inputs = IntArray(o, "inputs");
-        int output = LayerJson.Int(o, "output", name);
+        int output = LayerJson.Int(o, "result", name);
         int Input(int i) => i < inputs.Length ? inputs[i] : throw new FormatException($"op '{name}' ({kind}) needs at least {i + 1} inputs.");
         return kind switch
         {

@@ -3,7 +3,7 @@ using Nanoq.Nn.Taps;
 using Nanoq.Quant;
 using Nanoq.Quant.Convert;
 
-namespace Nanoq.Detection.Tests.Integer;
+namespace Nanoq.Tests.Integer;
 
 /// <summary>The offline conversion's small formulas, by hand.</summary>
 public class ConverterHandTests
