@@ -10,7 +10,7 @@ public static class QuantizeCommand
 {
     public const string Help =
         """
-        Usage: nanoq quantize [--out DIR] [--bits 4] [--recipe fqn|baseline|dorefa|xnor] [--no-f] [--no-p] [--no-c] [options]
+        Usage: nanoq quantize [--out DIR] [--bits 4] [--recipe fqn|baseline|lsq|dorefa|xnor] [--no-f] [--no-p] [--no-c] [options]
 
         Quantization-aware fine-tuning of the float RetinaNet in DIR (trained by nanoq train): every weight and every
         activation, from the normalized input to the head outputs, k-bit uniform (asymmetric, zero point aligned).
@@ -18,7 +18,8 @@ public static class QuantizeCommand
           F  fold batch norm with its frozen running statistics (--no-f: fold batch statistics, Jacob et al.)
           P  activation ranges from percentiles on n_cal calibration batches (--no-p: EMA of min/max)
           C  per-channel weight ranges (--no-c: per-tensor)
-        --recipe baseline is --no-f --no-p --no-c; dorefa and xnor are the Table 5 baselines (BN folded, all ops quantized).
+        --recipe baseline is --no-f --no-p --no-c; dorefa and xnor are the Table 5 baselines (BN folded, all ops quantized);
+        lsq learns every step size with the network (Esser et al. 2020), starting from FQN's grids (F and C switch as for fqn).
 
           --out DIR            the run folder (default runs/shapes)
           --data NAME|DIR      as for nanoq train (default: the data the model was trained on if bundled, else shapes)
@@ -74,13 +75,14 @@ public static class QuantizeCommand
             "baseline" => QuantRecipe.Ablation(bits)[0],
             "dorefa" => QuantRecipe.DoReFa(bits),
             "xnor" => QuantRecipe.Xnor(),
-            _ => throw new UsageException($"--recipe must be fqn, baseline, dorefa or xnor, got '{kind}'"),
+            "lsq" => QuantRecipe.Lsq(bits),
+            _ => throw new UsageException($"--recipe must be fqn, baseline, lsq, dorefa or xnor, got '{kind}'"),
         };
         bool f = r.F && !cl.Has("--no-f"), p = r.P && !cl.Has("--no-p"), c = r.C && !cl.Has("--no-c");
         if (f != r.F || p != r.P || c != r.C)
         {
             string name = string.Join("+", new[] { f ? "F" : null, p ? "P" : null, c ? "C" : null }.Where(x => x is not null));
-            r = r with { F = f, P = p, C = c, Name = name.Length == 0 ? "baseline" : name };
+            r = r with { F = f, P = p, C = c, Name = r.Scheme == QuantScheme.Lsq ? "LSQ-" + (name.Length == 0 ? "none" : name) : name.Length == 0 ? "baseline" : name };
         }
         int? freeze = cl.Has("--freeze-bn-last") ? cl.Int("--freeze-bn-last", 0, 0, 10_000_000) : null;
         return (r with
