@@ -1,0 +1,60 @@
+using System.Runtime.CompilerServices;
+
+namespace Nanoq.Kernels.Integer;
+
+/// <summary>
+/// RoIAlign on codes (DESIGN.md §5): every output is a convex combination of input codes, so it stays on the input's
+/// grid — same Δ and z, no requantization. With the taps of an <see cref="IntRoiAlignPlan"/> (weights W in Q22,
+/// Σ W ≤ 2^22, the rest being off-map samples that count as real 0, i.e. code z):
+/// <code>
+///   acc = Σ_taps W · (q[b, ch, p] − z)                   int32 (|q − z| ≤ 511, Σ W ≤ 2^22)
+///   y   = z + RoundHalfToEven(acc / 2^22)
+/// </code>
+/// Rounding is half to even on the value relative to the zero point — the same rule as the fake-quant model's
+/// round(y_float / Δ) + z (<see cref="RoiAlignOnGrid.RoundToGrid"/>), so both land on the same code except where float
+/// noise and the weights' fixed-point error straddle a rounding boundary (measured in the tests). Because the weights
+/// are non-negative and sum to at most one, y lies within [min, max] of the codes it reads and z (z only counts
+/// where a sampling point fell off the map): no clamp is needed. Integers only.
+/// <code>
+///   codes: [n, c, H, W] bytes  →  output: [K, c, PH, PW] bytes
+/// </code>
+/// </summary>
+public static class IntRoiAlign
+{
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Forward(IntRoiAlignPlan plan, ReadOnlySpan<byte> codes, int batch, int channels, int zeroPoint, Span<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        int plane = plan.Height * plan.Width, bins = plan.PooledH * plan.PooledW;
+        if (batch < 0 || channels < 0 || codes.Length != (long)batch * channels * plane)
+            throw new ArgumentException($"IntRoiAlign: {codes.Length} codes for [{batch}, {channels}, {plan.Height}, {plan.Width}].");
+        if (output.Length != (long)plan.NumRois * channels * bins)
+            throw new ArgumentException($"IntRoiAlign: output has {output.Length} codes, [{plan.NumRois}, {channels}, {plan.PooledH}, {plan.PooledW}] needs {(long)plan.NumRois * channels * bins}.");
+        if ((uint)zeroPoint > 255) throw new ArgumentException($"IntRoiAlign: zero point {zeroPoint} is not a byte code.");
+        var start = plan.TapStart;
+        var index = plan.TapIndex;
+        var weight = plan.TapWeight;
+        const int f = IntRoiAlignPlan.FractionBits, half = 1 << (f - 1), mask = (1 << f) - 1;
+        for (int k = 0; k < plan.NumRois; k++)
+        {
+            int b = plan.Batch[k];
+            if ((uint)b >= (uint)batch) throw new ArgumentException($"IntRoiAlign: RoI {k} reads image {b} of a batch of {batch}.");
+            for (int ch = 0; ch < channels; ch++)
+            {
+                var x = codes.Slice((b * channels + ch) * plane, plane);
+                var y = output.Slice((k * channels + ch) * bins, bins);
+                int j0 = k * bins;
+                for (int bin = 0; bin < bins; bin++)
+                {
+                    int acc = 0;
+                    for (int t = start[j0 + bin], e = start[j0 + bin + 1]; t < e; t++)
+                        acc += weight[t] * (x[index[t]] - zeroPoint);
+                    int q = acc >> f;                // floor, also for negative acc
+                    int rem = acc & mask;            // acc − q·2^f, in [0, 2^f)
+                    if (rem > half || (rem == half && (q & 1) != 0)) q++;
+                    y[bin] = (byte)(zeroPoint + q);
+                }
+            }
+        }
+    }
+}
