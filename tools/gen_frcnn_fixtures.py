@@ -6,7 +6,8 @@ Needs Debian's python3-torch and python3-torchvision (torchvision 0.14); run wit
 Never needed to build or test: its outputs are committed under tests/*/data/torchvision/.
 
 Every float is a float32 value written as the shortest double that round-trips it, so `(float)double` in C#
-recovers the exact float32 torchvision computed with. Random sampling (BalancedPositiveNegativeSampler uses
+recovers the exact float32 torchvision computed with; the few non-finite ones (regression targets of images without
+ground truth encode a (0, 0, 0, 0) box: log 0) are the strings "Infinity", "-Infinity", "NaN". Random sampling (BalancedPositiveNegativeSampler uses
 torch.randperm, which no other generator reproduces) is made deterministic by recording the sampler's masks and
 feeding them back: the fixtures store the sampled indices, the tests pass them to the C# code.
 
@@ -55,6 +56,11 @@ assert torchvision.__version__.startswith("0.14"), torchvision.__version__
 
 def flat(t):
     return [float(v) for v in t.detach().reshape(-1).tolist()]
+
+
+def flat_nonfinite(t):
+    """As flat, with inf / -inf / nan written as the strings "Infinity" / "-Infinity" / "NaN" (JSON has no such numbers)."""
+    return [v if math.isfinite(v) else ("NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")) for v in flat(t)]
 
 
 def ints(t):
@@ -240,7 +246,7 @@ def rpn_fixture():
         objectness=flat(obj_flat), deltas=flat(deltas_flat),
         nms_thresh=0.7, min_size=1e-3, filter_cases=cases,
         gt_boxes=[flat(g) for g in gt], labels=[flat(l) for l in labels],
-        regression_targets=[flat(r) for r in regression_targets],
+        regression_targets=[flat_nonfinite(r) for r in regression_targets],
         sampled_pos=[ints(torch.where(p)[0]) for p in rec.pos], sampled_neg=[ints(torch.where(q)[0]) for q in rec.neg],
         objectness_loss=float(obj_loss), box_loss=float(box_loss),
         objectness_loss_grad=flat(g_obj_cls), box_loss_grad=flat(g_del_box if g_del_box is not None else zeros(del_leaf))))
@@ -272,7 +278,7 @@ def roi_heads_fixture():
                batch_size_per_image=32, positive_fraction=0.25,
                sampled_pos=[ints(torch.where(p)[0]) for p in rec.pos], sampled_neg=[ints(torch.where(q)[0]) for q in rec.neg],
                sampled_proposals=[flat(p) for p in s_props], matched_idxs=[ints(m) for m in matched_idxs],
-               labels=[ints(l) for l in labels], regression_targets=[flat(r) for r in reg_targets])
+               labels=[ints(l) for l in labels], regression_targets=[flat_nonfinite(r) for r in reg_targets])
 
     # fastrcnn_loss on the sampled rows
     total = sum(p.shape[0] for p in s_props)
