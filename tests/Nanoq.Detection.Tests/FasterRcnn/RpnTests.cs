@@ -24,6 +24,9 @@ public class RpnTests
     public void Anchors_one_size_per_level_three_ratios()
     {
         TorchvisionFixture.Exact(Fx.Floats("anchors"), Anchors(), "anchors");
+        var gen = RpnAnchors.FasterRcnn(smallestSize: 16, numLevels: 3);
+        var padded = Fx.Ints("padded");
+        TorchvisionFixture.Exact(Fx.Floats("anchors"), gen.Generate(padded[0], padded[1], Fx.Sizes("grids")).Span, "RpnAnchors");
     }
 
     /// <summary>concat_box_prediction_layers: per-level [N, A, H, W] / [N, 4A, H, W] to one row per anchor, exactly.</summary>
