@@ -1,4 +1,6 @@
 using Nanoq.Autograd;
+using Nanoq.Kernels;
+using Nanoq.Kernels.Integer;
 
 namespace Nanoq.Detection;
 
@@ -111,5 +113,26 @@ public sealed class MultiScaleRoiAlign
         }
         var cat = parts.Count == 1 ? parts[0] : Fn.Concat(parts, 0);
         return Fn.IndexSelect(cat, 0, levels.InversePermutation());
+    }
+
+    /// <summary>
+    /// The integer form: one <see cref="IntRoiAlignPlan"/> per level for that level's RoIs (float planning, done where
+    /// the proposals are computed). Run level l with <c>IntRoiAlign.Forward(plans[l], codes_l, n, c, z, output,
+    /// levels.PerLevel[l])</c> to scatter its rows into the [K, c, PH, PW] result. The rows of different levels land on
+    /// one grid only if the levels share it (one (Δ, z) for the pooled FPN maps); otherwise each level's rows keep
+    /// their own level's grid and the consumer must requantize them.
+    /// </summary>
+    public IntRoiAlignPlan[] BuildPlans(RoiLevels levels, IReadOnlyList<(int Height, int Width)> featureSizes, int batch)
+    {
+        if (featureSizes.Count != levels.Scales.Length)
+            throw new ArgumentException($"MultiScaleRoiAlign: {featureSizes.Count} feature maps for {levels.Scales.Length} scales.");
+        var plans = new IntRoiAlignPlan[featureSizes.Count];
+        for (int l = 0; l < plans.Length; l++)
+        {
+            var rois = featureSizes.Count == 1 ? levels.Rois : levels.RoisOf(l);
+            plans[l] = RoiAlignPlanner.Build(rois, batch, featureSizes[l].Height, featureSizes[l].Width, PooledH, PooledW,
+                                             levels.Scales[l], SamplingRatio, aligned: false);
+        }
+        return plans;
     }
 }

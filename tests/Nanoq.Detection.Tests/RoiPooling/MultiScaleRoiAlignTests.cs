@@ -1,9 +1,12 @@
 using System.Text.Json;
 using Nanoq.Autograd;
+using Nanoq.Kernels;
+using Nanoq.Kernels.Integer;
+using Xunit.Abstractions;
 
 namespace Nanoq.Detection.Tests.RoiPooling;
 
-public class MultiScaleRoiAlignTests
+public class MultiScaleRoiAlignTests(ITestOutputHelper output)
 {
     /// <summary>The fixture's feature formula, exact in float32: ((i·31 + j·17 + c·7 + b·13 + level·5) mod 23) / 8.</summary>
     private static Tensor Features(int n, int c, int h, int w, int level)
@@ -85,5 +88,52 @@ public class MultiScaleRoiAlignTests
         }
         Fn.Sum(y).Backward();
         foreach (int l in levels.Levels.Distinct()) Assert.NotNull(feats[l].Grad);
+    }
+
+    /// <summary>
+    /// The integer multi-scale path (a plan per level, rows scattered by <see cref="RoiLevels.PerLevel"/>) on 4-bit codes
+    /// with one grid shared by the levels, against the fake-quant model (float MultiScaleRoiAlign of the dequantized maps,
+    /// rounded onto the grid). Faster R-CNN's settings: 7×7, sampling 2, P2–P5 of a 256×320 image, 2 images, 40 RoIs.
+    /// </summary>
+    [Fact]
+    public void Integer_path_agrees_with_the_fake_quant_model()
+    {
+        var rng = new Rng(11);
+        var pooler = new MultiScaleRoiAlign();
+        int n = 2, c = 4, bits = 4, z = 5;
+        float delta = 0.173f;
+        var sizes = new[] { (64, 80), (32, 40), (16, 20), (8, 10) };
+        var images = new[] { (256, 320), (240, 300) };
+        var codes = sizes.Select(s => { var a = new byte[n * c * s.Item1 * s.Item2]; for (int i = 0; i < a.Length; i++) a[i] = (byte)rng.NextInt(1 << bits); return a; }).ToArray();
+        var boxes = Enumerable.Range(0, n).Select(_ =>
+        {
+            var b = new float[4 * 20];
+            for (int k = 0; k < 20; k++)
+            {
+                float x1 = rng.Uniform(-10f, 300f), y1 = rng.Uniform(-10f, 230f), side = MathF.Exp(rng.Uniform(2f, 5.5f));
+                b[4 * k] = x1; b[4 * k + 1] = y1; b[4 * k + 2] = x1 + side * rng.Uniform(0.5f, 2f); b[4 * k + 3] = y1 + side;
+            }
+            return b;
+        }).ToArray();
+        var levels = pooler.AssignLevels(boxes, sizes, images);
+        Assert.True(levels.PerLevel.Count(p => p.Length > 0) >= 3, "the RoIs should spread over the levels");
+
+        var plans = pooler.BuildPlans(levels, sizes, n);
+        var yi = new byte[levels.Count * c * 49];
+        for (int l = 0; l < sizes.Length; l++) IntRoiAlign.Forward(plans[l], codes[l], n, c, z, yi, levels.PerLevel[l]);
+
+        var feats = sizes.Select((s, l) => new Var(Tensor.FromArray(codes[l].Select(q => (q - z) * delta).ToArray(), n, c, s.Item1, s.Item2))).ToArray();
+        var yf = pooler.Forward(feats, levels).Value.ToArray();
+        var expected = new byte[yf.Length];
+        RoiAlignOnGrid.RoundToGrid(yf, delta, z, 0, (1 << bits) - 1, expected);
+        int same = 0, maxDiff = 0;
+        for (int i = 0; i < yi.Length; i++)
+        {
+            if (yi[i] == expected[i]) same++;
+            maxDiff = Math.Max(maxDiff, Math.Abs(yi[i] - expected[i]));
+        }
+        output.WriteLine($"multi-scale 4-bit: {same}/{yi.Length} identical ({(double)same / yi.Length:P3}), max {maxDiff} step(s)");
+        Assert.True(same >= 0.99 * yi.Length, $"only {same}/{yi.Length} identical codes");
+        Assert.True(maxDiff <= 1);
     }
 }

@@ -21,15 +21,35 @@ namespace Nanoq.Kernels.Integer;
 /// </summary>
 public static class IntRoiAlign
 {
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary>codes: [n, c, H, W] → output: [K, c, PH, PW], RoI k in row k.</summary>
     public static void Forward(IntRoiAlignPlan plan, ReadOnlySpan<byte> codes, int batch, int channels, int zeroPoint, Span<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        int bins = plan.PooledH * plan.PooledW;
+        if (output.Length != (long)plan.NumRois * channels * bins)
+            throw new ArgumentException($"IntRoiAlign: output has {output.Length} codes, [{plan.NumRois}, {channels}, {plan.PooledH}, {plan.PooledW}] needs {(long)plan.NumRois * channels * bins}.");
+        Forward(plan, codes, batch, channels, zeroPoint, output, default);
+    }
+
+    /// <summary>
+    /// As <see cref="Forward(IntRoiAlignPlan, ReadOnlySpan{byte}, int, int, int, Span{byte})"/>, writing RoI k to row
+    /// <paramref name="outputRows"/>[k] of an output of any number of [c, PH, PW] rows (empty: row k): one level's RoIs of
+    /// a multi-scale RoIAlign scattered into the batch's result.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Forward(IntRoiAlignPlan plan, ReadOnlySpan<byte> codes, int batch, int channels, int zeroPoint, Span<byte> output,
+                               ReadOnlySpan<int> outputRows)
     {
         ArgumentNullException.ThrowIfNull(plan);
         int plane = plan.Height * plan.Width, bins = plan.PooledH * plan.PooledW;
         if (batch < 0 || channels < 0 || codes.Length != (long)batch * channels * plane)
             throw new ArgumentException($"IntRoiAlign: {codes.Length} codes for [{batch}, {channels}, {plan.Height}, {plan.Width}].");
-        if (output.Length != (long)plan.NumRois * channels * bins)
-            throw new ArgumentException($"IntRoiAlign: output has {output.Length} codes, [{plan.NumRois}, {channels}, {plan.PooledH}, {plan.PooledW}] needs {(long)plan.NumRois * channels * bins}.");
+        int rowSize = channels * bins;
+        if (rowSize > 0 && output.Length % rowSize != 0)
+            throw new ArgumentException($"IntRoiAlign: output of {output.Length} codes is not whole rows of [{channels}, {plan.PooledH}, {plan.PooledW}].");
+        int rows = rowSize == 0 ? 0 : output.Length / rowSize;
+        if (!outputRows.IsEmpty && outputRows.Length != plan.NumRois)
+            throw new ArgumentException($"IntRoiAlign: {plan.NumRois} RoIs but {outputRows.Length} output rows.");
         if ((uint)zeroPoint > 255) throw new ArgumentException($"IntRoiAlign: zero point {zeroPoint} is not a byte code.");
         var start = plan.TapStart;
         var index = plan.TapIndex;
@@ -39,10 +59,12 @@ public static class IntRoiAlign
         {
             int b = plan.Batch[k];
             if ((uint)b >= (uint)batch) throw new ArgumentException($"IntRoiAlign: RoI {k} reads image {b} of a batch of {batch}.");
+            int row = outputRows.IsEmpty ? k : outputRows[k];
+            if ((uint)row >= (uint)rows && rowSize > 0) throw new ArgumentException($"IntRoiAlign: RoI {k} writes row {row} of {rows}.");
             for (int ch = 0; ch < channels; ch++)
             {
                 var x = codes.Slice((b * channels + ch) * plane, plane);
-                var y = output.Slice((k * channels + ch) * bins, bins);
+                var y = output.Slice((row * channels + ch) * bins, bins);
                 int j0 = k * bins;
                 for (int bin = 0; bin < bins; bin++)
                 {
