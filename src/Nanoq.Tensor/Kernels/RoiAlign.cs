@@ -117,9 +117,7 @@ public static unsafe class RoiAlign
                                     float g = gc[b];
                                     for (int i = 0; i < per; i++, s++)
                                     {
-                                        // Out-of-map points have zero weights on pixel 0: adding g·0/count is a no-op there,
-                                        // as torchvision's skip (up to the sign of a zero).
-                                        if (s->W1 == 0f && s->W2 == 0f && s->W3 == 0f && s->W4 == 0f && s->P4 == 0) continue;
+                                        if (s->OffMap) continue;
                                         plane[s->P1] += g * s->W1 / count;
                                         plane[s->P2] += g * s->W2 / count;
                                         plane[s->P3] += g * s->W3 / count;

@@ -48,7 +48,7 @@ public static class RoiAlignPlanner
                 for (int i = b * per; i < (b + 1) * per; i++)
                 {
                     var s = samples[i];
-                    if (s.W1 == 0f && s.W2 == 0f && s.W3 == 0f && s.W4 == 0f) continue;   // off the map: real 0
+                    if (s.OffMap) continue;   // real 0: the zero point's share, no tap
                     pixels.Add((s.P1, s.W1 / count));
                     pixels.Add((s.P2, s.W2 / count));
                     pixels.Add((s.P3, s.W3 / count));

@@ -43,11 +43,16 @@ internal static class RoiAlignSampling
         public int SamplesPerBin => GridH > 0 && GridW > 0 ? GridH * GridW : 0;
     }
 
-    /// <summary>One sampling point: four flat plane indices (iy·w + ix) and their bilinear weights.</summary>
+    /// <summary>
+    /// One sampling point: four flat plane indices (iy·w + ix) and their bilinear weights; <see cref="OffMap"/> marks a
+    /// point beyond the map's boundary (indices and weights 0: the forward still adds 0 · x[0], as the C++ does, and
+    /// the backward skips it, as the C++ does).
+    /// </summary>
     internal struct Sample
     {
         public int P1, P2, P3, P4;
         public float W1, W2, W3, W4;
+        public bool OffMap;
     }
 
     /// <summary>The geometry of RoI <paramref name="roi"/> (5 floats); checks the batch index against n.</summary>
@@ -112,7 +117,11 @@ internal static class RoiAlignSampling
     public static Sample Bilinear(float y, float x, int h, int w)
     {
         var s = default(Sample);
-        if (!(y >= -1f && y <= h && x >= -1f && x <= w)) return s;
+        if (!(y >= -1f && y <= h && x >= -1f && x <= w))
+        {
+            s.OffMap = true;
+            return s;
+        }
         if (y <= 0) y = 0;
         if (x <= 0) x = 0;
         int yLow = (int)y, xLow = (int)x, yHigh, xHigh;

@@ -136,4 +136,19 @@ public class MultiScaleRoiAlignTests(ITestOutputHelper output)
         Assert.True(same >= 0.99 * yi.Length, $"only {same}/{yi.Length} identical codes");
         Assert.True(maxDiff <= 1);
     }
+
+    /// <summary>Gradients through the level split, the per-level RoIAlign and the re-ordering, against central differences.</summary>
+    [Fact]
+    public void GradCheck_over_two_levels()
+    {
+        var pooler = new MultiScaleRoiAlign(2, 3, 2, canonicalScale: 16, canonicalLevel: 2);
+        float[] boxes = [1, 2, 9, 12, 0, 0, 32, 32, 4, 4, 7, 6, 0.5f, 1, 31, 31.5f];
+        var images = new[] { (32, 32) };
+        var levels = pooler.AssignLevels([boxes], [(8, 8), (4, 4)], images);
+        Assert.Equal(2, levels.Levels.Distinct().Count());
+        var rng = new Rng(2);
+        var r = GradCheck.Check(v => pooler.Forward(v, [boxes], images), [rng.Normal(new Shape(1, 2, 8, 8)), rng.Normal(new Shape(1, 2, 4, 4))],
+                                maxChecksPerInput: 128);
+        Assert.True(r.Ok, r.Detail);
+    }
 }
