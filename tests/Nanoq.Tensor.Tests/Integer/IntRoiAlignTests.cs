@@ -181,4 +181,41 @@ public class IntRoiAlignTests(ITestOutputHelper output)
         Assert.True(rate >= 0.99, $"{bits}-bit: only {rate:P3} identical codes");
         Assert.True(maxDiff <= 1, $"{bits}-bit: codes {maxDiff} steps apart");
     }
+
+    /// <summary>
+    /// The kernel against a naive loop over the plan in double: z + round_half_even(Σ W (q − z) / 2²²) (exact in double),
+    /// RoI rows scattered to a permutation of the output rows.
+    /// </summary>
+    [Property(MaxTest = 60)]
+    public bool Kernel_equals_the_naive_loop_and_scatters_rows(int seed)
+    {
+        var rng = new Rng((ulong)seed);
+        var t = RandomCase(rng);
+        int z = rng.NextInt(256);
+        var codes = Codes(rng, t.N * t.C * t.H * t.W, 8);
+        var plan = Plan(t);
+        int bins = t.PH * t.PW, plane = t.H * t.W, k = plan.NumRois;
+        var rows = rng.Permutation(k + 2)[..k];
+        var y = new byte[(k + 2) * t.C * bins];
+        IntRoiAlign.Forward(plan, codes, t.N, t.C, z, y, rows);
+        for (int r = 0; r < k; r++)
+            for (int ch = 0; ch < t.C; ch++)
+                for (int b = 0; b < bins; b++)
+                {
+                    double acc = 0;
+                    int j = r * bins + b;
+                    for (int q = plan.TapStart[j]; q < plan.TapStart[j + 1]; q++)
+                        acc += (double)plan.TapWeight[q] * (codes[(plan.Batch[r] * t.C + ch) * plane + plan.TapIndex[q]] - z);
+                    int e = z + (int)Math.Round(acc / IntRoiAlignPlan.One, MidpointRounding.ToEven);
+                    if (y[(rows[r] * t.C + ch) * bins + b] != e) return false;
+                }
+        return true;
+    }
+
+    [Fact]
+    public void Rejects_two_rois_writing_one_row()
+    {
+        var plan = RoiAlignPlanner.Build([0, 0, 0, 1, 1, 0, 0, 0, 2, 2], 1, 2, 2, 1, 1, 1f, 2, false);
+        Assert.Throws<ArgumentException>(() => IntRoiAlign.Forward(plan, new byte[4], 1, 1, 0, new byte[2], [1, 1]));
+    }
 }

@@ -10,7 +10,7 @@ namespace Nanoq.Kernels.Integer;
 ///   acc = Σ_taps W · (q[b, ch, p] − z)                   int32 (|q − z| ≤ 511, Σ W ≤ 2^22)
 ///   y   = z + RoundHalfToEven(acc / 2^22)
 /// </code>
-/// Rounding is half to even on the value relative to the zero point — the same rule as the fake-quant model's
+/// RoIs run in parallel (<see cref="IntRoiAlignTask"/>, one RoI a task). Rounding is half to even on the value relative to the zero point — the same rule as the fake-quant model's
 /// round(y_float / Δ) + z (<see cref="RoiAlignOnGrid.RoundToGrid"/>), so both land on the same code except where float
 /// noise and the weights' fixed-point error straddle a rounding boundary (measured in the tests). Because the weights
 /// are non-negative and sum to at most one, y lies within [min, max] of the codes it reads and z (z only counts
@@ -19,7 +19,7 @@ namespace Nanoq.Kernels.Integer;
 ///   codes: [n, c, H, W] bytes  →  output: [K, c, PH, PW] bytes
 /// </code>
 /// </summary>
-public static class IntRoiAlign
+public static unsafe class IntRoiAlign
 {
     /// <summary>codes: [n, c, H, W] → output: [K, c, PH, PW], RoI k in row k.</summary>
     public static void Forward(IntRoiAlignPlan plan, ReadOnlySpan<byte> codes, int batch, int channels, int zeroPoint, Span<byte> output)
@@ -51,32 +51,26 @@ public static class IntRoiAlign
         if (!outputRows.IsEmpty && outputRows.Length != plan.NumRois)
             throw new ArgumentException($"IntRoiAlign: {plan.NumRois} RoIs but {outputRows.Length} output rows.");
         if ((uint)zeroPoint > 255) throw new ArgumentException($"IntRoiAlign: zero point {zeroPoint} is not a byte code.");
-        var start = plan.TapStart;
-        var index = plan.TapIndex;
-        var weight = plan.TapWeight;
-        const int f = IntRoiAlignPlan.FractionBits, half = 1 << (f - 1), mask = (1 << f) - 1;
+        if (plan.NumRois == 0 || rowSize == 0) return;
+        // Every RoI writes its own row (tasks run in parallel): rows in range and distinct.
+        var written = new bool[rows];
         for (int k = 0; k < plan.NumRois; k++)
         {
-            int b = plan.Batch[k];
-            if ((uint)b >= (uint)batch) throw new ArgumentException($"IntRoiAlign: RoI {k} reads image {b} of a batch of {batch}.");
+            if ((uint)plan.Batch[k] >= (uint)batch) throw new ArgumentException($"IntRoiAlign: RoI {k} reads image {plan.Batch[k]} of a batch of {batch}.");
             int row = outputRows.IsEmpty ? k : outputRows[k];
-            if ((uint)row >= (uint)rows && rowSize > 0) throw new ArgumentException($"IntRoiAlign: RoI {k} writes row {row} of {rows}.");
-            for (int ch = 0; ch < channels; ch++)
+            if ((uint)row >= (uint)rows || written[row]) throw new ArgumentException($"IntRoiAlign: RoI {k} writes row {row} of {rows} (rows must be distinct).");
+            written[row] = true;
+        }
+        fixed (byte* pc = codes)
+        fixed (byte* po = output)
+        fixed (int* pb = plan.Batch, ps = plan.TapStart, pi = plan.TapIndex, pw = plan.TapWeight, pr = outputRows)
+        {
+            var task = new IntRoiAlignTask
             {
-                var x = codes.Slice((b * channels + ch) * plane, plane);
-                var y = output.Slice((row * channels + ch) * bins, bins);
-                int j0 = k * bins;
-                for (int bin = 0; bin < bins; bin++)
-                {
-                    int acc = 0;
-                    for (int t = start[j0 + bin], e = start[j0 + bin + 1]; t < e; t++)
-                        acc += weight[t] * (x[index[t]] - zeroPoint);
-                    int q = acc >> f;                // floor, also for negative acc
-                    int rem = acc & mask;            // acc − q·2^f, in [0, 2^f)
-                    if (rem > half || (rem == half && (q & 1) != 0)) q++;
-                    y[bin] = (byte)(zeroPoint + q);
-                }
-            }
+                Codes = pc, Output = po, Batch = pb, TapStart = ps, TapIndex = pi, TapWeight = pw, OutputRows = outputRows.IsEmpty ? null : pr,
+                Channels = channels, Plane = plane, Bins = bins, ZeroPoint = zeroPoint,
+            };
+            ParallelRunner.Run(plan.NumRois, ref task);
         }
     }
 }
