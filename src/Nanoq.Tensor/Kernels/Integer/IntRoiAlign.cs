@@ -7,14 +7,15 @@ namespace Nanoq.Kernels.Integer;
 /// grid — same Δ and z, no requantization. With the taps of an <see cref="IntRoiAlignPlan"/> (weights W in Q22,
 /// Σ W ≤ 2^22, the rest being off-map samples that count as real 0, i.e. code z):
 /// <code>
-///   acc = Σ_taps W · (q[b, ch, p] − z)                   int32 (|q − z| ≤ 511, Σ W ≤ 2^22)
+///   acc = Σ_taps W · (q[b, ch, p] − z)                   int32: |q − z| ≤ 255 (byte codes), Σ W ≤ 2^22
 ///   y   = z + RoundHalfToEven(acc / 2^22)
 /// </code>
-/// RoIs run in parallel (<see cref="IntRoiAlignTask"/>, one RoI a task). Rounding is half to even on the value relative to the zero point — the same rule as the fake-quant model's
+/// Rounding is half to even on the value relative to the zero point — the same rule as the fake-quant model's
 /// round(y_float / Δ) + z (<see cref="RoiAlignOnGrid.RoundToGrid"/>), so both land on the same code except where float
 /// noise and the weights' fixed-point error straddle a rounding boundary (measured in the tests). Because the weights
 /// are non-negative and sum to at most one, y lies within [min, max] of the codes it reads and z (z only counts
-/// where a sampling point fell off the map): no clamp is needed. Integers only.
+/// where a sampling point fell off the map): no clamp is needed. Integers only; RoIs run in parallel
+/// (<see cref="IntRoiAlignTask"/>, one RoI a task, each writing its own output row).
 /// <code>
 ///   codes: [n, c, H, W] bytes  →  output: [K, c, PH, PW] bytes
 /// </code>
