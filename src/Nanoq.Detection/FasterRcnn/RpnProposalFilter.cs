@@ -1,0 +1,123 @@
+using System.Buffers;
+
+namespace Nanoq.Detection;
+
+/// <summary>
+/// Turns the RPN's raw outputs into proposals: torchvision's <c>RegionProposalNetwork</c> decoding and
+/// <c>filter_proposals</c> (0.14). For each image, with its anchors in <see cref="AnchorGenerator"/>'s order:
+/// <list type="number">
+/// <item>decode the deltas against the anchors with BoxCoder(1, 1, 1, 1) (bbox_xform_clip = log(1000/16));</item>
+/// <item>per level, keep the pre_nms_top_n anchors of highest objectness (logits; ties by index);</item>
+/// <item>score = sigmoid(objectness); clip boxes to the image (height, width); drop boxes narrower or lower than
+/// min_size (1e-3); drop scores below score_thresh (<c>&gt;=</c> keeps, as torchvision);</item>
+/// <item>NMS at 0.7 within each level (batched_nms with the level as the class), sorted by score;</item>
+/// <item>keep the first post_nms_top_n.</item>
+/// </list>
+/// Faster R-CNN's defaults: pre/post 2000/2000 in training, 1000/1000 at test. The proposals carry no gradient
+/// (torchvision detaches them).
+/// </summary>
+public sealed class RpnProposalFilter
+{
+    public RpnProposalFilter(int preNmsTopN, int postNmsTopN, double nmsThresh = 0.7, float scoreThresh = 0f, float minSize = 1e-3f)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(preNmsTopN);
+        ArgumentOutOfRangeException.ThrowIfNegative(postNmsTopN);
+        PreNmsTopN = preNmsTopN; PostNmsTopN = postNmsTopN; NmsThresh = nmsThresh; ScoreThresh = scoreThresh; MinSize = minSize;
+    }
+
+    /// <summary>torchvision's fasterrcnn_resnet50_fpn settings: 2000/2000 in training, 1000/1000 at test.</summary>
+    public static RpnProposalFilter FasterRcnn(bool training) => training ? new(2000, 2000) : new(1000, 1000);
+
+    public int PreNmsTopN { get; }
+    public int PostNmsTopN { get; }
+    public double NmsThresh { get; }
+    public float ScoreThresh { get; }
+    public float MinSize { get; }
+
+    /// <summary>The RPN's box coder, weights (1, 1, 1, 1).</summary>
+    public static BoxCoder BoxCoder { get; } = new(1f, 1f, 1f, 1f);
+
+    /// <summary>
+    /// Proposals of a batch: <paramref name="deltas"/> [N·A, 4] decoded against the same [A, 4]
+    /// <paramref name="anchors"/> for every image (anchors depend on the padded batch size only): [N·A, 4].
+    /// </summary>
+    public static float[] Decode(ReadOnlySpan<float> deltas, ReadOnlySpan<float> anchors, int numImages)
+    {
+        int a = Boxes.Count(anchors, nameof(anchors));
+        if (deltas.Length != 4L * a * numImages) throw new ArgumentException($"Decode: {numImages} images of {a} anchors need {4L * a * numImages} deltas, got {deltas.Length}.");
+        var boxes = new float[deltas.Length];
+        for (int i = 0; i < numImages; i++)
+            BoxCoder.DecodeSingle(deltas.Slice(4 * a * i, 4 * a), anchors, boxes.AsSpan(4 * a * i, 4 * a));
+        return boxes;
+    }
+
+    /// <summary>
+    /// filter_proposals: <paramref name="proposals"/> [N·A, 4] decoded boxes, <paramref name="objectness"/> [N·A] logits,
+    /// <paramref name="numAnchorsPerLevel"/> summing to A, one (height, width) per image.
+    /// </summary>
+    public RpnProposals[] Filter(ReadOnlySpan<float> proposals, ReadOnlySpan<float> objectness, ReadOnlySpan<int> numAnchorsPerLevel,
+                                 IReadOnlyList<(int Height, int Width)> imageSizes)
+    {
+        int numImages = imageSizes.Count, a = 0;
+        foreach (int c in numAnchorsPerLevel) a += c;
+        if (objectness.Length != (long)numImages * a || proposals.Length != 4L * numImages * a)
+            throw new ArgumentException($"Filter: {numImages} images of {a} anchors need {numImages * a} scores and {4 * numImages * a} box floats, " +
+                                        $"got {objectness.Length} and {proposals.Length}.");
+        var result = new RpnProposals[numImages];
+        for (int i = 0; i < numImages; i++)
+        {
+            var ob = objectness.Slice(a * i, a);
+            var pr = proposals.Slice(4 * a * i, 4 * a);
+            // Top-n per level, level by level (indices into the image's anchors).
+            var picked = new List<int>();
+            var pickedLevel = new List<int>();
+            int offset = 0;
+            for (int l = 0; l < numAnchorsPerLevel.Length; l++)
+            {
+                int count = numAnchorsPerLevel[l];
+                foreach (int j in TopK.Select(ob.Slice(offset, count), Math.Min(PreNmsTopN, count)))
+                {
+                    picked.Add(offset + j);
+                    pickedLevel.Add(l);
+                }
+                offset += count;
+            }
+            int m = picked.Count;
+            var boxes = new float[4 * m];
+            var scores = new float[m];
+            for (int k = 0; k < m; k++)
+            {
+                pr.Slice(4 * picked[k], 4).CopyTo(boxes.AsSpan(4 * k, 4));
+                scores[k] = Sigmoid(ob[picked[k]]);
+            }
+            var (h, w) = imageSizes[i];
+            Boxes.ClipToImage(boxes, h, w, boxes);
+            // remove_small_boxes, then the score threshold, in that order.
+            var keep = new List<int>(m);
+            foreach (int k in Boxes.RemoveSmall(boxes, MinSize))
+                if (scores[k] >= ScoreThresh) keep.Add(k);
+            var kb = new float[4 * keep.Count];
+            var ks = new float[keep.Count];
+            var kl = new int[keep.Count];
+            for (int k = 0; k < keep.Count; k++)
+            {
+                boxes.AsSpan(4 * keep[k], 4).CopyTo(kb.AsSpan(4 * k, 4));
+                ks[k] = scores[keep[k]];
+                kl[k] = pickedLevel[keep[k]];
+            }
+            var nms = NonMaxSuppression.BatchedNms(kb, ks, kl, NmsThresh, PostNmsTopN);
+            var fb = new float[4 * nms.Length];
+            var fs = new float[nms.Length];
+            for (int k = 0; k < nms.Length; k++)
+            {
+                kb.AsSpan(4 * nms[k], 4).CopyTo(fb.AsSpan(4 * k, 4));
+                fs[k] = ks[nms[k]];
+            }
+            result[i] = new RpnProposals(fb, fs);
+        }
+        return result;
+    }
+
+    /// <summary>σ(x) = 1 / (1 + e^−x) in float32.</summary>
+    private static float Sigmoid(float x) => 1f / (1f + MathF.Exp(-x));
+}

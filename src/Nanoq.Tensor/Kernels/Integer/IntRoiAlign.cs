@@ -1,0 +1,77 @@
+using System.Runtime.CompilerServices;
+
+namespace Nanoq.Kernels.Integer;
+
+/// <summary>
+/// RoIAlign on codes (DESIGN.md §5): every output is a convex combination of input codes, so it stays on the input's
+/// grid — same Δ and z, no requantization. With the taps of an <see cref="IntRoiAlignPlan"/> (weights W in Q22,
+/// Σ W ≤ 2^22, the rest being off-map samples that count as real 0, i.e. code z):
+/// <code>
+///   acc = Σ_taps W · (q[b, ch, p] − z)                   int32: |q − z| ≤ 255 (byte codes), Σ W ≤ 2^22
+///   y   = z + RoundHalfToEven(acc / 2^22)
+/// </code>
+/// Rounding is half to even on the value relative to the zero point — the same rule as the fake-quant model's
+/// round(y_float / Δ) + z (<see cref="RoiAlignOnGrid.RoundToGrid"/>), so both land on the same code except where float
+/// noise and the weights' fixed-point error straddle a rounding boundary (measured in the tests). Because the weights
+/// are non-negative and sum to at most one, y lies within [min, max] of the codes it reads and z (z only counts
+/// where a sampling point fell off the map): no clamp is needed. Integers only; RoIs run in parallel
+/// (<see cref="IntRoiAlignTask"/>, one RoI a task, each writing its own output row).
+/// <code>
+///   codes: [n, c, H, W] bytes  →  output: [K, c, PH, PW] bytes
+/// </code>
+/// </summary>
+public static unsafe class IntRoiAlign
+{
+    /// <summary>codes: [n, c, H, W] → output: [K, c, PH, PW], RoI k in row k.</summary>
+    public static void Forward(IntRoiAlignPlan plan, ReadOnlySpan<byte> codes, int batch, int channels, int zeroPoint, Span<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        int bins = plan.PooledH * plan.PooledW;
+        if (output.Length != (long)plan.NumRois * channels * bins)
+            throw new ArgumentException($"IntRoiAlign: output has {output.Length} codes, [{plan.NumRois}, {channels}, {plan.PooledH}, {plan.PooledW}] needs {(long)plan.NumRois * channels * bins}.");
+        Forward(plan, codes, batch, channels, zeroPoint, output, default);
+    }
+
+    /// <summary>
+    /// As <see cref="Forward(IntRoiAlignPlan, ReadOnlySpan{byte}, int, int, int, Span{byte})"/>, writing RoI k to row
+    /// <paramref name="outputRows"/>[k] of an output of any number of [c, PH, PW] rows (empty: row k): one level's RoIs of
+    /// a multi-scale RoIAlign scattered into the batch's result.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Forward(IntRoiAlignPlan plan, ReadOnlySpan<byte> codes, int batch, int channels, int zeroPoint, Span<byte> output,
+                               ReadOnlySpan<int> outputRows)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        int plane = plan.Height * plan.Width, bins = plan.PooledH * plan.PooledW;
+        if (batch < 0 || channels < 0 || codes.Length != (long)batch * channels * plane)
+            throw new ArgumentException($"IntRoiAlign: {codes.Length} codes for [{batch}, {channels}, {plan.Height}, {plan.Width}].");
+        int rowSize = channels * bins;
+        if (rowSize > 0 && output.Length % rowSize != 0)
+            throw new ArgumentException($"IntRoiAlign: output of {output.Length} codes is not whole rows of [{channels}, {plan.PooledH}, {plan.PooledW}].");
+        int rows = rowSize == 0 ? 0 : output.Length / rowSize;
+        if (!outputRows.IsEmpty && outputRows.Length != plan.NumRois)
+            throw new ArgumentException($"IntRoiAlign: {plan.NumRois} RoIs but {outputRows.Length} output rows.");
+        if ((uint)zeroPoint > 255) throw new ArgumentException($"IntRoiAlign: zero point {zeroPoint} is not a byte code.");
+        if (plan.NumRois == 0 || rowSize == 0) return;
+        // Every RoI writes its own row (tasks run in parallel): rows in range and distinct.
+        var written = new bool[rows];
+        for (int k = 0; k < plan.NumRois; k++)
+        {
+            if ((uint)plan.Batch[k] >= (uint)batch) throw new ArgumentException($"IntRoiAlign: RoI {k} reads image {plan.Batch[k]} of a batch of {batch}.");
+            int row = outputRows.IsEmpty ? k : outputRows[k];
+            if ((uint)row >= (uint)rows || written[row]) throw new ArgumentException($"IntRoiAlign: RoI {k} writes row {row} of {rows} (rows must be distinct).");
+            written[row] = true;
+        }
+        fixed (byte* pc = codes)
+        fixed (byte* po = output)
+        fixed (int* pb = plan.Batch, ps = plan.TapStart, pi = plan.TapIndex, pw = plan.TapWeight, pr = outputRows)
+        {
+            var task = new IntRoiAlignTask
+            {
+                Codes = pc, Output = po, Batch = pb, TapStart = ps, TapIndex = pi, TapWeight = pw, OutputRows = outputRows.IsEmpty ? null : pr,
+                Channels = channels, Plane = plane, Bins = bins, ZeroPoint = zeroPoint,
+            };
+            ParallelRunner.Run(plan.NumRois, ref task);
+        }
+    }
+}

@@ -1,0 +1,146 @@
+using System.Runtime.CompilerServices;
+
+namespace Nanoq.Kernels;
+
+/// <summary>
+/// The sampling geometry of RoIAlign, shared by the float kernel (<see cref="RoiAlign"/>) and the integer planner
+/// (<see cref="RoiAlignPlanner"/>), so both see the same sampling points and bilinear weights, float32 for float32
+/// as torchvision 0.14's CPU kernel (<c>roi_align_kernel.cpp</c>, <c>pre_calc_for_bilinear_interpolate</c>).
+///
+/// <para><b>One RoI</b> (b, x1, y1, x2, y2), in image coordinates, on a map of h × w at <c>spatial_scale</c> s:
+/// <code>
+///   b        = (int) roi[0]                                   (truncation, as the C++ cast)
+///   offset   = aligned ? 0.5 : 0
+///   start    = (x1·s − offset, y1·s − offset),  end = (x2·s − offset, y2·s − offset)
+///   size     = end − start;  if !aligned: size = max(size, 1)   (malformed RoIs forced to 1×1)
+///   bin      = size / pooled
+///   grid     = sampling_ratio &gt; 0 ? sampling_ratio : ceil(size / pooled)   (adaptive: ≈ one point a pixel)
+///   count    = max(grid_h · grid_w, 1)
+///   y(ph,iy) = start_h + ph·bin_h + (iy + 0.5)·bin_h / grid_h        (x likewise; this evaluation order)
+/// </code></para>
+///
+/// <para><b>One sampling point</b> (y, x), torchvision's boundary rule: a point with y &lt; −1, y &gt; h, x &lt; −1 or
+/// x &gt; w (or a NaN coordinate, which 0.14 would cast undefined) contributes 0 — kept as a sample with index 0 and
+/// weights 0, so 0 · x[0] is added exactly as the C++ does. Otherwise y ≤ 0 → 0 (x likewise); y_low = (int) y; if
+/// y_low ≥ h − 1 then y_low = y_high = h − 1 and y = y_low, else y_high = y_low + 1; ly = y − y_low, hy = 1 − ly
+/// (computed in double, then rounded to float, as the C++ <c>1. - ly</c>); weights hy·hx, hy·lx, ly·hx, ly·lx on
+/// (y_low, x_low), (y_low, x_high), (y_high, x_low), (y_high, x_high).</para>
+/// </summary>
+internal static class RoiAlignSampling
+{
+    /// <summary>The per-RoI quantities of the class comment.</summary>
+    internal readonly struct Roi
+    {
+        public readonly int Batch, GridH, GridW;
+        public readonly float StartH, StartW, BinH, BinW, Count;
+
+        public Roi(int batch, float startH, float startW, float binH, float binW, int gridH, int gridW, float count)
+        {
+            Batch = batch; StartH = startH; StartW = startW; BinH = binH; BinW = binW; GridH = gridH; GridW = gridW; Count = count;
+        }
+
+        /// <summary>Sampling points of one bin: grid_h · grid_w when both are positive, else none.</summary>
+        public int SamplesPerBin => GridH > 0 && GridW > 0 ? GridH * GridW : 0;
+    }
+
+    /// <summary>
+    /// One sampling point: four flat plane indices (iy·w + ix) and their bilinear weights; <see cref="OffMap"/> marks a
+    /// point beyond the map's boundary (indices and weights 0: the forward still adds 0 · x[0], as the C++ does, and
+    /// the backward skips it, as the C++ does).
+    /// </summary>
+    internal struct Sample
+    {
+        public int P1, P2, P3, P4;
+        public float W1, W2, W3, W4;
+        public bool OffMap;
+    }
+
+    /// <summary>The geometry of RoI <paramref name="roi"/> (5 floats); checks the batch index against n.</summary>
+    public static Roi Geometry(ReadOnlySpan<float> roi, int n, int pooledH, int pooledW, float spatialScale, int samplingRatio, bool aligned)
+    {
+        float bf = roi[0];
+        int batch = (int)bf;
+        if (!(bf > -1f) || batch >= n)
+            throw new ArgumentException($"RoiAlign: RoI batch index {bf} is outside the batch of {n} images.");
+        float offset = aligned ? 0.5f : 0f;
+        float startW = roi[1] * spatialScale - offset;
+        float startH = roi[2] * spatialScale - offset;
+        float endW = roi[3] * spatialScale - offset;
+        float endH = roi[4] * spatialScale - offset;
+        float roiW = endW - startW, roiH = endH - startH;
+        if (!aligned)
+        {
+            roiW = MathF.Max(roiW, 1f);
+            roiH = MathF.Max(roiH, 1f);
+        }
+        float binH = roiH / pooledH, binW = roiW / pooledW;
+        int gridH = samplingRatio > 0 ? samplingRatio : CeilToInt(roiH / pooledH);
+        int gridW = samplingRatio > 0 ? samplingRatio : CeilToInt(roiW / pooledW);
+        float count = Math.Max(gridH * gridW, 1);
+        return new Roi(batch, startH, startW, binH, binW, gridH, gridW, count);
+    }
+
+    /// <summary>ceil of a float to int; NaN → 0 (no samples), huge values saturate (the C++ cast is undefined there).</summary>
+    private static int CeilToInt(float v)
+    {
+        float c = MathF.Ceiling(v);
+        if (float.IsNaN(c)) return 0;
+        if (c >= 1 << 20) throw new ArgumentException($"RoiAlign: an adaptive sampling grid of {c} points a bin side is too large.");
+        return (int)c;
+    }
+
+    /// <summary>
+    /// pre_calc_for_bilinear_interpolate: the samples of every bin, bin-major (ph, pw), then iy, ix — the order the
+    /// forward accumulates in. <paramref name="samples"/> holds pooledH · pooledW · SamplesPerBin entries.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Fill(in Roi r, int h, int w, int pooledH, int pooledW, Span<Sample> samples)
+    {
+        int gh = r.GridH, gw = r.GridW;
+        if (r.SamplesPerBin == 0) return;
+        int k = 0;
+        for (int ph = 0; ph < pooledH; ph++)
+            for (int pw = 0; pw < pooledW; pw++)
+                for (int iy = 0; iy < gh; iy++)
+                {
+                    float yy = r.StartH + ph * r.BinH + (iy + 0.5f) * r.BinH / gh;
+                    for (int ix = 0; ix < gw; ix++)
+                    {
+                        float xx = r.StartW + pw * r.BinW + (ix + 0.5f) * r.BinW / gw;
+                        samples[k++] = Bilinear(yy, xx, h, w);
+                    }
+                }
+    }
+
+    /// <summary>The bilinear sample at (y, x); see the class comment for the boundary rules.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Sample Bilinear(float y, float x, int h, int w)
+    {
+        var s = default(Sample);
+        if (!(y >= -1f && y <= h && x >= -1f && x <= w))
+        {
+            s.OffMap = true;
+            return s;
+        }
+        if (y <= 0) y = 0;
+        if (x <= 0) x = 0;
+        int yLow = (int)y, xLow = (int)x, yHigh, xHigh;
+        if (yLow >= h - 1)
+        {
+            yHigh = yLow = h - 1;
+            y = yLow;
+        }
+        else yHigh = yLow + 1;
+        if (xLow >= w - 1)
+        {
+            xHigh = xLow = w - 1;
+            x = xLow;
+        }
+        else xHigh = xLow + 1;
+        float ly = y - yLow, lx = x - xLow;
+        float hy = (float)(1.0 - ly), hx = (float)(1.0 - lx);
+        s.W1 = hy * hx; s.W2 = hy * lx; s.W3 = ly * hx; s.W4 = ly * lx;
+        s.P1 = yLow * w + xLow; s.P2 = yLow * w + xHigh; s.P3 = yHigh * w + xLow; s.P4 = yHigh * w + xHigh;
+        return s;
+    }
+}
