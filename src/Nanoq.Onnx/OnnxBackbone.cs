@@ -186,6 +186,8 @@ public sealed class OnnxBackbone : Module, IBackbone
     /// </summary>
     public static void FoldInputAffine(OnnxGraphModule graph, float[] scale, float[] shift, int[] source)
     {
+        if (scale.Length != shift.Length || source.Length != scale.Length || source.Order().Where((v, i) => v != i).Any())
+            throw new ArgumentException("scale, shift and source need one entry per input channel, and source must be a permutation.");
         var readers = graph.Steps.Where(s => s.Inputs.Contains(graph.InputName)).ToList();
         if (readers.Count == 0) throw new InvalidOperationException("No step reads the graph input.");
         foreach (var step in readers)

@@ -541,7 +541,7 @@ public static class OnnxImporter
 
         private void ImportReshape(OnnxNode n)
         {
-            long[] shape = n.Ints("shape") is { } legacy && _opset < 5 ? legacy : ConstInts(n, 1, "shape");
+            long[] shape = _opset < 5 ? n.Ints("shape") ?? throw n.Error("attribute shape is required.", "shape") : ConstInts(n, 1, "shape");
             if (n.Int("allowzero", 0) != 0) throw n.Error("allowzero=1 is not supported.", "allowzero");
             n.CheckAllRead();
             OnlyFirstOutput(n);
@@ -613,6 +613,8 @@ public static class OnnxImporter
         {
             n.Ignore("ratio", "is_test", "seed", "consumed_inputs"); // inference: the identity
             n.CheckAllRead();
+            if (n.Input(2) is { } mode && (!IsConst(mode) || ConstInts(n, 2, "training_mode").Any(v => v != 0)))
+                throw n.Error("training_mode other than a constant false is not supported (an imported Dropout is the identity).");
             Alias(n, 0);
         }
 

@@ -136,3 +136,35 @@ public class EveryOpTests
         Assert.True(err is > 0 and < 0.1, $"8-bit fake-quant vs float: {err:E2}"); // quantized, and close at 8 bits
     }
 }
+
+/// <summary>Odd sizes: CNTK-style pads [1, 1, 0, 0] whose symmetric equivalent adds a row (cropped), resize to a size.</summary>
+public class OddSizeTests
+{
+    [Fact]
+    public void Short_end_padding_and_resize_to_sizes_match_onnx_runtime()
+    {
+        int[] dims = [1, 3, 15, 15];
+        var g = new GraphBuilder("x", dims, seed: 3);
+        g.Node("Conv", "c", ["x", g.Random("W", 0.4f, [4, 3, 3, 3]), g.Random("B", 0.1f, [4])], ["y"],
+               Ints("strides", 2, 2), Ints("pads", 1, 1, 0, 0));                     // 15 → 7 (symmetric 1 would give 8)
+        g.Node("MaxPool", "mp", ["y"], ["z"], Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Ints("pads", 1, 1, 0, 0)); // 7 → 3
+        g.Node("Sub", "sub", ["z", g.Random("k1", 0.5f, [4, 1, 1])], ["z1"]);
+        g.Node("Div", "div", [g.Random("k2", 1f, [1], 1f), "z1"], ["z2"]);        // constant first
+        g.Node("Resize", "rs", ["z", "", "", g.InitInt64("sizes", [1, 4, 5, 5])], ["u"],
+               Str("mode", "nearest"), Str("coordinate_transformation_mode", "asymmetric"), Str("nearest_mode", "floor"));
+        g.Output("u");
+        g.Output("z2");
+        var x = g.RandomInput(dims.Aggregate(1, (a, b) => a * b), 2f);
+        string[] values = ["y", "z", "z2", "u"];
+        var ort = OrtPeer.Run(g.Model, x, dims, values);
+        var net = OnnxImporter.Import(g.Model);
+        using var _ = Autograd.GradMode.NoGrad();
+        var mine = net.Run(new Autograd.Var(Tensor.FromArray(x, dims)), values);
+        foreach (var v in values)
+        {
+            Assert.Equal(ort[v].Dims, mine[v].Shape.ToArray());
+            Assert.True(OrtPeer.MaxRelativeError(mine[v].Value.Span, ort[v].Data) < 1e-5, v);
+        }
+        Assert.Equal(["u", "z2"], net.OutputNames);
+    }
+}
