@@ -2,6 +2,7 @@ using Nanoq.Autograd;
 using Nanoq.Nn;
 using Nanoq.Nn.Backbones;
 using Nanoq.Nn.Taps;
+using Nanoq.Onnx.Proto;
 
 namespace Nanoq.Onnx;
 
@@ -17,15 +18,15 @@ public sealed class OnnxBackbone : Module, IBackbone
 {
     private readonly string[] _stageValues;
 
-    public OnnxBackbone(OnnxGraphModule graph, IReadOnlyList<string>? stageValues = null)
+    private OnnxBackbone(OnnxGraphModule graph, IReadOnlyList<(string Value, int Channels)> stages)
     {
-        var stages = stageValues is null ? FindStages(graph) : ProbeChannels(graph, stageValues);
         if (stages.Count != 4) throw new ArgumentException($"A backbone needs 4 stage values (C2–C5), got {stages.Count}.");
         Graph = Child("graph", graph);
         _stageValues = stages.Select(s => s.Value).ToArray();
         StageChannels = stages.Select(s => s.Channels).ToArray();
     }
 
+    /// <summary>The imported graph, cut after C5 (only the nodes C2–C5 depend on).</summary>
     public OnnxGraphModule Graph { get; }
 
     public int[] StageChannels { get; }
@@ -39,9 +40,21 @@ public sealed class OnnxBackbone : Module, IBackbone
         return _stageValues.Select(n => v[n]).ToArray();
     }
 
-    /// <summary>An ONNX file as a backbone (no input tap: the detector owns the "input" site).</summary>
+    /// <summary>An ONNX file as a backbone (see <see cref="FromModel"/>).</summary>
     public static OnnxBackbone Load(string path, IReadOnlyList<string>? stageValues = null) =>
-        new(OnnxImporter.Load(path, new OnnxImportOptions { InputSite = false }), stageValues);
+        FromModel(OnnxImporter.ReadModel(path), stageValues);
+
+    /// <summary>
+    /// An ONNX model as a backbone. Without <paramref name="stageValues"/> the whole graph is imported once to find them
+    /// (<see cref="FindStages"/>; every node must then be supported). The backbone's graph is imported with C2–C5 as
+    /// its outputs, so a classifier tail is not built, and without an input tap (the detector owns the "input" site).
+    /// </summary>
+    public static OnnxBackbone FromModel(ModelProto model, IReadOnlyList<string>? stageValues = null)
+    {
+        stageValues ??= FindStages(OnnxImporter.Import(model, new OnnxImportOptions { InputSite = false })).Select(s => s.Value).ToArray();
+        var graph = OnnxImporter.Import(model, new OnnxImportOptions { InputSite = false, Outputs = stageValues });
+        return new OnnxBackbone(graph, ProbeChannels(graph, stageValues));
+    }
 
     /// <summary>
     /// For each stride 4, 8, 16, 32: the last 4-D value whose spatial size is the probe input's divided by the stride,
@@ -137,7 +150,9 @@ public sealed class OnnxBackbone : Module, IBackbone
             $"The ImageNet ResNet-18 ({ResNet18ImageNetName}) comes from the NuGet package Microsoft.ML.DnnImageFeaturizer.ResNet18 {ResNet18Version}, " +
             "which is not restored here. Restore it (any project with <PackageReference Include=\"Microsoft.ML.DnnImageFeaturizer.ResNet18\" " +
             $"Version=\"{ResNet18Version}\" ExcludeAssets=\"all\" />), set NANOQ_RESNET18_ONNX, or pass --backbone onnx:FILE.");
-        var graph = OnnxImporter.Load(path, new OnnxImportOptions { InputSite = false });
+        var model = OnnxImporter.ReadModel(path);
+        var stages = FindStages(OnnxImporter.Import(model, new OnnxImportOptions { InputSite = false })).Select(s => s.Value).ToArray();
+        var graph = OnnxImporter.Import(model, new OnnxImportOptions { InputSite = false, Outputs = stages });
         float[] bgrMean = ResNet18ChannelMeans(path);
         float[] mean = [0.485f, 0.456f, 0.406f], std = [0.229f, 0.224f, 0.225f];
         // model input channel c (B, G, R) = 255·(std[r]·x[r] + mean[r]) − bgrMean[c], r = 2 − c the RGB channel.
@@ -151,7 +166,7 @@ public sealed class OnnxBackbone : Module, IBackbone
             shift[c] = 255f * mean[r] - bgrMean[c];
         }
         FoldInputAffine(graph, scale, shift, source);
-        return new OnnxBackbone(graph);
+        return new OnnxBackbone(graph, ProbeChannels(graph, stages));
     }
 
     /// <summary>Per-channel means (B, G, R) of the mean image in ResNetPreprocess.onnx beside the model in the package.</summary>
@@ -160,8 +175,7 @@ public sealed class OnnxBackbone : Module, IBackbone
         string prep = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetFullPath(resnetPath)))!, "ResNetPrepOnnx", "ResNetPreprocess.onnx");
         if (!File.Exists(prep))
             throw new FileNotFoundException($"The mean image of the ImageNet ResNet-18 is in {prep}, which is missing (it ships in the same NuGet package).");
-        using var f = File.OpenRead(prep);
-        var model = Proto.ModelProto.Parser.ParseFrom(f);
+        var model = OnnxImporter.ReadModel(prep);
         var t = model.Graph.Initializer.FirstOrDefault(i => i.Dims.Count == 4 && i.Dims[1] == 3)
             ?? throw new OnnxImportException($"{prep}: no [1, 3, H, W] mean image among its initializers.");
         var img = OnnxTensors.ToTensor(t);

@@ -13,6 +13,13 @@ public sealed record OnnxImportOptions
     /// quantizes its input like RetinaNet's "input" tap. Off for a backbone: the detector owns that tap.
     /// </summary>
     public bool InputSite { get; init; } = true;
+
+    /// <summary>
+    /// Values to treat as the graph's outputs instead of its own (e.g. a backbone's C2–C5): only the nodes they depend
+    /// on are imported — a classifier tail is neither checked nor built, so none of its taps waits for data that never
+    /// comes. Null: the graph's outputs.
+    /// </summary>
+    public IReadOnlyList<string>? Outputs { get; init; }
 }
 
 /// <summary>
@@ -44,19 +51,21 @@ public static class OnnxImporter
         "Dropout", "Constant",
     ];
 
-    public static OnnxGraphModule Load(string path, OnnxImportOptions? options = null)
+    public static OnnxGraphModule Load(string path, OnnxImportOptions? options = null) => Import(ReadModel(path), options);
+
+    /// <summary>Parses an .onnx file (a ModelProto); <see cref="OnnxImportException"/> if it is not one.</summary>
+    public static ModelProto ReadModel(string path)
     {
-        ModelProto model;
         try
         {
             using var f = File.OpenRead(path);
-            model = ModelProto.Parser.ParseFrom(f);
+            var model = ModelProto.Parser.ParseFrom(f);
+            return model.Graph is null ? throw new OnnxImportException($"{path}: not an ONNX model (no graph).") : model;
         }
         catch (Google.Protobuf.InvalidProtocolBufferException ex)
         {
             throw new OnnxImportException($"{path}: not an ONNX model ({ex.Message}).", ex);
         }
-        return Import(model, options);
     }
 
     public static OnnxGraphModule Import(ModelProto model, OnnxImportOptions? options = null) =>
@@ -71,6 +80,7 @@ public static class OnnxImporter
         private readonly Dictionary<string, TensorProto> _constants = new(StringComparer.Ordinal);
         private readonly Dictionary<string, List<int>> _consumers = new(StringComparer.Ordinal);
         private readonly HashSet<string> _graphOutputs;
+        private readonly string[] _outputs;
         private readonly OnnxNode[] _nodes;
         private readonly bool[] _done;
         private OnnxGraphModule _m = null!;
@@ -84,9 +94,20 @@ public static class OnnxImporter
             var def = model.OpsetImport.FirstOrDefault(o => o.Domain is "" or "ai.onnx");
             _opset = def?.Version ?? 1;
             foreach (var t in _graph.Initializer) _constants[t.Name] = t;
-            _nodes = _graph.Node.Select((n, i) => new OnnxNode(n, i)).ToArray();
+            _outputs = options.Outputs?.ToArray() ?? _graph.Output.Select(o => o.Name).ToArray();
+            _graphOutputs = new HashSet<string>(_outputs, StringComparer.Ordinal);
+            // Keep the nodes the outputs depend on (a reverse sweep over the topologically ordered list).
+            var needed = new HashSet<string>(_outputs, StringComparer.Ordinal);
+            var keep = new List<NodeProto>();
+            foreach (var node in _graph.Node.Reverse())
+            {
+                if (!node.Output.Any(needed.Contains)) continue;
+                keep.Add(node);
+                foreach (var i in node.Input) needed.Add(i);
+            }
+            keep.Reverse();
+            _nodes = keep.Select((n, i) => new OnnxNode(n, i)).ToArray();
             _done = new bool[_nodes.Length];
-            _graphOutputs = new HashSet<string>(_graph.Output.Select(o => o.Name), StringComparer.Ordinal);
         }
 
         public OnnxGraphModule Build()
@@ -104,7 +125,7 @@ public static class OnnxImporter
             if (input.Type?.TensorType is { } tt && tt.ElemType != (int)TensorProto.Types.DataType.Float)
                 throw new OnnxImportException($"graph input '{input.Name}' has element type {(TensorProto.Types.DataType)tt.ElemType}; only FLOAT is supported.");
 
-            _m = new OnnxGraphModule(input.Name, inputShape, _graph.Output.Select(o => o.Name).ToArray());
+            _m = new OnnxGraphModule(input.Name, inputShape, _outputs);
             if (_options.InputSite) _m.SetInputSite(_m.AddTap(_m.UniqueName("input"), new ActivationSite()));
 
             for (int i = 0; i < _nodes.Length; i++)
@@ -141,11 +162,11 @@ public static class OnnxImporter
                         throw n.Error($"op {n.OpType} is not supported (supported: {string.Join(", ", SupportedOps)}).");
                 }
             }
-            foreach (var o in _graph.Output)
+            foreach (var o in _outputs)
             {
-                string r = Resolve(o.Name);
+                string r = Resolve(o);
                 if (r != _m.InputName && _m.Steps.All(s => s.Output != r))
-                    throw new OnnxImportException($"graph output '{o.Name}' is not computed by any supported node (a constant output is not supported).");
+                    throw new OnnxImportException($"graph output '{o}' is not computed by any node of the graph (a constant output is not supported).");
             }
             _m.ResolveOutputs();
             return _m;

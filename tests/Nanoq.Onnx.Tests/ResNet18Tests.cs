@@ -1,6 +1,8 @@
 using Nanoq.Autograd;
 using Nanoq.Nn.Taps;
 using Nanoq.Onnx.Proto;
+using Nanoq.Quant;
+using Nanoq.Quant.Taps;
 using Xunit.Abstractions;
 
 namespace Nanoq.Onnx.Tests;
@@ -68,6 +70,35 @@ public class ResNet18Tests(ITestOutputHelper output)
         var c = backbone.Stages(new Var(Tensor.Zeros(2, 3, 160, 128)));
         Assert.Equal([[2, 64, 40, 32], [2, 128, 20, 16], [2, 256, 10, 8], [2, 512, 5, 4]], c.Select(v => v.Shape.ToArray()));
         Assert.StartsWith("graph.Convolution249", backbone.NamedTaps().First().Name);
+        // Cut after C5: the average pool (and its site) is not built.
+        Assert.DoesNotContain(backbone.NamedTaps(), t => t.Name.Contains("Pooling395"));
+        Assert.Equal("graph.Plus391.out", backbone.NamedTaps().Last().Name);
+    }
+
+    [Fact]
+    public void Backbone_quantizes_and_calibrates_like_a_native_one()
+    {
+        var backbone = OnnxBackbone.ResNet18ImageNet(Path);
+        // 8 bits with min/max ranges (P off): on this noise input the percentile ranges of FQN clip the heavy tails on
+        // purpose (measured ‖q − f‖ / ‖f‖ 0.08–0.15 at C2–C5 with P, 0.02–0.035 without).
+        var registry = ModelQuantizer.Install(backbone, QuantRecipe.Fqn(8) with { P = false });
+        Assert.Equal(22 * 2 + 9, registry.Count); // weight + output per conv unit, one per add's output site
+        var rng = new GraphBuilder("x", [1], seed: 9);
+        var batches = Enumerable.Range(0, 2).Select(_ => Tensor.FromArray(rng.RandomInput(2 * 3 * 64 * 64, 2f), 2, 3, 64, 64)).ToList();
+        Calibrator.Calibrate(backbone, batches, b => backbone.Stages(new Var(b)), nCal: 2); // throws if a quantizer saw no data
+        backbone.Eval();
+        using var _ = GradMode.NoGrad();
+        var q = backbone.Stages(new Var(batches[0]));
+        ModelQuantizer.Remove(backbone);
+        var f = backbone.Stages(new Var(batches[0]));
+        for (int s = 0; s < 4; s++)
+        {
+            var a = q[s].Value.ToArray();
+            var b = f[s].Value.ToArray();
+            double rms = Math.Sqrt(a.Zip(b, (u, v) => (double)(u - v) * (u - v)).Sum() / b.Sum(v => (double)v * v));
+            output.WriteLine($"C{s + 2}: 8-bit fake-quant vs float, ‖q − f‖ / ‖f‖ = {rms:E2}, max rel. {OrtPeer.MaxRelativeError(a, b):E2}");
+            Assert.True(rms is > 0 and < 0.06, $"C{s + 2}: {rms}");
+        }
     }
 
     [Fact]
