@@ -8,7 +8,8 @@ namespace Nanoq.Onnx;
 
 /// <summary>
 /// An imported ONNX network as a detection backbone: <see cref="Stages"/> returns the graph's values at strides 4, 8,
-/// 16 and 32 (C2–C5) and stops there, so a classifier tail (pooling, fc) never runs. Child <c>graph</c> holds the
+/// 16 and 32 (C2–C5); the graph is imported only up to them, so a classifier tail (pooling, fc) is not built and none
+/// of its taps waits for calibration data. Child <c>graph</c> holds the
 /// <see cref="OnnxGraphModule"/>, so parameters and taps read <c>backbone.graph.Convolution249.weight</c> inside a
 /// detector. The stage values are named explicitly or found by <see cref="FindStages"/>: a probe input goes through
 /// the graph and, for each stride s, the last 4-D value (in execution order) whose height and width are the input's
@@ -33,6 +34,16 @@ public sealed class OnnxBackbone : Module, IBackbone
 
     /// <summary>The ONNX value names taken as C2, C3, C4, C5.</summary>
     public IReadOnlyList<string> StageValues => _stageValues;
+
+    /// <summary>
+    /// Batch norm with the imported running statistics, used and never updated even in training mode (γ and β still
+    /// learn) — what a pretrained backbone wants under detection's small batches (torchvision freezes them too).
+    /// </summary>
+    public void FreezeBatchNorm(bool frozen = true)
+    {
+        foreach (var (_, m) in NamedModules())
+            if (m is Nn.Layers.BatchNorm2d bn) bn.Frozen = frozen;
+    }
 
     public Var[] Stages(Var x)
     {
@@ -142,9 +153,11 @@ public sealed class OnnxBackbone : Module, IBackbone
     /// expects BGR in 0..255 minus a mean image (its package's ResNetPreprocess.onnx); that affine map is folded into
     /// the first conv (<see cref="FoldInputAffine"/>) with the mean image's per-channel means, so the network is again
     /// conv units and adds only, and quantizes and converts like a native backbone. C2–C5: the outputs of the four
-    /// stages (found by <see cref="FindStages"/>; ReLU269…ReLU393 in this file).
+    /// stages (found by <see cref="FindStages"/>: ReLU283, ReLU315, ReLU347, ReLU393 in this file; note that this CNTK
+    /// "ResNet-18" has blocks [2, 2, 2, 3], 22 convs). Batch norm comes frozen (<see cref="FreezeBatchNorm"/>) unless
+    /// <paramref name="freezeBatchNorm"/> is false.
     /// </summary>
-    public static OnnxBackbone ResNet18ImageNet(string? path = null)
+    public static OnnxBackbone ResNet18ImageNet(string? path = null, bool freezeBatchNorm = true)
     {
         path ??= FindResNet18ImageNet() ?? throw new FileNotFoundException(
             $"The ImageNet ResNet-18 ({ResNet18ImageNetName}) comes from the NuGet package Microsoft.ML.DnnImageFeaturizer.ResNet18 {ResNet18Version}, " +
@@ -166,7 +179,9 @@ public sealed class OnnxBackbone : Module, IBackbone
             shift[c] = 255f * mean[r] - bgrMean[c];
         }
         FoldInputAffine(graph, scale, shift, source);
-        return new OnnxBackbone(graph, ProbeChannels(graph, stages));
+        var backbone = new OnnxBackbone(graph, ProbeChannels(graph, stages));
+        backbone.FreezeBatchNorm(freezeBatchNorm);
+        return backbone;
     }
 
     /// <summary>Per-channel means (B, G, R) of the mean image in ResNetPreprocess.onnx beside the model in the package.</summary>

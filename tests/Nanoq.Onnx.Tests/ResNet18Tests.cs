@@ -140,6 +140,9 @@ public class ResNet18Tests(ITestOutputHelper output)
             output.WriteLine($"C{s + 2} whole map: {err:E2}");
             Assert.True(err < 0.05, $"C{s + 2}: {err}");
         }
+        // Batch norm comes frozen: training mode uses the imported statistics too.
+        named.Train();
+        Assert.Equal(a[3].Value.ToArray(), named.Stages(new Var(Tensor.FromArray(rgb, 1, 3, h, w)))[3].Value.ToArray());
     }
 
     [Fact]
