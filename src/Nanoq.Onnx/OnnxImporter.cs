@@ -81,6 +81,7 @@ public static class OnnxImporter
         private readonly Dictionary<string, List<int>> _consumers = new(StringComparer.Ordinal);
         private readonly HashSet<string> _graphOutputs;
         private readonly string[] _outputs;
+        private readonly HashSet<string> _produced = new(StringComparer.Ordinal);
         private readonly OnnxNode[] _nodes;
         private readonly bool[] _done;
         private OnnxGraphModule _m = null!;
@@ -126,6 +127,7 @@ public static class OnnxImporter
                 throw new OnnxImportException($"graph input '{input.Name}' has element type {(TensorProto.Types.DataType)tt.ElemType}; only FLOAT is supported.");
 
             _m = new OnnxGraphModule(input.Name, inputShape, _outputs);
+            _produced.Add(input.Name);
             if (_options.InputSite) _m.SetInputSite(_m.AddTap(_m.UniqueName("input"), new ActivationSite()));
 
             for (int i = 0; i < _nodes.Length; i++)
@@ -235,12 +237,18 @@ public static class OnnxImporter
             return !_done[c.Index] && ops.Contains(c.OpType) && c.Input(0) == v && c.Proto.Domain is "" or "ai.onnx" ? c : null;
         }
 
-        private void Step(OnnxNode first, string name, string ops, string[] inputs, string output, Tap? tap, Func<Var[], Var> run) =>
+        private void Step(OnnxNode first, string name, string ops, string[] inputs, string output, Tap? tap, Func<Var[], Var> run)
+        {
+            foreach (var i in inputs)
+                if (!_produced.Contains(i))
+                    throw first.Error($"input '{i}' is neither the graph input nor computed by an earlier node (the node list must be topologically sorted).");
+            _produced.Add(output);
             _m.AddStep(new OnnxStep(name, ops, inputs, output, tap, args =>
             {
                 try { return run(args); }
                 catch (ArgumentException ex) { throw first.Error($"cannot run on inputs {string.Join(", ", args.Select(a => a.Shape))}: {ex.Message}"); }
             }));
+        }
 
         private string NodeName(OnnxNode n) => _m.UniqueName(n.Name.Length > 0 ? n.Name : $"{n.OpType}{n.Index}");
 

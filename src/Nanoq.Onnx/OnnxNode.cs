@@ -22,7 +22,8 @@ internal sealed class OnnxNode(NodeProto proto, int index)
     /// <summary>The i-th input's value name, or null where it is absent or the empty string (an omitted optional input).</summary>
     public string? Input(int i) => i < Proto.Input.Count && Proto.Input[i].Length > 0 ? Proto.Input[i] : null;
 
-    public string Label => $"node '{Name}' ({OpType})";
+    /// <summary>"node 'conv1' (Conv)"; an unnamed node is named by its first output.</summary>
+    public string Label => Name.Length > 0 ? $"node '{Name}' ({OpType})" : $"unnamed node ({OpType}) producing '{Proto.Output.FirstOrDefault()}'";
 
     public OnnxImportException Error(string what, string? attribute = null) =>
         new($"{Label}: {what}") { NodeName = Name, OpType = OpType, Attribute = attribute };
