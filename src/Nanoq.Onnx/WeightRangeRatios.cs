@@ -66,6 +66,20 @@ public static class WeightRangeRatios
         return new LayerRangeRatios(name, db, spread);
     }
 
+    /// <summary>
+    /// Counts of finite values in bins [k·binDb, (k + 1)·binDb), k = 0 … up to the largest value — the bars of Figure 2
+    /// (values are ≥ 0 dB by construction; infinite ones, all-zero channels, are left out).
+    /// </summary>
+    public static (double Lo, double Hi, int Count)[] Histogram(IEnumerable<double> db, double binDb = 2)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(binDb);
+        var v = db.Where(double.IsFinite).ToArray();
+        if (v.Length == 0) return [];
+        var counts = new int[(int)Math.Floor(Math.Max(0, v.Max()) / binDb) + 1];
+        foreach (double x in v) counts[(int)Math.Floor(Math.Max(0, x) / binDb)]++;
+        return counts.Select((c, k) => (k * binDb, (k + 1) * binDb, c)).ToArray();
+    }
+
     /// <summary>The p-th percentile (0..100, linear interpolation between order statistics) of finite values.</summary>
     public static double Percentile(IEnumerable<double> values, double p)
     {

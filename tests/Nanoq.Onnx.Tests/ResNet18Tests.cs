@@ -160,6 +160,8 @@ public class ResNet18Tests(ITestOutputHelper output)
                              $"share ≥ 6 dB {all.Count(d => d >= 6) / (double)all.Count:P0}, ≥ 12 dB {all.Count(d => d >= 12) / (double)all.Count:P0}, ≥ 20 dB {all.Count(d => d >= 20) / (double)all.Count:P0}; " +
                              $"per-layer max/min spread dB: median {P(spreads, 50):F1}, max {spreads.Max():F1}");
             if (fold)
+                output.WriteLine("  histogram (2 dB bins): " + string.Join(" ", WeightRangeRatios.Histogram(all).Select(b => $"[{b.Lo:F0},{b.Hi:F0}):{b.Count}")));
+            if (fold)
                 foreach (var l in layers)
                     output.WriteLine($"  {l.Name,-24} median {P(l.ChannelDb, 50),5:F1} dB  max {l.ChannelDb.Where(double.IsFinite).Max(),5:F1} dB  spread {l.SpreadDb,5:F1} dB");
             Assert.All(all, d => Assert.True(d >= 0));

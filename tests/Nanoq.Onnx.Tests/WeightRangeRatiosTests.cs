@@ -30,6 +30,14 @@ public class WeightRangeRatiosTests
     }
 
     [Fact]
+    public void Histogram_bins_by_hand()
+    {
+        // bins of 5 dB: [0, 5) ← 0, 4.9; [5, 10) ← 5; [10, 15) ← 14; ∞ left out.
+        var h = WeightRangeRatios.Histogram([0, 4.9, 5, 14, double.PositiveInfinity], 5);
+        Assert.Equal([(0.0, 5.0, 2), (5.0, 10.0, 1), (10.0, 15.0, 1)], h);
+    }
+
+    [Fact]
     public void Percentile_interpolates()
     {
         Assert.Equal(2.5, WeightRangeRatios.Percentile([4, 1, 3, 2, double.PositiveInfinity], 50));
