@@ -168,3 +168,33 @@ public class OddSizeTests
         Assert.Equal(["u", "z2"], net.OutputNames);
     }
 }
+
+/// <summary>Older opsets: Clip's bounds as attributes, Upsample with a scales input (opset 9), Gemm without transB.</summary>
+public class OldOpsetTests
+{
+    [Fact]
+    public void Opset_9_graph_matches_onnx_runtime()
+    {
+        int[] dims = [2, 3, 8, 8];
+        var g = new GraphBuilder("x", dims, opset: 9, seed: 4);
+        g.Node("Conv", "c", ["x", g.Random("W", 0.5f, [4, 3, 3, 3])], ["y"], Ints("pads", 1, 1, 1, 1));
+        g.Node("Clip", "clip", ["y"], ["r"], Float("min", 0f), Float("max", 6f));
+        g.Node("Upsample", "up", ["r", g.Init("scales", [1f, 1f, 2f, 2f], 4)], ["u"], Str("mode", "nearest"));
+        g.Node("MaxPool", "mp", ["u"], ["p"], Ints("kernel_shape", 4, 4), Ints("strides", 4, 4), Str("auto_pad", "VALID"));
+        g.Node("Flatten", "fl", ["p"], ["f"]);
+        g.Node("Gemm", "fc", ["f", g.Random("Wfc", 0.3f, [64, 5]), g.Random("bfc", 0.3f, [5])], ["out"]);
+        g.Output("out");
+        var x = g.RandomInput(dims.Aggregate(1, (a, b) => a * b), 2f);
+        string[] values = ["r", "u", "p", "out"];
+        var ort = OrtPeer.Run(g.Model, x, dims, values);
+        var net = OnnxImporter.Import(g.Model);
+        Assert.Equal(Nn.Taps.ActivationKind.Relu6, net.NamedTaps().Select(t => t.Tap).OfType<Nn.Taps.ConvUnit>().Single().Activation);
+        using var _ = Autograd.GradMode.NoGrad();
+        var mine = net.Run(new Autograd.Var(Tensor.FromArray(x, dims)), values);
+        foreach (var v in values)
+        {
+            Assert.Equal(ort[v].Dims, mine[v].Shape.ToArray());
+            Assert.True(OrtPeer.MaxRelativeError(mine[v].Value.Span, ort[v].Data) < 1e-5, v);
+        }
+    }
+}
