@@ -5,15 +5,26 @@ using Nanoq.Nn.Taps;
 namespace Nanoq.Onnx;
 
 /// <summary>
+/// A conv or pooling window as ONNX states it: square kernel, stride, dilation, padding <see cref="Pad"/> before and
+/// <see cref="PadEnd"/> (≤ Pad) after. The module runs with Pad on both sides and crops to <see cref="Out"/>.
+/// </summary>
+public readonly record struct OnnxWindow(int Kernel, int Stride, int Dilation, int Pad, int PadEnd)
+{
+    /// <summary>ONNX's output size for input size h (floor mode).</summary>
+    public int Out(int h) => (h + Pad + PadEnd - Dilation * (Kernel - 1) - 1) / Stride + 1;
+}
+
+/// <summary>
 /// One computation of an imported graph: a node, or a fused chain of nodes (Conv → BatchNormalization → Relu as one
 /// <see cref="ConvUnit"/>; Add → Relu as one <see cref="AddUnit"/>), reading <see cref="Inputs"/> and writing
 /// <see cref="Output"/> (ONNX value names). <see cref="Tap"/> is the tap it runs through, if any.
 /// </summary>
 public sealed class OnnxStep
 {
-    internal OnnxStep(string name, string opTypes, string[] inputs, string output, Tap? tap, Func<Var[], Var> run)
+    internal OnnxStep(string name, string opTypes, string[] inputs, string output, Tap? tap, Module? layer, OnnxWindow? window,
+                      Func<Var[], Var> run)
     {
-        Name = name; OpTypes = opTypes; Inputs = inputs; Output = output; Tap = tap; Run = run;
+        Name = name; OpTypes = opTypes; Inputs = inputs; Output = output; Tap = tap; Layer = layer; Window = window; Run = run;
     }
 
     /// <summary>The Nanoq name (the first node's name, sanitized); its modules and tap carry it.</summary>
@@ -25,6 +36,13 @@ public sealed class OnnxStep
     public IReadOnlyList<string> Inputs { get; }
     public string Output { get; }
     public Tap? Tap { get; }
+
+    /// <summary>The module a step without a tap runs (MaxPool2d, a lone BatchNorm2d) or the Linear before a site; else null.</summary>
+    public Module? Layer { get; }
+
+    /// <summary>The window of a Conv, MaxPool or AveragePool step (for a converter: padding and crop); else null.</summary>
+    public OnnxWindow? Window { get; }
+
     internal Func<Var[], Var> Run { get; }
 
     public override string ToString() => $"{Name} [{OpTypes}] ({string.Join(", ", Inputs)}) → {Output}";

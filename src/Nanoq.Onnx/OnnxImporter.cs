@@ -237,13 +237,14 @@ public static class OnnxImporter
             return !_done[c.Index] && ops.Contains(c.OpType) && c.Input(0) == v && c.Proto.Domain is "" or "ai.onnx" ? c : null;
         }
 
-        private void Step(OnnxNode first, string name, string ops, string[] inputs, string output, Tap? tap, Func<Var[], Var> run)
+        private void Step(OnnxNode first, string name, string ops, string[] inputs, string output, Tap? tap, Func<Var[], Var> run,
+                          Nn.Module? layer = null, OnnxWindow? window = null)
         {
             foreach (var i in inputs)
                 if (!_produced.Contains(i))
                     throw first.Error($"input '{i}' is neither the graph input nor computed by an earlier node (the node list must be topologically sorted).");
             _produced.Add(output);
-            _m.AddStep(new OnnxStep(name, ops, inputs, output, tap, args =>
+            _m.AddStep(new OnnxStep(name, ops, inputs, output, tap, layer, window, args =>
             {
                 try { return run(args); }
                 catch (ArgumentException ex) { throw first.Error($"cannot run on inputs {string.Join(", ", args.Select(a => a.Shape))}: {ex.Message}"); }
@@ -254,13 +255,7 @@ public static class OnnxImporter
 
         // ---------- windows (conv, pooling) ----------
 
-        private readonly record struct Window(int Kernel, int Stride, int Dilation, int Pad, int PadEnd)
-        {
-            /// <summary>ONNX's output size for input size h (floor mode).</summary>
-            public int Out(int h) => (h + Pad + PadEnd - Dilation * (Kernel - 1) - 1) / Stride + 1;
-        }
-
-        private static Window ReadWindow(OnnxNode n, int[]? kernelFromWeight)
+        private static OnnxWindow ReadWindow(OnnxNode n, int[]? kernelFromWeight)
         {
             var ks = n.Ints("kernel_shape");
             if (ks is null && kernelFromWeight is null) throw n.Error("attribute kernel_shape is required.", "kernel_shape");
@@ -281,11 +276,11 @@ public static class OnnxImporter
             // pads = [h_begin, w_begin, h_end, w_end]
             if (pads.Length != 4 || pads[0] != pads[1] || pads[2] != pads[3] || pads[2] > pads[0] || pads.Any(p => p < 0))
                 throw n.Error($"pads [{string.Join(", ", pads)}] are not supported: need h_begin = w_begin ≥ h_end = w_end ≥ 0.", "pads");
-            return new Window((int)ks[0], (int)st[0], (int)dl[0], (int)pads[0], (int)pads[2]);
+            return new OnnxWindow((int)ks[0], (int)st[0], (int)dl[0], (int)pads[0], (int)pads[2]);
         }
 
         /// <summary>Drops the trailing output rows/columns that padding by <c>Pad</c> on both sides adds beyond ONNX's size.</summary>
-        private static Var Crop(Var y, Window w, int inH, int inW)
+        private static Var Crop(Var y, OnnxWindow w, int inH, int inW)
         {
             if (w.PadEnd == w.Pad) return y;
             int oh = w.Out(inH), ow = w.Out(inW);
@@ -336,7 +331,7 @@ public static class OnnxImporter
                 ops += "+" + actNode.OpType;
             }
             var unit = _m.AddTap(name, new ConvUnit(conv, bn, act));
-            Step(n, name, ops, [x], output, unit, a => Crop(unit.Forward(a[0]), win, a[0].Shape[2], a[0].Shape[3]));
+            Step(n, name, ops, [x], output, unit, a => Crop(unit.Forward(a[0]), win, a[0].Shape[2], a[0].Shape[3]), window: win);
         }
 
         private BatchNorm2d MakeBatchNorm(OnnxNode n, int? channels)
@@ -454,7 +449,7 @@ public static class OnnxImporter
             for (int k = 1; k <= 4; k++) ConstTensor(n, k, "statistic");
             var bn = MakeBatchNorm(n, null);
             string x = Data(n, 0);
-            Step(n, _m.Children[^1].Name, "BatchNormalization", [x], n.Outputs[0], null, a => bn.Forward(a[0]));
+            Step(n, _m.Children[^1].Name, "BatchNormalization", [x], n.Outputs[0], null, a => bn.Forward(a[0]), layer: bn);
         }
 
         private void ImportMaxPool(OnnxNode n)
@@ -469,7 +464,7 @@ public static class OnnxImporter
             string name = NodeName(n);
             var pool = _m.AddChild(name, new MaxPool2d(win.Kernel, win.Stride, win.Pad));
             // Max pooling acts on codes directly (as in the native ResNet): no tap.
-            Step(n, name, "MaxPool", [x], n.Outputs[0], null, a => Crop(pool.Forward(a[0]), win, a[0].Shape[2], a[0].Shape[3]));
+            Step(n, name, "MaxPool", [x], n.Outputs[0], null, a => Crop(pool.Forward(a[0]), win, a[0].Shape[2], a[0].Shape[3]), pool, win);
         }
 
         private void ImportAveragePool(OnnxNode n)
@@ -486,7 +481,7 @@ public static class OnnxImporter
             string name = NodeName(n);
             var site = _m.AddTap(name, new ActivationSite());
             Step(n, name, "AveragePool", [x], n.Outputs[0], site,
-                 a => site.Forward(Crop(Fn.AvgPool2d(a[0], win.Kernel, win.Stride, win.Pad), win, a[0].Shape[2], a[0].Shape[3])));
+                 a => site.Forward(Crop(Fn.AvgPool2d(a[0], win.Kernel, win.Stride, win.Pad), win, a[0].Shape[2], a[0].Shape[3])), window: win);
         }
 
         private void ImportGlobalAveragePool(OnnxNode n)
@@ -550,7 +545,7 @@ public static class OnnxImporter
             {
                 if (a[0].Value.Rank != 2) throw new ArgumentException($"{ops} input must be 2-D [batch, features]; add a Flatten before it.");
                 return site.Forward(linear.Forward(a[0]));
-            });
+            }, linear);
         }
 
         private void ImportFlatten(OnnxNode n)

@@ -97,6 +97,10 @@ public class EveryOpTests
         Assert.Equal(["c1.weight", "c1.bias", "bn1.weight", "bn1.bias"], net.NamedParameters().Take(4).Select(p => p.Name));
         Assert.Contains(net.NamedBuffers(), b => b.Name == "bn1.running_var");
         Assert.Equal("Conv+BatchNormalization+Relu", net.Steps[0].OpTypes);
+        var mp = net.Steps.Single(st => st.Name == "mp");
+        Assert.IsType<Nn.Layers.MaxPool2d>(mp.Layer);
+        Assert.Equal(new OnnxWindow(3, 2, 1, 1, 0), mp.Window);
+        Assert.Equal(8, mp.Window!.Value.Out(16));
         var ex = Assert.Throws<ArgumentException>(() => net.Run(new Var(Tensor.Zeros(InputDims)), ["c1o"]));
         Assert.Contains("fused", ex.Message);
     }
