@@ -123,6 +123,26 @@ public class EveryOpTests
     }
 
     [Fact]
+    public void State_dict_round_trips_through_a_safetensors_checkpoint()
+    {
+        // Train one SGD-like step so the weights differ from the file's, checkpoint, re-import, load: same output.
+        var net = OnnxImporter.Import(Build());
+        foreach (var p in net.Parameters()) Ops.AddInPlace(p.Value, 0.01f);
+        string path = Path.Combine(Path.GetTempPath(), $"nanoq-onnx-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            Nn.Checkpoints.Safetensors.Save(path, net.StateDict());
+            var again = OnnxImporter.Import(Build());
+            again.LoadStateDict(Nn.Checkpoints.Safetensors.Load(path));
+            net.Eval(); again.Eval();
+            using var _ = GradMode.NoGrad();
+            var x = new Var(Tensor.FromArray(Input(), InputDims));
+            Assert.Equal(net.Forward(x).Value.ToArray(), again.Forward(x).Value.ToArray());
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
     public void Imported_graph_quantizes_at_every_tap()
     {
         var net = OnnxImporter.Import(Build());
