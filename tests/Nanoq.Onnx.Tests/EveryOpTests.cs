@@ -8,7 +8,7 @@ using static Nanoq.Onnx.Tests.GraphBuilder;
 namespace Nanoq.Onnx.Tests;
 
 /// <summary>A tiny graph with every supported op, built with the protobuf classes, run by Nanoq and by ONNX Runtime.</summary>
-public class EveryOpTests
+public class EveryOpTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     internal static readonly int[] InputDims = [2, 3, 16, 16];
 
@@ -72,6 +72,7 @@ public class EveryOpTests
         {
             Assert.Equal(ort[v].Dims, mine[v].Shape.ToArray());
             double err = OrtPeer.MaxRelativeError(mine[v].Value.Span, ort[v].Data);
+            output.WriteLine($"{v,-4} {string.Join("x", ort[v].Dims),-10} max |nanoq − ort| / max |ort| = {err:E2}");
             Assert.True(err < 1e-4, $"{v}: max relative error {err:E2}");
         }
         Assert.Equal(mine["out"].Value.ToArray(), net.Forward(new Var(Tensor.FromArray(x, InputDims))).Value.ToArray());
