@@ -51,15 +51,16 @@ public class WeightRangeRatiosAgreeWithQuantTests
     [Fact]
     public void Folded_weights_agree_with_the_quantized_layers_fold()
     {
-        // nanoq inspect's histogram reads QConvBn.FoldedWeight() (eq. 13–14); the library folds BN itself. Same numbers.
+        // nanoq inspect's histogram reads FoldedConv.Folded (eq. 13–14); the library folds BN itself. Same numbers.
         var net = OnnxImporter.Import(EveryOpTests.Build());
         var mine = WeightRangeRatios.Compute(net);
         Quant.Taps.ModelQuantizer.Install(net, Quant.QuantRecipe.Fqn(4));
-        var layers = Quant.Taps.ModelQuantizer.Layers(net).ToList();
+        var layers = net.NamedTaps().Select(t => t.Tap).OfType<Nn.Taps.ConvUnit>().ToList();
         Assert.Equal(mine.Count, layers.Count);
         for (int i = 0; i < layers.Count; i++)
         {
-            using var w = layers[i].FoldedWeight();
+            var (w, b) = Quant.Taps.FoldedConv.Folded(layers[i]);
+            b.Dispose();
             var theirs = WeightRangeRatios.ForWeights(mine[i].Name, w.Span, w.Shape[0]);
             Assert.Equal(theirs.SpreadDb, mine[i].SpreadDb, 3);
             for (int c = 0; c < theirs.ChannelDb.Length; c++) Assert.Equal(theirs.ChannelDb[c], mine[i].ChannelDb[c], 3);

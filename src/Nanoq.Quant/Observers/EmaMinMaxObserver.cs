@@ -31,12 +31,12 @@ public sealed class EmaMinMaxObserver : RangeObserver
     {
         float lo = TensorPrimitives.Min(x), hi = TensorPrimitives.Max(x);
         CheckNotNaN(lo, hi);
-        var (min, max) = Stored;
-        if (float.IsPositiveInfinity(min)) // nothing seen yet
+        if (Empty)
         {
             Stored = (lo, hi);
             return;
         }
+        var (min, max) = Stored;
         min += Momentum * (lo - min);
         max += Momentum * (hi - max);
         Stored = (min, max);

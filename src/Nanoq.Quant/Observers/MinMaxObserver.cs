@@ -9,6 +9,11 @@ public sealed class MinMaxObserver : RangeObserver
     {
         float lo = TensorPrimitives.Min(x), hi = TensorPrimitives.Max(x);
         CheckNotNaN(lo, hi);
+        if (Empty)
+        {
+            Stored = (lo, hi);
+            return;
+        }
         var (min, max) = Stored;
         Stored = (MathF.Min(min, lo), MathF.Max(max, hi));
     }

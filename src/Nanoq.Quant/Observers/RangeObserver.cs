@@ -24,8 +24,8 @@ public abstract class RangeObserver : Module
 
     protected RangeObserver()
     {
-        _min = Buffer("min_val", Tensor.FromArray([float.PositiveInfinity], 1));
-        _max = Buffer("max_val", Tensor.FromArray([float.NegativeInfinity], 1));
+        _min = Buffer("min_val", Tensor.Zeros(1)); // meaningful once a call was seen (checkpoints refuse ±∞, so no sentinel)
+        _max = Buffer("max_val", Tensor.Zeros(1));
         _batches = Buffer("batches", Tensor.Zeros(1));
     }
 
@@ -102,8 +102,8 @@ public abstract class RangeObserver : Module
         _batches.Span[0] = 0;
         _callsInBatch = 0;
         _batchOpen = false;
-        _min.Span[0] = float.PositiveInfinity;
-        _max.Span[0] = float.NegativeInfinity;
+        _min.Span[0] = 0f;
+        _max.Span[0] = 0f;
     }
 
     /// <summary>Throws (naming the observer) if a call contains NaN; min/max carry NaN, so checking them suffices.</summary>
@@ -112,6 +112,9 @@ public abstract class RangeObserver : Module
         if (float.IsNaN(min) || float.IsNaN(max))
             throw new ArgumentException($"{GetType().Name}: batch {Batches + 1} contains NaN; the model's activations have diverged.");
     }
+
+    /// <summary>Whether no call has been recorded since construction or <see cref="Reset"/> (the buffers hold no range yet).</summary>
+    protected bool Empty => _batches.Span[0] == 0 && _callsInBatch == 0;
 
     /// <summary>The range in the buffers (what a restored observer continues from); observers that keep no other state write it directly.</summary>
     protected (float Min, float Max) Stored
