@@ -3,14 +3,27 @@ using System.Buffers.Binary;
 namespace Nanoq.Coco.Imaging;
 
 /// <summary>
-/// Structural checks that catch truncated and corrupt files which decoders tolerate (they fill missing pixels
-/// with black and carry on): a PNG must be a chain of chunks with correct CRCs ending in IEND; a JPEG must end in
-/// an EOI marker; a BMP must be as long as its header says. Returns null when the file looks whole, else what is
-/// wrong.
+/// Structural checks that catch truncated, corrupt and forged files which decoders tolerate (they fill missing pixels
+/// with black and carry on, after allocating whatever the header asks for): a PNG must be a chain of chunks with correct
+/// CRCs ending in IEND; a JPEG must end in an EOI marker; a BMP must be as long as its header says. Each format's
+/// header is also held against the bytes that follow it, so a tiny file cannot make the decoder allocate for a huge
+/// image it cannot possibly describe (issue 19: a 543-byte JPEG declaring 8000×8000 decoded to 616 MiB):
+/// <list type="bullet">
+/// <item>PNG: deflate expands at most 1032:1, so the IDAT bytes bound the filtered scanlines IHDR implies;</item>
+/// <item>JPEG (Huffman-coded, baseline or progressive): every 8×8 block of the full-resolution component costs at least
+///   one bit in its DC scan, so the file bounds the block count (arithmetic-coded JPEGs can go below a bit per block
+///   and are bounded only by <see cref="ImageLimits.MaxPixels"/>);</item>
+/// <item>BMP: uncompressed rows must all be in the file; RLE runs cover at most 255 pixels per 2 bytes, so RLE data
+///   shorter than 1/128 of the pixels is refused (a file that skips most of its pixels is treated as forged).</item>
+/// </list>
+/// Returns null when the file looks whole, else what is wrong.
 /// </summary>
 internal static class ImageIntegrity
 {
     private static ReadOnlySpan<byte> PngSignature => [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
+
+    /// <summary>Deflate's largest expansion: a 258-byte match per 2 bits, ≈ 1032:1 (zlib's tech notes).</summary>
+    internal const long DeflateMaxRatio = 1032;
 
     public static string? Check(ReadOnlySpan<byte> file)
     {
@@ -23,6 +36,9 @@ internal static class ImageIntegrity
     private static string? CheckPng(ReadOnlySpan<byte> file)
     {
         int pos = PngSignature.Length;
+        long idat = 0;
+        long minScanlineBytes = -1;
+        string dims = "";
         while (true)
         {
             if (pos + 12 > file.Length) return $"truncated PNG: chunk header at byte {pos} runs past the end of the file";
@@ -32,11 +48,28 @@ internal static class ImageIntegrity
             var typeAndData = file.Slice(pos + 4, 4 + (int)length);
             uint crc = BinaryPrimitives.ReadUInt32BigEndian(file[(pos + 8 + (int)length)..]);
             if (Crc32.Compute(typeAndData) != crc)
-                return $"corrupt PNG: CRC mismatch in chunk '{System.Text.Encoding.ASCII.GetString(typeAndData[..4])}' at byte {pos}";
-            bool end = typeAndData[..4].SequenceEqual("IEND"u8);
+                return $"corrupt PNG: CRC mismatch in chunk '{Ascii(typeAndData[..4])}' at byte {pos}";
+            var type = typeAndData[..4];
+            if (type.SequenceEqual("IHDR"u8) && length >= 13)
+            {
+                var h = typeAndData[4..];
+                uint w = BinaryPrimitives.ReadUInt32BigEndian(h), ht = BinaryPrimitives.ReadUInt32BigEndian(h[4..]);
+                int channels = h[9] switch { 0 => 1, 2 => 3, 3 => 1, 4 => 2, 6 => 4, _ => 0 };
+                long bitsPerPixel = (long)h[8] * channels;
+                dims = $"{w}x{ht}";
+                // Interlacing and filter-type bytes only add to this, so it is a lower bound either way.
+                if (bitsPerPixel > 0 && w <= int.MaxValue && ht <= int.MaxValue)
+                    minScanlineBytes = ht * ((w * bitsPerPixel + 7) / 8);
+            }
+            else if (type.SequenceEqual("IDAT"u8)) idat += length;
+            bool end = type.SequenceEqual("IEND"u8);
             pos += 12 + (int)length;
-            if (end) return null;
+            if (end) break;
         }
+        if (minScanlineBytes > 0 && minScanlineBytes > DeflateMaxRatio * idat + 1024)
+            return $"corrupt PNG: header declares {dims} ({minScanlineBytes} bytes of scanlines) but the image data is {idat} compressed bytes, "
+                 + $"more than deflate's {DeflateMaxRatio}:1 can expand (truncated or forged)";
+        return null;
     }
 
     private static string? CheckJpeg(ReadOnlySpan<byte> file)
@@ -44,9 +77,40 @@ internal static class ImageIntegrity
         // Trailing padding after EOI is common; allow a little of it.
         int end = file.Length;
         while (end > 2 && file.Length - end < 64 && file[end - 1] != 0xD9) end--;
-        return end >= 4 && file[end - 2] == 0xFF && file[end - 1] == 0xD9
-            ? null
-            : "truncated JPEG: no end-of-image marker (FF D9) at the end of the file";
+        if (!(end >= 4 && file[end - 2] == 0xFF && file[end - 1] == 0xD9))
+            return "truncated JPEG: no end-of-image marker (FF D9) at the end of the file";
+        if (JpegFrame(file) is not { } frame || frame.Arithmetic || frame.Width == 0 || frame.Height == 0) return null;
+        long blocks = (long)((frame.Width + 7) / 8) * ((frame.Height + 7) / 8);
+        if (blocks > 8L * file.Length)
+            return $"corrupt JPEG: header declares {frame.Width}x{frame.Height} ({blocks} blocks of 8x8) but {file.Length} bytes "
+                 + $"can code at most {8L * file.Length} (one bit per block at least; truncated or forged)";
+        return null;
+    }
+
+    /// <summary>The frame header (SOFn) of a JPEG: walks the marker segments up to the first scan; null if there is none.</summary>
+    private static (int Width, int Height, bool Arithmetic)? JpegFrame(ReadOnlySpan<byte> file)
+    {
+        int pos = 2;
+        while (pos + 4 <= file.Length)
+        {
+            if (file[pos] != 0xFF) return null;
+            byte marker = file[pos + 1];
+            if (marker == 0xFF) { pos++; continue; } // fill byte
+            if (marker is 0x01 or (>= 0xD0 and <= 0xD8)) { pos += 2; continue; } // standalone markers
+            if (marker is 0xDA or 0xD9) return null; // a scan (or the end) before any frame header
+            int length = BinaryPrimitives.ReadUInt16BigEndian(file[(pos + 2)..]);
+            bool sof = marker is >= 0xC0 and <= 0xCF and not (0xC4 or 0xC8 or 0xCC);
+            if (sof)
+            {
+                if (pos + 9 > file.Length) return null;
+                int height = BinaryPrimitives.ReadUInt16BigEndian(file[(pos + 5)..]);
+                int width = BinaryPrimitives.ReadUInt16BigEndian(file[(pos + 7)..]);
+                return (width, height, marker >= 0xC9);
+            }
+            if (length < 2) return null;
+            pos += 2 + length;
+        }
+        return null;
     }
 
     private static string? CheckBmp(ReadOnlySpan<byte> file)
@@ -56,6 +120,31 @@ internal static class ImageIntegrity
         uint dataOffset = BinaryPrimitives.ReadUInt32LittleEndian(file[10..]);
         if (dataOffset > file.Length) return $"truncated BMP: pixel data should start at byte {dataOffset}, the file has {file.Length}";
         if (declared != 0 && declared > file.Length) return $"truncated BMP: header says {declared} bytes, the file has {file.Length}";
+
+        uint dibSize = BinaryPrimitives.ReadUInt32LittleEndian(file[14..]);
+        if (dibSize < 40) return null; // OS/2 core headers: small, rare, left to the decoder and the pixel limit
+        long width = BinaryPrimitives.ReadInt32LittleEndian(file[18..]);
+        long height = Math.Abs((long)BinaryPrimitives.ReadInt32LittleEndian(file[22..]));
+        int bitsPerPixel = BinaryPrimitives.ReadUInt16LittleEndian(file[28..]);
+        uint compression = BinaryPrimitives.ReadUInt32LittleEndian(file[30..]);
+        if (width <= 0 || height == 0 || bitsPerPixel == 0) return null;
+        long available = file.Length - dataOffset;
+        if (compression is 0 or 3 or 6) // BI_RGB, BI_BITFIELDS, BI_ALPHABITFIELDS: every row is stored
+        {
+            long rowBytes = (width * bitsPerPixel + 31) / 32 * 4;
+            long needed = rowBytes * height;
+            if (needed > available)
+                return $"truncated BMP: {width}x{height} at {bitsPerPixel} bits per pixel needs {needed} bytes of pixel data, the file has {available} from byte {dataOffset}";
+        }
+        else if (compression is 1 or 2 && width * height > 128 * available) // BI_RLE8, BI_RLE4
+            return $"corrupt BMP: header declares {width}x{height} but {available} bytes of RLE data cover at most {128 * available} pixels (truncated or forged)";
         return null;
+    }
+
+    private static string Ascii(ReadOnlySpan<byte> bytes)
+    {
+        Span<char> chars = stackalloc char[bytes.Length];
+        for (int i = 0; i < bytes.Length; i++) chars[i] = bytes[i] is >= 0x20 and < 0x7F ? (char)bytes[i] : '?';
+        return new string(chars);
     }
 }

@@ -1,0 +1,171 @@
+using System.Buffers.Binary;
+using Nanoq.Coco.Imaging;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats.Bmp;
+using SixLabors.ImageSharp.Formats.Jpeg;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace Nanoq.Coco.Tests.Imaging;
+
+/// <summary>
+/// Issue 19's images, each reproduced as bytes: decoder failures that used to escape as other exception types, and
+/// headers that promise far more pixels than the file can hold. Every one is a <see cref="CocoFormatException"/> naming
+/// the file, raised before a pixel buffer is allocated.
+/// </summary>
+public sealed class CorruptImageTests : IDisposable
+{
+    private readonly string _dir = TestData.TempDir("corrupt");
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    internal static byte[] Jpeg(int w, int h, int quality = 90)
+    {
+        using var image = Image.LoadPixelData<Rgb24>(ImageCodecTests.Gradient(w, h).Pixels, w, h);
+        using var ms = new MemoryStream();
+        image.Save(ms, new JpegEncoder { Quality = quality });
+        return ms.ToArray();
+    }
+
+    internal static byte[] Bmp(int w, int h)
+    {
+        using var image = Image.LoadPixelData<Rgb24>(ImageCodecTests.Gradient(w, h).Pixels, w, h);
+        using var ms = new MemoryStream();
+        image.Save(ms, new BmpEncoder { BitsPerPixel = BmpBitsPerPixel.Pixel24 });
+        return ms.ToArray();
+    }
+
+    private CocoFormatException Refused(string name, byte[] bytes)
+    {
+        string path = Path.Combine(_dir, name);
+        File.WriteAllBytes(path, bytes);
+        var ex = Assert.Throws<CocoFormatException>(() => ImageCodec.Load(path));
+        Assert.StartsWith(path + ": ", ex.Message);
+        Assert.DoesNotContain('\n', ex.Message);
+        return ex;
+    }
+
+    /// <summary>Offset of the first chunk of <paramref name="type"/> in a PNG.</summary>
+    private static int Chunk(byte[] png, string type)
+    {
+        for (int pos = 8; pos + 8 <= png.Length;)
+        {
+            int length = (int)BinaryPrimitives.ReadUInt32BigEndian(png.AsSpan(pos));
+            if (System.Text.Encoding.ASCII.GetString(png, pos + 4, 4) == type) return pos;
+            pos += 12 + length;
+        }
+        throw new InvalidOperationException($"no {type} chunk");
+    }
+
+    private static void FixCrc(byte[] png, int chunk)
+    {
+        int length = (int)BinaryPrimitives.ReadUInt32BigEndian(png.AsSpan(chunk));
+        BinaryPrimitives.WriteUInt32BigEndian(png.AsSpan(chunk + 8 + length), Crc32.Compute(png.AsSpan(chunk + 4, 4 + length)));
+    }
+
+    [Fact]
+    public void PngWithValidCrcsButABrokenDeflateStream()
+    {
+        // The reproduction: IDAT bytes scrambled and the CRC recomputed, so the chunk structure is perfect and only
+        // zlib can tell; ImageSharp 2.1.13 let its InvalidDataException out.
+        var png = ImageCodec.EncodePng(ImageCodecTests.Gradient(64, 64));
+        int idat = Chunk(png, "IDAT");
+        int length = (int)BinaryPrimitives.ReadUInt32BigEndian(png.AsSpan(idat));
+        for (int i = idat + 8 + 2; i < idat + 8 + length; i += 3) png[i] = 0xFF;
+        FixCrc(png, idat);
+        var ex = Refused("zlib.png", png);
+        Assert.StartsWith("corrupt image:", ex.Problem);
+    }
+
+    [Fact]
+    public void TruncatedJpegsWithTheirEndMarkerRestoredNeverEscape()
+    {
+        // The reproduction: a JPEG cut short and FF D9 appended, which passes the end-marker check; ImageSharp 2.1.13
+        // threw NullReferenceException for some cuts. Every cut either decodes (the decoder fills the rest) or is refused.
+        var jpg = Jpeg(48, 40);
+        string path = Path.Combine(_dir, "cut.jpg");
+        int refused = 0;
+        for (int cut = 3; cut < jpg.Length - 2; cut += 5)
+        {
+            File.WriteAllBytes(path, [.. jpg.AsSpan(0, cut), 0xFF, 0xD9]);
+            try { ImageCodec.Load(path); }
+            catch (CocoFormatException ex) { Assert.StartsWith(path + ": ", ex.Message); refused++; }
+        }
+        Assert.True(refused > 0);
+    }
+
+    [Fact]
+    public void ATinyJpegDeclaring8000x8000IsRefusedBeforeDecoding()
+    {
+        // The reproduction: a small JPEG whose frame header is edited to 8000×8000 (ImageSharp decoded such a file into
+        // 616 MiB). 64 M pixels are within the pixel limit; the file's size is what gives it away.
+        var jpg = Jpeg(16, 16, quality: 50);
+        int sof = jpg.AsSpan().IndexOf([(byte)0xFF, (byte)0xC0]);
+        BinaryPrimitives.WriteUInt16BigEndian(jpg.AsSpan(sof + 5), 8000);
+        BinaryPrimitives.WriteUInt16BigEndian(jpg.AsSpan(sof + 7), 8000);
+        Assert.True(jpg.Length < 1000, $"{jpg.Length} bytes");
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var ex = Refused("huge.jpg", jpg);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 4 << 20, "nothing image-sized was allocated");
+        Assert.StartsWith("corrupt JPEG: header declares 8000x8000 (1000000 blocks of 8x8)", ex.Problem);
+    }
+
+    [Fact]
+    public void APngDeclaringFarMorePixelsThanItsDataCanHoldIsRefused()
+    {
+        var png = ImageCodec.EncodePng(ImageCodecTests.Gradient(8, 8));
+        int ihdr = Chunk(png, "IHDR");
+        BinaryPrimitives.WriteUInt32BigEndian(png.AsSpan(ihdr + 8), 8000);
+        BinaryPrimitives.WriteUInt32BigEndian(png.AsSpan(ihdr + 12), 8000);
+        FixCrc(png, ihdr);
+        Assert.Contains("more than deflate's 1032:1 can expand", Refused("huge.png", png).Problem);
+    }
+
+    [Fact]
+    public void ABmpDeclaringMoreRowsThanItHoldsIsRefused()
+    {
+        var bmp = Bmp(10, 10);
+        BinaryPrimitives.WriteInt32LittleEndian(bmp.AsSpan(18), 4000);
+        BinaryPrimitives.WriteInt32LittleEndian(bmp.AsSpan(22), 4000);
+        BinaryPrimitives.WriteUInt32LittleEndian(bmp.AsSpan(2), 0); // a size field of 0 is allowed: the rows must still be there
+        Assert.StartsWith("truncated BMP: 4000x4000 at 24 bits per pixel needs", Refused("huge.bmp", bmp).Problem);
+    }
+
+    [Fact]
+    public void ARleBmpThatSkipsAlmostEverythingIsRefused()
+    {
+        // 8-bit RLE: one delta escape (00 02 dx dy) and end of bitmap (00 01) "describe" 4000×4000 pixels in 6 bytes.
+        var bmp = new byte[54 + 1024 + 6];
+        "BM"u8.CopyTo(bmp);
+        BinaryPrimitives.WriteUInt32LittleEndian(bmp.AsSpan(2), (uint)bmp.Length);
+        BinaryPrimitives.WriteUInt32LittleEndian(bmp.AsSpan(10), 54 + 1024);
+        BinaryPrimitives.WriteUInt32LittleEndian(bmp.AsSpan(14), 40);
+        BinaryPrimitives.WriteInt32LittleEndian(bmp.AsSpan(18), 4000);
+        BinaryPrimitives.WriteInt32LittleEndian(bmp.AsSpan(22), 4000);
+        BinaryPrimitives.WriteUInt16LittleEndian(bmp.AsSpan(26), 1);
+        BinaryPrimitives.WriteUInt16LittleEndian(bmp.AsSpan(28), 8);
+        BinaryPrimitives.WriteUInt32LittleEndian(bmp.AsSpan(30), 1);
+        bmp.AsSpan(^6).Clear();
+        bmp[^5] = 2; bmp[^4] = 255; bmp[^3] = 255; bmp[^1] = 1;
+        Assert.StartsWith("corrupt BMP: header declares 4000x4000", Refused("rle.bmp", bmp).Problem);
+    }
+
+    [Fact]
+    public void RealImagesOfEveryFormatStillLoad()
+    {
+        // The plausibility bounds are lower bounds on real encoders' output: a flat image compresses best of all.
+        var flat = new RgbImage(1024, 768);
+        flat.Fill(90, 90, 90);
+        using var image = Image.LoadPixelData<Rgb24>(flat.Pixels, 1024, 768);
+        foreach (var (name, encoder) in new (string, SixLabors.ImageSharp.Formats.IImageEncoder)[]
+                 {
+                     ("flat.jpg", new JpegEncoder { Quality = 10 }),
+                     ("flat.png", new SixLabors.ImageSharp.Formats.Png.PngEncoder { CompressionLevel = SixLabors.ImageSharp.Formats.Png.PngCompressionLevel.BestCompression }),
+                     ("flat.bmp", new BmpEncoder { BitsPerPixel = BmpBitsPerPixel.Pixel24 }),
+                 })
+        {
+            string path = Path.Combine(_dir, name);
+            image.Save(path, encoder);
+            Assert.Equal(1024, ImageCodec.Load(path).Width);
+        }
+    }
+}
