@@ -21,47 +21,59 @@ internal static class CocoJsonReader
             throw f.Error("", $"expected a COCO json object with images, annotations and categories, got {JsonFields.Describe(root)}");
 
         var root0 = JsonItem.Root;
-        var imagesJson = f.RequiredArray(root, "images"u8, root0);
-        var images = new List<CocoImage>(imagesJson.GetArrayLength());
-        int i = 0;
-        foreach (var e in imagesJson.EnumerateArray())
+        var current = root0;
+        try
         {
-            var at = new JsonItem("images", i++);
-            images.Add(new CocoImage(f.Id(e, "id"u8, at), f.Int(e, "width"u8, at), f.Int(e, "height"u8, at), f.String(e, "file_name"u8, at)));
-        }
+            var imagesJson = f.RequiredArray(root, "images"u8, root0);
+            var images = new List<CocoImage>(imagesJson.GetArrayLength());
+            int i = 0;
+            foreach (var e in imagesJson.EnumerateArray())
+            {
+                var at = current = new JsonItem("images", i++);
+                images.Add(new CocoImage(f.Id(e, "id"u8, at), f.Int(e, "width"u8, at), f.Int(e, "height"u8, at), f.String(e, "file_name"u8, at)));
+            }
 
-        var categoriesJson = f.RequiredArray(root, "categories"u8, root0);
-        var categories = new List<CocoCategory>(categoriesJson.GetArrayLength());
-        i = 0;
-        foreach (var e in categoriesJson.EnumerateArray())
+            current = root0;
+            var categoriesJson = f.RequiredArray(root, "categories"u8, root0);
+            var categories = new List<CocoCategory>(categoriesJson.GetArrayLength());
+            i = 0;
+            foreach (var e in categoriesJson.EnumerateArray())
+            {
+                var at = current = new JsonItem("categories", i++);
+                long id = f.Id(e, "id"u8, at);
+                string name = f.String(e, "name"u8, at);
+                string? super = JsonFields.Optional(e, "supercategory"u8) is { ValueKind: JsonValueKind.String } s ? s.GetString() : null;
+                categories.Add(new CocoCategory(id, name, super));
+            }
+
+            current = root0;
+            var annotationsJson = f.RequiredArray(root, "annotations"u8, root0);
+            var annotations = new List<CocoAnnotation>(annotationsJson.GetArrayLength());
+            i = 0;
+            foreach (var e in annotationsJson.EnumerateArray())
+            {
+                var at = current = new JsonItem("annotations", i++);
+                long id = f.Id(e, "id"u8, at);
+                long imageId = f.Id(e, "image_id"u8, at);
+                long categoryId = f.Id(e, "category_id"u8, at);
+                var box = f.Box(e, "bbox"u8, at);
+                // 'area' is required: COCO evaluation's area ranges read it, and a silent default would change results.
+                double area = f.Number(e, "area"u8, at);
+                // 'iscrowd' may be absent; pycocotools' ignore rule reads an absent one as 0.
+                bool crowd = JsonFields.Optional(e, "iscrowd"u8) is { } c && f.Flag(c, "iscrowd"u8, at);
+                annotations.Add(new CocoAnnotation(id, imageId, categoryId, box, area, crowd));
+            }
+
+            current = root0;
+            string? info = root.TryGetProperty("info", out var infoJson) && infoJson.ValueKind == JsonValueKind.Object
+                ? infoJson.GetRawText() : null;
+            return new CocoDataset(images, annotations, categories, source, info);
+        }
+        catch (InvalidOperationException ex)
         {
-            var at = new JsonItem("categories", i++);
-            long id = f.Id(e, "id"u8, at);
-            string name = f.String(e, "name"u8, at);
-            string? super = JsonFields.Optional(e, "supercategory"u8) is { ValueKind: JsonValueKind.String } s ? s.GetString() : null;
-            categories.Add(new CocoCategory(id, name, super));
+            // System.Text.Json unescapes strings (property names included) lazily: "\ud800" alone fails only then.
+            throw f.Error(current.Path, $"a string is not valid text ({ex.Message.TrimEnd('.')})");
         }
-
-        var annotationsJson = f.RequiredArray(root, "annotations"u8, root0);
-        var annotations = new List<CocoAnnotation>(annotationsJson.GetArrayLength());
-        i = 0;
-        foreach (var e in annotationsJson.EnumerateArray())
-        {
-            var at = new JsonItem("annotations", i++);
-            long id = f.Id(e, "id"u8, at);
-            long imageId = f.Id(e, "image_id"u8, at);
-            long categoryId = f.Id(e, "category_id"u8, at);
-            var box = f.Box(e, "bbox"u8, at);
-            // 'area' is required: COCO evaluation's area ranges read it, and a silent default would change results.
-            double area = f.Number(e, "area"u8, at);
-            // 'iscrowd' may be absent; pycocotools' ignore rule reads an absent one as 0.
-            bool crowd = JsonFields.Optional(e, "iscrowd"u8) is { } c && f.Flag(c, "iscrowd"u8, at);
-            annotations.Add(new CocoAnnotation(id, imageId, categoryId, box, area, crowd));
-        }
-
-        string? info = root.TryGetProperty("info", out var infoJson) && infoJson.ValueKind == JsonValueKind.Object
-            ? infoJson.GetRawText() : null;
-        return new CocoDataset(images, annotations, categories, source, info);
     }
 
     /// <summary>
@@ -202,7 +214,16 @@ internal static class CocoJsonReader
                 if (!System.Text.Unicode.Utf8.IsValid(window[checkpoint..(int)reader.BytesConsumed]))
                     throw f.Error(at.Path, "is not valid UTF-8 text");
                 var e = doc.RootElement;
-                var r = new CocoResult(f.Id(e, "image_id"u8, at), f.Id(e, "category_id"u8, at), f.Box(e, "bbox"u8, at), f.Number(e, "score"u8, at));
+                CocoResult r;
+                try
+                {
+                    r = new CocoResult(f.Id(e, "image_id"u8, at), f.Id(e, "category_id"u8, at), f.Box(e, "bbox"u8, at), f.Number(e, "score"u8, at));
+                }
+                catch (InvalidOperationException ex)
+                {
+                    // A lone surrogate escape ("\ud800") fails only when the string is unescaped, deep in a lookup.
+                    throw f.Error(at.Path, $"a string is not valid text ({ex.Message.TrimEnd('.')})");
+                }
                 CocoResults.ValidateOne(r, index, groundTruth, source);
                 results.Add(r);
                 index++;

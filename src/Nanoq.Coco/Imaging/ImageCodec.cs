@@ -70,6 +70,8 @@ public static class ImageCodec
                     $"image is {header.Width}x{header.Height} = {pixels} pixels, above the limit of {limits.MaxPixels}");
             if (header.Width <= 0 || header.Height <= 0)
                 throw new CocoFormatException(source, "", $"image has an empty size {header.Width}x{header.Height}");
+            if (ImageIntegrity.CheckData(bytes) is { } dataProblem)
+                throw new CocoFormatException(source, "", dataProblem);
             using var image = Image.Load<Rgb24>(Formats, bytes);
             var rgb = new RgbImage(image.Width, image.Height);
             image.CopyPixelDataTo(rgb.Pixels);

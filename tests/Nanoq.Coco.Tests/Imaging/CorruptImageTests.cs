@@ -66,14 +66,15 @@ public sealed class CorruptImageTests : IDisposable
     public void PngWithValidCrcsButABrokenDeflateStream()
     {
         // The reproduction: IDAT bytes scrambled and the CRC recomputed, so the chunk structure is perfect and only
-        // zlib can tell; ImageSharp 2.1.13 let its InvalidDataException out.
+        // zlib can tell; ImageSharp 2.1.13 let its InvalidDataException out. Now the image data is inflated and checked
+        // before ImageSharp sees it (ImageIntegrity.CheckData), and the decoder's own exceptions are wrapped too.
         var png = ImageCodec.EncodePng(ImageCodecTests.Gradient(64, 64));
         int idat = Chunk(png, "IDAT");
         int length = (int)BinaryPrimitives.ReadUInt32BigEndian(png.AsSpan(idat));
         for (int i = idat + 8 + 2; i < idat + 8 + length; i += 3) png[i] = 0xFF;
         FixCrc(png, idat);
         var ex = Refused("zlib.png", png);
-        Assert.StartsWith("corrupt image:", ex.Problem);
+        Assert.StartsWith("corrupt PNG: the compressed image data is broken after ", ex.Problem);
     }
 
     [Fact]
@@ -167,5 +168,40 @@ public sealed class CorruptImageTests : IDisposable
             image.Save(path, encoder);
             Assert.Equal(1024, ImageCodec.Load(path).Width);
         }
+    }
+
+    [Fact]
+    public void AnInterlacedPngWhoseDataEndsEarlyIsRefusedNotDecodedForever()
+    {
+        // Found by the fuzz tests (png, seed 21, iteration 370): a 12×12 16-bit grey Adam7 PNG with a damaged deflate
+        // stream and valid CRCs. ImageSharp 2.1.13's Image.Load never returns on it (LoadAsync ignores cancellation too).
+        var png = Convert.FromBase64String("iVBORw0KGgoAAAANSUhEUgAAAAwAAAAMEAAAAAFUie/uAAAACXBIWXMAAA7EAAAOxAGVKw4bAAAArklEQVR4nHVNuw3CMBRszth+kZLCFoIqIgWwAT0UbMIUUGYEOrrsQbr0tkIRJsBb8PKVQKCTLd/XENftGXm9qbHcIX/gWNjCNkhOtjEF9rFNTIxDZZ+mwvpGjjwpctqx1hPtqOIctVCab9CFdcfERworRXIAEzkRiaxsd3jND44enZ5EUnsm84UICOIlAiMV04tTQoLPN/jLzlCTpEbjzsUAAJT41cjKLgDRQJilbxDsPmnMoNhzAAAAAElFTkSuQmCC");
+        var ex = Refused("hang.png", png);
+        Assert.Contains("PNG", ex.Problem);
+    }
+
+    [Fact]
+    public void PngImageDataMustMatchItsHeader()
+    {
+        // Too little data (an IDAT cut inside the deflate stream, CRC fixed) and a bad filter byte (data re-compressed).
+        var png = ImageCodec.EncodePng(ImageCodecTests.Gradient(40, 30));
+        int idat = Chunk(png, "IDAT");
+        int length = (int)BinaryPrimitives.ReadUInt32BigEndian(png.AsSpan(idat));
+        int keep = length / 2;
+        var cut = png[..(idat + 8 + keep)].Concat(new byte[4]).Concat(png[(idat + 12 + length)..]).ToArray();
+        BinaryPrimitives.WriteUInt32BigEndian(cut.AsSpan(idat), (uint)keep);
+        FixCrc(cut, idat);
+        Assert.Matches("^(truncated|corrupt) PNG: ", Refused("short.png", cut).Problem);
+
+        var raw = new byte[30 * (1 + 40 * 3)];
+        raw[31 * 0] = 0;
+        raw[(1 + 40 * 3) * 7] = 9; // row 7's filter type
+        using var ms = new MemoryStream();
+        using (var z = new System.IO.Compression.ZLibStream(ms, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true)) z.Write(raw);
+        var data = ms.ToArray();
+        var bad = png[..(idat + 8)].Concat(data).Concat(new byte[4]).Concat(png[(idat + 12 + length)..]).ToArray();
+        BinaryPrimitives.WriteUInt32BigEndian(bad.AsSpan(idat), (uint)data.Length);
+        FixCrc(bad, idat);
+        Assert.Equal($"corrupt PNG: scanline filter type 9 at byte {(1 + 40 * 3) * 7} of the image data (0..4 exist)", Refused("filter.png", bad).Problem);
     }
 }

@@ -98,7 +98,7 @@ public sealed class StreamingResultsTests : IDisposable
         string path = Path.Combine(_dir, "nan.json");
         File.WriteAllText(path, head + """{"image_id": 1, "category_id": 1, "bbox": [1, 1, 2, 2], "score": NaN}]""");
         var nan = Assert.Throws<CocoFormatException>(() => CocoResults.Load(path, gt));
-        Assert.Equal("line 5002, byte 63", nan.Location);
+        Assert.Equal("line 5002, byte 66", nan.Location);
         Assert.Contains("NaN and Infinity are not JSON", nan.Problem);
 
         var truncated = Assert.Throws<CocoFormatException>(() => CocoResults.Parse(head, gt, "dt.json"));
