@@ -197,6 +197,16 @@ public sealed class SafetensorsDamageTests : IDisposable
         Assert.Contains("names 'w' twice", Refused(path, Rebuild(dup, overlap[^8..])).Message);
     }
 
+    [Fact]
+    public void ControlCharactersInNamesStayOnOneLine()
+    {
+        string path = Path.Combine(_dir, "n.safetensors");
+        var file = Foreign(("w", [1f]));
+        var text = Encoding.UTF8.GetString(file, 8, file.Length - 12).Replace("\"w\"", "\"a\\nb\"").Replace("F32", "X\\u0000");
+        var ex = Refused(path, Rebuild(text, file[^4..]));
+        Assert.Contains("tensor 'a\\u000ab': unsupported dtype 'X\\u0000'", ex.Message);
+    }
+
     private static byte[] Rebuild(string header, byte[] data)
     {
         var h = Encoding.UTF8.GetBytes(header);

@@ -110,7 +110,7 @@ public static class Fuzz
     private static readonly byte[][] JsonTokens = [.. new[]
     {
         "{", "}", "[", "]", ",", ":", "\"", "-1", "0", "1", "-0", "2147483648", "9223372036854775808", "1e309", "-1e309",
-        "1.5", "1e-400", "NaN", "Infinity", "null", "true", "false", "\"\"", "[]", "{}", "\\u0000", "\\ud800", "é", "../",
+        "1.5", "1e-400", "NaN", "Infinity", "null", "true", "false", "\"\"", "[]", "{}", "\\u0000", "\\n", "\\u001b", "\\ud800", "é", "../",
         "/etc/passwd", "\"image_id\"", "\"bbox\"", "\"score\"", "\"id\"", "\"file_name\"", "\"__metadata__\"", "\"dtype\"",
         "\"shape\"", "\"data_offsets\"", "\"F16\"", "\"I64\"", "\"u4\"", "\"bits\"", "[1e20, 1e20, 1e20, 1e20]",
     }.Select(Encoding.UTF8.GetBytes), [0xC3], [0xFF, 0xFE], [0xED, 0xA0, 0x80]];

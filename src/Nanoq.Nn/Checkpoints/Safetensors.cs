@@ -320,5 +320,11 @@ public static class Safetensors
         return (cut > 0 ? message[..cut] : message).ReplaceLineEndings(" ").TrimEnd('.', ' ');
     }
 
-    private static StateDictException Bad(string source, string what) => new($"{source}: {what}.");
+    // One line whatever the file held: control characters in a damaged tensor name or dtype are shown escaped.
+    private static StateDictException Bad(string source, string what)
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (char c in $"{source}: {what}.") text.Append(c < 0x20 || c == 0x7F ? $"\\u{(int)c:x4}" : c.ToString());
+        return new StateDictException(text.ToString());
+    }
 }

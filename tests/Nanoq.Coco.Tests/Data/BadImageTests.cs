@@ -107,6 +107,7 @@ public sealed class BadImageTests : IDisposable
     [InlineData("a/../b.png", "contains '..'")]
     [InlineData("..\\x.png", "contains '..'")]
     [InlineData("x\u0000.png", "contains a control character")]
+    [InlineData("a\nb.png", "contains a control character")]
     public void FileNamesMustStayInsideTheImagesFolder(string fileName, string problem)
     {
         string json = $$"""{"images": [{"id": 1, "width": 4, "height": 4, "file_name": "a.png"}, {"id": 42, "width": 4, "height": 4, "file_name": {{System.Text.Json.JsonSerializer.Serialize(fileName)}}}], "annotations": [], "categories": []}""";
@@ -117,6 +118,7 @@ public sealed class BadImageTests : IDisposable
         Assert.Equal("images[1].file_name", ex.Location);
         Assert.StartsWith("image id 42: ", ex.Problem);
         Assert.Contains(problem, ex.Problem);
+        Assert.False(ex.Message.AsSpan().ContainsAnyInRange('\0', '\u001f'), "the message is one printable line");
     }
 
     [Theory]
