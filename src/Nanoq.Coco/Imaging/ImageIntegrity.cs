@@ -219,8 +219,9 @@ internal static class ImageIntegrity
         long available = file.Length - dataOffset;
         if (compression is 0 or 3 or 6) // BI_RGB, BI_BITFIELDS, BI_ALPHABITFIELDS: every row is stored
         {
+            // Rows are padded to 4 bytes; some writers leave the last row's padding out, so it is not required.
             long rowBytes = (width * bitsPerPixel + 31) / 32 * 4;
-            long needed = rowBytes * height;
+            long needed = rowBytes * (height - 1) + (width * bitsPerPixel + 7) / 8;
             if (needed > available)
                 return $"truncated BMP: {width}x{height} at {bitsPerPixel} bits per pixel needs {needed} bytes of pixel data, the file has {available} from byte {dataOffset}";
         }
