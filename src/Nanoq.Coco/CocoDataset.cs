@@ -46,6 +46,8 @@ public sealed class CocoDataset
                 throw Error($"images[{i}]", $"width and height must be positive, got {im.Width}x{im.Height}");
             if (string.IsNullOrEmpty(im.FileName))
                 throw Error($"images[{i}].file_name", "must be a non-empty string");
+            if (FileNameProblem(im.FileName) is { } problem)
+                throw Error($"images[{i}].file_name", $"image id {im.Id}: \"{Shorten(im.FileName)}\" {problem}");
             _imagesById[im.Id] = im;
         }
 
@@ -103,6 +105,26 @@ public sealed class CocoDataset
     /// <summary>The annotations of one image, in file order (empty if none).</summary>
     public IReadOnlyList<CocoAnnotation> AnnotationsOf(long imageId) =>
         _annotationsByImage.TryGetValue(imageId, out var list) ? list : Array.Empty<CocoAnnotation>();
+
+    /// <summary>
+    /// Why a <c>file_name</c> could reach outside the images folder, or null when it cannot: it must be relative
+    /// (no leading <c>/</c> or <c>\</c>, no drive letter) and have no <c>..</c> segment (not even one that seems to come
+    /// back, as <c>a/../b</c> does not if <c>a</c> is a symbolic link), and no control characters. Both separators count,
+    /// since a json written on Windows may use either. Subfolders (<c>train/0001.jpg</c>) are fine.
+    /// </summary>
+    internal static string? FileNameProblem(string name)
+    {
+        if (name.AsSpan().IndexOfAnyInRange('\0', '\u001f') >= 0)
+            return "contains a control character";
+        if (name[0] is '/' or '\\' || Path.IsPathRooted(name) || (name.Length >= 2 && name[1] == ':' && char.IsAsciiLetter(name[0])))
+            return "is an absolute path; file names must be relative to the images folder";
+        foreach (var segment in name.Split('/', '\\'))
+            if (segment == "..")
+                return "contains '..'; file names must stay inside the images folder";
+        return null;
+    }
+
+    private static string Shorten(string s) => s.Length <= 80 ? s : s[..80] + "...";
 
     internal static string BoxProblem(CocoBox b) =>
         $"box [x, y, w, h] = [{b.X}, {b.Y}, {b.Width}, {b.Height}] must be finite with width and height > 0";

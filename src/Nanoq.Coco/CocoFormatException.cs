@@ -24,6 +24,17 @@ public sealed class CocoFormatException : Exception
         Problem = problem;
     }
 
+    // The message is one line whatever the input held: a file name, json key or string value with a newline or NUL in
+    // it (a damaged file has them) is shown with the control characters escaped.
     private static string Compose(string source, string location, string problem) =>
-        location.Length == 0 ? $"{source}: {problem}" : $"{source}: {location}: {problem}";
+        OneLine(location.Length == 0 ? $"{source}: {problem}" : $"{source}: {location}: {problem}");
+
+    internal static string OneLine(string text)
+    {
+        if (!text.AsSpan().ContainsAnyInRange('\0', '\u001f') && !text.Contains('\u007f')) return text;
+        var sb = new System.Text.StringBuilder(text.Length + 8);
+        foreach (char c in text)
+            sb.Append(c < 0x20 || c == 0x7F ? $"\\u{(int)c:x4}" : c.ToString());
+        return sb.ToString();
+    }
 }

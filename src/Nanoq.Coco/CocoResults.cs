@@ -6,7 +6,10 @@ namespace Nanoq.Coco;
 /// </summary>
 public static class CocoResults
 {
-    /// <summary>Reads a results file and checks it against <paramref name="groundTruth"/>.</summary>
+    /// <summary>
+    /// Reads a results file and checks it against <paramref name="groundTruth"/>, streaming (one element at a time), so
+    /// a results file of any size costs about its own size in memory.
+    /// </summary>
     public static IReadOnlyList<CocoResult> Load(string path, CocoDataset groundTruth) =>
         CocoJsonReader.ReadResults(path, groundTruth);
 
@@ -27,19 +30,21 @@ public static class CocoResults
     /// </summary>
     public static void Validate(IReadOnlyList<CocoResult> results, CocoDataset groundTruth, string sourceName = "<results>")
     {
-        for (int i = 0; i < results.Count; i++)
-        {
-            var r = results[i];
-            if (!groundTruth.TryGetImage(r.ImageId, out _))
-                throw new CocoFormatException(sourceName, $"[{i}].image_id",
-                    $"image id {r.ImageId} is not in the ground truth {groundTruth.SourceName}");
-            if (!groundTruth.HasCategory(r.CategoryId))
-                throw new CocoFormatException(sourceName, $"[{i}].category_id",
-                    $"category id {r.CategoryId} is not in the ground truth {groundTruth.SourceName}");
-            if (!r.Bbox.IsValid)
-                throw new CocoFormatException(sourceName, $"[{i}].bbox", CocoDataset.BoxProblem(r.Bbox));
-            if (!double.IsFinite(r.Score))
-                throw new CocoFormatException(sourceName, $"[{i}].score", $"must be a finite number, got {r.Score}");
-        }
+        for (int i = 0; i < results.Count; i++) ValidateOne(results[i], i, groundTruth, sourceName);
+    }
+
+    /// <summary>The checks of <see cref="Validate"/> for result <paramref name="i"/> alone (the streaming reader's per-element check).</summary>
+    internal static void ValidateOne(CocoResult r, int i, CocoDataset groundTruth, string sourceName)
+    {
+        if (!groundTruth.TryGetImage(r.ImageId, out _))
+            throw new CocoFormatException(sourceName, $"[{i}].image_id",
+                $"image id {r.ImageId} is not in the ground truth {groundTruth.SourceName}");
+        if (!groundTruth.HasCategory(r.CategoryId))
+            throw new CocoFormatException(sourceName, $"[{i}].category_id",
+                $"category id {r.CategoryId} is not in the ground truth {groundTruth.SourceName}");
+        if (!r.Bbox.IsValid)
+            throw new CocoFormatException(sourceName, $"[{i}].bbox", CocoDataset.BoxProblem(r.Bbox));
+        if (!double.IsFinite(r.Score))
+            throw new CocoFormatException(sourceName, $"[{i}].score", $"must be a finite number, got {r.Score}");
     }
 }

@@ -36,16 +36,48 @@ public sealed class CocoFolder
 
     public string ImagePath(int index) => Path.Combine(ImagesDirectory, Dataset.Images[index].FileName);
 
-    /// <summary>Decodes image <paramref name="index"/> and checks that its size is the one the json states.</summary>
+    /// <summary>
+    /// Decodes image <paramref name="index"/> and checks that its size is the one the json states. Every failure is a
+    /// <see cref="CocoFormatException"/> whose file is the image and whose location names the image id and the json
+    /// (<c>images/7.jpg: image id 7 (images[6] of instances.json): corrupt image: …</c>).
+    /// </summary>
     public RgbImage LoadImage(int index, ImageLimits? limits = null)
     {
         var entry = Dataset.Images[index];
         string path = ImagePath(index);
-        var image = ImageCodec.Load(path, limits);
+        string where = $"image id {entry.Id} (images[{index}] of {Dataset.SourceName})";
+        RgbImage image;
+        try
+        {
+            image = ImageCodec.Load(path, limits);
+        }
+        catch (CocoFormatException ex) when (ex.Location.Length == 0)
+        {
+            throw new CocoFormatException(path, where, ex.Problem, ex.InnerException ?? ex);
+        }
         if (image.Width != entry.Width || image.Height != entry.Height)
-            throw new CocoFormatException(path, "",
+            throw new CocoFormatException(path, where,
                 $"image is {image.Width}x{image.Height} but {Dataset.SourceName} images[{index}] says {entry.Width}x{entry.Height}");
         return image;
+    }
+
+    /// <summary>
+    /// <see cref="Load"/> that reports a bad image instead of throwing: null and the error when image
+    /// <paramref name="index"/> cannot be read, decoded, or does not match the json. For loops that skip bad images
+    /// (<see cref="CocoDataLoader.BadImages"/>); errors of the caller (an index out of range) still throw.
+    /// </summary>
+    public DetectionSample? TryLoad(int index, TransformOptions options, bool flip, out CocoFormatException? error)
+    {
+        try
+        {
+            error = null;
+            return Load(index, options, flip);
+        }
+        catch (CocoFormatException ex)
+        {
+            error = ex;
+            return null;
+        }
     }
 
     /// <summary>Image <paramref name="index"/> through the pipeline of <paramref name="options"/>, flipped if <paramref name="flip"/>.</summary>

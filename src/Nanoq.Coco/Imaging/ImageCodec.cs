@@ -9,8 +9,10 @@ namespace Nanoq.Coco.Imaging;
 /// <summary>
 /// Decoding (PNG, JPEG, BMP only) and PNG encoding through ImageSharp. Every failure is a
 /// <see cref="CocoFormatException"/> naming the file: missing, too big, too many pixels, unknown format,
-/// truncated or corrupt. Limits are checked on the file size and on the header's dimensions before any
-/// pixel is decoded.
+/// truncated or corrupt — including whatever exception the decoder itself throws on a damaged file. Limits are
+/// checked on the file size, on the header's dimensions (<c>Image.Identify</c>, which reads the header only) and on
+/// whether the file's bytes can describe that many pixels at all (<see cref="ImageIntegrity"/>), all before any
+/// pixel buffer is allocated.
 /// </summary>
 public static class ImageCodec
 {
@@ -68,18 +70,29 @@ public static class ImageCodec
                     $"image is {header.Width}x{header.Height} = {pixels} pixels, above the limit of {limits.MaxPixels}");
             if (header.Width <= 0 || header.Height <= 0)
                 throw new CocoFormatException(source, "", $"image has an empty size {header.Width}x{header.Height}");
+            if (ImageIntegrity.CheckData(bytes) is { } dataProblem)
+                throw new CocoFormatException(source, "", dataProblem);
             using var image = Image.Load<Rgb24>(Formats, bytes);
             var rgb = new RgbImage(image.Width, image.Height);
             image.CopyPixelDataTo(rgb.Pixels);
             return rgb;
         }
-        catch (Exception ex) when (ex is UnknownImageFormatException or InvalidImageContentException or ImageFormatException
-                                       or NotSupportedException or InvalidOperationException or ArgumentException
-                                       or IndexOutOfRangeException or EndOfStreamException)
+        catch (CocoFormatException)
         {
-            throw new CocoFormatException(source, "", $"corrupt image: {ex.Message}", ex);
+            throw;
+        }
+        catch (Exception ex) when (ex is not (OutOfMemoryException or OperationCanceledException))
+        {
+            // Whatever the decoder throws on a damaged file is a property of the file, not a bug of ours: besides its
+            // documented ImageFormatException family, ImageSharp 2.1.13 lets InvalidDataException out of its zlib reader
+            // (a PNG whose chunks have valid CRCs but whose deflate stream is broken) and NullReferenceException out of
+            // its JPEG decoder (a truncated JPEG with its end marker put back). All of them become one error naming the
+            // file, so a loader can report or skip it (CocoDataLoader.BadImages) instead of dying.
+            throw new CocoFormatException(source, "", $"corrupt image: {ex.GetType().Name}: {OneLine(ex.Message)}", ex);
         }
     }
+
+    private static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
 
     /// <summary>PNG bytes of an image, byte-for-byte deterministic.</summary>
     public static byte[] EncodePng(RgbImage rgb)

@@ -11,6 +11,7 @@ namespace Nanoq.Detection;
 ///          = (1 − α) p^γ (p − γ (1 − p) log(1 − p))      where t = 0
 /// </code>
 /// log p = −softplus(−x) and log(1 − p) = −softplus(x) keep both ends finite for large |x|.
+/// As in torchvision, α &lt; 0 means no α weighting at all (α_t = 1 for both targets, plain focal loss); α must not be NaN.
 /// For RetinaNet the logits are [rows, K] and each row (anchor) has a label: k ∈ [0, K) a foreground class
 /// (one-hot target), −1 background (all-zero target), −2 ignored (no loss, no gradient). Each row's loss is
 /// multiplied by its weight (e.g. 1 / (number of foreground anchors of its image · images in the batch)),
@@ -23,6 +24,7 @@ public static class SigmoidFocalLoss
     public static Var Forward(Var logits, ReadOnlySpan<int> rowLabels, ReadOnlySpan<float> rowWeights, float alpha = 0.25f, float gamma = 2f)
     {
         ShapeCheck.Rank(logits.Value, 2, nameof(SigmoidFocalLoss), "logits");
+        if (float.IsNaN(alpha)) throw new ArgumentOutOfRangeException(nameof(alpha), $"{nameof(SigmoidFocalLoss)}: α is NaN (use a negative α for no α weighting).");
         int rows = logits.Shape[0], k = logits.Shape[1];
         if (rowLabels.Length != rows || rowWeights.Length != rows)
             throw new ArgumentException($"{nameof(SigmoidFocalLoss)}: {rowLabels.Length} labels and {rowWeights.Length} weights for logits {logits.Shape}.");
@@ -67,8 +69,8 @@ public static class SigmoidFocalLoss
     {
         double p = Sigmoid(x);
         return positive
-            ? alpha * Pow(1 - p, gamma) * Softplus(-x)        // −log p = softplus(−x)
-            : (1 - alpha) * Pow(p, gamma) * Softplus(x);      // −log(1 − p) = softplus(x)
+            ? AlphaT(alpha, true) * Pow(1 - p, gamma) * Softplus(-x)     // −log p = softplus(−x)
+            : AlphaT(alpha, false) * Pow(p, gamma) * Softplus(x);        // −log(1 − p) = softplus(x)
     }
 
     /// <summary>∂FL/∂x of one logit.</summary>
@@ -76,9 +78,12 @@ public static class SigmoidFocalLoss
     {
         double p = Sigmoid(x);
         return positive
-            ? (float)(alpha * Pow(1 - p, gamma) * (-gamma * p * Softplus(-x) - (1 - p)))
-            : (float)((1 - alpha) * Pow(p, gamma) * (p + gamma * (1 - p) * Softplus(x)));
+            ? (float)(AlphaT(alpha, true) * Pow(1 - p, gamma) * (-gamma * p * Softplus(-x) - (1 - p)))
+            : (float)(AlphaT(alpha, false) * Pow(p, gamma) * (p + gamma * (1 - p) * Softplus(x)));
     }
+
+    /// <summary>α_t: α for a positive target, 1 − α for a negative one; 1 for both when α &lt; 0 (torchvision's "no weighting").</summary>
+    private static double AlphaT(float alpha, bool positive) => alpha < 0 ? 1 : positive ? alpha : 1 - (double)alpha;
 
     private static double Sigmoid(double x) => x >= 0 ? 1 / (1 + Math.Exp(-x)) : Math.Exp(x) / (1 + Math.Exp(x));
 

@@ -125,7 +125,9 @@ public sealed class CocoFolderTests(ShapesFixture shapes) : IClassFixture<Shapes
         Directory.CreateDirectory(Path.Combine(copy, "images"));
         File.Copy(Path.Combine(shapes.Val, "instances.json"), Path.Combine(copy, "instances.json"));
         var ex = Assert.Throws<CocoFormatException>(() => CocoFolder.OpenLayout(copy).Load(0, Shorter));
-        Assert.Equal($"{Path.Combine(copy, "images", folder.Dataset.Images[0].FileName)}: image file not found", ex.Message);
+        // The file, then which image of which data set it is (issue 19), then the problem.
+        Assert.Equal($"{Path.Combine(copy, "images", folder.Dataset.Images[0].FileName)}: image id {folder.Dataset.Images[0].Id} "
+                     + $"(images[0] of {Path.Combine(copy, "instances.json")}): image file not found", ex.Message);
     }
 
     [Fact]
@@ -150,7 +152,8 @@ public sealed class CocoFolderTests(ShapesFixture shapes) : IClassFixture<Shapes
         var bytes = File.ReadAllBytes(Path.Combine(shapes.Val, "images", folder.Dataset.Images[0].FileName));
         File.WriteAllBytes(img, bytes[..(bytes.Length - 100)]);
         var ex = Assert.Throws<CocoFormatException>(() => folder.Load(0, Shorter));
-        Assert.StartsWith($"{img}: truncated PNG", ex.Message);
+        Assert.StartsWith($"{img}: image id {folder.Dataset.Images[0].Id} (images[0] of ", ex.Message);
+        Assert.StartsWith("truncated PNG", ex.Problem);
     }
 
     [Fact]
@@ -164,7 +167,9 @@ public sealed class CocoFolderTests(ShapesFixture shapes) : IClassFixture<Shapes
         File.Copy(Path.Combine(shapes.Val, "images", folder.Dataset.Images[0].FileName), folder.ImagePath(0));
         var loader = new CocoDataLoader(folder, Shorter, batchSize: 3, shuffle: false, seed: 0);
         var ex = Assert.Throws<CocoFormatException>(() => loader.Epoch(0).ToList());
-        Assert.Equal($"{folder.ImagePath(1)}: image file not found", ex.Message);
+        Assert.Equal(folder.ImagePath(1), ex.FileName);
+        Assert.Equal($"image id {folder.Dataset.Images[1].Id} (images[1] of {Path.Combine(copy, "instances.json")})", ex.Location);
+        Assert.Equal("image file not found", ex.Problem);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Text;
 namespace Nanoq.Coco.Tests.Json;
 
 /// <summary>Every kind of bad json gives a <see cref="CocoFormatException"/> naming the file, the place and the problem.</summary>
@@ -172,5 +173,28 @@ public sealed class BadInputTests : IDisposable
         var ex = Assert.Throws<CocoFormatException>(() =>
             Nanoq.Coco.Evaluation.CocoEvaluator.Evaluate(gt, [new CocoResult(42, 1, new CocoBox(1, 1, 2, 2), 0.5)]));
         Assert.Equal("[0].image_id", ex.Location);
+    }
+
+    [Fact]
+    public void ALoneSurrogateEscapeIsAnErrorNamingThePlace()
+    {
+        // Found by the fuzz tests (coco-json, seed 19): "\ud800" is valid JSON syntax but no text; System.Text.Json
+        // threw InvalidOperationException only when the name was looked up.
+        var ex = GtError(Gt(annotations: """[{"id": 1, "image_id": 1, "category_\ud800id": 1, "bbox": [1, 2, 3, 4], "area": 5}]"""));
+        Assert.Equal("annotations[0]", ex.Location);
+        Assert.StartsWith("a string is not valid text", ex.Problem);
+        var name = GtError(Gt(images: """[{"id": 1, "width": 640, "height": 480, "file_name": "a\ud800.jpg"}]""", annotations: "[]"));
+        Assert.Equal("images[0]", name.Location);
+        var dt = ResultsError("""[{"image_id": 1, "category_id": 1, "bbox": [1, 1, 2, 2], "score": 0.5, "x\udc00": 1}, {"image_id\ud800": 1}]""");
+        Assert.Equal("[1]", dt.Location);
+    }
+
+    [Fact]
+    public void InvalidUtf8IsAnErrorWithItsPosition()
+    {
+        string path = Path.Combine(_dir, "latin1.json");
+        File.WriteAllBytes(path, [.. Encoding.UTF8.GetBytes("{\n  \"images\": [{\"file_name\": \"caf"), 0xE9, .. Encoding.UTF8.GetBytes(".jpg\"}]}")]);
+        var ex = Assert.Throws<CocoFormatException>(() => CocoDataset.Load(path));
+        Assert.Equal($"{path}: line 2, byte 32: not valid UTF-8 text", ex.Message);
     }
 }

@@ -71,4 +71,30 @@ public class FocalLossTests
         loss.Backward();
         Assert.All(x.Grad!.ToArray(), g => Assert.True(float.IsFinite(g)));
     }
+
+    [Fact]
+    public void NegativeAlphaMeansNoAlphaWeightingAsInTorchvision()
+    {
+        // torchvision's sigmoid_focal_loss: "alpha: ... Default: 0.25. Negative values mean no weighting" (the code
+        // multiplies by α_t only `if alpha >= 0`). Before issue 19 α = −1 gave positives a weight of −1 and negatives 2.
+        // By hand at x = 0, γ = 2: p = 0.5, (1 − p)² = p² = 0.25, ce = ln 2, so FL = 0.25 · ln 2 for either target.
+        double quarterLn2 = 0.25 * Math.Log(2);
+        Assert.Equal(quarterLn2, SigmoidFocalLoss.Loss(0f, true, -1f, 2f), 12);
+        Assert.Equal(quarterLn2, SigmoidFocalLoss.Loss(0f, false, -1f, 2f), 12);
+        Assert.Equal(quarterLn2, SigmoidFocalLoss.Loss(0f, false, -0.01f, 2f), 12);
+        // Unweighted = α-weighted / α_t, at any logit; the gradient too.
+        foreach (float x in new[] { -6f, -1.5f, 0.3f, 4f })
+        {
+            Assert.Equal(SigmoidFocalLoss.Loss(x, true, 0.25f, 2f) / 0.25, SigmoidFocalLoss.Loss(x, true, -1f, 2f), 10);
+            Assert.Equal(SigmoidFocalLoss.Loss(x, false, 0.25f, 2f) / 0.75, SigmoidFocalLoss.Loss(x, false, -1f, 2f), 10);
+            Assert.Equal(SigmoidFocalLoss.Gradient(x, true, 0.25f, 2f) / 0.25f, SigmoidFocalLoss.Gradient(x, true, -1f, 2f), 5);
+            Assert.Equal(SigmoidFocalLoss.Gradient(x, false, 0.25f, 2f) / 0.75f, SigmoidFocalLoss.Gradient(x, false, -1f, 2f), 5);
+        }
+        var xs = new Rng(8).Normal(new Shape(5, 3), 0f, 2f);
+        int[] labels = [0, -1, 2, -2, 1];
+        float[] weights = [1f, 1f, 0.5f, 1f, 0.5f];
+        var r = GradCheck.Check(v => SigmoidFocalLoss.Forward(v[0], labels, weights, alpha: -1f), [xs]);
+        Assert.True(r.Ok, r.Detail);
+        Assert.Throws<ArgumentOutOfRangeException>(() => SigmoidFocalLoss.Forward(new Var(xs), labels, weights, alpha: float.NaN));
+    }
 }
