@@ -162,6 +162,8 @@ public static class IntModelFile
             throw Fail(source, $"payload checksum mismatch (stored 0x{payloadCrc:X8}, computed 0x{actualPayloadCrc:X8}): the tensor data is damaged.");
 
         JsonDocument doc;
+        if (!System.Text.Unicode.Utf8.IsValid(headerBytes))
+            throw Fail(source, "the header is not valid UTF-8.");
         try
         {
             doc = JsonDocument.Parse(headerBytes.ToArray());
@@ -174,6 +176,20 @@ public static class IntModelFile
         {
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object) throw Fail(source, "the header JSON is not an object.");
+            try
+            {
+                return Parse(root, payload, source);
+            }
+            catch (InvalidOperationException e)
+            {
+                throw Fail(source, $"the header is malformed ({e.Message}).", e);
+            }
+        }
+    }
+
+    private static IntModel Parse(JsonElement root, ReadOnlySpan<byte> payload, string source)
+    {
+        {
             if (!root.TryGetProperty("tensors", out var tensorsJson) || tensorsJson.ValueKind != JsonValueKind.Array)
                 throw Fail(source, "the header has no \"tensors\" array.");
             var tensors = new List<IntTensor>();

@@ -67,7 +67,7 @@ public sealed class IntModelFileFuzzTests(ITestOutputHelper output)
         Assert.True(report.Rejected > known, report.ToString());
     }
 
-    [Fact(Skip = "Known defect in IntModelFile (src/Nanoq.Quant, owned by the parallel rewrite): invalid UTF-8 in the header escapes as InvalidOperationException. Unskip when fixed.")]
+    [Fact]
     public void AHeaderWithInvalidUtf8IsAnIntModelFormatException()
     {
         var file = Seed();
