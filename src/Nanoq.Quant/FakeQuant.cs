@@ -18,7 +18,7 @@ public static class FakeQuant
         var y = Tensor.Empty(x.Shape);
         float scale = q.Scale; int zp = q.ZeroPoint, qmax = q.QMax;
         float[] xb = x.Buffer, yb = y.Buffer; int xo = x.Offset, yo = y.Offset;
-        Chunked.Run(x.Size, (s, n) => FakeQuantKernels.Forward(xb.AsSpan(xo + s, n), scale, zp, qmax, yb.AsSpan(yo + s, n)));
+        Nanoq.Kernels.WorkSplit.For(x.Size, 1, (s, e) => FakeQuantKernels.Forward(xb.AsSpan(xo + s, e - s), scale, zp, qmax, yb.AsSpan(yo + s, e - s)));
         return y;
     }
 
@@ -29,7 +29,7 @@ public static class FakeQuant
         var dx = Tensor.Empty(x.Shape);
         float scale = q.Scale; int zp = q.ZeroPoint, qmax = q.QMax;
         float[] xb = x.Buffer, gb = dy.Buffer, db = dx.Buffer; int xo = x.Offset, go = dy.Offset, dO = dx.Offset;
-        Chunked.Run(x.Size, (s, n) => FakeQuantKernels.Backward(xb.AsSpan(xo + s, n), gb.AsSpan(go + s, n), scale, zp, qmax, db.AsSpan(dO + s, n)));
+        Nanoq.Kernels.WorkSplit.For(x.Size, 1, (s, e) => FakeQuantKernels.Backward(xb.AsSpan(xo + s, e - s), gb.AsSpan(go + s, e - s), scale, zp, qmax, db.AsSpan(dO + s, e - s)));
         return dx;
     }
 
@@ -87,7 +87,9 @@ public static class FakeQuant
             if (map is not null) map(xs, c, ys);
             else mapAt!(xs, at, c, ys);
         }
-        if (x.Size >= Chunked.ParallelThreshold && rows > 1 && Environment.ProcessorCount > 1) Parallel.For(0, rows, Row);
-        else for (int r = 0; r < rows; r++) Row(r);
+        Nanoq.Kernels.WorkSplit.For(rows, inner, (r0, r1) =>
+        {
+            for (int r = r0; r < r1; r++) Row(r);
+        });
     }
 }

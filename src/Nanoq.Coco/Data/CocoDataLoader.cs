@@ -62,12 +62,12 @@ public sealed class CocoDataLoader(
             var samples = new DetectionSample?[n];
             if (BadImages == BadImagePolicy.Throw)
             {
-                ParallelWork.For(n, i => samples[i] = Folder.Load(order[start + i], options, flips[start + i]));
+                Kernels.WorkSplit.Each(n, i => samples[i] = Folder.Load(order[start + i], options, flips[start + i]));
                 yield return Batcher.Collate(samples!, sizeDivisibility);
                 continue;
             }
             var fresh = new CocoFormatException?[n];
-            ParallelWork.For(n, i =>
+            Kernels.WorkSplit.Each(n, i =>
             {
                 int index = order[start + i];
                 if (_bad.ContainsKey(index)) return;

@@ -18,7 +18,7 @@ public static class DatasetWriter
         var boxes = new XyxyBox[count][];
         var categoryIds = new long[count][];
         var sizes = new (int W, int H)[count];
-        ParallelWork.For(count, i =>
+        Kernels.WorkSplit.Each(count, i =>
         {
             var g = generator.Generate(split, i);
             File.WriteAllBytes(Path.Combine(imagesDir, FileName(i)), ImageCodec.EncodePng(g.Image));

@@ -1,12 +1,17 @@
+using System.Runtime.ExceptionServices;
+
 namespace Nanoq.Kernels;
 
 /// <summary>
-/// Splits the items [0, count) of a kernel (planes, channels) into one contiguous chunk per core and runs the
-/// chunks on the thread pool, when the work is large enough to pay for the hand-off (a few µs).
+/// The one helper for parallel loops over independent items outside the GEMM/conv drivers (which use
+/// <see cref="ParallelRunner"/>): <see cref="For"/> splits the items [0, count) of a kernel (planes, channels, elements)
+/// into one contiguous chunk per core and runs the chunks on the thread pool, when the work is large enough to pay for
+/// the hand-off (a few µs); <see cref="Each"/> runs coarse items (decoding an image, writing a file) one task each and
+/// fails like the sequential loop would.
 /// Determinism: every item is processed by exactly one chunk and items never write to each other's outputs,
 /// so results do not depend on how the items were split or on thread timing.
 /// </summary>
-internal static class WorkSplit
+public static class WorkSplit
 {
     /// <summary>Below this many touched elements a kernel runs on the calling thread.</summary>
     public const long MinParallelWork = 1 << 15;
@@ -29,5 +34,29 @@ internal static class WorkSplit
             int end = (int)((long)count * (i + 1) / chunks);
             body(start, end);
         });
+    }
+
+    /// <summary>
+    /// <paramref name="body"/>(i) for every i in [0, <paramref name="count"/>) in parallel; if any throw, the exception of
+    /// the lowest failing index is rethrown with its stack, as a sequential loop would have thrown it first.
+    /// </summary>
+    public static void Each(int count, Action<int> body)
+    {
+        var errors = new Exception?[count];
+        Parallel.For(0, count, (i, state) =>
+        {
+            try
+            {
+                body(i);
+            }
+            catch (Exception ex)
+            {
+                errors[i] = ex;
+                // Break (not Stop): iterations below i still run, so the lowest failing index is found.
+                state.Break();
+            }
+        });
+        foreach (var ex in errors)
+            if (ex is not null) ExceptionDispatchInfo.Capture(ex).Throw();
     }
 }
