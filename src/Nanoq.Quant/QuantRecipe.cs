@@ -94,6 +94,9 @@ public sealed record QuantRecipe
     public static QuantRecipe Xnor() =>
         new QuantRecipe { Name = "XNOR", Scheme = QuantScheme.Xnor, Bits = 1, P = false, C = true }.Validated();
 
+    /// <summary>The codes' bit width: <see cref="Bits"/>, or 1 for XNOR.</summary>
+    public int EffectiveBits => Scheme == QuantScheme.Xnor ? 1 : Bits;
+
     /// <summary>Throws on values no experiment can run with; returns this.</summary>
     public QuantRecipe Validated()
     {

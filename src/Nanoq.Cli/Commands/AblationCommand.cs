@@ -29,7 +29,8 @@ public static class AblationCommand
         {
             var cl = new CommandLine(args, Valued, Flags);
             if (cl.Has("--help") || cl.Has("-h")) { stdout.Write(Help); return CommandErrors.Ok; }
-            var run = new RunFolder(cl.Get("--out") ?? Path.Combine("runs", "shapes"));
+            using var run = new RunFolder(cl.Get("--out") ?? Path.Combine("runs", "shapes"));
+            run.BeginWriting(stderr);
             var info = run.LoadModelInfo();
             int bits = cl.Int("--bits", 4, 2, 8);
             int steps = cl.Int("--steps", 600, 0, 10_000_000);
@@ -43,7 +44,7 @@ public static class AblationCommand
             {
                 var (model, _, _) = QuantStages.FineTune(run, data, r, schedule, run.QuantCheckpoint(r), stderr, interrupt.Token);
                 var result = Stages.Evaluate(run, RunFolder.Label(r), data, model.Config, model.Detect, stderr);
-                rows.Add(($"{r.Name} ({(r.Scheme == QuantScheme.Xnor ? 1 : r.Bits)}-bit)", result.Stats));
+                rows.Add(($"{r.Name} ({r.EffectiveBits}-bit)", result.Stats));
             }
             stdout.WriteLine($"{info.Config.Backbone} RetinaNet, {steps} fine-tuning steps a row, on {data.Description}");
             stdout.Write(ResultsTable.Format(rows));

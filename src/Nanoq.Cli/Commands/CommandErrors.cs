@@ -28,6 +28,17 @@ internal static class CommandErrors
             stderr.WriteLine($"nanoq {command}: {OneLine(ex.Message)}");
             return BadInput;
         }
+        catch (Quant.Integer.IntModelFormatException ex)
+        {
+            // A damaged or foreign integer model file is bad input, like a damaged json (not an I/O failure).
+            stderr.WriteLine($"nanoq {command}: {OneLine(ex.Message)}");
+            return BadInput;
+        }
+        catch (Nn.Training.TrainingDivergedException ex)
+        {
+            stderr.WriteLine($"nanoq {command}: {OneLine(ex.Message)}");
+            return Failure;
+        }
         catch (CocoFormatException ex)
         {
             stderr.WriteLine($"nanoq {command}: {OneLine(ex.Message)}");

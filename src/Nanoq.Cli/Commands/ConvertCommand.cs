@@ -23,7 +23,8 @@ public static class ConvertCommand
         {
             var cl = new CommandLine(args, Valued, Flags);
             if (cl.Has("--help") || cl.Has("-h")) { stdout.Write(Help); return CommandErrors.Ok; }
-            var run = new RunFolder(cl.Get("--out") ?? Path.Combine("runs", "shapes"));
+            using var run = new RunFolder(cl.Get("--out") ?? Path.Combine("runs", "shapes"));
+            run.BeginWriting(stderr);
             var recipe = QuantizeCommand.Recipe(cl);
             var (model, bytes) = IntegerStages.Convert(run, recipe);
             long floatBytes = File.Exists(run.FloatCheckpoint) ? FloatModelBytes(run) : 0;

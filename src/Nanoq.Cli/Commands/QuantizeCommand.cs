@@ -27,27 +27,28 @@ public static class QuantizeCommand
           --gamma X            percentile γ (default 0.999)      --n-cal N   calibration batches (default 20)
           --steps N            fine-tuning steps (default 600) at 0.1x the training LR (--lr, default 0.02)
           --freeze-bn-last N   without F: freeze BN statistics for the last N steps (the whitepaper's schedule)
-          --batch N, --seed N  as for nanoq train
+          --batch N, --seed N  as for nanoq train      --skip-bad-images  as for nanoq train
         Writes DIR/int<K>[-<recipe>].safetensors (+ .csv loss curve) and detections-int<K>….json. Ctrl-C checkpoints; rerun to resume.
         """;
 
     private static readonly HashSet<string> Valued = ["--out", "--data", "--bits", "--recipe", "--gamma", "--n-cal", "--steps",
         "--freeze-bn-last", "--batch", "--seed", "--lr"];
-    private static readonly HashSet<string> Flags = ["--no-f", "--no-p", "--no-c", "--help", "-h"];
+    private static readonly HashSet<string> Flags = ["--no-f", "--no-p", "--no-c", "--skip-bad-images", "--help", "-h"];
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr) =>
         CommandErrors.Run("quantize", stderr, () =>
         {
             var cl = new CommandLine(args, Valued, Flags);
             if (cl.Has("--help") || cl.Has("-h")) { stdout.Write(Help); return CommandErrors.Ok; }
-            var run = new RunFolder(cl.Get("--out") ?? Path.Combine("runs", "shapes"));
+            using var run = new RunFolder(cl.Get("--out") ?? Path.Combine("runs", "shapes"));
+            run.BeginWriting(stderr);
             var recipe = Recipe(cl);
             var schedule = TrainCommand.Schedule(cl);
             run.LoadModelInfo(); // fails early, saying to train first, before any data set is written
             if (!File.Exists(run.FloatCheckpoint))
                 throw new FileNotFoundException($"{run.FloatCheckpoint} not found: train the float model first (nanoq train --out {run.Dir})");
             using var interrupt = new Interrupt();
-            var data = DataSplits.Resolve(cl.Get("--data") ?? DataOf(run), Path.Combine("runs", "data"), stderr, seed: schedule.Seed);
+            var data = DataSplits.Resolve(cl.Get("--data") ?? DataOf(run), Path.Combine("runs", "data"), stderr, seed: schedule.Seed) with { SkipBadImages = cl.Has("--skip-bad-images") };
             var (model, registry, time) = QuantStages.FineTune(run, data, recipe, schedule, run.QuantCheckpoint(recipe), stderr, interrupt.Token);
             string label = RunFolder.Label(recipe);
             var result = Stages.Evaluate(run, label, data, model.Config, model.Detect, stderr);

@@ -24,6 +24,7 @@ public static class RunCommand
     public const string Help =
         """
         Usage: nanoq run [--data shapes|fashion-det|DIR] [--out DIR] [--quick] [--steps N] [--qat-steps N] [--bits K] [--seed N]
+                         [--lr X] [--batch N] [--checkpoint-every N] [--skip-bad-images]
 
         The main job: train a float RetinaNet, calibrate, fine-tune it with FQN (F+P+C) at K bits (default 4), convert it
         to the integer-only model, evaluate all three on the val split and print the table. Everything lands in the run
@@ -35,11 +36,12 @@ public static class RunCommand
           --steps N         float training steps (default 3000)       --qat-steps N   fine-tuning steps (default 1500)
           --bits K          2..8 (default 4)                          --seed N        (default 0)
           --cache DIR       where bundled data sets are written (default runs/data)
-        Ctrl-C writes a checkpoint; the same command resumes.
+          --lr X, --batch N, --checkpoint-every N, --skip-bad-images   as for nanoq train
+        Ctrl-C (or SIGTERM) writes a checkpoint; the same command resumes.
         """;
 
-    private static readonly HashSet<string> Valued = ["--data", "--out", "--steps", "--qat-steps", "--bits", "--seed", "--cache"];
-    private static readonly HashSet<string> Flags = ["--quick", "--help", "-h"];
+    private static readonly HashSet<string> Valued = ["--data", "--out", "--steps", "--qat-steps", "--bits", "--seed", "--cache", "--lr", "--batch", "--checkpoint-every"];
+    private static readonly HashSet<string> Flags = ["--quick", "--skip-bad-images", "--help", "-h"];
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr) =>
         CommandErrors.Run("run", stderr, () =>
@@ -49,14 +51,12 @@ public static class RunCommand
             bool quick = cl.Has("--quick");
             string dataName = cl.Get("--data") ?? "shapes";
             string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(dataName)) + (quick ? "-quick" : "");
-            var run = new RunFolder(cl.Get("--out") ?? Path.Combine("runs", name));
+            using var run = new RunFolder(cl.Get("--out") ?? Path.Combine("runs", name));
+            run.BeginWriting(stderr);
             int bits = cl.Int("--bits", 4, 2, 8);
-            var schedule = new TrainOptions
-            {
-                Steps = cl.Int("--steps", quick ? 40 : 3000, 1, 10_000_000),
-                Seed = cl.ULong("--seed", 0),
-            };
-            schedule = schedule with { WarmupSteps = Math.Min(schedule.WarmupSteps, schedule.Steps / 5) };
+            // The training options of nanoq train (a diverged run advises --lr; run takes it too).
+            var schedule = TrainCommand.Schedule(cl, defaultSteps: quick ? 40 : 3000);
+            if (schedule.Steps < 1) throw new UsageException("--steps must be at least 1");
             var recipe = QuantRecipe.Fqn(bits) with { Steps = cl.Int("--qat-steps", quick ? 10 : 1500, 0, 10_000_000) };
             if (quick) recipe = recipe with { CalibrationBatches = 4 };
             var config = Detection.RetinaNetConfig.Small(1) with { InputSize = quick ? 128 : 160 };
@@ -68,6 +68,7 @@ public static class RunCommand
             var data = quick
                 ? DataSplits.Resolve(dataName, cache, stderr, trainImages: 160, valImages: 40, imageSize: 128, seed: schedule.Seed)
                 : DataSplits.Resolve(dataName, cache, stderr, seed: schedule.Seed);
+            data = data with { SkipBadImages = cl.Has("--skip-bad-images") };
             times["data"] = clock.Elapsed.TotalSeconds;
             stderr.WriteLine($"run folder {run.Dir}; data {data.Description}");
 

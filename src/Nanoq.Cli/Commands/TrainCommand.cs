@@ -26,12 +26,13 @@ public static class TrainCommand
           --anchor-size N     anchor size on P3 in pixels (default 16)
           --input-size N      shorter image side (default 160)
           --seed N            (default 0)      --checkpoint-every N (default 250)
+          --skip-bad-images   log and skip training images that fail to decode (default: stop naming the file)
         """;
 
     private static readonly HashSet<string> Valued = ["--data", "--out", "--steps", "--batch", "--lr", "--backbone", "--width",
         "--fpn-channels", "--head-convs", "--anchor-size", "--input-size", "--seed", "--checkpoint-every"];
 
-    private static readonly HashSet<string> Flags = ["--help", "-h"];
+    private static readonly HashSet<string> Flags = ["--skip-bad-images", "--help", "-h"];
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr) =>
         CommandErrors.Run("train", stderr, () =>
@@ -39,11 +40,12 @@ public static class TrainCommand
             var cl = new CommandLine(args, Valued, Flags);
             if (cl.Has("--help") || cl.Has("-h")) { stdout.Write(Help); return CommandErrors.Ok; }
             string dataName = cl.Get("--data") ?? "shapes";
-            var run = new RunFolder(cl.Get("--out") ?? Path.Combine("runs", Path.GetFileName(Path.TrimEndingDirectorySeparator(dataName))));
+            using var run = new RunFolder(cl.Get("--out") ?? Path.Combine("runs", Path.GetFileName(Path.TrimEndingDirectorySeparator(dataName))));
+            run.BeginWriting(stderr);
             var config = ModelOptions(cl);
             var options = Schedule(cl);
             using var interrupt = new Interrupt();
-            var data = DataSplits.Resolve(dataName, Path.Combine("runs", "data"), stderr, seed: options.Seed);
+            var data = DataSplits.Resolve(dataName, Path.Combine("runs", "data"), stderr, seed: options.Seed) with { SkipBadImages = cl.Has("--skip-bad-images") };
             var (model, _, time) = Stages.TrainFloat(run, data, config, options, stderr, interrupt.Token);
             model.Eval();
             var result = Stages.Evaluate(run, "float", data, model.Config, model.Detect, stderr);
@@ -69,9 +71,9 @@ public static class TrainCommand
         };
     }
 
-    internal static TrainOptions Schedule(CommandLine cl)
+    internal static TrainOptions Schedule(CommandLine cl, int defaultSteps = 3000)
     {
-        var o = new TrainOptions();
+        var o = new TrainOptions { Steps = defaultSteps };
         return o with
         {
             Steps = cl.Int("--steps", o.Steps, 0, 10_000_000),
@@ -80,6 +82,7 @@ public static class TrainCommand
             Seed = cl.ULong("--seed", o.Seed),
             CheckpointEvery = cl.Int("--checkpoint-every", o.CheckpointEvery, 1, 10_000_000),
             WarmupSteps = Math.Min(o.WarmupSteps, cl.Int("--steps", o.Steps, 0, 10_000_000) / 5),
+            FlipProbability = o.FlipProbability,
         };
     }
 }

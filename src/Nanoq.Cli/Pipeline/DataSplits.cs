@@ -13,6 +13,12 @@ namespace Nanoq.Cli.Pipeline;
 /// </summary>
 public sealed record DataSplits(CocoFolder Train, CocoFolder Val, string Description)
 {
+    /// <summary>
+    /// Training and calibration skip images that fail to decode (logged once each, counted) instead of stopping:
+    /// <c>--skip-bad-images</c>. Evaluation never skips: a val image it cannot read is an error.
+    /// </summary>
+    public bool SkipBadImages { get; init; }
+
     /// <summary>Default sizes of the bundled sets: enough images to train the small detector in minutes.</summary>
     public const int DefaultTrainImages = 3000, DefaultValImages = 500, DefaultImageSize = 160;
 

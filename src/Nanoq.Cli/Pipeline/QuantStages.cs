@@ -22,8 +22,8 @@ public static class QuantStages
         var clock = Stopwatch.StartNew();
         var model = Stages.LoadFloat(run);
         var transform = Stages.Transform(model.Config);
-        var registry = DetectorTraining.FineTune(model, recipe, floatSchedule, Stages.CalibrationBatches(data.Train, transform, floatSchedule),
-            Stages.TrainingBatches(data.Train, transform, floatSchedule), checkpoint, Tag(recipe), log, cancel,
+        var registry = DetectorTraining.FineTune(model, recipe, floatSchedule, Stages.CalibrationBatches(data.Train, transform, floatSchedule, data.SkipBadImages, log),
+            Stages.TrainingBatches(data.Train, transform, floatSchedule, data.SkipBadImages, log), checkpoint, Tag(recipe), log, cancel,
             Stages.Progress(log, Tag(recipe), recipe.Steps));
         return (model, registry, clock.Elapsed);
     }

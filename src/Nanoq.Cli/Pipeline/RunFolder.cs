@@ -15,7 +15,7 @@ namespace Nanoq.Cli.Pipeline;
 ///   summary.json               the 12 COCO numbers of each model, stage times
 /// </code>
 /// </summary>
-public sealed record RunFolder(string Dir)
+public sealed record RunFolder(string Dir) : IDisposable
 {
     public string ModelJson => Path.Combine(Dir, "model.json");
     public string FloatCheckpoint => Path.Combine(Dir, "float.safetensors");
@@ -32,25 +32,84 @@ public sealed record RunFolder(string Dir)
     public sealed record ModelInfo(RetinaNetConfig Config, string[] ClassNames, string Data);
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+    private FileStream? _lock;
 
+    /// <summary>
+    /// Before a command writes into the folder: creates it, takes its lock (<c>.lock</c>, held until the process ends, so
+    /// two commands never write one run folder at once — the second is refused naming the folder) and removes temporary
+    /// files that killed writes left behind (<see cref="AtomicFile.RemoveStaleTemporaries"/>).
+    /// </summary>
+    public void BeginWriting(TextWriter log)
+    {
+        if (_lock is not null) return;
+        Directory.CreateDirectory(Dir);
+        string path = Path.Combine(Dir, ".lock");
+        try
+        {
+            _lock = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+        }
+        catch (IOException)
+        {
+            throw new Commands.UsageException($"{Dir} is in use by another nanoq command (it holds {path}); wait for it, or choose another --out");
+        }
+        var removed = AtomicFile.RemoveStaleTemporaries(Dir, recursive: true);
+        if (removed.Count > 0) log.WriteLine($"removed {removed.Count} temporary file(s) left by an interrupted write in {Dir}");
+    }
+
+    /// <summary>Releases the folder's lock (taken by <see cref="BeginWriting"/>).</summary>
+    public void Dispose()
+    {
+        _lock?.Dispose();
+        _lock = null;
+    }
+
+    /// <summary>
+    /// Writes model.json — unless the folder already holds a model of another description, which would leave its float,
+    /// fake-quant and integer models unloadable: that is refused before anything is written.
+    /// </summary>
     public void SaveModelInfo(ModelInfo info)
     {
         Directory.CreateDirectory(Dir);
+        if (File.Exists(ModelJson) && File.Exists(FloatCheckpoint))
+        {
+            var old = LoadModelInfo();
+            if (old.Config != info.Config)
+                throw new Commands.UsageException($"{Dir} holds a model of another configuration ({ModelJson}: {Describe(old.Config)}; asked for {Describe(info.Config)}); choose another --out");
+        }
         AtomicFile.WriteAllText(ModelJson, JsonSerializer.Serialize(info, Json));
     }
 
+    private static string Describe(RetinaNetConfig c) =>
+        $"{c.Backbone} x{c.BackboneWidth}, {c.NumClasses} classes, FPN {c.FpnChannels}, {c.HeadConvs} head convs, anchors {c.AnchorSize}, input {c.InputSize}";
+
+    /// <summary>model.json, validated: every field present and consistent, errors naming the file and the field.</summary>
     public ModelInfo LoadModelInfo()
     {
         if (!File.Exists(ModelJson))
             throw new FileNotFoundException($"{ModelJson} not found: train a model into this folder first (nanoq train --out {Dir})");
+        ModelInfo? info;
         try
         {
-            return JsonSerializer.Deserialize<ModelInfo>(File.ReadAllText(ModelJson))
-                   ?? throw new JsonException("empty document");
+            info = JsonSerializer.Deserialize<ModelInfo>(File.ReadAllText(ModelJson));
         }
         catch (JsonException e)
         {
             throw new Nn.StateDictException($"{ModelJson}: not a valid model description: {e.Message}", e);
         }
+        if (info is null) throw new Nn.StateDictException($"{ModelJson}: the document is empty (null).");
+        if (info.Config is null) throw new Nn.StateDictException($"{ModelJson}: the field \"Config\" is missing or null.");
+        if (info.ClassNames is null) throw new Nn.StateDictException($"{ModelJson}: the field \"ClassNames\" is missing or null.");
+        if (info.Data is null) throw new Nn.StateDictException($"{ModelJson}: the field \"Data\" is missing or null.");
+        try
+        {
+            info.Config.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new Nn.StateDictException($"{ModelJson}: \"Config\": {e.Message}", e);
+        }
+        if (info.ClassNames.Length != info.Config.NumClasses || info.ClassNames.Any(n => n is null))
+            throw new Nn.StateDictException($"{ModelJson}: \"ClassNames\" has {info.ClassNames.Length} names for Config.NumClasses = {info.Config.NumClasses}.");
+        return info;
     }
 }

@@ -22,18 +22,28 @@ public static class Stages
     /// The training batches from a step on, as a detector takes them: shuffled and flipped from (seed, epoch), so a resumed
     /// run sees the batches an unbroken one would; each batch's pooled buffer goes back when its step is done.
     /// </summary>
-    public static Func<int, IEnumerable<DetectionBatch>> TrainingBatches(CocoFolder data, TransformOptions transform, TrainOptions options)
+    public static Func<int, IEnumerable<DetectionBatch>> TrainingBatches(CocoFolder data, TransformOptions transform, TrainOptions options,
+                                                                         bool skipBadImages = false, TextWriter? log = null)
     {
         var loader = new CocoDataLoader(data, transform with { FlipProbability = options.FlipProbability }, options.BatchSize,
-                                        shuffle: true, options.Seed, sizeDivisibility: 32, dropLast: true);
+                                        shuffle: true, options.Seed, sizeDivisibility: 32, dropLast: true)
+        {
+            BadImages = skipBadImages ? BadImagePolicy.Skip : BadImagePolicy.Throw,
+            OnBadImage = e => log?.WriteLine($"skipping a bad image: {e.Message}"),
+        };
         int perEpoch = loader.BatchesPerEpoch;
         if (perEpoch == 0) throw new ArgumentException($"{data.Count} training images are fewer than one batch of {options.BatchSize}.");
         return step => loader.Epoch(step / perEpoch, step % perEpoch).Select(b => ToDetection(b, data.Categories));
     }
 
     /// <summary>The calibration batches (n_cal of them are used): training images, shuffled with their own seed, unflipped.</summary>
-    public static IEnumerable<DetectionBatch> CalibrationBatches(CocoFolder data, TransformOptions transform, TrainOptions options) =>
-        new CocoDataLoader(data, transform, options.BatchSize, shuffle: true, options.Seed + 17).Epoch(0).Select(b => ToDetection(b, data.Categories));
+    public static IEnumerable<DetectionBatch> CalibrationBatches(CocoFolder data, TransformOptions transform, TrainOptions options,
+                                                                 bool skipBadImages = false, TextWriter? log = null) =>
+        new CocoDataLoader(data, transform, options.BatchSize, shuffle: true, options.Seed + 17)
+        {
+            BadImages = skipBadImages ? BadImagePolicy.Skip : BadImagePolicy.Throw,
+            OnBadImage = e => log?.WriteLine($"skipping a bad image: {e.Message}"),
+        }.Epoch(0).Select(b => ToDetection(b, data.Categories));
 
     /// <summary>A COCO batch as a detector batch: boxes in the transformed image, contiguous labels, crowds left out.</summary>
     public static DetectionBatch ToDetection(ImageBatch batch, CategoryMap categories) =>
@@ -74,7 +84,7 @@ public static class Stages
         config = config with { NumClasses = data.Train.Categories.Count };
         run.SaveModelInfo(new RunFolder.ModelInfo(config, data.Train.Categories.Names.ToArray(), data.Description));
         var model = new RetinaNet(config, options.Seed);
-        var history = DetectorTraining.Train(model, options, TrainingBatches(data.Train, Transform(config), options), run.FloatCheckpoint, "float",
+        var history = DetectorTraining.Train(model, options, TrainingBatches(data.Train, Transform(config), options, data.SkipBadImages, log), run.FloatCheckpoint, "float",
                                              log, cancel, Progress(log, "float", options.Steps));
         return (model, history, clock.Elapsed);
     }

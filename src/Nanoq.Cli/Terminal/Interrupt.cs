@@ -7,10 +7,27 @@ namespace Nanoq.Cli.Terminal;
 public sealed class Interrupt : IDisposable
 {
     private readonly CancellationTokenSource _cts = new();
+    private readonly System.Runtime.InteropServices.PosixSignalRegistration? _term;
 
     public Interrupt()
     {
         Console.CancelKeyPress += OnCancel;
+        // SIGTERM (a scheduler, `kill`, a container stop) is handled like Ctrl-C: finish the step, write a checkpoint.
+        try
+        {
+            _term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, ctx =>
+            {
+                if (_cts.IsCancellationRequested) return;
+                ctx.Cancel = true;
+                Console.Error.WriteLine();
+                Console.Error.WriteLine("terminate: finishing the current step and writing a checkpoint");
+                _cts.Cancel();
+            });
+        }
+        catch (PlatformNotSupportedException)
+        {
+            _term = null;
+        }
     }
 
     public CancellationToken Token => _cts.Token;
@@ -27,6 +44,7 @@ public sealed class Interrupt : IDisposable
     public void Dispose()
     {
         Console.CancelKeyPress -= OnCancel;
+        _term?.Dispose();
         _cts.Dispose();
     }
 }

@@ -36,6 +36,12 @@ public abstract class FakeQuantizer : TensorQuantizer
     /// <summary>Whether the grid is affine with an integer zero point, so the integer runtime can run it (<see cref="Describe"/> gives it).</summary>
     public virtual bool ConvertsToInteger => false;
 
+    /// <summary>
+    /// Whether this output quantizer is itself the layer's nonlinearity, so the layer's ReLU must be left out before it
+    /// (XNOR-Net's sign: its block is BN → sign → conv, and a ReLU before the sign would make every sign +1).
+    /// </summary>
+    public virtual bool ReplacesActivation => false;
+
     /// <summary>False: the identity (weight quantizers during calibration, which runs the float model).</summary>
     public bool Enabled { get; set; } = true;
 

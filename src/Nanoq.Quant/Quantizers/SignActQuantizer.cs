@@ -11,6 +11,8 @@ public sealed class SignActQuantizer() : FakeQuantizer(1, QuantizerRole.Activati
 {
     public override string Method => "xnor";
 
+    public override bool ReplacesActivation => true;
+
     protected override Var Quantize(Var x) => QFn.SignSte(x);
 
     public override QuantizerInfo Describe() => new(Name, Role, Method, 1, false, -1, [1f], [], [-1f], [1f], true);

@@ -16,15 +16,13 @@ namespace Nanoq.Quant.Taps;
 /// and learn through the fold; running statistics follow <see cref="FoldMode"/>. Without a BN (a detection head's convs)
 /// there is nothing to fold.
 /// </summary>
-public sealed class FoldedConv(BnFoldMode foldMode = BnFoldMode.Frozen, int? freezeBnAtStep = null, bool skipActivation = false) : IConvUnitForward
+public sealed class FoldedConv(BnFoldMode foldMode = BnFoldMode.Frozen, int? freezeBnAtStep = null) : IConvUnitForward
 {
     public BnFoldMode FoldMode { get; } = foldMode;
 
     /// <summary>With <see cref="BnFoldMode.BatchStats"/>: the training step from which the statistics freeze (Krishnamoorthi's last N steps).</summary>
     public int? FreezeBnAtStep { get; } = freezeBnAtStep is < 0 ? throw new ArgumentOutOfRangeException(nameof(freezeBnAtStep)) : freezeBnAtStep;
 
-    /// <summary>XNOR-Net: the sign that follows is the nonlinearity, so the unit's ReLU is left out.</summary>
-    public bool SkipActivation { get; } = skipActivation;
 
     /// <summary>
     /// The optimizer steps taken so far — the clock of <see cref="FreezeBnAtStep"/>. Set by the training loop once a
@@ -64,7 +62,8 @@ public sealed class FoldedConv(BnFoldMode foldMode = BnFoldMode.Frozen, int? fre
             b = QFn.FoldBnBias(c.Bias, bn.Weight, bn.Bias, new Var(bn.RunningMean), new Var(bn.RunningVar), bn.Eps);
         }
         var y = Fn.Conv2d(x, unit.QuantizeWeight(w), b, c.Stride, c.Padding, c.Dilation, c.Groups);
-        return SkipActivation ? y : ConvUnit.Activate(y, unit.Activation);
+        // XNOR-Net: the sign that follows is the nonlinearity (FakeQuantizer.ReplacesActivation), so the ReLU is left out.
+        return unit.OutputQuantizer is Quantizers.FakeQuantizer { ReplacesActivation: true } ? y : ConvUnit.Activate(y, unit.Activation);
     }
 
     /// <summary>

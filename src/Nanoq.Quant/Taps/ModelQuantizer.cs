@@ -29,7 +29,7 @@ public static class ModelQuantizer
             {
                 case ConvUnit u:
                     u.SetWeightQuantizer(recipe.CreateWeightQuantizer(u.Conv.OutChannels));
-                    u.Implementation = new FoldedConv(recipe.FoldMode, recipe.FreezeBnAtStep, skipActivation: recipe.Scheme == QuantScheme.Xnor);
+                    u.Implementation = new FoldedConv(recipe.FoldMode, recipe.FreezeBnAtStep);
                     break;
                 case LinearUnit l:
                     l.SetWeightQuantizer(recipe.CreateWeightQuantizer(l.Linear.Weight.Shape[0]));

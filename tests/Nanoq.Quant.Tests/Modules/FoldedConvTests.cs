@@ -148,7 +148,7 @@ public class FoldedConvTests
     {
         var (conv, bn) = Trained(14);
         var x0 = QuantRecipe.Xnor();
-        var layer = new OneConv(conv, bn, ActivationKind.Relu, x0.CreateWeightQuantizer(5), x0.CreateActQuantizer(), skipActivation: true);
+        var layer = new OneConv(conv, bn, ActivationKind.Relu, x0.CreateWeightQuantizer(5), x0.CreateActQuantizer());
         layer.Eval();
         var y = layer.Forward(new Var(TestData.Normal(15, 1, 3, 5, 5)));
         Assert.All(y.Value.ToArray(), v => Assert.True(v == 1f || v == -1f));

@@ -11,14 +11,14 @@ namespace Nanoq.Tests.Modules;
 internal sealed class OneConv : Module
 {
     public OneConv(Conv2d conv, BatchNorm2d? bn, ActivationKind activation, FakeQuantizer weights, FakeQuantizer? output,
-                   BnFoldMode mode = BnFoldMode.Frozen, int? freezeBnAtStep = null, bool skipActivation = false)
+                   BnFoldMode mode = BnFoldMode.Frozen, int? freezeBnAtStep = null)
     {
         Child("conv", conv);
         if (bn is not null) Child("bn", bn);
         Unit = Tap("unit", new ConvUnit(conv, bn, activation));
         Unit.SetWeightQuantizer(weights);
         Unit.SetOutputQuantizer(output);
-        Fold = new FoldedConv(mode, freezeBnAtStep, skipActivation);
+        Fold = new FoldedConv(mode, freezeBnAtStep);
         Unit.Implementation = Fold;
     }
 
