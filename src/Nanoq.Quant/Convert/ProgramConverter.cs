@@ -79,7 +79,7 @@ public static class ProgramConverter
             {
                 case ActivationSite site:
                     if (!ReferenceEquals(inputs[0], FloatInput))
-                        throw new NotSupportedException($"IntegerConverter: '{site.Name}' quantizes a tensor other than the input image; the integer program has no requantize op yet.");
+                        throw new NotSupportedException($"integer conversion: '{site.Name}' quantizes a tensor other than the input image; the integer program has no requantize op yet.");
                     _inputs.Add(Define(output, site.Name, ConvConverter.OutputGrid(site.Name, site)));
                     return;
                 case ConvUnit conv:
@@ -112,7 +112,7 @@ public static class ProgramConverter
                     return;
                 }
                 case Tap other:
-                    throw new NotSupportedException($"IntegerConverter: no integer op for a {other.GetType().Name} ('{other.Name}').");
+                    throw new NotSupportedException($"integer conversion: no integer op for a {other.GetType().Name} ('{other.Name}').");
             }
             // Value-preserving ops: the output is on the (first) input's grid.
             string opName = OpName(op);
@@ -137,14 +137,14 @@ public static class ProgramConverter
                     var ids = inputs.Select(v => Id(v, opName)).ToArray();
                     foreach (int v in ids)
                         if (_grids[v] != g)
-                            throw new NotSupportedException($"IntegerConverter: {opName} joins '{_values[v].Name}' ({_grids[v]}) and '{_values[first].Name}' ({g}); concatenated codes must share a grid.");
+                            throw new NotSupportedException($"integer conversion: {opName} joins '{_values[v].Name}' ({_grids[v]}) and '{_values[first].Name}' ({g}); concatenated codes must share a grid.");
                     _ops.Add(new IntConcatOp(opName, ids, Define(output, opName, g), attributes[0]));
                     break;
                 case "flatten":
                     _ops.Add(new IntFlattenOp(opName, first, Define(output, opName, g), attributes[0]));
                     break;
                 default:
-                    throw new NotSupportedException($"IntegerConverter: no integer op for '{op}'.");
+                    throw new NotSupportedException($"integer conversion: no integer op for '{op}'.");
             }
         }
 
@@ -180,15 +180,15 @@ public static class ProgramConverter
         {
             if (_ids.TryGetValue(v, out int id)) return id;
             if (ReferenceEquals(v, FloatInput))
-                throw new NotSupportedException($"IntegerConverter: '{reader}' reads the float input image directly; quantize it at an input site first.");
-            throw new NotSupportedException($"IntegerConverter: '{reader}' reads a tensor that no tap or traced op produced (float computation between layers?).");
+                throw new NotSupportedException($"integer conversion: '{reader}' reads the float input image directly; quantize it at an input site first.");
+            throw new NotSupportedException($"integer conversion: '{reader}' reads a tensor that no tap or traced op produced (float computation between layers?).");
         }
 
         public IntegerModel Finish(IReadOnlyList<Var> outputs, IReadOnlyDictionary<string, string>? metadata)
         {
-            if (_inputs.Count == 0) throw new NotSupportedException("IntegerConverter: the forward never quantized its input (no input site).");
+            if (_inputs.Count == 0) throw new NotSupportedException("integer conversion: the forward never quantized its input (no input site).");
             var outIds = outputs.Select((v, i) => _ids.TryGetValue(v, out int id) ? id
-                : throw new NotSupportedException($"IntegerConverter: output {i} is not the result of a traced op (float computation after the last layer?).")).ToArray();
+                : throw new NotSupportedException($"integer conversion: output {i} is not the result of a traced op (float computation after the last layer?).")).ToArray();
             var program = new IntProgram(_values, _inputs, _ops, outIds);
             return new IntegerModel(program, _grids.Select(g => g.Scale).ToArray(), metadata);
         }
