@@ -22,6 +22,7 @@ public sealed class IntegerModel
 {
     private const string ScalePrefix = "scale.";
     private readonly float[] _scales;
+    private readonly Dictionary<int, byte[]> _inputCodes = new(); // Run reuses each input's code buffer (steady state allocates nothing large)
 
     public IntegerModel(IntProgram program, float[] scales, IReadOnlyDictionary<string, string>? metadata = null)
     {
@@ -47,11 +48,11 @@ public sealed class IntegerModel
         return new QParams(_scales[id], v.ZeroPoint, v.Bits);
     }
 
-    /// <summary>The float edge in: input <paramref name="input"/> [N, …] → codes on its grid.</summary>
-    public CodeTensor Quantize(int input, Tensor x)
+    /// <summary>The float edge in: input <paramref name="input"/> [N, …] → codes on its grid (in a fresh array, or in <paramref name="buffer"/> when it has the right length).</summary>
+    public CodeTensor Quantize(int input, Tensor x, byte[]? buffer = null)
     {
         var q = Grid(Program.Inputs[input]);
-        var codes = new byte[x.Size];
+        var codes = buffer is not null && buffer.Length == x.Size ? buffer : new byte[x.Size];
         FakeQuantKernels.Quantize(x.Span, q.Scale, q.ZeroPoint, q.QMax, codes);
         return new CodeTensor(codes, x.Shape.ToArray(), q.ZeroPoint, q.Bits);
     }
@@ -68,10 +69,15 @@ public sealed class IntegerModel
         return t;
     }
 
-    /// <summary>Float inputs → float outputs, integer arithmetic in between.</summary>
+    /// <summary>Float inputs → float outputs (pooled tensors: dispose them), integer arithmetic in between.</summary>
     public Tensor[] Run(params Tensor[] inputs)
     {
-        var codes = inputs.Select((x, i) => Quantize(i, x)).ToArray();
+        var codes = new CodeTensor[inputs.Length];
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            codes[i] = Quantize(i, inputs[i], _inputCodes.GetValueOrDefault(i));
+            _inputCodes[i] = codes[i].Data;
+        }
         var outs = Program.Run(codes);
         return outs.Select((c, i) => Dequantize(i, c)).ToArray();
     }
