@@ -52,6 +52,31 @@ public class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void TruncatedByOneByteNamesTheTensor()
+    {
+        // One byte short: the last tensor's data_offsets end is exactly one past the data. The bound check must reject
+        // it as a StateDictException naming the tensor, not let the slice throw an ArgumentOutOfRangeException.
+        string path = Path.Combine(_dir, "t1.safetensors");
+        Safetensors.Save(path, Sample());
+        var bytes = File.ReadAllBytes(path);
+        File.WriteAllBytes(path, bytes[..^1]);
+        var ex = Assert.Throws<StateDictException>(() => Safetensors.Load(path));
+        Assert.Contains("scalar", ex.Message);
+        Assert.Contains("truncated", ex.Message);
+    }
+
+    [Fact]
+    public void HeaderLengthBoundIsExact()
+    {
+        // u64 2 + "{}": the header ends exactly at the end of the file (no tensors) and loads. u64 3 + "{}" claims one
+        // byte more than there is.
+        var exact = BitConverter.GetBytes(2UL).Concat("{}"u8.ToArray()).ToArray();
+        Assert.Empty(Safetensors.Parse(exact, "exact", out _));
+        var over = BitConverter.GetBytes(3UL).Concat("{}"u8.ToArray()).ToArray();
+        Assert.Contains("header length 3", Assert.Throws<StateDictException>(() => Safetensors.Parse(over, "over", out _)).Message);
+    }
+
+    [Fact]
     public void CorruptHeaderIsReportedWithPosition()
     {
         string path = Path.Combine(_dir, "c.safetensors");

@@ -1,3 +1,4 @@
+using Xunit.Abstractions;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
@@ -11,8 +12,10 @@ namespace Nanoq.Tests;
 /// zero exactly representable, codes on the grid, error at most Δ/2 inside the range, the STE mask, per-channel =
 /// per-tensor slice by slice.
 /// </summary>
-public class FakeQuantPropertyTests
+public class FakeQuantPropertyTests(ITestOutputHelper output)
 {
+    private readonly ITestOutputHelper _out = output;
+
     /// <summary>(lb, ub, bits, seed): ranges anywhere from degenerate to wide, on either side of 0 or across it.</summary>
     private static Arbitrary<(float Lb, float Ub, int Bits, ulong Seed)> Cases =>
         (from bits in Gen.Choose(2, 8)
@@ -145,24 +148,63 @@ public class FakeQuantPropertyTests
         });
 
     /// <summary>
+    /// (lb, ub, floor, bits) for the floor property: ranges straddling 0 (lb &lt; 0 &lt; ub, as class logits do) from
+    /// widths of 1e−4 to 800, wide enough that Δ stays above its ε minimum, the floor strictly inside at 2%..98% of the width — so the floor moves the grid in most
+    /// cases (the general <see cref="Cases"/> mostly do not: a third of them have lb ≥ 0 or a degenerate width, where
+    /// a floor changes nothing).
+    /// </summary>
+    private static Arbitrary<(float Lb, float Ub, float Floor, int Bits)> FloorCases =>
+        (from bits in Gen.Choose(2, 8)
+         from a in Gen.Choose(50, 4000)
+         from b in Gen.Choose(50, 4000)
+         from t in Gen.Choose(20, 980)
+         from scaleExp in Gen.Choose(-4, 1)
+         let s = MathF.Pow(10, scaleExp) / 1000f
+         let lb = -a * s
+         let ub = b * s
+         select (lb, ub, lb + (ub - lb) * (t / 1000f), bits)).ToArbitrary();
+
+    /// <summary>
     /// A consumer floor (a detector's score threshold as a logit) inside the range: the lowest code dequantizes to at or
     /// below it — the values the grid clamps, which the consumer discards, stay discarded (a value just below the floor
     /// may still round up past it, as on any grid) — while the step is at most
     /// 2^k/(2^k − 1) times the step of [floor, ub] alone, never wider than the unfloored grid's.
+    /// The non-trivial branch (the floor changed the grid) must run in at least half the cases.
     /// </summary>
-    [Property(MaxTest = 300)]
-    public Property A_floored_range_keeps_its_lowest_code_at_or_below_the_floor() => Prop.ForAll(Cases,
-        Gen.Choose(1, 999).ToArbitrary(), (c, t) =>
+    [Fact]
+    public void A_floored_range_keeps_its_lowest_code_at_or_below_the_floor()
     {
-        float floor = c.Lb + (c.Ub - c.Lb) * (t / 1000f);
-        if (!(c.Lb < floor && floor < c.Ub)) return true; // a degenerate case: nothing to floor
-        var q = QParams.FromRangeAboveFloor(c.Lb, c.Ub, floor, c.Bits);
-        var plain = QParams.FromRange(c.Lb, c.Ub, c.Bits);
-        using var x = Tensor.FromArray([q.Lb - 3 * q.Scale, q.Lb]); // a clamped value; the lowest code
-        using var y = FakeQuant.Forward(x, q);
-        float fullStep = (MathF.Max(c.Ub, 0f) - MathF.Min(floor, 0f)) / ((1 << c.Bits) - 1);
-        if (q == plain) return true; // the floor changed nothing (Δ at its ε minimum)
-        return y.Span[0] <= floor && y.Span[1] <= floor && q.Scale <= plain.Scale * (1 + 1e-6f)
-               && q.Scale <= fullStep * (1 << c.Bits) / ((1 << c.Bits) - 1) * (1 + 1e-5f) + QParams.MinScale;
-    });
+        int cases = 0, floored = 0;
+        PropertyRun.Check(Prop.ForAll(FloorCases, c =>
+        {
+            cases++;
+            Assert.True(c.Lb < c.Floor && c.Floor < c.Ub, "the generator keeps the floor inside the range");
+            var q = QParams.FromRangeAboveFloor(c.Lb, c.Ub, c.Floor, c.Bits);
+            var plain = QParams.FromRange(c.Lb, c.Ub, c.Bits);
+            if (q == plain) return true; // the floor lies within a step of lb: nothing to raise (counted as trivial)
+            floored++;
+            using var x = Tensor.FromArray([q.Lb - 3 * q.Scale, q.Lb]); // a clamped value; the lowest code
+            using var y = FakeQuant.Forward(x, q);
+            float fullStep = (MathF.Max(c.Ub, 0f) - MathF.Min(c.Floor, 0f)) / ((1 << c.Bits) - 1);
+            return y.Span[0] <= c.Floor && y.Span[1] <= c.Floor && q.Scale <= plain.Scale * (1 + 1e-6f)
+                   && q.Scale <= fullStep * (1 << c.Bits) / ((1 << c.Bits) - 1) * (1 + 1e-5f) + QParams.MinScale;
+        }), maxTest: 300);
+        _out.WriteLine($"the floor moved the grid in {floored} of {cases} cases");
+        Assert.True(floored * 2 >= cases, $"the floor moved the grid in only {floored} of {cases} cases");
+    }
+    /// <summary>
+    /// The one failure seen while writing this property (seed "629937762988705582,7247745627439591695", a first version of
+    /// <see cref="FloorCases"/> that drew widths down to 1e−9): a range 2.8e−6 wide on 8 bits, where Δ = 2.8e−6/255 is
+    /// below ε = 2^−23 and both grids sit at the ε minimum. The floor then changes nothing — not a bug, a generator
+    /// that left the property's domain; kept as a fixed case of the ε corner.
+    /// </summary>
+    [Fact]
+    public void A_floor_inside_a_range_narrower_than_epsilon_steps_leaves_the_grid()
+    {
+        const float lb = -1.408999992e-06f, ub = 1.409999982e-06f, floor = -1.630020279e-07f;
+        var q = QParams.FromRangeAboveFloor(lb, ub, floor, 8);
+        Assert.Equal(QParams.FromRange(lb, ub, 8), q);
+        Assert.Equal(QParams.MinScale, q.Scale);
+        Assert.True(q.Lb <= floor);
+    }
 }

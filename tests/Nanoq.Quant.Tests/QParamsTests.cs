@@ -119,4 +119,13 @@ public class QParamsTests
         using var nan = Tensor.FromArray([0f, float.NaN]);
         Assert.Throws<ArgumentException>(() => QParams.FromTensor(nan, 4));
     }
+    [Fact]
+    public void A_floor_at_either_end_of_the_range_changes_nothing()
+    {
+        // The floor must lie strictly inside (lb, ub). At ub = 2 a raised range would be [2 − 0, 2] = [0, 2] after
+        // widening to 0, not the plain [−1, 2]; at lb = −1 it would be the plain range anyway. Both return the plain grid.
+        Assert.Equal(QParams.FromRange(-1f, 2f, 4), QParams.FromRangeAboveFloor(-1f, 2f, 2f, 4));
+        Assert.Equal(QParams.FromRange(-1f, 2f, 4), QParams.FromRangeAboveFloor(-1f, 2f, -1f, 4));
+        Assert.Equal(QParams.FromRange(-1f, 2f, 4), QParams.FromRangeAboveFloor(-1f, 2f, float.NaN, 4));
+    }
 }

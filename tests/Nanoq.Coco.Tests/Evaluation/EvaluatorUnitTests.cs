@@ -72,6 +72,61 @@ public class EvaluatorUnitTests
         Assert.Equal(-1, s.APm);
     }
 
+    // pycocotools' cocoeval.py, evaluateImg: a ground truth is ignored when `g['area'] < aRng[0] or g['area'] > aRng[1]`,
+    // a detection when `d['area'] < aRng[0] or d['area'] > aRng[1]`, with areaRng [[0, 1e10], [0, 32²], [32², 96²],
+    // [96², 1e10]]: both ends closed, so an area of exactly 32² = 1024 is small and medium, and 96² = 9216 is medium
+    // and large. A half-open range drops such a box from one of its two ranges; the three cases below each see it.
+
+    [Fact]
+    public void AGroundTruthOfArea1024IsSmallAndMedium()
+    {
+        // 32×32 = 1024, found exactly: AP 1 in small ([0, 1024] holds it) and in medium ([1024, 9216] holds it).
+        // [min, max) would make APs −1 (no small ground truth); (min, max] would make APm −1.
+        var b = new CocoBox(10, 10, 32, 32);
+        var s = CocoEvaluator.Evaluate(Gt(Ann(1, b)), [Det(b, 0.9)]).Stats;
+        Assert.Equal(1, s.APs, 1e-12);
+        Assert.Equal(1, s.APm, 1e-12);
+        Assert.Equal(-1, s.APl);
+        Assert.Equal(1, s.ARs, 1e-12);
+        Assert.Equal(1, s.ARm, 1e-12);
+    }
+
+    [Fact]
+    public void AGroundTruthOfArea9216IsMediumAndLarge()
+    {
+        // 96×96 = 9216, found exactly: AP 1 in medium and in large, none in small.
+        var b = new CocoBox(100, 100, 96, 96);
+        var s = CocoEvaluator.Evaluate(Gt(Ann(1, b)), [Det(b, 0.9)]).Stats;
+        Assert.Equal(-1, s.APs);
+        Assert.Equal(1, s.APm, 1e-12);
+        Assert.Equal(1, s.APl, 1e-12);
+        Assert.Equal(1, s.ARm, 1e-12);
+        Assert.Equal(1, s.ARl, 1e-12);
+    }
+
+    [Fact]
+    public void UnmatchedDetectionsOfArea1024And9216AreFalsePositivesOnBothSides()
+    {
+        // Image 1: a small ground truth (20×20 = 400) found at score 0.8, and an unmatched 32×32 = 1024 detection at 0.9.
+        // Image 2: a medium ground truth (50×50 = 2500) found at score 0.8, and an unmatched 96×96 = 9216 detection at 0.9.
+        // In small, the 1024 detection is inside [0, 1024], so it is a false positive ranked first: tp = [0, 1],
+        // fp = [1, 1], precision [0, 0.5] → made monotone [0.5, 0.5], so every one of the 101 recall points reads 0.5
+        // and APs = 0.5 (the 9216 one is outside small and ignored). In medium, likewise the 9216 detection ranks first
+        // (the 1024 one also lies in medium and ranks with it: two false positives at 0.9 before the hit, 1/3).
+        // Ranges open at the top ([0, 1024), [1024, 9216)) ignore those detections: APs = 1, APm = 1/2. Ranges open at
+        // the bottom drop the 1024 ground truth from medium instead (the first case).
+        var gt = Gt(Ann(1, new CocoBox(10, 10, 20, 20), image: 1), Ann(2, new CocoBox(10, 10, 50, 50), image: 2));
+        var dts = new[]
+        {
+            Det(new CocoBox(200, 200, 32, 32), 0.9, image: 1), Det(new CocoBox(10, 10, 20, 20), 0.8, image: 1),
+            Det(new CocoBox(200, 200, 96, 96), 0.9, image: 2), Det(new CocoBox(10, 10, 50, 50), 0.8, image: 2),
+        };
+        var s = CocoEvaluator.Evaluate(gt, dts).Stats;
+        Assert.Equal(0.5, s.APs, 1e-12);
+        Assert.Equal(1.0 / 3, s.APm, 1e-12);
+        Assert.Equal(-1, s.APl);
+    }
+
     [Fact]
     public void AnUnmatchedDetectionOutsideTheAreaRangeIsIgnoredThere()
     {

@@ -200,6 +200,9 @@ public sealed unsafe class IntConv2dWeights
                     throw new ArgumentException($"IntConv2dWeights: Madd16 needs max|w_q − z_w| ≤ 127 and 2·{xmax}·{maxAbs} ≤ 32767.");
                 return path;
             case IntConvPath.Vnni:
+                // The VNNI micro-kernel is 256-bit, but the task around it (gather, epilogue) is AVX-512: a CPU with
+                // AVX-VNNI and no AVX-512 (Alder Lake) must be refused here, not fail inside the conv.
+                RequireSimd(path);
                 if (!AvxVnni.IsSupported) throw new NotSupportedException("IntConv2dWeights: this CPU (or runtime) has no AVX-VNNI.");
                 if (!fitsS8) throw new ArgumentException($"IntConv2dWeights: VNNI needs max|w_q − z_w| ≤ 127, got {maxAbs}.");
                 return path;

@@ -30,7 +30,8 @@ public enum IntConvPath
     Madd16,
 
     /// <summary>u8 input codes × s8 centered weights with AVX-VNNI <c>vpdpbusd</c> (256-bit, 32 multiply-adds an
-    /// instruction straight into int32); needs <c>AvxVnni.IsSupported</c> and max|w_q − z_w| ≤ 127.</summary>
+    /// instruction straight into int32); needs <c>AvxVnni.IsSupported</c> (and AVX-512BW, as the task around the
+    /// micro-kernel does) and max|w_q − z_w| ≤ 127.</summary>
     Vnni,
 
     /// <summary>The <see cref="Vnni"/> kernel with <c>vpdpbusd</c> emulated by <c>vpmaddwd</c>: the same data layout and
