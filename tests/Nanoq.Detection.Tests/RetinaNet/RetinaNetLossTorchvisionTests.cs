@@ -22,14 +22,60 @@ public class RetinaNetLossTorchvisionTests
             FgIou = (float)Fx.Double("fg_iou"), BgIou = (float)Fx.Double("bg_iou"),
         });
 
-    private static RetinaNetOutput Output(out Var logits, out Var deltas)
+    /// <summary>
+    /// The fixture's flat heads (logits [N, A, K], deltas [N, A, 4], torchvision's layout) as RetinaNet's raw outputs —
+    /// per level maps [N, 9·C, H, W], leaves whose gradients <see cref="Flat"/> reads back in the flat layout.
+    /// </summary>
+    private static DetectorOutput Output(out Var[] clsMaps, out Var[] boxMaps)
     {
-        int n = Fx.GetProperty("images").GetArrayLength(), a = Fx.Int("num_anchors"), k = Fx.Int("num_classes");
-        logits = new Var(Tensor.FromArray(Fx.Floats("logits"), n, a, k), requiresGrad: true);
-        deltas = new Var(Tensor.FromArray(Fx.Floats("deltas"), n, a, 4), requiresGrad: true);
+        int n = Fx.GetProperty("images").GetArrayLength(), k = Fx.Int("num_classes");
         var grids = Fx.GetProperty("grids").EnumerateArray().Select(g => (g[0].GetInt32(), g[1].GetInt32())).ToArray();
         var size = Fx.Ints("image_size");
-        return new RetinaNetOutput(logits, deltas, grids, size[0], size[1]);
+        clsMaps = Maps(Fx.Floats("logits"), n, k, grids);
+        boxMaps = Maps(Fx.Floats("deltas"), n, 4, grids);
+        return new DetectorOutput([.. clsMaps, .. boxMaps], size[0], size[1]);
+    }
+
+    private const int AnchorsPerLocation = 9;
+
+    private static Var[] Maps(float[] flat, int n, int c, (int H, int W)[] grids)
+    {
+        int total = grids.Sum(g => g.H * g.W * AnchorsPerLocation), start = 0;
+        var maps = new Var[grids.Length];
+        for (int l = 0; l < grids.Length; l++)
+        {
+            var (h, w) = grids[l];
+            var t = Tensor.Zeros(n, AnchorsPerLocation * c, h, w);
+            for (int b = 0; b < n; b++)
+                for (int y = 0; y < h; y++)
+                    for (int x = 0; x < w; x++)
+                        for (int a = 0; a < AnchorsPerLocation; a++)
+                            for (int k = 0; k < c; k++)
+                                t.Span[((b * AnchorsPerLocation * c + a * c + k) * h + y) * w + x] = flat[(b * total + start + (y * w + x) * AnchorsPerLocation + a) * c + k];
+            maps[l] = new Var(t, requiresGrad: true);
+            start += h * w * AnchorsPerLocation;
+        }
+        return maps;
+    }
+
+    /// <summary>The maps' gradients in the flat layout [N, A, C].</summary>
+    private static float[] Flat(Var[] maps, int c)
+    {
+        int n = maps[0].Shape[0], total = maps.Sum(m => m.Shape[2] * m.Shape[3] * AnchorsPerLocation), start = 0;
+        var flat = new float[n * total * c];
+        foreach (var m in maps)
+        {
+            int h = m.Shape[2], w = m.Shape[3];
+            var g = m.Grad!.Span;
+            for (int b = 0; b < n; b++)
+                for (int y = 0; y < h; y++)
+                    for (int x = 0; x < w; x++)
+                        for (int a = 0; a < AnchorsPerLocation; a++)
+                            for (int k = 0; k < c; k++)
+                                flat[(b * total + start + (y * w + x) * AnchorsPerLocation + a) * c + k] = g[((b * AnchorsPerLocation * c + a * c + k) * h + y) * w + x];
+            start += h * w * AnchorsPerLocation;
+        }
+        return flat;
     }
 
     private static DetectionTarget[] Targets() =>
@@ -66,8 +112,8 @@ public class RetinaNetLossTorchvisionTests
         var l = model.Loss(Output(out _, out _), Targets());
         Assert.Equal(26, l.Foreground);
         // torchvision sums in float32 in another order: a few ulps of the sum.
-        Assert.Equal(Fx.Double("classification"), l.Classification.Value.Span[0], 1e-5 * Fx.Double("classification"));
-        Assert.Equal(Fx.Double("bbox_regression"), l.BoxRegression.Value.Span[0], 1e-5 * Fx.Double("bbox_regression"));
+        Assert.Equal(Fx.Double("classification"), l["classification"].Value.Span[0], 1e-5 * Fx.Double("classification"));
+        Assert.Equal(Fx.Double("bbox_regression"), l["box"].Value.Span[0], 1e-5 * Fx.Double("bbox_regression"));
     }
 
     [Fact]
@@ -77,9 +123,9 @@ public class RetinaNetLossTorchvisionTests
         // of image i gets ∂FL/∂x / (max(1, fg_i) · n). The fixture's gradients check both per element.
         var model = Model();
         using var tape = new Tape();
-        var l = model.Loss(Output(out var logits, out var deltas), Targets());
+        var l = model.Loss(Output(out var cls, out var box), Targets());
         l.Total.Backward();
-        TorchvisionFixture.Close(Fx.Floats("grad_logits"), logits.Grad!.Span, 1e-5, 1e-3, "∂L/∂logits");
-        TorchvisionFixture.Close(Fx.Floats("grad_deltas"), deltas.Grad!.Span, 1e-5, 1e-3, "∂L/∂deltas");
+        TorchvisionFixture.Close(Fx.Floats("grad_logits"), Flat(cls, Fx.Int("num_classes")), 1e-5, 1e-3, "∂L/∂logits");
+        TorchvisionFixture.Close(Fx.Floats("grad_deltas"), Flat(box, 4), 1e-5, 1e-3, "∂L/∂deltas");
     }
 }

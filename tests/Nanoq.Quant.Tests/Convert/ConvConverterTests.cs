@@ -5,7 +5,8 @@ using Nanoq.Nn.Layers;
 using Nanoq.Nn.Taps;
 using Nanoq.Quant;
 using Nanoq.Quant.Convert;
-using Nanoq.Quant.Modules;
+using Nanoq.Quant.Quantizers;
+using Nanoq.Tests.Modules;
 
 namespace Nanoq.Tests.Convert;
 
@@ -25,7 +26,7 @@ public class ConvConverterTests
     //   bias_q[1] = 0.140625 / (0.125·0.25) = 4.5 → 4      (a tie: half away would give 5; c0's Δ_w, 2.8125 → 3)
     //   bias_q[2] = −0.140625 / 0.03125 = −4.5 → −4        (half away: −5)
     //   M[0] = 0.2·0.25 / 1 = 0.05 = 0.8·2^−4;  M[1] = M[2] = 0.03125 = 0.5·2^−4 → (2^30, −4)
-    private static QConvBn Layer(ActivationKind activation)
+    private static OneConv Layer(ActivationKind activation)
     {
         var conv = new Conv2d(2, 3, 1);
         float[] w = [-1f, 2f, 0f, 1.875f, -1.875f, -0.5f];
@@ -34,9 +35,7 @@ public class ConvConverterTests
         b.CopyTo(conv.Bias!.Value.Span);
         var outQ = new ActQuantizer(4);
         outQ.SetQParams(new QParams(1f, 2, 4));
-        var layer = new QConvBn(conv, null, activation, new WeightQuantizer(4, perChannel: true), outQ);
-        layer.Eval();
-        return layer;
+        return OneConv.Converted(conv, null, activation, new WeightQuantizer(4, perChannel: true, 3), outQ);
     }
 
     private static readonly QParams Input = new(0.25f, 4, 4);
@@ -44,7 +43,7 @@ public class ConvConverterTests
     [Fact]
     public void WeightsBiasAndMultipliersByHand()
     {
-        var s = ConvConverter.Convert("c", Layer(ActivationKind.None), Input);
+        var s = ConvConverter.Convert("c", Layer(ActivationKind.None).Unit, Input);
         Assert.Equal([0.2f, 0.125f, 0.125f], s.WeightScales);
         Assert.Equal([5, 0, 15], s.WeightZeroPoints);
         Assert.Equal([0, 15, 0, 15, 0, 11], s.WeightCodes);
@@ -62,7 +61,7 @@ public class ConvConverterTests
     public void ReluClampsAtTheOutputZeroPoint()
     {
         // Real 0 is code z_y = 2: ReLU keeps codes 2..15.
-        var s = ConvConverter.Convert("c", Layer(ActivationKind.Relu), Input);
+        var s = ConvConverter.Convert("c", Layer(ActivationKind.Relu).Unit, Input);
         Assert.Equal((2, 15), (s.ClampMin, s.ClampMax));
         Assert.Equal(ActivationKind.Relu, s.Activation);
     }
@@ -71,7 +70,7 @@ public class ConvConverterTests
     public void Relu6ClampsAtTheCodeOfSix()
     {
         // Δ_y = 1: real 6 is code 2 + 6 = 8, below 2^4 − 1, so the clamp's top is 8.
-        var s = ConvConverter.Convert("c", Layer(ActivationKind.Relu6), Input);
+        var s = ConvConverter.Convert("c", Layer(ActivationKind.Relu6).Unit, Input);
         Assert.Equal((2, 8), (s.ClampMin, s.ClampMax));
     }
 
@@ -84,7 +83,7 @@ public class ConvConverterTests
         foreach (var act in new[] { ActivationKind.None, ActivationKind.Relu, ActivationKind.Relu6 })
         {
             var layer = Layer(act);
-            var s = ConvConverter.Convert("c", layer, Input);
+            var s = ConvConverter.Convert("c", layer.Unit, Input);
             int mismatches = 0, total = 0;
             for (int a = 0; a < 16; a++)
                 for (int b = 0; b < 16; b++)

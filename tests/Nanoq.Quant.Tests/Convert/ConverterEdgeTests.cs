@@ -2,7 +2,8 @@ using Nanoq.Nn.Layers;
 using Nanoq.Nn.Taps;
 using Nanoq.Quant;
 using Nanoq.Quant.Convert;
-using Nanoq.Quant.Modules;
+using Nanoq.Quant.Quantizers;
+using Nanoq.Tests.Modules;
 
 namespace Nanoq.Tests.Convert;
 
@@ -12,7 +13,7 @@ namespace Nanoq.Tests.Convert;
 /// </summary>
 public class ConverterEdgeTests
 {
-    private static QConvBn Layer(float[] w, float[] b, int kernel = 1, bool perChannel = true, QParams? output = null,
+    private static ConvUnit Layer(float[] w, float[] b, int kernel = 1, bool perChannel = true, QParams? output = null,
         QuantScheme scheme = QuantScheme.Affine)
     {
         int cout = b.Length, cin = w.Length / (cout * kernel * kernel);
@@ -21,9 +22,8 @@ public class ConverterEdgeTests
         b.CopyTo(conv.Bias!.Value.Span);
         var outQ = new ActQuantizer(4);
         outQ.SetQParams(output ?? new QParams(1f, 2, 4));
-        var layer = new QConvBn(conv, null, ActivationKind.None, new WeightQuantizer(4, perChannel, scheme), outQ);
-        layer.Eval();
-        return layer;
+        FakeQuantizer wq = scheme == QuantScheme.DoReFa ? new DoReFaWeightQuantizer(4) : new WeightQuantizer(4, perChannel, cout);
+        return OneConv.Converted(conv, null, ActivationKind.None, wq, outQ).Unit;
     }
 
     [Fact]
@@ -44,17 +44,25 @@ public class ConverterEdgeTests
         var input = new QParams(0.25f, 4, 4);
         float[] w = [-1f, 2f], b = [0f];
         var off = Layer(w, b);
-        off.WeightQuantizer.Enabled = false;
+        ((FakeQuantizer)off.WeightQuantizer!).Enabled = false;
         Assert.Throws<InvalidOperationException>(() => ConvConverter.Convert("off", off, input));
         Assert.Throws<NotSupportedException>(() => ConvConverter.Convert("dorefa", Layer(w, b, scheme: QuantScheme.DoReFa), input));
-        var conv = new Conv2d(2, 1, 1);
-        var noOut = new QConvBn(conv, null, ActivationKind.None, new WeightQuantizer(4, true), null);
-        Assert.Throws<InvalidOperationException>(() => ConvConverter.Convert("no-out", noOut, input));
-        var uncalibrated = new QConvBn(new Conv2d(2, 1, 1), null, ActivationKind.None, new WeightQuantizer(4, true), new ActQuantizer(4));
-        Assert.Throws<InvalidOperationException>(() => ConvConverter.Convert("uncalibrated", uncalibrated, input));
-        var doReFaOut = new QConvBn(new Conv2d(2, 1, 1), null, ActivationKind.None, new WeightQuantizer(4, true),
-            new ActQuantizer(4, scheme: QuantScheme.DoReFa));
-        Assert.Throws<NotSupportedException>(() => ConvConverter.Convert("dorefa-out", doReFaOut, input));
+        var noOut = OneConv.Converted(new Conv2d(2, 1, 1), null, ActivationKind.None, new WeightQuantizer(4, true, 1), null);
+        Assert.Throws<InvalidOperationException>(() => ConvConverter.Convert("no-out", noOut.Unit, input));
+        var uncalibrated = OneConv.Converted(new Conv2d(2, 1, 1), null, ActivationKind.None, new WeightQuantizer(4, true, 1), new ActQuantizer(4));
+        Assert.Throws<InvalidOperationException>(() => ConvConverter.Convert("uncalibrated", uncalibrated.Unit, input));
+        var doReFaOut = OneConv.Converted(new Conv2d(2, 1, 1), null, ActivationKind.None, new WeightQuantizer(4, true, 1), new DoReFaActQuantizer(4));
+        Assert.Throws<NotSupportedException>(() => ConvConverter.Convert("dorefa-out", doReFaOut.Unit, input));
+        // A weight quantizer that has seen no forward has no grid to read: refused, not re-derived from W.
+        var noGrid = new OneConv(new Conv2d(2, 1, 1), null, ActivationKind.None, new WeightQuantizer(4, true, 1), Calibrated());
+        Assert.Throws<InvalidOperationException>(() => ConvConverter.Convert("no-grid", noGrid.Unit, input));
+    }
+
+    private static ActQuantizer Calibrated()
+    {
+        var q = new ActQuantizer(4);
+        q.SetQParams(new QParams(1f, 2, 4));
+        return q;
     }
 
     [Fact]

@@ -26,4 +26,13 @@ internal sealed class OneConv : Module
     public FoldedConv Fold { get; }
 
     public Var Forward(Var x) => Unit.Forward(x);
+
+    /// <summary>In evaluation mode, after one forward (which gives the weight quantizer its grid): ready to convert.</summary>
+    public static OneConv Converted(Conv2d conv, BatchNorm2d? bn, ActivationKind activation, FakeQuantizer weights, FakeQuantizer? output)
+    {
+        var l = new OneConv(conv, bn, activation, weights, output);
+        l.Eval();
+        using (GradMode.NoGrad()) l.Forward(new Var(Tensor.Zeros(1, conv.InChannels, conv.Kernel, conv.Kernel)));
+        return l;
+    }
 }
