@@ -2,6 +2,8 @@ using Nanoq.Autograd;
 using Nanoq.Nn;
 using Nanoq.Nn.Backbones;
 using Nanoq.Nn.Taps;
+using Nanoq.Quant;
+using Nanoq.Quant.Integer.Program;
 
 namespace Nanoq.Detection;
 
@@ -23,11 +25,12 @@ namespace Nanoq.Detection;
 /// which has the targets torchvision's forward takes — adds the ground truth to the proposals, samples RoIs, and runs
 /// RoIAlign and the box head on them through the same taps.</item>
 /// </list>
-/// Calibration runs in evaluation mode, so it reaches every tap. Proposals are clipped to the padded input (torchvision
+/// Calibration runs in evaluation mode, so it reaches every tap. In the integer program (<see cref="Detectors.Convert"/>)
+/// RoIAlign is one op whose RoIs the host supplies mid-run (<see cref="IStagedDetector"/>, <see cref="FasterRcnnSideInputs"/>). Proposals are clipped to the padded input (torchvision
 /// clips to each unpadded image); the detections are clipped to each image's own size.
 /// </para>
 /// </summary>
-public sealed class FasterRcnn : Module, IDetector, IStepSeeded
+public sealed class FasterRcnn : Module, IDetector, IStepSeeded, IStagedDetector
 {
     private readonly IBackbone _backbone;
     private readonly ActivationSite _input, _roiPool;
@@ -94,7 +97,10 @@ public sealed class FasterRcnn : Module, IDetector, IStepSeeded
     /// <summary>The proposal filter of the current mode (torchvision's pre/post NMS top-n for training or testing).</summary>
     public RpnProposalFilter ProposalFilter => Training
         ? new RpnProposalFilter(Config.RpnPreNmsTopNTrain, Config.RpnPostNmsTopNTrain, Config.RpnNmsThreshold)
-        : new RpnProposalFilter(Config.RpnPreNmsTopNTest, Config.RpnPostNmsTopNTest, Config.RpnNmsThreshold);
+        : TestProposalFilter;
+
+    /// <summary>The proposal filter at test time (the integer runtime's too).</summary>
+    public RpnProposalFilter TestProposalFilter => new(Config.RpnPreNmsTopNTest, Config.RpnPostNmsTopNTest, Config.RpnNmsThreshold);
 
     /// <summary>
     /// images [N, 3, H, W] (normalized, H and W multiples of 32) → the raw outputs of the mode (see the class comment),
@@ -138,7 +144,11 @@ public sealed class FasterRcnn : Module, IDetector, IStepSeeded
     /// in <see cref="RpnHeadLayout"/>'s order (level, y, x, anchor), decoded against the anchors, and filtered
     /// (<see cref="RpnProposalFilter"/>: per-level top-n, clip, small boxes, NMS 0.7 per level, post-NMS top-n).
     /// </summary>
-    public float[][] Propose(IReadOnlyList<Var> objectness, IReadOnlyList<Var> deltas, int height, int width)
+    public float[][] Propose(IReadOnlyList<Var> objectness, IReadOnlyList<Var> deltas, int height, int width) =>
+        Propose(objectness, deltas, height, width, ProposalFilter);
+
+    /// <summary>As <see cref="Propose(IReadOnlyList{Var}, IReadOnlyList{Var}, int, int)"/> with a given filter.</summary>
+    public float[][] Propose(IReadOnlyList<Var> objectness, IReadOnlyList<Var> deltas, int height, int width, RpnProposalFilter filter)
     {
         int n = objectness[0].Shape[0], levels = objectness.Count;
         var grids = objectness.Select(o => (o.Shape[2], o.Shape[3])).ToArray();
@@ -168,7 +178,7 @@ public sealed class FasterRcnn : Module, IDetector, IStepSeeded
         }
         var decoded = RpnProposalFilter.Decode(del, anchors.Span, n);
         var sizes = Enumerable.Repeat((height, width), n).ToArray();
-        return ProposalFilter.Filter(decoded, obj, perLevel, sizes).Select(p => p.Boxes).ToArray();
+        return filter.Filter(decoded, obj, perLevel, sizes).Select(p => p.Boxes).ToArray();
     }
 
     private static FasterRcnnState StateOf(DetectorOutput o) =>
@@ -229,6 +239,13 @@ public sealed class FasterRcnn : Module, IDetector, IStepSeeded
         if (output.Outputs.Count != 2 * st.NumLevels + 2)
             throw new ArgumentException($"FasterRcnn.Postprocess: {output.Outputs.Count} raw outputs; an evaluation-mode forward gives {2 * st.NumLevels + 2} (RPN maps, class logits, box deltas).");
         return Postprocessor.Postprocess(output.Outputs[^2].Value, output.Outputs[^1].Value, st.Proposals, imageSizes);
+    }
+
+    /// <summary>The integer runtime's host side: proposals from the dequantized RPN maps, RoIAlign plans (<see cref="FasterRcnnSideInputs"/>).</summary>
+    public (IIntSideInputs SideInputs, Func<object?> State) IntegerRun(IntegerModel model, int height, int width)
+    {
+        var side = new FasterRcnnSideInputs(this, model, height, width);
+        return (side, () => side.Proposals is { } p ? new FasterRcnnState(p, Fpn.NumLevels, null) : null);
     }
 
     /// <summary>Inference without the graph: forward and postprocess.</summary>

@@ -54,9 +54,10 @@ public sealed class IntProgram
     /// <summary>
     /// Runs the program: input codes (one per <see cref="Inputs"/>, on their grids) → output codes. The outputs live in
     /// the program's arena until the next run: <see cref="CodeTensor.Clone"/> what you keep. <paramref name="hook"/>
-    /// sees (and may replace) every op's output.
+    /// sees (and may replace) every op's output. <paramref name="sideInputs"/> supplies what ops beyond codes need (the
+    /// RoIs of an <see cref="IntRoiAlignOp"/>), asked for when the op is about to run, with every value written so far.
     /// </summary>
-    public IReadOnlyList<CodeTensor> Run(IReadOnlyList<CodeTensor> inputs, IIntOpHook? hook = null)
+    public IReadOnlyList<CodeTensor> Run(IReadOnlyList<CodeTensor> inputs, IIntOpHook? hook = null, IIntSideInputs? sideInputs = null)
     {
         if (inputs.Count != Inputs.Count) throw new ArgumentException($"IntProgram: {inputs.Count} inputs for a program of {Inputs.Count}.");
         _arena.Reset();
@@ -73,7 +74,9 @@ public sealed class IntProgram
         {
             args.Clear();
             foreach (int v in op.Inputs) args.Add(slots[v]!);
-            var y = op.Run(args, Values[op.Output], _arena);
+            var y = op is IntRoiAlignOp roi
+                ? roi.Run(args, (sideInputs ?? throw new InvalidOperationException($"IntProgram: op '{op.Name}' needs side inputs (its RoIs); pass an IIntSideInputs.")).RoiAlign(roi, slots), Values[op.Output], _arena)
+                : op.Run(args, Values[op.Output], _arena);
             if (hook?.AfterOp(op, args, y) is { } replaced) y = replaced;
             slots[op.Output] = y;
         }
