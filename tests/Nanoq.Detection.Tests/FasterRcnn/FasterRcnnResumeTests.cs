@@ -1,4 +1,5 @@
 using Nanoq.Nn.Training;
+using Nanoq.Quant;
 
 namespace Nanoq.Detection.Tests.FasterRcnn;
 
@@ -48,6 +49,30 @@ public sealed class FasterRcnnResumeTests : IDisposable
         Assert.Equal(history.Select(p => p.Loss), resumed.Select(p => p.Loss));
         var sc = c.StateDict();
         foreach (var (name, t) in a.StateDict())
+            Assert.True(t.ToArray().AsSpan().SequenceEqual(sc[name].ToArray()), name);
+    }
+
+    [Fact]
+    public void Interrupted_fqn_fine_tuning_resumes_to_the_same_weights_and_grids()
+    {
+        // The quantizers are modules: the checkpoint alone restores the calibrated ranges; the samplers follow the step.
+        var recipe = QuantRecipe.Fqn(4) with { Steps = 4, CalibrationBatches = 2 };
+        var opts = Options with { WarmupSteps = 0 };
+        QuantRegistry FineTune(Detection.FasterRcnn m, string path, CancellationToken cancel = default, Action<int, int, string>? progress = null) =>
+            DetectorTraining.FineTune(m, recipe, opts, From(50).Take(2), From, path, "qat", TextWriter.Null, cancel, progress);
+
+        var a = new Detection.FasterRcnn(FasterRcnnTests.Tiny, seed: 7);
+        FineTune(a, Path.Combine(_dir, "qa.safetensors"));
+        var b = new Detection.FasterRcnn(FasterRcnnTests.Tiny, seed: 7);
+        using var cts = new CancellationTokenSource();
+        string path = Path.Combine(_dir, "qb.safetensors");
+        Assert.Throws<OperationCanceledException>(() => FineTune(b, path, cts.Token, (step, _, _) => { if (step == 2) cts.Cancel(); }));
+        var c = new Detection.FasterRcnn(FasterRcnnTests.Tiny, seed: 7);
+        FineTune(c, path); // resumes: no calibration, state from the checkpoint
+        var sa = a.StateDict();
+        Assert.Contains(sa.Keys, k => k == "roi_pool.activation_post_process.scale");
+        var sc = c.StateDict();
+        foreach (var (name, t) in sa)
             Assert.True(t.ToArray().AsSpan().SequenceEqual(sc[name].ToArray()), name);
     }
 

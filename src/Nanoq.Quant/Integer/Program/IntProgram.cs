@@ -85,12 +85,15 @@ public sealed class IntProgram
         return outs;
     }
 
-    /// <summary>The integer computation of element <paramref name="index"/> of op <paramref name="opName"/>'s output on these inputs.</summary>
-    public string Explain(IReadOnlyList<CodeTensor> inputs, string opName, int[] index)
+    /// <summary>
+    /// The integer computation of element <paramref name="index"/> of op <paramref name="opName"/>'s output on these
+    /// inputs (<paramref name="sideInputs"/> as for <see cref="Run"/>, for programs with a RoIAlign).
+    /// </summary>
+    public string Explain(IReadOnlyList<CodeTensor> inputs, string opName, int[] index, IIntSideInputs? sideInputs = null)
     {
         var target = Op(opName);
         var capture = new Capture(target);
-        Run(inputs, capture);
+        Run(inputs, capture, sideInputs);
         var output = capture.Output!;
         output.IndexOf(index); // throws naming the index and the shape when it lies outside
         return target.Explain(capture.Inputs!, index);
