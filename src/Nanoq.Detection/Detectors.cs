@@ -9,7 +9,7 @@ namespace Nanoq.Detection;
 /// <summary>The detector families by name, and the steps every detector shares (detection, integer conversion).</summary>
 public static class Detectors
 {
-    public static readonly string[] Kinds = ["retinanet"];
+    public static readonly string[] Kinds = ["retinanet", "faster-rcnn"];
 
     /// <summary>A detector of <paramref name="kind"/> from its configuration JSON (<see cref="IDetector.ConfigJson"/>).</summary>
     public static IDetector Create(string kind, string configJson, ulong seed = 0)
@@ -27,6 +27,17 @@ public static class Detectors
                     throw new ArgumentException($"not a RetinaNet configuration: {e.Message}", e);
                 }
                 return new RetinaNet(config, seed);
+            case "faster-rcnn":
+                FasterRcnnConfig frcnn;
+                try
+                {
+                    frcnn = JsonSerializer.Deserialize<FasterRcnnConfig>(configJson) ?? throw new ArgumentException("the configuration is null");
+                }
+                catch (JsonException e)
+                {
+                    throw new ArgumentException($"not a Faster R-CNN configuration: {e.Message}", e);
+                }
+                return new FasterRcnn(frcnn, seed);
             default:
                 throw new ArgumentException($"unknown detector '{kind}' (known: {string.Join(", ", Kinds)}).");
         }

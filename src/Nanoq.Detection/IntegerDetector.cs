@@ -25,11 +25,21 @@ public sealed class IntegerDetector
     /// <summary>The float detector whose postprocessing (anchors, decoding, NMS) the integer outputs go through; its weights are unused.</summary>
     public IDetector Detector { get; }
 
-    /// <summary>Normalized images [N, 3, H, W] → the dequantized raw outputs.</summary>
+    /// <summary>
+    /// Normalized images [N, 3, H, W] → the dequantized raw outputs; a two-stage detector (<see cref="IStagedDetector"/>)
+    /// supplies the program's side inputs (RoIs) during the run and its state (proposals) with the outputs.
+    /// </summary>
     public DetectorOutput Forward(Tensor images)
     {
+        int h = images.Shape[2], w = images.Shape[3];
+        if (Detector is IStagedDetector staged)
+        {
+            var (side, state) = staged.IntegerRun(Model, h, w);
+            var staging = Model.Run(side, images);
+            return new DetectorOutput(staging.Select(t => new Var(t)).ToArray(), h, w, state());
+        }
         var outs = Model.Run(images);
-        return new DetectorOutput(outs.Select(t => new Var(t)).ToArray(), images.Shape[2], images.Shape[3]);
+        return new DetectorOutput(outs.Select(t => new Var(t)).ToArray(), h, w);
     }
 
     public IReadOnlyList<Detections> Detect(Tensor images, IReadOnlyList<(int Height, int Width)> imageSizes)

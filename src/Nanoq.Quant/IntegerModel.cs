@@ -58,28 +58,34 @@ public sealed class IntegerModel
     }
 
     /// <summary>The float edge out: output <paramref name="output"/>'s codes → reals.</summary>
-    public Tensor Dequantize(int output, CodeTensor codes)
+    public Tensor Dequantize(int output, CodeTensor codes) => DequantizeValue(Program.Outputs[output], codes);
+
+    /// <summary>Float inputs → float outputs, integer arithmetic in between.</summary>
+    public Tensor[] Run(params Tensor[] inputs) => Run(null, inputs);
+
+    /// <summary>As <see cref="Run(Tensor[])"/>, with the host's side inputs for ops that need them (RoIAlign's RoIs).</summary>
+    public Tensor[] Run(IIntSideInputs? sideInputs, params Tensor[] inputs)
     {
-        var q = Grid(Program.Outputs[output]);
+        var codes = new CodeTensor[inputs.Length];
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            codes[i] = Quantize(i, inputs[i], _inputCodes.GetValueOrDefault(i)); // each input's code buffer is reused
+            _inputCodes[i] = codes[i].Data;
+        }
+        var outs = Program.Run(codes, null, sideInputs);
+        return outs.Select((c, i) => Dequantize(i, c)).ToArray();
+    }
+
+    /// <summary>Any value's codes → reals, x̂ = (q − z)·Δ (a host reading a value mid-run, e.g. for side inputs).</summary>
+    public Tensor DequantizeValue(int id, CodeTensor codes)
+    {
+        var q = Grid(id);
         var t = Tensor.Empty(codes.Shape);
         var y = t.Span;
         float scale = q.Scale;
         int z = q.ZeroPoint;
         for (int i = 0; i < codes.Length; i++) y[i] = (float)(codes.Data[i] - z) * scale;
         return t;
-    }
-
-    /// <summary>Float inputs → float outputs (pooled tensors: dispose them), integer arithmetic in between.</summary>
-    public Tensor[] Run(params Tensor[] inputs)
-    {
-        var codes = new CodeTensor[inputs.Length];
-        for (int i = 0; i < inputs.Length; i++)
-        {
-            codes[i] = Quantize(i, inputs[i], _inputCodes.GetValueOrDefault(i));
-            _inputCodes[i] = codes[i].Data;
-        }
-        var outs = Program.Run(codes);
-        return outs.Select((c, i) => Dequantize(i, c)).ToArray();
     }
 
     /// <summary>The output codes for float inputs (copies).</summary>

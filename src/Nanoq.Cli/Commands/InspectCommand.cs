@@ -81,7 +81,9 @@ public static class InspectCommand
         string text;
         try
         {
-            text = program.Explain([codes], name, at);
+            // A two-stage detector's RoIAlign takes its RoIs from the host mid-run, as in detection.
+            var side = model.Detector is Detection.IStagedDetector staged ? staged.IntegerRun(model.Model, batch.H, batch.W).SideInputs : null;
+            text = program.Explain([codes], name, at, side);
         }
         catch (ArgumentException x)
         {

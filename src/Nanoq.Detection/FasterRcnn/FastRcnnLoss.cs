@@ -9,11 +9,15 @@ namespace Nanoq.Detection;
 ///   classification = CE(class_logits [S, C], y)                        (mean over S)
 ///   box            = Σ_{i : y_i &gt; 0} smoothL1_β(box_regression[i, y_i] − targets_i) / S     β = 1/9
 /// </code>
-/// where box_regression [S, 4C] is read as [S, C, 4] and only the row of the true class counts.
+/// where box_regression [S, 4C] is read as [S, C, 4] and only the row of the true class counts. Returns the terms
+/// "classification" and "box"; the foreground count is the RoIs with y &gt; 0.
 /// </summary>
 public static class FastRcnnLoss
 {
-    public static DetectionLosses Compute(Var classLogits, Var boxRegression, int[] classes, Tensor regressionTargets)
+    /// <summary>The terms' names (torchvision's loss_classifier, loss_box_reg).</summary>
+    public const string Classification = "classification", Box = "box";
+
+    public static DetectorLosses Compute(Var classLogits, Var boxRegression, int[] classes, Tensor regressionTargets)
     {
         if (classLogits.Shape.Rank != 2) throw new ArgumentException($"FastRcnnLoss: class logits must be [S, C], got {classLogits.Shape}.");
         int s = classLogits.Shape[0], c = classLogits.Shape[1];
@@ -32,6 +36,6 @@ public static class FastRcnnLoss
         }
         var picked = Fn.IndexSelect(Fn.Reshape(boxRegression, s * c, 4), 0, rows.ToArray());
         var box = Fn.SmoothL1Loss(picked, Tensor.FromArray(targets.ToArray(), rows.Count, 4), RpnLoss.Beta, Reduction.Sum);
-        return new DetectionLosses(classification, Fn.Scale(box, 1f / s));
+        return new DetectorLosses([(Classification, classification), (Box, Fn.Scale(box, 1f / s))], rows.Count);
     }
 }

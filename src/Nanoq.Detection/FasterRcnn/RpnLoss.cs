@@ -12,15 +12,19 @@ namespace Nanoq.Detection;
 /// </code>
 /// Shapes: objectness [N·A] and deltas [N·A, 4] as <see cref="RpnHeadLayout.Concat"/> gives them; per image, labels
 /// (1 / 0 / −1) and regression targets [A, 4] from <see cref="RpnTargets"/>. With no sampled anchor at all both
-/// losses are 0/0 = NaN, as in torchvision.
+/// losses are 0/0 = NaN, as in torchvision. Returns the terms "objectness" and "rpn_box"; the foreground
+/// count is the sampled positives.
 /// </summary>
 public static class RpnLoss
 {
+    /// <summary>The terms' names (torchvision's loss_objectness, loss_rpn_box_reg).</summary>
+    public const string Objectness = "objectness", Box = "rpn_box";
+
     /// <summary>smooth L1's β in the RPN and box-head losses.</summary>
     public const float Beta = 1f / 9f;
 
     /// <summary>Samples each image's anchors with <paramref name="sampler"/> and <paramref name="rng"/>, then computes the loss.</summary>
-    public static DetectionLosses Compute(Var objectness, Var deltas, IReadOnlyList<int[]> labels, IReadOnlyList<float[]> regressionTargets,
+    public static DetectorLosses Compute(Var objectness, Var deltas, IReadOnlyList<int[]> labels, IReadOnlyList<float[]> regressionTargets,
                                           BalancedPositiveNegativeSampler sampler, Rng rng)
     {
         var pos = new int[labels.Count][];
@@ -30,7 +34,7 @@ public static class RpnLoss
     }
 
     /// <summary>The loss over given sampled anchors (per image, indices into that image's anchors).</summary>
-    public static DetectionLosses Compute(Var objectness, Var deltas, IReadOnlyList<int[]> labels, IReadOnlyList<float[]> regressionTargets,
+    public static DetectorLosses Compute(Var objectness, Var deltas, IReadOnlyList<int[]> labels, IReadOnlyList<float[]> regressionTargets,
                                           IReadOnlyList<int[]> sampledPositive, IReadOnlyList<int[]> sampledNegative)
     {
         int images = labels.Count;
@@ -69,6 +73,6 @@ public static class RpnLoss
             for (int c = 0; c < 4; c++) posTargets[4 * k + c] = allTargets[4 * posIdx[k] + c];
         var boxSum = Fn.SmoothL1Loss(Fn.IndexSelect(Fn.Reshape(deltas, -1, 4), 0, posIdx), Tensor.FromArray(posTargets, posIdx.Length, 4),
                                      Beta, Reduction.Sum);
-        return new DetectionLosses(objectnessLoss, Fn.Scale(boxSum, 1f / numSampled));
+        return new DetectorLosses([(Objectness, objectnessLoss), (Box, Fn.Scale(boxSum, 1f / numSampled))], posIdx.Length);
     }
 }

@@ -97,11 +97,25 @@ public sealed class MultiScaleRoiAlign
         return Forward(features, levels);
     }
 
-    /// <summary>Pools RoIs already split by <see cref="AssignLevels"/>.</summary>
+    /// <summary>
+    /// Pools RoIs already split by <see cref="AssignLevels"/>. Under an <see cref="OpTrace"/> recorder this is one
+    /// "roialign" op over all the levels (attributes: pooled h, pooled w, sampling ratio, aligned = 0) — its per-level
+    /// pooling, concatenation and reordering hidden — so the integer program's structure does not depend on which levels
+    /// the traced RoIs happened to use; the RoIs themselves are a side input there.
+    /// </summary>
     public Var Forward(IReadOnlyList<Var> features, RoiLevels levels)
     {
         if (features.Count != levels.Scales.Length)
             throw new ArgumentException($"MultiScaleRoiAlign: {features.Count} feature maps for {levels.Scales.Length} scales.");
+        if (OpTrace.Current is null) return Pool(features, levels);
+        Var result;
+        using (OpTrace.Hidden()) result = Pool(features, levels);
+        OpTrace.Op("roialign", result, features, PooledH, PooledW, SamplingRatio, 0);
+        return result;
+    }
+
+    private Var Pool(IReadOnlyList<Var> features, RoiLevels levels)
+    {
         if (features.Count == 1 || levels.Count == 0)
             return Fn.RoiAlign(features[0], Tensor.FromArray(levels.Rois, levels.Count, 5), PooledH, PooledW, levels.Scales[0], SamplingRatio);
         var parts = new List<Var>();

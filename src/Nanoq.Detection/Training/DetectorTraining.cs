@@ -12,15 +12,24 @@ namespace Nanoq.Detection;
 /// </summary>
 public static class DetectorTraining
 {
-    /// <summary>Trains <paramref name="detector"/> on <paramref name="batchesFrom"/>(step) with SGD; resumes the checkpoint if it exists.</summary>
+    /// <summary>
+    /// Trains <paramref name="detector"/> on <paramref name="batchesFrom"/>(step) with SGD; resumes the checkpoint if it
+    /// exists. A detector whose loss samples (<see cref="IStepSeeded"/>) is told each step first.
+    /// </summary>
     public static IReadOnlyList<TrainPoint> Train(IDetector detector, TrainOptions options, Func<int, IEnumerable<DetectionBatch>> batchesFrom,
         string checkpoint, string tag, TextWriter log, CancellationToken cancel, Action<int, int, string>? progress = null, Action<int>? afterStep = null)
     {
+        var seeded = detector as IStepSeeded;
+        if (seeded is not null) seeded.Step = 0;
         var trainer = new Trainer<DetectionBatch>(detector.Network, options,
             b => detector.Loss(detector.Forward(new Var(b.Images)), b.Targets).Terms, batchesFrom)
         {
             Progress = progress,
-            AfterStep = afterStep,
+            AfterStep = step =>
+            {
+                if (seeded is not null) seeded.Step = step; // after each step, and once on resume: the next loss's step
+                afterStep?.Invoke(step);
+            },
         };
         return trainer.Run(checkpoint, tag, log, cancel);
     }

@@ -22,6 +22,8 @@ namespace Nanoq.Quant.Convert;
 /// <see cref="AddUnit"/> → <see cref="IntAddOp"/> (<see cref="AddConverter"/>);</item>
 /// <item>max pooling, nearest upsampling, ReLU/ReLU6, concatenation (inputs on one grid), flattening → code ops that keep
 /// their input's grid;</item>
+/// <item>a (multi-scale) RoIAlign followed by the <see cref="ActivationSite"/> that quantizes its output → one
+/// <see cref="IntRoiAlignOp"/> onto that site's grid; its RoIs are a side input at run time (<see cref="IIntSideInputs"/>);</item>
 /// <item>the forward's returned tensors → program outputs (the edge dequantizes them).</item>
 /// </list>
 /// A tensor that no recorded op produced (float computation between taps) is an error naming the op that reads it,
@@ -70,6 +72,24 @@ public static class ProgramConverter
         private readonly List<IntOp> _ops = new();
         private readonly Dictionary<object, (string Name, int Calls)> _layers = new(ReferenceEqualityComparer.Instance);
         private readonly Dictionary<string, int> _opCounts = new(StringComparer.Ordinal);
+        private readonly Dictionary<Var, (int[] Levels, int[] Attributes)> _pendingRoiAlign = new(ReferenceEqualityComparer.Instance);
+
+        /// <summary>
+        /// RoIAlign over levels on their own grids, onto the grid of the site that quantizes its output: per level the
+        /// multiplier M_l = Δ_l / Δ_site (attributes: pooled h, pooled w, sampling ratio, aligned).
+        /// </summary>
+        private IntRoiAlignOp RoiAlignOp(string name, int[] levels, int[] attributes, int output)
+        {
+            if (attributes.Length < 4 || attributes[3] != 0)
+                throw new NotSupportedException($"integer conversion: '{name}' pools with aligned = true; the integer RoIAlign plans follow torchvision's Faster R-CNN (aligned = false).");
+            var y = _grids[output];
+            var requant = levels.Select(l =>
+            {
+                var m = QuantizedMultiplier.Quantize((double)_grids[l].Scale / y.Scale);
+                return Requantization.PerTensor(m.Multiplier, m.Shift, y.ZeroPoint, 0, y.QMax, rounding);
+            }).ToArray();
+            return new IntRoiAlignOp(name, levels, output, attributes[0], attributes[1], attributes[2], levels.Select(l => _grids[l].ZeroPoint).ToArray(), requant);
+        }
 
         public Var? FloatInput { get; set; }
 
@@ -78,8 +98,14 @@ public static class ProgramConverter
             switch (layer)
             {
                 case ActivationSite site:
+                    if (_pendingRoiAlign.Remove(inputs[0], out var roi))
+                    {
+                        var (siteName, _) = Call(site, site.Name);
+                        _ops.Add(RoiAlignOp(siteName, roi.Levels, roi.Attributes, Define(output, siteName, ConvConverter.OutputGrid(siteName, site))));
+                        return;
+                    }
                     if (!ReferenceEquals(inputs[0], FloatInput))
-                        throw new NotSupportedException($"integer conversion: '{site.Name}' quantizes a tensor other than the input image; the integer program has no requantize op yet.");
+                        throw new NotSupportedException($"integer conversion: '{site.Name}' quantizes a tensor other than the input image or a RoIAlign output; the integer program has no general requantize op yet.");
                     _inputs.Add(Define(output, site.Name, ConvConverter.OutputGrid(site.Name, site)));
                     return;
                 case ConvUnit conv:
@@ -113,6 +139,12 @@ public static class ProgramConverter
                 }
                 case Tap other:
                     throw new NotSupportedException($"integer conversion: no integer op for a {other.GetType().Name} ('{other.Name}').");
+            }
+            if (op == "roialign")
+            {
+                // Its output is on no single grid (each level keeps its own): it becomes an op when a site quantizes it.
+                _pendingRoiAlign[output] = (inputs.Select(v => Id(v, "roialign")).ToArray(), attributes);
+                return;
             }
             // Value-preserving ops: the output is on the (first) input's grid.
             string opName = OpName(op);
@@ -179,6 +211,8 @@ public static class ProgramConverter
         private int Id(Var v, string reader)
         {
             if (_ids.TryGetValue(v, out int id)) return id;
+            if (_pendingRoiAlign.ContainsKey(v))
+                throw new NotSupportedException($"integer conversion: '{reader}' reads a RoIAlign output directly; quantize it at an activation site first.");
             if (ReferenceEquals(v, FloatInput))
                 throw new NotSupportedException($"integer conversion: '{reader}' reads the float input image directly; quantize it at an input site first.");
             throw new NotSupportedException($"integer conversion: '{reader}' reads a tensor that no tap or traced op produced (float computation between layers?).");

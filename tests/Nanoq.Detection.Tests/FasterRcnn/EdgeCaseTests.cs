@@ -11,10 +11,10 @@ public class EdgeCaseTests
         var obj = new Var(Tensor.FromArray([0.5f, -1f, 2f], 3), requiresGrad: true);
         var del = new Var(Tensor.Zeros(3, 4), requiresGrad: true);
         var loss = RpnLoss.Compute(obj, del, [[0, 0, -1]], [new float[12]], [[]], [[0, 1]]);
-        Assert.Equal(0f, loss.BoxRegression.Value.ToScalar());
+        Assert.Equal(0f, loss[RpnLoss.Box].Value.ToScalar());
         // mean BCE of logits 0.5, −1 against 0: softplus(0.5), softplus(−1)
         double e = (Math.Log(1 + Math.Exp(0.5)) + Math.Log(1 + Math.Exp(-1))) / 2;
-        Assert.Equal(e, loss.Classification.Value.ToScalar(), 5);
+        Assert.Equal(e, loss[RpnLoss.Objectness].Value.ToScalar(), 5);
         loss.Total.Backward();
         Assert.All(del.Grad!.ToArray(), v => Assert.Equal(0f, v));
     }
@@ -25,7 +25,7 @@ public class EdgeCaseTests
         var logits = new Var(Tensor.FromArray([1f, 2f, 0f, -1f], 2, 2), requiresGrad: true);
         var box = new Var(Tensor.Zeros(2, 8), requiresGrad: true);
         var loss = FastRcnnLoss.Compute(logits, box, [0, 0], Tensor.Zeros(2, 4));
-        Assert.Equal(0f, loss.BoxRegression.Value.ToScalar());
+        Assert.Equal(0f, loss[FastRcnnLoss.Box].Value.ToScalar());
         loss.Total.Backward();
         Assert.NotNull(logits.Grad);
     }

@@ -51,11 +51,11 @@ public class RoiHeadsTests
         var logits = new Var(Tensor.FromArray(loss.Floats("class_logits"), s, c), requiresGrad: true);
         var box = new Var(Tensor.FromArray(loss.Floats("box_regression"), s, 4 * c), requiresGrad: true);
         var l = FastRcnnLoss.Compute(logits, box, classes, Tensor.FromArray(targets, s, 4));
-        FixtureValues.Close([(float)loss.Double("classification_loss")], l.Classification.Value.Span, "classification loss");
-        FixtureValues.Close([(float)loss.Double("box_loss")], l.BoxRegression.Value.Span, "box loss");
-        l.Classification.Backward();
+        FixtureValues.Close([(float)loss.Double("classification_loss")], l[FastRcnnLoss.Classification].Value.Span, "classification loss");
+        FixtureValues.Close([(float)loss.Double("box_loss")], l[FastRcnnLoss.Box].Value.Span, "box loss");
+        l[FastRcnnLoss.Classification].Backward();
         FixtureValues.Close(loss.Floats("classification_grad"), logits.Grad!.Span, "classification grad");
-        l.BoxRegression.Backward();
+        l[FastRcnnLoss.Box].Backward();
         FixtureValues.Close(loss.Floats("box_grad"), box.Grad!.Span, "box grad");
     }
 

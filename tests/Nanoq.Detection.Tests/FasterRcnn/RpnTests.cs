@@ -101,15 +101,15 @@ public class RpnTests
         }
         var (obj, del) = Layout(requiresGrad: true);
         var loss = RpnLoss.Compute(obj, del, labels, targets, Fx.IntsPerImage("sampled_pos"), Fx.IntsPerImage("sampled_neg"));
-        FixtureValues.Close([(float)Fx.Double("objectness_loss")], loss.Classification.Value.Span, "objectness loss");
-        FixtureValues.Close([(float)Fx.Double("box_loss")], loss.BoxRegression.Value.Span, "box loss");
+        FixtureValues.Close([(float)Fx.Double("objectness_loss")], loss[RpnLoss.Objectness].Value.Span, "objectness loss");
+        FixtureValues.Close([(float)Fx.Double("box_loss")], loss[RpnLoss.Box].Value.Span, "box loss");
 
         var o = new Var(Tensor.FromArray(Fx.Floats("objectness"), Fx.Floats("objectness").Length), requiresGrad: true);
         var d = new Var(Tensor.FromArray(Fx.Floats("deltas"), Fx.Floats("deltas").Length / 4, 4), requiresGrad: true);
         var l1 = RpnLoss.Compute(o, d, labels, targets, Fx.IntsPerImage("sampled_pos"), Fx.IntsPerImage("sampled_neg"));
-        l1.Classification.Backward();
+        l1[RpnLoss.Objectness].Backward();
         FixtureValues.Close(Fx.Floats("objectness_loss_grad"), o.Grad!.Span, "objectness grad");
-        l1.BoxRegression.Backward();
+        l1[RpnLoss.Box].Backward();
         FixtureValues.Close(Fx.Floats("box_loss_grad"), d.Grad!.Span, "box grad");
     }
 }

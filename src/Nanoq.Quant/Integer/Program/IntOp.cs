@@ -20,7 +20,7 @@ public abstract class IntOp
     /// <summary>Unique within the program: the tap or op it was converted from (a shared layer's later calls get "#k").</summary>
     public string Name { get; }
 
-    /// <summary>The op type in files: "conv2d", "linear", "add", "maxpool", "upsample", "clamp", "concat", "flatten".</summary>
+    /// <summary>The op type in files: "conv2d", "linear", "add", "maxpool", "upsample", "clamp", "concat", "flatten", "roialign".</summary>
     public abstract string Kind { get; }
 
     public int[] Inputs { get; }

@@ -54,9 +54,10 @@ public sealed class IntProgram
     /// <summary>
     /// Runs the program: input codes (one per <see cref="Inputs"/>, on their grids) → output codes. The outputs live in
     /// the program's arena until the next run: <see cref="CodeTensor.Clone"/> what you keep. <paramref name="hook"/>
-    /// sees (and may replace) every op's output.
+    /// sees (and may replace) every op's output. <paramref name="sideInputs"/> supplies what ops beyond codes need (the
+    /// RoIs of an <see cref="IntRoiAlignOp"/>), asked for when the op is about to run, with every value written so far.
     /// </summary>
-    public IReadOnlyList<CodeTensor> Run(IReadOnlyList<CodeTensor> inputs, IIntOpHook? hook = null)
+    public IReadOnlyList<CodeTensor> Run(IReadOnlyList<CodeTensor> inputs, IIntOpHook? hook = null, IIntSideInputs? sideInputs = null)
     {
         if (inputs.Count != Inputs.Count) throw new ArgumentException($"IntProgram: {inputs.Count} inputs for a program of {Inputs.Count}.");
         _arena.Reset();
@@ -73,7 +74,9 @@ public sealed class IntProgram
         {
             args.Clear();
             foreach (int v in op.Inputs) args.Add(slots[v]!);
-            var y = op.Run(args, Values[op.Output], _arena);
+            var y = op is IntRoiAlignOp roi
+                ? roi.Run(args, (sideInputs ?? throw new InvalidOperationException($"IntProgram: op '{op.Name}' needs side inputs (its RoIs); pass an IIntSideInputs.")).RoiAlign(roi, slots), Values[op.Output], _arena)
+                : op.Run(args, Values[op.Output], _arena);
             if (hook?.AfterOp(op, args, y) is { } replaced) y = replaced;
             slots[op.Output] = y;
         }
@@ -82,12 +85,15 @@ public sealed class IntProgram
         return outs;
     }
 
-    /// <summary>The integer computation of element <paramref name="index"/> of op <paramref name="opName"/>'s output on these inputs.</summary>
-    public string Explain(IReadOnlyList<CodeTensor> inputs, string opName, int[] index)
+    /// <summary>
+    /// The integer computation of element <paramref name="index"/> of op <paramref name="opName"/>'s output on these
+    /// inputs (<paramref name="sideInputs"/> as for <see cref="Run"/>, for programs with a RoIAlign).
+    /// </summary>
+    public string Explain(IReadOnlyList<CodeTensor> inputs, string opName, int[] index, IIntSideInputs? sideInputs = null)
     {
         var target = Op(opName);
         var capture = new Capture(target);
-        Run(inputs, capture);
+        Run(inputs, capture, sideInputs);
         var output = capture.Output!;
         output.IndexOf(index); // throws naming the index and the shape when it lies outside
         return target.Explain(capture.Inputs!, index);

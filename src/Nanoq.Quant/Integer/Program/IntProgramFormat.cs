@@ -10,7 +10,7 @@ namespace Nanoq.Quant.Integer.Program;
 ///     { "program": 1,
 ///       "values":  [ { "id": 0, "name": "input", "zero_point": z, "bits": k }, … ],
 ///       "inputs":  [ 0 ], "outputs": [ … ],
-///       "ops":     [ { "name": "…", "op": "conv2d|linear|add|maxpool|upsample|clamp|concat|flatten",
+///       "ops":     [ { "name": "…", "op": "conv2d|linear|add|maxpool|upsample|clamp|concat|flatten|roialign",
 ///                      "inputs": [ … ], "result": id, …attributes of the op… }, … ] }
 /// </code>
 /// Any program is stored the same way; reading names the op and the property at fault.
@@ -102,6 +102,7 @@ public static class IntProgramFormat
             "clamp" => new IntClampOp(name, Input(0), output, LayerJson.Int(o, "lo", name), LayerJson.Int(o, "hi", name)),
             "concat" => new IntConcatOp(name, inputs, output, LayerJson.Int(o, "axis", name)),
             "flatten" => new IntFlattenOp(name, Input(0), output, LayerJson.Int(o, "start_axis", name)),
+            "roialign" => IntRoiAlignOp.Read(name, inputs, output, o),
             _ => throw new FormatException($"op '{name}' has unknown type \"{kind}\"."),
         };
     }
