@@ -116,7 +116,7 @@ public static class OnnxExporter
                 case ActivationSite site:
                 {
                     var (name, _) = Call(site, site.Name);
-                    string x = Name(inputs[0], name);
+                    string x = Name(inputs[0], name, site: true);
                     if (quantized) Define(output, name, QuantizeDequantize(name, x, OutputGrid(name, site)), OutputGrid(name, site));
                     else Define(output, name, Node("Identity", name, [x]));
                     return;
@@ -332,11 +332,11 @@ public static class OnnxExporter
             if (grid is QParams g) _grids[v] = g;
         }
 
-        private string Name(Var v, string reader)
+        private string Name(Var v, string reader, bool site = false)
         {
             if (_names.TryGetValue(v, out var n))
             {
-                if (quantized && ReferenceEquals(v, floatInput))
+                if (quantized && !site && ReferenceEquals(v, floatInput))
                     throw new NotSupportedException($"OnnxExporter: '{reader}' reads the float input image directly; quantize it at an input site first.");
                 return n;
             }
