@@ -164,16 +164,10 @@ public static class OnnxExporter
                 "flatten" => Node("Flatten", opName, [first], Int("axis", attributes[0])),
                 _ => throw new NotSupportedException($"OnnxExporter: no ONNX op for '{op}'."),
             };
-            if (quantized)
-            {
-                var g = _grids[inputs[0]];
-                if (op == "concat")
-                    foreach (var v in inputs)
-                        if (_grids[v] != g)
-                            throw new NotSupportedException($"OnnxExporter: {opName} joins values on different grids ({_grids[v]} and {g}); QDQ concatenation needs one grid.");
-                Define(output, opName, r, g);
-            }
-            else Define(output, opName, r);
+            // Value-preserving ops keep their input's grid; a concatenation of values on different grids is still exact
+            // in QDQ (it joins dequantized reals, as the fake-quant model does) but has no single grid of its own.
+            QParams? grid = quantized && _grids.TryGetValue(inputs[0], out var g) && inputs.All(v => _grids.TryGetValue(v, out var gv) && gv == g) ? g : null;
+            Define(output, opName, r, grid);
         }
 
         // ---- layers -------------------------------------------------------------------------------------------------
@@ -249,6 +243,13 @@ public static class OnnxExporter
             string scale = Init(OnnxTensors.FromFloats(Unique(name + ".scale"), [grid.Scale]));
             string zp = Init(Uint8(Unique(name + ".zero_point"), [(byte)grid.ZeroPoint]));
             string clipped = grid.Bits < 8 ? Node("Clip", name + ".clip", [x, Scalar(grid.Lb), Scalar(grid.Ub)]) : x;
+            if (options.NanoqRounding)
+            {
+                // round(x · (1/Δ)) with 1/Δ in float32, as Nanoq's kernel (and PyTorch's) computes, not ONNX's x / Δ.
+                string scaled = Node("Mul", name + ".scaled", [clipped, Scalar(1f / grid.Scale)]);
+                string q1 = Node("QuantizeLinear", name + ".quantize", [scaled, Scalar(1f), zp]);
+                return Node("DequantizeLinear", name + ".dequantize", [q1, scale, zp]);
+            }
             string q = Node("QuantizeLinear", name + ".quantize", [clipped, scale, zp]);
             return Node("DequantizeLinear", name + ".dequantize", [q, scale, zp]);
         }
@@ -422,9 +423,8 @@ public static class OnnxExporter
                     Name = outName,
                     Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float } },
                 });
-                if (quantized)
+                if (quantized && _grids.TryGetValue(outputs[i], out var g))
                 {
-                    var g = _grids[outputs[i]];
                     model.MetadataProps.Add(new StringStringEntryProto
                     {
                         Key = OutputGridKey + outName,
@@ -442,6 +442,13 @@ public sealed record OnnxExportOptions
 {
     /// <summary>Symbolic batch, height and width on the graph input (true), or the sample's dims (false).</summary>
     public bool DynamicShape { get; init; } = true;
+
+    /// <summary>
+    /// Quantize as Nanoq's kernel does — Mul(x, float32(1/Δ)) → QuantizeLinear(scale 1) — rather than ONNX's x / Δ:
+    /// the two differ by one code where x/Δ lies within a float32 rounding of a half. For verification; a deployed QDQ
+    /// graph should keep the canonical pattern (false), which runtimes fuse into integer kernels.
+    /// </summary>
+    public bool NanoqRounding { get; init; }
 
     /// <summary>Names of the graph outputs, one per forward output; null: output_0, output_1….</summary>
     public IReadOnlyList<string>? OutputNames { get; init; }
