@@ -119,6 +119,70 @@ public class ExportTests(ITestOutputHelper output)
         return (rate, maxStep, mean);
     }
 
+    /// <summary>
+    /// A proxy for the "within 0.5 AP of the integer model" (no trained model or data set here): the QDQ export's
+    /// detections (ONNX Runtime's raw outputs through RetinaNet's own postprocessing) against the integer model's, as
+    /// tests/Nanoq.Detection.Tests IntegerDetectionTests matches the fake-quant model's: same class, IoU &gt; 0.5.
+    /// </summary>
+    [Theory]
+    [InlineData("resnet18")]
+    [InlineData("mobilenet_v2")]
+    public void QdqDetectionsMatchTheIntegerModels(string backbone)
+    {
+        var config = Tiny(backbone) with { ScoreThreshold = 0f, MaxDetections = 100 };
+        var model = new RetinaNet(config, 41);
+        var rng = new Rng(141);
+        Randomize(model, rng, liveHeads: false);
+        ModelQuantizer.Install(model, QuantRecipe.Fqn(8));
+        var batches = Enumerable.Range(0, 3).Select(_ => Images(rng, 2, config.InputSize)).ToList();
+        Calibrator.Calibrate(model, batches, b => model.Forward(new Var(b)), batches.Count);
+        model.Eval();
+        var integer = Detectors.Convert(model, Tensor.Zeros(1, 3, 64, 64));
+        var onnx = OnnxExporter.Export(model, x => model.Forward(x).Outputs, Tensor.Zeros(1, 3, 64, 64), quantized: true);
+
+        var images = Images(new Rng(9), 2, 64);
+        var sizes = new[] { (64, 64), (64, 60) };
+        var want = integer.Detect(images, sizes);
+        var ort = RunAll(onnx, images, 10);
+        var got = model.Postprocess(new DetectorOutput(ort.Select(o => new Var(Tensor.FromArray(o.Data, o.Dims))).ToList(), 64, 64), sizes);
+
+        int matched = 0, total = 0;
+        double iouSum = 0, scoreDiff = 0;
+        for (int i = 0; i < want.Count; i++)
+        {
+            var used = new bool[got[i].Count];
+            for (int a = 0; a < want[i].Count; a++)
+            {
+                total++;
+                int best = -1;
+                float bestIou = 0.5f;
+                for (int b = 0; b < got[i].Count; b++)
+                {
+                    if (used[b] || got[i].Labels[b] != want[i].Labels[a]) continue;
+                    float iou = Iou(want[i].Boxes.AsSpan(4 * a, 4), got[i].Boxes.AsSpan(4 * b, 4));
+                    if (iou > bestIou) (best, bestIou) = (b, iou);
+                }
+                if (best < 0) continue;
+                used[best] = true;
+                matched++;
+                iouSum += bestIou;
+                scoreDiff = Math.Max(scoreDiff, Math.Abs(want[i].Scores[a] - got[i].Scores[best]));
+            }
+        }
+        double rate = (double)matched / Math.Max(1, total), meanIou = iouSum / Math.Max(1, matched);
+        output.WriteLine($"{backbone} 8-bit: {matched} of {total} integer-model detections have an ONNX Runtime QDQ twin (same class, IoU > 0.5): {rate:P1}, mean IoU {meanIou:F3}, max |Δscore| {scoreDiff:G3}");
+        Assert.True(total > 0);
+        Assert.True(rate >= 0.9, $"only {rate:P1} matched");
+        Assert.True(meanIou >= 0.9, $"mean IoU {meanIou:F3}");
+    }
+
+    private static float Iou(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        float iw = Math.Max(0, Math.Min(a[2], b[2]) - Math.Max(a[0], b[0])), ih = Math.Max(0, Math.Min(a[3], b[3]) - Math.Max(a[1], b[1]));
+        float inter = iw * ih, union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter;
+        return union > 0 ? inter / union : 0;
+    }
+
     [Fact]
     public void QdqExportStoresCodesInUint8WithPerChannelDequantize()
     {
