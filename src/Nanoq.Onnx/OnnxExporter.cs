@@ -36,7 +36,8 @@ namespace Nanoq.Onnx;
 /// [batch, C, height, width] with symbolic dims, so one export runs any batch and image size the network accepts; the
 /// outputs are the forward's raw outputs (for a detector, its head maps — postprocessing stays outside), named
 /// output_0, output_1… (or <see cref="OnnxExportOptions.OutputNames"/>). A QDQ export records each output's grid in
-/// the model's metadata (<see cref="OutputGrids"/>).
+/// the model's metadata (<see cref="OutputGrids"/>). QuantizeLinear divides (x / Δ) where Nanoq multiplies by float32 1/Δ;
+/// <see cref="OnnxExportOptions.NanoqRounding"/> writes Nanoq's product instead, for verification.
 /// </para>
 /// A tensor that no recorded op produced (float computation between taps) is an error naming the op that reads it.
 /// </summary>
@@ -117,8 +118,8 @@ public static class OnnxExporter
                 {
                     var (name, _) = Call(site, site.Name);
                     string x = Name(inputs[0], name, site: true);
-                    if (quantized) Define(output, name, QuantizeDequantize(name, x, OutputGrid(name, site)), OutputGrid(name, site));
-                    else Define(output, name, Node("Identity", name, [x]));
+                    if (quantized) Define(output, QuantizeDequantize(name, x, OutputGrid(name, site)), OutputGrid(name, site));
+                    else Define(output, Node("Identity", name, [x]));
                     return;
                 }
                 case ConvUnit conv:
@@ -167,7 +168,7 @@ public static class OnnxExporter
             // Value-preserving ops keep their input's grid; a concatenation of values on different grids is still exact
             // in QDQ (it joins dequantized reals, as the fake-quant model does) but has no single grid of its own.
             QParams? grid = quantized && _grids.TryGetValue(inputs[0], out var g) && inputs.All(v => _grids.TryGetValue(v, out var gv) && gv == g) ? g : null;
-            Define(output, opName, r, grid);
+            Define(output, r, grid);
         }
 
         // ---- layers -------------------------------------------------------------------------------------------------
@@ -176,11 +177,11 @@ public static class OnnxExporter
         {
             if (!quantized)
             {
-                Define(output, name, y);
+                Define(output, y);
                 return;
             }
             var grid = OutputGrid(name, tap);
-            Define(output, name, QuantizeDequantize(name, y, grid), grid);
+            Define(output, QuantizeDequantize(name, y, grid), grid);
         }
 
         private (string Weight, string? Bias) ConvWeights(ConvUnit unit)
@@ -327,7 +328,7 @@ public static class OnnxExporter
             return n;
         }
 
-        private void Define(Var v, string name, string value, QParams? grid = null)
+        private void Define(Var v, string value, QParams? grid = null)
         {
             _names[v] = value;
             if (grid is QParams g) _grids[v] = g;
@@ -405,6 +406,11 @@ public static class OnnxExporter
             var model = new ModelProto { IrVersion = 8, ProducerName = "nanoq", ProducerVersion = "1", Graph = _graph };
             model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
             model.MetadataProps.Add(new StringStringEntryProto { Key = "nanoq.export", Value = quantized ? "qdq" : "float" });
+            foreach (var (k, v) in options.Metadata ?? new Dictionary<string, string>())
+            {
+                if (k.StartsWith("nanoq.", StringComparison.Ordinal)) throw new ArgumentException($"OnnxExporter: metadata key '{k}' is reserved (nanoq.*).");
+                model.MetadataProps.Add(new StringStringEntryProto { Key = k, Value = v });
+            }
             var names = options.OutputNames;
             if (names is not null && names.Count != outputs.Count)
                 throw new ArgumentException($"OnnxExporter: {names.Count} output names for {outputs.Count} outputs.");
@@ -449,6 +455,9 @@ public sealed record OnnxExportOptions
     /// graph should keep the canonical pattern (false), which runtimes fuse into integer kernels.
     /// </summary>
     public bool NanoqRounding { get; init; }
+
+    /// <summary>Extra metadata_props (e.g. the detector's kind and configuration, for postprocessing); keys "nanoq.*" are reserved.</summary>
+    public IReadOnlyDictionary<string, string>? Metadata { get; init; }
 
     /// <summary>Names of the graph outputs, one per forward output; null: output_0, output_1….</summary>
     public IReadOnlyList<string>? OutputNames { get; init; }

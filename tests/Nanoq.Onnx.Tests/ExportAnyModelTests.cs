@@ -101,6 +101,49 @@ public class ExportAnyModelTests(ITestOutputHelper output)
         Assert.True(max <= 1, $"max step {max}");
     }
 
+    [Fact]
+    public void SavedFileRunsInOnnxRuntime()
+    {
+        var zoo = new Zoo(new Rng(3));
+        zoo.Eval();
+        var onnx = OnnxExporter.Export(zoo, x => [zoo.Forward(x)], Tensor.Zeros(1, 3, 8, 8), quantized: false,
+            new OnnxExportOptions { DynamicShape = false, OutputNames = ["logits"] });
+        string path = Path.Combine(Path.GetTempPath(), $"nanoq-export-{Guid.NewGuid():N}.onnx");
+        try
+        {
+            OnnxExporter.Save(onnx, path);
+            using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(path);
+            Assert.Equal([1, 3, 8, 8], session.InputMetadata["images"].Dimensions);
+            Assert.Equal("logits", session.OutputMetadata.Keys.Single());
+            var x = new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>(new float[3 * 64], [1, 3, 8, 8]);
+            using var r = session.Run([Microsoft.ML.OnnxRuntime.NamedOnnxValue.CreateFromTensor("images", x)]);
+            Assert.Equal([1, 5], r.Single().AsTensor<float>().Dimensions.ToArray());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void QdqExportOfAFloatModelIsRefusedNamingTheTap()
+    {
+        var zoo = new Zoo(new Rng(3));
+        var e = Assert.Throws<InvalidOperationException>(() => OnnxExporter.Export(zoo, x => [zoo.Forward(x)], Tensor.Zeros(1, 3, 8, 8), quantized: true));
+        Assert.Contains("'input'", e.Message);
+        Assert.Contains("no output quantizer", e.Message);
+    }
+
+    [Fact]
+    public void FloatComputationBetweenLayersIsRefusedNamingTheReader()
+    {
+        var zoo = new Zoo(new Rng(3));
+        Var Sneaky(Var x) => zoo.B.Forward(Fn.Scale(zoo.A.Forward(zoo.Input.Forward(x)), 2f));
+        var e = Assert.Throws<NotSupportedException>(() => OnnxExporter.Export(zoo, x => [Sneaky(x)], Tensor.Zeros(1, 3, 8, 8), quantized: false));
+        Assert.Contains("'b'", e.Message);
+        Assert.Contains("no tap or traced op", e.Message);
+    }
+
     /// <summary>The graph's compute ops in order: Q/DQ pairs, their 4-bit Clips, the weight DQs and Resize's shape reads left out.</summary>
     private static string[] Filter(Proto.ModelProto onnx, bool quantized) =>
         onnx.Graph.Node.Where(n => n.OpType is not ("QuantizeLinear" or "DequantizeLinear" or "Shape")
