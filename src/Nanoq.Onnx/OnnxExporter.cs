@@ -46,6 +46,9 @@ public static class OnnxExporter
     /// <summary>The opset the exporter writes (default domain).</summary>
     public const long Opset = 17;
 
+    /// <summary>The opset of an export with <see cref="OnnxExportOptions.FourBitTypes"/> (uint4 needs 21).</summary>
+    public const long FourBitOpset = 21;
+
     /// <summary>
     /// Traces <paramref name="forward"/> (images → the network's raw outputs) on <paramref name="sample"/> in evaluation
     /// mode and exports it: float (<paramref name="quantized"/> false; quantizers, if installed, are ignored and batch
@@ -227,12 +230,12 @@ public static class OnnxExporter
                 codes = WeightCodes.Quantize(w, q);
                 (scales, zeroPoints) = ([q.Scale], [q.ZeroPoint]);
             }
-            string codesName = Init(Uint8(Unique(name + ".weight_codes"), codes, w.Shape.ToArray()));
+            string codesName = Init(Codes(Unique(name + ".weight_codes"), codes, info.Bits, w.Shape.ToArray()));
             bool perChannel = info.PerChannel;
             string scale = Init(perChannel ? OnnxTensors.FromFloats(Unique(name + ".weight_scale"), scales, scales.Length)
                                            : OnnxTensors.FromFloats(Unique(name + ".weight_scale"), scales));
-            string zp = Init(perChannel ? Uint8(Unique(name + ".weight_zero_point"), zeroPoints.Select(z => (byte)z).ToArray(), zeroPoints.Length)
-                                        : Uint8(Unique(name + ".weight_zero_point"), [(byte)zeroPoints[0]]));
+            string zp = Init(perChannel ? Codes(Unique(name + ".weight_zero_point"), zeroPoints.Select(z => (byte)z).ToArray(), info.Bits, zeroPoints.Length)
+                                        : Codes(Unique(name + ".weight_zero_point"), [(byte)zeroPoints[0]], info.Bits));
             return perChannel
                 ? Node("DequantizeLinear", name + ".weight_dq", [codesName, scale, zp], Int("axis", 0))
                 : Node("DequantizeLinear", name + ".weight_dq", [codesName, scale, zp]);
@@ -242,8 +245,8 @@ public static class OnnxExporter
         private string QuantizeDequantize(string name, string x, QParams grid)
         {
             string scale = Init(OnnxTensors.FromFloats(Unique(name + ".scale"), [grid.Scale]));
-            string zp = Init(Uint8(Unique(name + ".zero_point"), [(byte)grid.ZeroPoint]));
-            string clipped = grid.Bits < 8 ? Node("Clip", name + ".clip", [x, Scalar(grid.Lb), Scalar(grid.Ub)]) : x;
+            string zp = Init(Codes(Unique(name + ".zero_point"), [(byte)grid.ZeroPoint], grid.Bits));
+            string clipped = grid.Bits < ContainerBits(grid.Bits) ? Node("Clip", name + ".clip", [x, Scalar(grid.Lb), Scalar(grid.Ub)]) : x;
             if (options.NanoqRounding)
             {
                 // round(x · (1/Δ)) with 1/Δ in float32, as Nanoq's kernel (and PyTorch's) computes, not ONNX's x / Δ.
@@ -371,6 +374,20 @@ public static class OnnxExporter
             return n;
         }
 
+        /// <summary>The bits of the container a k-bit grid's codes are stored in: uint8, or uint4 for k ≤ 4 with <see cref="OnnxExportOptions.FourBitTypes"/>.</summary>
+        private int ContainerBits(int bits) => options.FourBitTypes && bits <= 4 ? 4 : 8;
+
+        /// <summary>Codes (or zero points) in their container: uint8, or opset 21's uint4 (two per byte, the first in the low nibble).</summary>
+        private TensorProto Codes(string name, byte[] data, int bits, params int[] dims)
+        {
+            if (ContainerBits(bits) == 8) return Uint8(name, data, dims);
+            var packed = new byte[(data.Length + 1) / 2];
+            for (int i = 0; i < data.Length; i++) packed[i / 2] |= (byte)((data[i] & 0xF) << (4 * (i % 2)));
+            var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Uint4, RawData = ByteString.CopyFrom(packed) };
+            t.Dims.AddRange(dims.Select(d => (long)d));
+            return t;
+        }
+
         private static TensorProto Uint8(string name, byte[] data, params int[] dims)
         {
             var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Uint8, RawData = ByteString.CopyFrom(data) };
@@ -404,7 +421,7 @@ public static class OnnxExporter
             _graph.Input.Add(new ValueInfoProto { Name = InputName, Type = new TypeProto { TensorType = input } });
 
             var model = new ModelProto { IrVersion = 8, ProducerName = "nanoq", ProducerVersion = "1", Graph = _graph };
-            model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
+            model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = options.FourBitTypes ? FourBitOpset : Opset });
             model.MetadataProps.Add(new StringStringEntryProto { Key = "nanoq.export", Value = quantized ? "qdq" : "float" });
             foreach (var (k, v) in options.Metadata ?? new Dictionary<string, string>())
             {
@@ -455,6 +472,13 @@ public sealed record OnnxExportOptions
     /// graph should keep the canonical pattern (false), which runtimes fuse into integer kernels.
     /// </summary>
     public bool NanoqRounding { get; init; }
+
+    /// <summary>
+    /// Store grids of k ≤ 4 bits in opset 21's uint4 (weights packed two per byte; QuantizeLinear saturates at 15, so no
+    /// Clip is needed at 4 bits) instead of uint8 containers. ONNX Runtime's CPU provider runs uint4 Q/DQ (tested with
+    /// 1.32); other runtimes may not — the default (false) is uint8 containers at opset 17.
+    /// </summary>
+    public bool FourBitTypes { get; init; }
 
     /// <summary>Extra metadata_props (e.g. the detector's kind and configuration, for postprocessing); keys "nanoq.*" are reserved.</summary>
     public IReadOnlyDictionary<string, string>? Metadata { get; init; }

@@ -53,9 +53,11 @@ public class ExportTests(ITestOutputHelper output)
     [InlineData("mobilenet_v2", 4, false)]
     [InlineData("resnet18", 8, true)]
     [InlineData("mobilenet_v2", 8, true)]
-    public void QdqExportMatchesFakeQuant(string backbone, int bits, bool nanoqRounding)
+    [InlineData("resnet18", 4, false, true)]
+    [InlineData("mobilenet_v2", 4, false, true)]
+    public void QdqExportMatchesFakeQuant(string backbone, int bits, bool nanoqRounding, bool fourBitTypes = false)
     {
-        var (rate, maxStep, _) = MeasureQdq(backbone, bits, nanoqRounding);
+        var (rate, maxStep, _) = MeasureQdq(backbone, bits, nanoqRounding, fourBitTypes);
         Assert.True(rate >= 0.99, $"identical-code rate {rate:P3}");
         Assert.True(maxStep <= 1, $"max step {maxStep}");
     }
@@ -78,7 +80,7 @@ public class ExportTests(ITestOutputHelper output)
         Assert.True(mean <= 0.5, $"mean |Δq| {mean:F3}");
     }
 
-    private (double Rate, int MaxStep, double MeanStep) MeasureQdq(string backbone, int bits, bool nanoqRounding)
+    private (double Rate, int MaxStep, double MeanStep) MeasureQdq(string backbone, int bits, bool nanoqRounding, bool fourBitTypes = false)
     {
         var config = Tiny(backbone);
         var model = new RetinaNet(config, 5);
@@ -90,7 +92,8 @@ public class ExportTests(ITestOutputHelper output)
         model.Eval();
 
         var onnx = OnnxExporter.Export(model, x => model.Forward(x).Outputs, Tensor.Zeros(1, 3, 64, 64), quantized: true,
-            new OnnxExportOptions { NanoqRounding = nanoqRounding });
+            new OnnxExportOptions { NanoqRounding = nanoqRounding, FourBitTypes = fourBitTypes });
+        if (fourBitTypes) Assert.Contains(onnx.Graph.Initializer, t => t.DataType == (int)Proto.TensorProto.Types.DataType.Uint4);
         var grids = OnnxExporter.OutputGrids(onnx);
         var images = Images(new Rng(9), 4, 64);
         var reference = Forward(model, images);
@@ -115,7 +118,7 @@ public class ExportTests(ITestOutputHelper output)
             total += a.Length;
         }
         double rate = same / (double)total, mean = sum / (double)total;
-        output.WriteLine($"{backbone} {bits}-bit QDQ export ({(nanoqRounding ? "Nanoq rounding" : "canonical")}): {same}/{total} head-output codes identical ({rate:P3}), mean |Δq| {mean:F4}, max {maxStep} step; {distinct.Count} distinct (output, code) pairs");
+        output.WriteLine($"{backbone} {bits}-bit QDQ export ({(nanoqRounding ? "Nanoq rounding" : "canonical")}{(fourBitTypes ? ", uint4 opset 21" : "")}): {same}/{total} head-output codes identical ({rate:P3}), mean |Δq| {mean:F4}, max {maxStep} step; {distinct.Count} distinct (output, code) pairs");
         return (rate, maxStep, mean);
     }
 
