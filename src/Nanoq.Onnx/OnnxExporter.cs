@@ -189,6 +189,8 @@ public static class OnnxExporter
 
         private (string Weight, string? Bias) ConvWeights(ConvUnit unit)
         {
+            if (quantized && unit.Implementation is not FoldedConv)
+                throw new InvalidOperationException($"OnnxExporter: '{unit.Name}': the conv unit is not quantized (ModelQuantizer.Install, calibrate, then export).");
             var (w, b) = FoldedConv.Folded(unit);
             try
             {
