@@ -104,7 +104,7 @@ public static class BoxPainter
     }
 
     /// <summary>A 5×7 bitmap font: 7 rows a glyph, 5 bits a row (bit 4 the leftmost column).</summary>
-    internal static class Font
+    public static class Font
     {
         public const int Width = 5, Height = 7;
 
