@@ -39,14 +39,17 @@ internal sealed class CliCommand(string name, string usage, string about, Action
             stderr.WriteLine($"nanoq {name}: {error.ReplaceLineEndings(" ")} (see nanoq {name} --help)");
             return CommandErrors.BadInput;
         }
-        try
+        return CommandErrors.Run(name, stderr, () =>
         {
-            return CommandErrors.Run(name, stderr, () => body(new CommandArgs(parse, spec), stdout, stderr));
-        }
-        finally
-        {
-            Terminal.ProgressBar.StopAll(); // a live display of a stage that ended by an exception
-        }
+            try
+            {
+                return body(new CommandArgs(parse, spec), stdout, stderr);
+            }
+            finally
+            {
+                Terminal.ProgressBar.StopAll(); // the live display of a stage that ended by an exception, before its message
+            }
+        });
     }
 
     /// <summary>

@@ -11,12 +11,17 @@ public static class ResultsTable
     private const string Note = "(COCO AP/AR in %, IoU .50:.95 unless named; s/m/l: small/medium/large objects)";
 
     /// <summary>
-    /// Writes the table: a Spectre.Console table on a terminal, the plain text of <see cref="Format"/> when the output is
-    /// redirected (or is not the console: a log, a test's writer) — the same numbers either way.
+    /// Writes the table: a Spectre.Console table on a terminal wide enough for it, else the plain text of
+    /// <see cref="Format"/> (output redirected, or not the console: a log, a test's writer) — the same numbers either way.
+    /// <paramref name="width"/> overrides the terminal's width.
     /// </summary>
-    public static void Write(TextWriter output, IReadOnlyList<(string Model, CocoStats Stats)> rows, bool? interactive = null)
+    public static void Write(TextWriter output, IReadOnlyList<(string Model, CocoStats Stats)> rows, bool? interactive = null, int? width = null)
     {
-        if (!(interactive ?? (!Console.IsOutputRedirected && ReferenceEquals(output, Console.Out))))
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });
+        if (width is int w) console.Profile.Width = w;
+        // Borders and padding: 3 characters a column; the model names and 12 cells of up to 5.
+        int needed = Math.Max(5, rows.Max(r => r.Model.Length)) + 13 * 3 + 1 + 12 * 5;
+        if (!(interactive ?? (!Console.IsOutputRedirected && ReferenceEquals(output, Console.Out))) || console.Profile.Width < needed)
         {
             output.Write(Format(rows));
             return;
@@ -26,7 +31,6 @@ public static class ResultsTable
         foreach (var (model, stats) in rows)
             table.AddRow([Markup.Escape(model), .. stats.ToArray().Select(Cell)]);
         table.Caption(Note);
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });
         console.Write(table);
     }
 

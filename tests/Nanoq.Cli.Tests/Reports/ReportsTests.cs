@@ -74,6 +74,17 @@ public sealed class ReportsTests : IDisposable
         ResultsTable.Write(w, [("FP32", stats)]);
         Assert.Equal(ResultsTable.Format([("FP32", stats)]), w.ToString());
         Assert.Contains("      -", w.ToString());
+
+        // On a terminal: Spectre.Console's table, the same numbers.
+        var t = new StringWriter();
+        ResultsTable.Write(t, [("FP32", stats), ("INT4 integer-only", stats)], interactive: true, width: 140);
+        Assert.Contains("│ INT4 integer-only │", t.ToString());
+        foreach (var s in new[] { "FP32", "AR100", "11.0", "COCO AP/AR in %" }) Assert.Contains(s, t.ToString());
+
+        // A terminal too narrow for it: the plain text rather than a squeezed table.
+        var narrow = new StringWriter();
+        ResultsTable.Write(narrow, [("FP32", stats)], interactive: true, width: 80);
+        Assert.Equal(ResultsTable.Format([("FP32", stats)]), narrow.ToString());
     }
 
     [Fact]
