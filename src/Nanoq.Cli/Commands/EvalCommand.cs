@@ -36,7 +36,7 @@ public static class EvalCommand
         var run = new Pipeline.RunFolder(cl.Get("--out") ?? Path.Combine("runs", "shapes"));
         var (detect, config, label) = Pipeline.StoredModels.Open(run, cl.Required("--model"), QuantizeCommand.Recipe(cl));
         var data = Pipeline.DataSplits.Resolve(cl.Get("--data") ?? QuantizeCommand.DataOf(run), Path.Combine("runs", "data"), stderr);
-        using var interrupt = new Terminal.Interrupt();
+        using var interrupt = new Terminal.Interrupt("stopping the evaluation after the current batch");
         var result = Pipeline.Stages.Evaluate(run, label, data, config, detect, stderr, interrupt.Token);
         if (cl.Has("--json")) stdout.WriteLine(result.ToJson());
         else stdout.Write(result.Format());
