@@ -3,7 +3,10 @@ using Nanoq.Cli.Commands;
 
 namespace Nanoq.Cli;
 
-/// <summary>The `nanoq` sub-commands: name → entry point. Each takes its arguments and returns the exit code.</summary>
+/// <summary>
+/// The `nanoq` sub-commands: name → entry point. Each takes its arguments and returns the exit code; each parses them
+/// with System.CommandLine (<see cref="CliCommand"/>), and writes only to the writers it is given.
+/// </summary>
 public static class CommandTable
 {
     private static readonly (string Name, string Summary, Func<string[], TextWriter, TextWriter, int> Run)[] Table =
@@ -32,7 +35,8 @@ public static class CommandTable
         }
         foreach (var (name, _, run) in Table)
             if (name == args[0]) return run(args[1..], stdout, stderr);
-        stderr.WriteLine($"nanoq: unknown command '{args[0]}' (see nanoq --help)");
+        string? near = Suggest.Nearest(args[0], Table.Select(t => t.Name));
+        stderr.WriteLine($"nanoq: unknown command '{args[0]}'{(near is null ? "" : $"; did you mean {near}?")} (see nanoq --help)");
         return 2;
     }
 }

@@ -13,16 +13,26 @@ namespace Nanoq.Cli.Bench;
 /// </summary>
 public static class BenchCommand
 {
-    public const string Help =
+    internal static readonly Commands.CliCommand Definition = new("bench",
         """
         Usage: nanoq bench [--only NAME] [--runs N] [--warmup N]
-
+        """,
+        """
         Workloads (PyTorch's counterparts are in ../shared/tools/peer_bench.py):
           resnet18-train-step   ResNet-18, batch 8, 3x224x224, cross-entropy, SGD momentum 0.9, wd 1e-4
           resnet18-eval         ResNet-18 eval forward, batch 1, 224x224
           mobilenet-v2-eval     MobileNetV2 eval forward, batch 1, 224x224
         Prints the median milliseconds, and the process's peak resident memory (VmHWM) after each workload.
-        """;
+        """,
+        spec =>
+        {
+            spec.Text("--only", "NAME", "run this workload only");
+            spec.Int("--runs", "N", "timed runs of each workload (default 7 for the training step, 20 for the forwards)", 1, 1_000_000);
+            spec.Int("--warmup", "N", "untimed runs first (default 2 for the training step, 5 for the forwards)", 0, 1_000_000);
+        },
+        Body);
+
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) => Definition.Run(args, stdout, stderr);
 
     private static readonly (string Name, Func<Action> Setup, int Runs, int Warmup)[] Workloads =
     [
@@ -31,21 +41,10 @@ public static class BenchCommand
         ("mobilenet-v2-eval", () => Eval(new MobileNetV2()), 20, 5),
     ];
 
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    private static int Body(Commands.CommandArgs cl, TextWriter stdout, TextWriter stderr)
     {
-        string? only = null;
-        int? runs = null, warmup = null;
-        for (int i = 0; i < args.Length; i++)
-        {
-            switch (args[i])
-            {
-                case "--help" or "-h": stdout.Write(Help); return 0;
-                case "--only" when i + 1 < args.Length: only = args[++i]; break;
-                case "--runs" when i + 1 < args.Length && int.TryParse(args[i + 1], out int r) && r > 0: runs = r; i++; break;
-                case "--warmup" when i + 1 < args.Length && int.TryParse(args[i + 1], out int w) && w >= 0: warmup = w; i++; break;
-                default: stderr.WriteLine($"nanoq bench: bad argument '{args[i]}' (see nanoq bench --help)"); return 2;
-            }
-        }
+        string? only = cl.Get("--only");
+        int? runs = cl.Int("--runs"), warmup = cl.Int("--warmup");
         if (only is not null && Workloads.All(w => w.Name != only))
         {
             stderr.WriteLine($"nanoq bench: unknown workload '{only}'; one of {string.Join(", ", Workloads.Select(w => w.Name))}");

@@ -12,28 +12,31 @@ namespace Nanoq.Cli.Commands;
 /// </summary>
 public static class AblationCommand
 {
-    public const string Help =
+    internal static readonly CliCommand Definition = new("ablation",
         """
         Usage: nanoq ablation [--out DIR] [--bits 4] [--steps 600] [--baselines] [--data NAME|DIR]
-
+        """,
+        """
         Fine-tunes the float RetinaNet of DIR (from nanoq train) with each of the 8 combinations of F, P, C at K bits
         (the paper's Table 2; "baseline" is none of them: Jacob et al.), and with --baselines also DoReFa-Net and XNOR-Net
         (Table 5), then prints one table of the 12 COCO numbers. Each row's checkpoint is kept, so a rerun resumes.
-        """;
-
-    private static readonly HashSet<string> Valued = ["--out", "--bits", "--steps", "--data", "--batch", "--seed", "--lr"];
-    private static readonly HashSet<string> Flags = ["--baselines", "--help", "-h"];
-
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) =>
-        CommandErrors.Run("ablation", stderr, () =>
+        """,
+        spec =>
         {
-            var cl = new CommandLine(args, Valued, Flags);
-            if (cl.Has("--help") || cl.Has("-h")) { stdout.Write(Help); return CommandErrors.Ok; }
+            spec.Text("--out", "DIR", "the run folder (default runs/shapes)");
+            spec.Int("--bits", "K", "2..8 (default 4)", 2, 8);
+            spec.Int("--steps", "N", "fine-tuning steps of each row (default 600)", 0, 10_000_000);
+            spec.Flag("--baselines", "also DoReFa-Net and XNOR-Net (Table 5)");
+            spec.Text("--data", "NAME|DIR", "as for nanoq quantize");
+            TrainCommand.DeclareSchedule(spec);
+        },
+        (cl, stdout, stderr) =>
+        {
             using var run = new RunFolder(cl.Get("--out") ?? Path.Combine("runs", "shapes"));
             run.BeginWriting(stderr);
             var info = run.LoadModelInfo();
-            int bits = cl.Int("--bits", 4, 2, 8);
-            int steps = cl.Int("--steps", 600, 0, 10_000_000);
+            int bits = cl.Int("--bits", 4);
+            int steps = cl.Int("--steps", 600);
             var schedule = TrainCommand.Schedule(cl);
             var recipes = QuantRecipe.Ablation(bits).Select(r => r with { Steps = steps }).ToList();
             if (cl.Has("--baselines")) recipes.AddRange([QuantRecipe.DoReFa(bits) with { Steps = steps }, QuantRecipe.Xnor() with { Steps = steps }]);
@@ -43,11 +46,13 @@ public static class AblationCommand
             foreach (var r in recipes)
             {
                 var (model, _, _) = QuantStages.FineTune(run, data, r, schedule, run.QuantCheckpoint(r), stderr, interrupt.Token);
-                var result = Stages.Evaluate(run, RunFolder.Label(r), data, model.Config, model.Detect, stderr);
+                var result = Stages.Evaluate(run, RunFolder.Label(r), data, model.Config, model.Detect, stderr, interrupt.Token);
                 rows.Add(($"{r.Name} ({r.EffectiveBits}-bit)", result.Stats));
             }
             stdout.WriteLine($"{info.Config.Backbone} RetinaNet, {steps} fine-tuning steps a row, on {data.Description}");
-            stdout.Write(ResultsTable.Format(rows));
+            ResultsTable.Write(stdout, rows);
             return CommandErrors.Ok;
         });
+
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) => Definition.Run(args, stdout, stderr);
 }

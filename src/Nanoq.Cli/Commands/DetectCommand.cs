@@ -11,27 +11,31 @@ namespace Nanoq.Cli.Commands;
 /// <summary><c>nanoq detect</c>: one image in, boxes drawn and detections json out, with the float, fake-quant or integer model.</summary>
 public static class DetectCommand
 {
-    public const string Help =
+    internal static readonly CliCommand Definition = new("detect",
         """
         Usage: nanoq detect --image PATH [--model float|fake-quant|integer] [--out DIR] [--bits 4] [--score 0.5] [--save OUT.png] [--json OUT.json]
-
+        """,
+        """
         Runs a model of the run folder DIR (default runs/shapes) on one PNG/JPEG/BMP image, prints the detections
         (class, score, box x1 y1 x2 y2 in the image's pixels) with score >= --score, and writes the image with the
         boxes drawn (default <image>.<model>.png next to the run folder) and, with --json, the detections as json.
-        """;
-
-    private static readonly HashSet<string> Valued = ["--image", "--model", "--out", "--bits", "--recipe", "--score", "--save", "--json"];
-    private static readonly HashSet<string> Flags = ["--no-f", "--no-p", "--no-c", "--help", "-h"];
-
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) =>
-        CommandErrors.Run("detect", stderr, () =>
+        """,
+        spec =>
         {
-            var cl = new CommandLine(args, Valued, Flags);
-            if (cl.Has("--help") || cl.Has("-h")) { stdout.Write(Help); return CommandErrors.Ok; }
+            spec.Text("--image", "PATH", "the image (required)");
+            spec.Text("--model", "KIND", "float, fake-quant or integer (default integer)");
+            spec.Text("--out", "DIR", "the run folder (default runs/shapes)");
+            QuantizeCommand.DeclareRecipe(spec);
+            spec.Float("--score", "X", "lowest score printed and drawn, 0..1 (default 0.5)", 0f, 1f);
+            spec.Text("--save", "OUT.png", "where the image with the boxes goes (default DIR/<image>.<model>.png)");
+            spec.Text("--json", "OUT.json", "also write the detections as json");
+        },
+        (cl, stdout, stderr) =>
+        {
             string imagePath = cl.Required("--image");
             var run = new RunFolder(cl.Get("--out") ?? Path.Combine("runs", "shapes"));
             string kind = cl.Get("--model") ?? "integer";
-            float minScore = cl.Float("--score", 0.5f, 0f, 1f);
+            float minScore = cl.Float("--score", 0.5f);
             var info = run.LoadModelInfo();
             var (detect, config, label) = StoredModels.Open(run, kind, QuantizeCommand.Recipe(cl));
 
@@ -48,7 +52,7 @@ public static class DetectCommand
             foreach (var (b, l, s) in found)
                 stdout.WriteLine($"{info.ClassNames[l],-14} {s:F3}  {b.X1:F1} {b.Y1:F1} {b.X2:F1} {b.Y2:F1}");
             string save = cl.Get("--save") ?? Path.Combine(run.Dir, $"{Path.GetFileNameWithoutExtension(imagePath)}.{label}.png");
-            var png = ImageCodec.EncodePng(BoxPainter.Draw(image, found.Select(f => (f.Box, f.Label))));
+            var png = ImageCodec.EncodePng(BoxPainter.Draw(image, found.Select(f => (f.Box, f.Label, f.Score)), info.ClassNames));
             AtomicFile.Write(save, s => s.Write(png));
             stderr.WriteLine($"{found.Count} detections ({label}); boxes drawn to {save}");
             if (cl.Get("--json") is string jsonPath)
@@ -58,4 +62,6 @@ public static class DetectCommand
                 })));
             return CommandErrors.Ok;
         });
+
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) => Definition.Run(args, stdout, stderr);
 }

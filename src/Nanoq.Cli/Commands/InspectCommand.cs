@@ -14,32 +14,34 @@ namespace Nanoq.Cli.Commands;
 /// </summary>
 public static class InspectCommand
 {
-    public const string Help =
+    internal static readonly CliCommand Definition = new("inspect",
         """
         Usage: nanoq inspect [--out DIR] [--bits 4] [--recipe fqn|baseline|...] [--no-f] [--no-p] [--no-c] [--layer SUBSTRING]
-
+               nanoq inspect --audit OP --element I,J,… --image PATH [--call K] [--out DIR] [--bits 4]
+        """,
+        """
         Prints, for the fine-tuned model in DIR (from nanoq quantize with the same recipe options), one line per quantizer:
         name, role, bits, per-channel or per-tensor, Δ (min..max over channels), zero point(s) and range [lb, ub];
         then the histogram over conv layers of 20·log10(max channel range / min channel range) of the folded weights.
-          --layer S    only quantizers whose name contains S
 
-        Usage: nanoq inspect --audit OP --element I,J,… --image PATH [--call K] [--out DIR] [--bits 4]
-        The integer model (DIR/int<K>.nqm) runs on the image; for output element [I, J, …] of the program op OP (a name
-        such as backbone.layer1.0.conv1, fpn.topdown3 or maxpool; --call K picks the K-th call of a layer run once per
-        pyramid level, op OP#K) it prints the integer computation step by step — Σ products, zero-point terms, bias,
-        accumulator, multiplier and shift, rounding, zero point, clamp — and the real value the code stands for.
+        With --audit, the integer model (DIR/int<K>.nqm) runs on the image; for output element [I, J, …] of the program op
+        OP (a name such as backbone.layer1.0.conv1, fpn.topdown3 or maxpool; --call K picks the K-th call of a layer run
+        once per pyramid level, op OP#K) it prints the integer computation step by step — Σ products, zero-point terms,
+        bias, accumulator, multiplier and shift, rounding, zero point, clamp — and the real value the code stands for.
         The program's ops: --audit list.
-        """;
-
-    private static readonly HashSet<string> Valued = ["--out", "--bits", "--recipe", "--layer", "--gamma", "--n-cal", "--steps", "--freeze-bn-last",
-        "--audit", "--element", "--image", "--call"];
-    private static readonly HashSet<string> Flags = ["--no-f", "--no-p", "--no-c", "--help", "-h"];
-
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) =>
-        CommandErrors.Run("inspect", stderr, () =>
+        """,
+        spec =>
         {
-            var cl = new CommandLine(args, Valued, Flags);
-            if (cl.Has("--help") || cl.Has("-h")) { stdout.Write(Help); return CommandErrors.Ok; }
+            spec.Text("--out", "DIR", "the run folder (default runs/shapes)");
+            QuantizeCommand.DeclareRecipe(spec, fineTuning: true);
+            spec.Text("--layer", "S", "only quantizers whose name contains S");
+            spec.Text("--audit", "OP", "explain one output element of the integer program's op OP (list: all ops)");
+            spec.Text("--element", "I,J,…", "with --audit: the element's index");
+            spec.Text("--image", "PATH", "with --audit: the input image");
+            spec.Int("--call", "K", "with --audit: the K-th call of a layer run once per pyramid level (default 0)", 0, 1024);
+        },
+        (cl, stdout, stderr) =>
+        {
             var run = new RunFolder(cl.Get("--out") ?? Path.Combine("runs", "shapes"));
             var recipe = QuantizeCommand.Recipe(cl);
             if (cl.Get("--audit") is string layer) return Audit(run, recipe, layer, cl, stdout);
@@ -57,7 +59,9 @@ public static class InspectCommand
             return CommandErrors.Ok;
         });
 
-    private static int Audit(RunFolder run, QuantRecipe recipe, string layer, CommandLine cl, TextWriter stdout)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) => Definition.Run(args, stdout, stderr);
+
+    private static int Audit(RunFolder run, QuantRecipe recipe, string layer, CommandArgs cl, TextWriter stdout)
     {
         var model = IntegerStages.Load(run, recipe);
         var program = model.Model.Program;
@@ -66,7 +70,7 @@ public static class InspectCommand
             foreach (var o in program.Ops) stdout.WriteLine(o);
             return CommandErrors.Ok;
         }
-        int call = cl.Int("--call", 0, 0, 1024);
+        int call = cl.Int("--call", 0);
         string name = call == 0 ? layer : $"{layer}#{call}";
         if (!program.Ops.Any(o => o.Name == name))
             throw new UsageException($"--audit: the program has no op '{name}' (list them with --audit list)");

@@ -8,10 +8,11 @@ namespace Nanoq.Cli.Commands;
 /// <summary><c>nanoq quantize</c>: calibrate and fine-tune a trained float detector with a quantization recipe, then evaluate it.</summary>
 public static class QuantizeCommand
 {
-    public const string Help =
+    internal static readonly CliCommand Definition = new("quantize",
         """
         Usage: nanoq quantize [--out DIR] [--bits 4] [--recipe fqn|baseline|lsq|dorefa|xnor] [--no-f] [--no-p] [--no-c] [options]
-
+        """,
+        """
         Quantization-aware fine-tuning of the float RetinaNet in DIR (trained by nanoq train): every weight and every
         activation, from the normalized input to the head outputs, k-bit uniform (asymmetric, zero point aligned).
         FQN = F + P + C:
@@ -20,26 +21,18 @@ public static class QuantizeCommand
           C  per-channel weight ranges (--no-c: per-tensor)
         --recipe baseline is --no-f --no-p --no-c; dorefa and xnor are the Table 5 baselines (BN folded, all ops quantized);
         lsq learns every step size with the network (Esser et al. 2020), starting from FQN's grids (F and C switch as for fqn).
-
-          --out DIR            the run folder (default runs/shapes)
-          --data NAME|DIR      as for nanoq train (default: the data the model was trained on if bundled, else shapes)
-          --bits K             2..8 (default 4)
-          --gamma X            percentile γ (default 0.999)      --n-cal N   calibration batches (default 20)
-          --steps N            fine-tuning steps (default 600) at 0.1x the training LR (--lr, default 0.02)
-          --freeze-bn-last N   without F: freeze BN statistics for the last N steps (the whitepaper's schedule)
-          --batch N, --seed N  as for nanoq train      --skip-bad-images  as for nanoq train
         Writes DIR/int<K>[-<recipe>].safetensors (+ .csv loss curve) and detections-int<K>….json. Ctrl-C checkpoints; rerun to resume.
-        """;
-
-    private static readonly HashSet<string> Valued = ["--out", "--data", "--bits", "--recipe", "--gamma", "--n-cal", "--steps",
-        "--freeze-bn-last", "--batch", "--seed", "--lr"];
-    private static readonly HashSet<string> Flags = ["--no-f", "--no-p", "--no-c", "--skip-bad-images", "--help", "-h"];
-
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) =>
-        CommandErrors.Run("quantize", stderr, () =>
+        """,
+        spec =>
         {
-            var cl = new CommandLine(args, Valued, Flags);
-            if (cl.Has("--help") || cl.Has("-h")) { stdout.Write(Help); return CommandErrors.Ok; }
+            spec.Text("--out", "DIR", "the run folder (default runs/shapes)");
+            spec.Text("--data", "NAME|DIR", "as for nanoq train (default: the data the model was trained on if bundled, else shapes)");
+            DeclareRecipe(spec, fineTuning: true);
+            TrainCommand.DeclareSchedule(spec);
+            spec.Flag("--skip-bad-images", "as for nanoq train");
+        },
+        (cl, stdout, stderr) =>
+        {
             using var run = new RunFolder(cl.Get("--out") ?? Path.Combine("runs", "shapes"));
             run.BeginWriting(stderr);
             var recipe = Recipe(cl);
@@ -51,11 +44,28 @@ public static class QuantizeCommand
             var data = DataSplits.Resolve(cl.Get("--data") ?? DataOf(run), Path.Combine("runs", "data"), stderr, seed: schedule.Seed) with { SkipBadImages = cl.Has("--skip-bad-images") };
             var (model, registry, time) = QuantStages.FineTune(run, data, recipe, schedule, run.QuantCheckpoint(recipe), stderr, interrupt.Token);
             string label = RunFolder.Label(recipe);
-            var result = Stages.Evaluate(run, label, data, model.Config, model.Detect, stderr);
+            var result = Stages.Evaluate(run, label, data, model.Config, model.Detect, stderr, interrupt.Token);
             stdout.WriteLine($"{recipe} — {registry.Count} quantizers, fine-tuned in {time.TotalMinutes:F1} min; {run.QuantCheckpoint(recipe)}");
             stdout.Write(result.Format());
             return CommandErrors.Ok;
         });
+
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) => Definition.Run(args, stdout, stderr);
+
+    /// <summary>The recipe options (read by <see cref="Recipe"/>); <paramref name="fineTuning"/> adds those of calibration and fine-tuning.</summary>
+    internal static void DeclareRecipe(CliSpec spec, bool fineTuning = false)
+    {
+        spec.Int("--bits", "K", "bits of weights and activations, 2..8 (default 4)", 2, 8);
+        spec.Text("--recipe", "NAME", "fqn, baseline, lsq, dorefa or xnor (default fqn)");
+        spec.Flag("--no-f", "without F: fold batch statistics (Jacob et al.)");
+        spec.Flag("--no-p", "without P: activation ranges from an EMA of min/max");
+        spec.Flag("--no-c", "without C: per-tensor weight ranges");
+        if (!fineTuning) return;
+        spec.Double("--gamma", "X", "percentile γ of the calibration (default 0.999)", 0.5, 1.0);
+        spec.Int("--n-cal", "N", "calibration batches (default 20)", 1, 100_000);
+        spec.Int("--steps", "N", "fine-tuning steps (default 600) at 0.1x the training LR", 0, 10_000_000);
+        spec.Int("--freeze-bn-last", "N", "without F: freeze BN statistics for the last N steps (the whitepaper's schedule)", 0, 10_000_000);
+    }
 
     /// <summary>The data a run was trained on, when it is a bundled name (model.json records it), else shapes.</summary>
     internal static string DataOf(RunFolder run)
@@ -66,9 +76,9 @@ public static class QuantizeCommand
         return Coco.Datasets.BundledDatasets.Names.Contains(name) ? name : d;
     }
 
-    internal static QuantRecipe Recipe(CommandLine cl)
+    internal static QuantRecipe Recipe(CommandArgs cl)
     {
-        int bits = cl.Int("--bits", 4, 2, 8);
+        int bits = cl.Int("--bits", 4);
         string kind = cl.Get("--recipe") ?? "fqn";
         var r = kind switch
         {
@@ -85,12 +95,12 @@ public static class QuantizeCommand
             string name = string.Join("+", new[] { f ? "F" : null, p ? "P" : null, c ? "C" : null }.Where(x => x is not null));
             r = r with { F = f, P = p, C = c, Name = r.Scheme == QuantScheme.Lsq ? "LSQ-" + (name.Length == 0 ? "none" : name) : name.Length == 0 ? "baseline" : name };
         }
-        int? freeze = cl.Has("--freeze-bn-last") ? cl.Int("--freeze-bn-last", 0, 0, 10_000_000) : null;
+        int? freeze = cl.Int("--freeze-bn-last");
         return (r with
         {
-            Gamma = cl.Double("--gamma", r.Gamma, 0.5, 1.0),
-            CalibrationBatches = cl.Int("--n-cal", r.CalibrationBatches, 1, 100_000),
-            Steps = cl.Int("--steps", 600, 0, 10_000_000),
+            Gamma = cl.Double("--gamma", r.Gamma),
+            CalibrationBatches = cl.Int("--n-cal", r.CalibrationBatches),
+            Steps = cl.Int("--steps", 600),
             FreezeBnLastSteps = freeze,
         }).Validated();
     }

@@ -21,43 +21,41 @@ namespace Nanoq.Cli.Commands;
 /// </summary>
 public static class RunCommand
 {
-    public const string Help =
+    internal static readonly CliCommand Definition = new("run",
         """
         Usage: nanoq run [--data shapes|fashion-det|DIR] [--out DIR] [--quick] [--steps N] [--qat-steps N] [--bits K] [--seed N]
                          [--lr X] [--batch N] [--checkpoint-every N] [--skip-bad-images]
-
+        """,
+        """
         The main job: train a float RetinaNet, calibrate, fine-tune it with FQN (F+P+C) at K bits (default 4), convert it
         to the integer-only model, evaluate all three on the val split and print the table. Everything lands in the run
         folder (default runs/<data>): checkpoints, loss curves (.csv, .svg), detections json, preview images with boxes,
         and summary.json (the 12 COCO numbers of each model and the time of each stage).
-
-          --data NAME|DIR   default shapes (3000 train / 500 val images of 160 px, written on first use)
-          --quick           a tiny version (about a minute): 160 training images, 40 steps, 10 fine-tuning steps
-          --steps N         float training steps (default 3000)       --qat-steps N   fine-tuning steps (default 1500)
-          --bits K          2..8 (default 4)                          --seed N        (default 0)
-          --cache DIR       where bundled data sets are written (default runs/data)
-          --lr X, --batch N, --checkpoint-every N, --skip-bad-images   as for nanoq train
-        Ctrl-C (or SIGTERM) writes a checkpoint; the same command resumes.
-        """;
-
-    private static readonly HashSet<string> Valued = ["--data", "--out", "--steps", "--qat-steps", "--bits", "--seed", "--cache", "--lr", "--batch", "--checkpoint-every"];
-    private static readonly HashSet<string> Flags = ["--quick", "--skip-bad-images", "--help", "-h"];
-
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) =>
-        CommandErrors.Run("run", stderr, () =>
+        """,
+        spec =>
         {
-            var cl = new CommandLine(args, Valued, Flags);
-            if (cl.Has("--help") || cl.Has("-h")) { stdout.Write(Help); return CommandErrors.Ok; }
+            spec.Text("--data", "NAME|DIR", "shapes (default; 3000 train / 500 val images of 160 px, written on first use), fashion-det or a COCO folder pair");
+            spec.Text("--out", "DIR", "the run folder (default runs/<data>, runs/<data>-quick with --quick)");
+            spec.Flag("--quick", "a tiny version (about a minute): 160 training images, 40 steps, 10 fine-tuning steps");
+            spec.Int("--steps", "N", "float training steps (default 3000; 40 with --quick)", 0, 10_000_000);
+            spec.Int("--qat-steps", "N", "fine-tuning steps (default 1500; 10 with --quick)", 0, 10_000_000);
+            spec.Int("--bits", "K", "2..8 (default 4)", 2, 8);
+            TrainCommand.DeclareSchedule(spec);
+            spec.Text("--cache", "DIR", "where bundled data sets are written (default runs/data)");
+            spec.Flag("--skip-bad-images", "as for nanoq train");
+        },
+        (cl, stdout, stderr) =>
+        {
             bool quick = cl.Has("--quick");
             string dataName = cl.Get("--data") ?? "shapes";
             string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(dataName)) + (quick ? "-quick" : "");
             using var run = new RunFolder(cl.Get("--out") ?? Path.Combine("runs", name));
             run.BeginWriting(stderr);
-            int bits = cl.Int("--bits", 4, 2, 8);
+            int bits = cl.Int("--bits", 4);
             // The training options of nanoq train (a diverged run advises --lr; run takes it too).
             var schedule = TrainCommand.Schedule(cl, defaultSteps: quick ? 40 : 3000);
             if (schedule.Steps < 1) throw new UsageException("--steps must be at least 1");
-            var recipe = QuantRecipe.Fqn(bits) with { Steps = cl.Int("--qat-steps", quick ? 10 : 1500, 0, 10_000_000) };
+            var recipe = QuantRecipe.Fqn(bits) with { Steps = cl.Int("--qat-steps", quick ? 10 : 1500) };
             if (quick) recipe = recipe with { CalibrationBatches = 4 };
             var config = Detection.RetinaNetConfig.Small(1) with { InputSize = quick ? 128 : 160 };
             var times = new Dictionary<string, double>();
@@ -77,7 +75,7 @@ public static class RunCommand
             times["train_float"] = t.Elapsed.TotalSeconds;
             floatModel.Eval();
             t.Restart();
-            var floatResult = Stages.Evaluate(run, "float", data, floatModel.Config, floatModel.Detect, stderr);
+            var floatResult = Stages.Evaluate(run, "float", data, floatModel.Config, floatModel.Detect, stderr, interrupt.Token);
             times["eval_float"] = t.Elapsed.TotalSeconds;
 
             t.Restart();
@@ -85,14 +83,14 @@ public static class RunCommand
             var (qModel, registry, _) = QuantStages.FineTune(run, data, recipe, schedule, run.QuantCheckpoint(recipe), stderr, interrupt.Token);
             times["calibrate_finetune"] = t.Elapsed.TotalSeconds;
             t.Restart();
-            var qResult = Stages.Evaluate(run, label, data, qModel.Config, qModel.Detect, stderr);
+            var qResult = Stages.Evaluate(run, label, data, qModel.Config, qModel.Detect, stderr, interrupt.Token);
             times["eval_fake_quant"] = t.Elapsed.TotalSeconds;
 
             t.Restart();
             var (intModel, intBytes) = IntegerStages.Convert(run, recipe);
             times["convert"] = t.Elapsed.TotalSeconds;
             t.Restart();
-            var intResult = Stages.Evaluate(run, label + "-integer", data, floatModel.Config, intModel.Detect, stderr);
+            var intResult = Stages.Evaluate(run, label + "-integer", data, floatModel.Config, intModel.Detect, stderr, interrupt.Token);
             times["eval_integer"] = t.Elapsed.TotalSeconds;
 
             var rows = new List<(string, CocoStats)>
@@ -123,11 +121,14 @@ public static class RunCommand
             AtomicFile.WriteAllText(run.Summary, summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
 
             stdout.WriteLine($"RetinaNet ({floatModel.Config.Backbone} x{floatModel.Config.BackboneWidth}, {floatModel.Config.InputSize} px) on {data.Description}");
-            stdout.Write(ResultsTable.Format(rows));
+            ResultsTable.Write(stdout, rows);
             stdout.WriteLine("stage times (s): " + string.Join(", ", times.Select(kv => $"{kv.Key} {kv.Value.ToString("F0", CultureInfo.InvariantCulture)}")));
             stdout.WriteLine($"summary: {run.Summary}");
             return CommandErrors.Ok;
-        });
+        },
+        "Ctrl-C (or SIGTERM) writes a checkpoint; the same command resumes.");
+
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) => Definition.Run(args, stdout, stderr);
 
     private static JsonObject Stats(CocoStats s)
     {
@@ -137,7 +138,10 @@ public static class RunCommand
         return o;
     }
 
-    /// <summary>Loss curves as SVG, and preview images of the first val images with each model's boxes.</summary>
+    /// <summary>How much larger than the val image a preview PNG is drawn.</summary>
+    public const int PreviewScale = 3;
+
+    /// <summary>Loss curves as SVG, and preview images (3x) of the first val images with each model's boxes, class names and scores.</summary>
     private static void WriteReports(RunFolder run, DataSplits data, IReadOnlyList<TrainPoint> floatHistory,
                                      string qLabel, string qCheckpoint, Detection.RetinaNet floatModel, Detection.RetinaNet qModel)
     {
@@ -147,6 +151,7 @@ public static class RunCommand
         AtomicFile.WriteAllText(Path.Combine(run.Dir, $"{qLabel}.svg"), SvgPlot.Lines($"{qLabel} fine-tuning", "step", "loss (focal + L1)", [(qLabel, SvgPlot.Smooth(qHistory, 20))]));
 
         var transform = Stages.Transform(floatModel.Config);
+        var classNames = run.LoadModelInfo().ClassNames;
         for (int i = 0; i < Math.Min(4, data.Val.Count); i++)
         {
             var sample = data.Val.Load(i, transform);
@@ -156,8 +161,9 @@ public static class RunCommand
             {
                 var det = model.Detect(Tensor.FromArray(batch.Data, 1, 3, batch.H, batch.W), [(sample.Height, sample.Width)])[0];
                 var boxes = Enumerable.Range(0, det.Count).Where(j => det.Scores[j] >= 0.5f).Select(j =>
-                    (sample.ToOriginal.Map(new XyxyBox(det.Boxes[4 * j], det.Boxes[4 * j + 1], det.Boxes[4 * j + 2], det.Boxes[4 * j + 3])), det.Labels[j]));
-                var png = ImageCodec.EncodePng(BoxPainter.Draw(image, boxes));
+                    (sample.ToOriginal.Map(new XyxyBox(det.Boxes[4 * j], det.Boxes[4 * j + 1], det.Boxes[4 * j + 2], det.Boxes[4 * j + 3])), det.Labels[j], det.Scores[j]));
+                // 3x nearest-neighbour, so that the boxes and their labels (class, score) are readable.
+                var png = ImageCodec.EncodePng(BoxPainter.Draw(image, boxes, classNames, scale: PreviewScale));
                 AtomicFile.Write(Path.Combine(run.Dir, $"preview-{i}-{label}.png"), s => s.Write(png));
             }
         }

@@ -8,37 +8,24 @@ namespace Nanoq.Cli.Commands;
 /// <summary><c>nanoq train</c>: trains the float RetinaNet on a data set and evaluates it.</summary>
 public static class TrainCommand
 {
-    public const string Help =
+    internal static readonly CliCommand Definition = new("train",
         """
         Usage: nanoq train [--data shapes|fashion-det|DIR] [--out DIR] [options]
-
+        """,
+        """
         Trains a float RetinaNet (FPN P3-P7, focal loss) and evaluates it on the val split. Ctrl-C writes a checkpoint;
         the same command resumes from it.
-
-          --data NAME|DIR     bundled data set (written on first use under runs/data) or a folder with
-                              train/{images,instances.json} and val/{images,instances.json}   (default shapes)
-          --out DIR           run folder (default runs/<data name>)
-          --steps N           SGD steps (default 3000)          --batch N     images a step (default 8)
-          --lr X              base learning rate (default 0.02; warm-up 200 steps, x0.1 at 70% and 90%)
-          --backbone NAME     resnet18|resnet34|resnet50|mobilenet_v2 (default resnet18)
-          --width X           backbone channel multiplier (default 0.25: ResNet-18 at 16 channels)
-          --fpn-channels N    (default 64)     --head-convs N (default 2; the paper uses 4)
-          --anchor-size N     anchor size on P3 in pixels (default 16)
-          --input-size N      shorter image side (default 160)
-          --seed N            (default 0)      --checkpoint-every N (default 250)
-          --skip-bad-images   log and skip training images that fail to decode (default: stop naming the file)
-        """;
-
-    private static readonly HashSet<string> Valued = ["--data", "--out", "--steps", "--batch", "--lr", "--backbone", "--width",
-        "--fpn-channels", "--head-convs", "--anchor-size", "--input-size", "--seed", "--checkpoint-every"];
-
-    private static readonly HashSet<string> Flags = ["--skip-bad-images", "--help", "-h"];
-
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) =>
-        CommandErrors.Run("train", stderr, () =>
+        """,
+        spec =>
         {
-            var cl = new CommandLine(args, Valued, Flags);
-            if (cl.Has("--help") || cl.Has("-h")) { stdout.Write(Help); return CommandErrors.Ok; }
+            spec.Text("--data", "NAME|DIR", "bundled data set (written on first use under runs/data) or a folder with train/{images,instances.json} and val/{images,instances.json} (default shapes)");
+            spec.Text("--out", "DIR", "run folder (default runs/<data name>)");
+            DeclareSchedule(spec);
+            DeclareModel(spec);
+            spec.Flag("--skip-bad-images", "log and skip training images that fail to decode (default: stop naming the file)");
+        },
+        (cl, stdout, stderr) =>
+        {
             string dataName = cl.Get("--data") ?? "shapes";
             using var run = new RunFolder(cl.Get("--out") ?? Path.Combine("runs", Path.GetFileName(Path.TrimEndingDirectorySeparator(dataName))));
             run.BeginWriting(stderr);
@@ -48,13 +35,36 @@ public static class TrainCommand
             var data = DataSplits.Resolve(dataName, Path.Combine("runs", "data"), stderr, seed: options.Seed) with { SkipBadImages = cl.Has("--skip-bad-images") };
             var (model, _, time) = Stages.TrainFloat(run, data, config, options, stderr, interrupt.Token);
             model.Eval();
-            var result = Stages.Evaluate(run, "float", data, model.Config, model.Detect, stderr);
+            var result = Stages.Evaluate(run, "float", data, model.Config, model.Detect, stderr, interrupt.Token);
             stdout.WriteLine($"float RetinaNet trained in {time.TotalMinutes:F1} min; {run.FloatCheckpoint}");
             stdout.Write(result.Format());
             return CommandErrors.Ok;
         });
 
-    internal static RetinaNetConfig ModelOptions(CommandLine cl)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) => Definition.Run(args, stdout, stderr);
+
+    /// <summary>The training schedule's options (read by <see cref="Schedule"/>).</summary>
+    internal static void DeclareSchedule(CliSpec spec)
+    {
+        spec.Int("--steps", "N", "SGD steps (default 3000)", 0, 10_000_000);
+        spec.Int("--batch", "N", "images a step (default 8)", 1, 1024);
+        spec.Float("--lr", "X", "base learning rate (default 0.02; warm-up 200 steps, x0.1 at 70% and 90%)", 1e-8f, 10f);
+        spec.ULong("--seed", "N", "random seed (default 0)");
+        spec.Int("--checkpoint-every", "N", "steps between checkpoints (default 250)", 1, 10_000_000);
+    }
+
+    /// <summary>The model's options (read by <see cref="ModelOptions"/>).</summary>
+    internal static void DeclareModel(CliSpec spec)
+    {
+        spec.Text("--backbone", "NAME", "resnet18, resnet34, resnet50 or mobilenet_v2 (default resnet18)");
+        spec.Float("--width", "X", "backbone channel multiplier (default 0.25: ResNet-18 at 16 channels)", 0.05f, 4f);
+        spec.Int("--fpn-channels", "N", "FPN channels (default 64)", 1, 1024);
+        spec.Int("--head-convs", "N", "convolutions of each head (default 2; the paper uses 4)", 0, 8);
+        spec.Int("--anchor-size", "N", "anchor size on P3 in pixels (default 16)", 1, 1024);
+        spec.Int("--input-size", "N", "shorter image side (default 160)", 32, 2048);
+    }
+
+    internal static RetinaNetConfig ModelOptions(CommandArgs cl)
     {
         var c = RetinaNetConfig.Small(1);
         string backbone = cl.Get("--backbone") ?? c.Backbone;
@@ -63,25 +73,25 @@ public static class TrainCommand
         return c with
         {
             Backbone = backbone,
-            BackboneWidth = cl.Float("--width", c.BackboneWidth, 0.05f, 4f),
-            FpnChannels = cl.Int("--fpn-channels", c.FpnChannels, 1, 1024),
-            HeadConvs = cl.Int("--head-convs", c.HeadConvs, 0, 8),
-            AnchorSize = cl.Int("--anchor-size", c.AnchorSize, 1, 1024),
-            InputSize = cl.Int("--input-size", c.InputSize, 32, 2048),
+            BackboneWidth = cl.Float("--width", c.BackboneWidth),
+            FpnChannels = cl.Int("--fpn-channels", c.FpnChannels),
+            HeadConvs = cl.Int("--head-convs", c.HeadConvs),
+            AnchorSize = cl.Int("--anchor-size", c.AnchorSize),
+            InputSize = cl.Int("--input-size", c.InputSize),
         };
     }
 
-    internal static TrainOptions Schedule(CommandLine cl, int defaultSteps = 3000)
+    internal static TrainOptions Schedule(CommandArgs cl, int defaultSteps = 3000)
     {
         var o = new TrainOptions { Steps = defaultSteps };
         return o with
         {
-            Steps = cl.Int("--steps", o.Steps, 0, 10_000_000),
-            BatchSize = cl.Int("--batch", o.BatchSize, 1, 1024),
-            Lr = cl.Float("--lr", o.Lr, 1e-8f, 10f),
+            Steps = cl.Int("--steps", o.Steps),
+            BatchSize = cl.Int("--batch", o.BatchSize),
+            Lr = cl.Float("--lr", o.Lr),
             Seed = cl.ULong("--seed", o.Seed),
-            CheckpointEvery = cl.Int("--checkpoint-every", o.CheckpointEvery, 1, 10_000_000),
-            WarmupSteps = Math.Min(o.WarmupSteps, cl.Int("--steps", o.Steps, 0, 10_000_000) / 5),
+            CheckpointEvery = cl.Int("--checkpoint-every", o.CheckpointEvery),
+            WarmupSteps = Math.Min(o.WarmupSteps, cl.Int("--steps", o.Steps) / 5),
             FlipProbability = o.FlipProbability,
         };
     }

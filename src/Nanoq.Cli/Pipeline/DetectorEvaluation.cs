@@ -11,11 +11,12 @@ public static class DetectorEvaluation
 {
     /// <summary>
     /// <paramref name="detect"/> maps a padded batch [N, 3, H, W] and the images' own sizes to detections in
-    /// transformed-image pixels; they are mapped back to the original images for COCO.
+    /// transformed-image pixels; they are mapped back to the original images for COCO. <paramref name="cancel"/> is
+    /// checked between batches: Ctrl-C ends the evaluation with "evaluation interrupted" (the CLI's exit 130).
     /// </summary>
     public static (CocoEvalResult Result, IReadOnlyList<CocoResult> Detections) Evaluate(
         Func<Tensor, IReadOnlyList<(int Height, int Width)>, IReadOnlyList<Detections>> detect,
-        CocoFolder val, TransformOptions transform, int batchSize, TextWriter log, string label)
+        CocoFolder val, TransformOptions transform, int batchSize, TextWriter log, string label, CancellationToken cancel = default)
     {
         var loader = new CocoDataLoader(val, transform with { FlipProbability = 0 }, batchSize, shuffle: false, seed: 0);
         var results = new CocoResultsBuilder(val.Categories);
@@ -23,6 +24,12 @@ public static class DetectorEvaluation
         int b = 0;
         foreach (var batch in loader.Epoch(0))
         {
+            if (cancel.IsCancellationRequested)
+            {
+                batch.Dispose();
+                bar.Stop();
+                throw new OperationCanceledException($"{label}: interrupted after {b} of {loader.BatchesPerEpoch} batches; nothing written", cancel);
+            }
             var sizes = batch.Samples.Select(s => (s.Height, s.Width)).ToArray();
             var dets = detect(Tensor.FromArray(batch.Data, batch.N, batch.C, batch.H, batch.W), sizes);
             for (int i = 0; i < batch.N; i++)
@@ -35,6 +42,7 @@ public static class DetectorEvaluation
             batch.Dispose();
             bar.Report(++b);
         }
+        bar.Stop();
         return (CocoEvaluator.Evaluate(val.Dataset, results.Results), results.Results);
     }
 }

@@ -101,11 +101,15 @@ public static class Stages
         return model;
     }
 
-    /// <summary>Evaluates a model on the val split, writes its detections json, prints the 12 numbers.</summary>
+    /// <summary>
+    /// Evaluates a model on the val split, writes its detections json, prints the 12 numbers. <paramref name="cancel"/>
+    /// (Ctrl-C) stops it between batches with an <see cref="OperationCanceledException"/>: exit 130, nothing written.
+    /// </summary>
     public static CocoEvalResult Evaluate(RunFolder run, string label, DataSplits data, RetinaNetConfig config,
-        Func<Tensor, IReadOnlyList<(int Height, int Width)>, IReadOnlyList<Detections>> detect, TextWriter log, int batchSize = 8)
+        Func<Tensor, IReadOnlyList<(int Height, int Width)>, IReadOnlyList<Detections>> detect, TextWriter log,
+        CancellationToken cancel = default, int batchSize = 8)
     {
-        var (result, dets) = DetectorEvaluation.Evaluate(detect, data.Val, Transform(config), batchSize, log, $"eval {label}");
+        var (result, dets) = DetectorEvaluation.Evaluate(detect, data.Val, Transform(config), batchSize, log, $"eval {label}", cancel);
         Coco.CocoResults.Save(run.Detections(label), dets);
         log.WriteLine($"{label}: AP {result.Stats[0]:F3}  AP50 {result.Stats[1]:F3}  AP75 {result.Stats[2]:F3} ({dets.Count} detections → {run.Detections(label)})");
         return result;

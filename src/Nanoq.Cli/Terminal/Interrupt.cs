@@ -8,9 +8,12 @@ public sealed class Interrupt : IDisposable
 {
     private readonly CancellationTokenSource _cts = new();
     private readonly System.Runtime.InteropServices.PosixSignalRegistration? _term;
+    private readonly string _what;
 
-    public Interrupt()
+    /// <param name="what">What the program does on the first signal, for its message (default: a training loop's).</param>
+    public Interrupt(string what = "finishing the current step and writing a checkpoint")
     {
+        _what = what;
         Console.CancelKeyPress += OnCancel;
         // SIGTERM (a scheduler, `kill`, a container stop) is handled like Ctrl-C: finish the step, write a checkpoint.
         try
@@ -20,7 +23,7 @@ public sealed class Interrupt : IDisposable
                 if (_cts.IsCancellationRequested) return;
                 ctx.Cancel = true;
                 Console.Error.WriteLine();
-                Console.Error.WriteLine("terminate: finishing the current step and writing a checkpoint");
+                Console.Error.WriteLine($"terminate: {_what}");
                 _cts.Cancel();
             });
         }
@@ -37,7 +40,7 @@ public sealed class Interrupt : IDisposable
         if (_cts.IsCancellationRequested) return; // second Ctrl-C: let the runtime end the process
         e.Cancel = true;
         Console.Error.WriteLine();
-        Console.Error.WriteLine("interrupt: finishing the current step and writing a checkpoint (Ctrl-C again to abort)");
+        Console.Error.WriteLine($"interrupt: {_what} (Ctrl-C again to abort)");
         _cts.Cancel();
     }
 
