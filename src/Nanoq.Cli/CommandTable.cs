@@ -20,6 +20,7 @@ public static class CommandTable
         ("convert", "convert the fine-tuned detector to the integer-only model file and evaluate it", ConvertCommand.Run),
         ("eval", "COCO evaluation: a results json against ground truth, or a model of a run folder", EvalCommand.Run),
         ("detect", "detect objects in one image with the float, fake-quant or integer model", DetectCommand.Run),
+        ("export", "write the float or fake-quant (QDQ) detector as ONNX", ExportCommand.Run),
         ("fashion-mnist", "train the small CNN on Fashion-MNIST and report test accuracy", FashionMnistCommand.Run),
         ("bench", "time whole-model workloads (ResNet-18 training step, eval forwards)", Bench.BenchCommand.Run),
     ];
