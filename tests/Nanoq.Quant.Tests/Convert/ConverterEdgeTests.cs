@@ -123,4 +123,25 @@ public class ConverterEdgeTests
         Assert.Throws<OverflowException>(() => QuantizedMultiplier.QuantizeBias([2147483648f], [1f], 1f));
         Assert.Throws<ArgumentOutOfRangeException>(() => QuantizedMultiplier.Quantize(-1));
     }
+    [Fact]
+    public void WeightCodesCheckTheirParameters()
+    {
+        // Conv weights are [C_out, …] with parameters on axis 0, one per output channel.
+        var w = Tensor.FromArray([0f, 1f, 2f, 3f, 4f, 5f], 2, 3);
+        Assert.Throws<ArgumentException>(() => WeightCodes.Quantize(w, new ChannelQParams([1f, 1f], [0, 0], 4, 1)));
+        Assert.Throws<ArgumentException>(() => WeightCodes.Quantize(w, new ChannelQParams([1f, 1f, 1f], [0, 0, 0], 4, 0)));
+        Assert.Equal([0, 1, 2, 3, 4, 5], WeightCodes.Quantize(w, new ChannelQParams([1f, 1f], [0, 0], 4, 0)));
+    }
+
+    [Fact]
+    public void GroupedConvPatchIsOneGroupsInputs()
+    {
+        // 4 inputs in 2 groups, 3×3: each output sums (4 / 2)·3·3 = 18 terms.
+        var conv = new Conv2d(4, 2, 3, groups: 2);
+        var outQ = new ActQuantizer(4);
+        outQ.SetQParams(new QParams(1f, 2, 4));
+        var layer = new QConvBn(conv, null, ActivationKind.None, new WeightQuantizer(4, true), outQ);
+        layer.Eval();
+        Assert.Equal(18, ConvConverter.Convert("g", layer, new QParams(0.25f, 4, 4)).PatchSize);
+    }
 }
