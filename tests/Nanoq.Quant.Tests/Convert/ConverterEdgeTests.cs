@@ -123,6 +123,7 @@ public class ConverterEdgeTests
         Assert.Throws<OverflowException>(() => QuantizedMultiplier.QuantizeBias([2147483648f], [1f], 1f));
         Assert.Throws<ArgumentOutOfRangeException>(() => QuantizedMultiplier.Quantize(-1));
     }
+
     [Fact]
     public void WeightCodesCheckTheirParameters()
     {
@@ -140,8 +141,7 @@ public class ConverterEdgeTests
         var conv = new Conv2d(4, 2, 3, groups: 2);
         var outQ = new ActQuantizer(4);
         outQ.SetQParams(new QParams(1f, 2, 4));
-        var layer = new QConvBn(conv, null, ActivationKind.None, new WeightQuantizer(4, true), outQ);
-        layer.Eval();
-        Assert.Equal(18, ConvConverter.Convert("g", layer, new QParams(0.25f, 4, 4)).PatchSize);
+        var layer = OneConv.Converted(conv, null, ActivationKind.None, new WeightQuantizer(4, true, 2), outQ);
+        Assert.Equal(18, ConvConverter.Convert("g", layer.Unit, new QParams(0.25f, 4, 4)).PatchSize);
     }
 }
