@@ -22,6 +22,8 @@ public static class BenchCommand
           resnet18-train-step   ResNet-18, batch 8, 3x224x224, cross-entropy, SGD momentum 0.9, wd 1e-4
           resnet18-eval         ResNet-18 eval forward, batch 1, 224x224
           mobilenet-v2-eval     MobileNetV2 eval forward, batch 1, 224x224
+          retinanet-float-b1/b8 the default RetinaNet (ResNet-18 x0.25, FPN 64, 160 px) float forward to its raw outputs
+          retinanet-int4-b1/b8  the same model, FQN 4-bit, converted: quantize the image, the integer program, dequantize
         Prints the median milliseconds, and the process's peak resident memory (VmHWM) after each workload.
         """,
         spec =>
@@ -39,7 +41,41 @@ public static class BenchCommand
         ("resnet18-train-step", ResNet18TrainStep, 7, 2),
         ("resnet18-eval", () => Eval(ResNet.ResNet18()), 20, 5),
         ("mobilenet-v2-eval", () => Eval(new MobileNetV2()), 20, 5),
+        ("retinanet-float-b1", () => RetinaNetForward(1, integer: false), 20, 5),
+        ("retinanet-int4-b1", () => RetinaNetForward(1, integer: true), 20, 5),
+        ("retinanet-float-b8", () => RetinaNetForward(8, integer: false), 10, 3),
+        ("retinanet-int4-b8", () => RetinaNetForward(8, integer: true), 10, 3),
     ];
+
+    /// <summary>
+    /// The default detector of <c>nanoq run</c> (untrained weights, BN statistics as initialized; a calibrated 4-bit twin
+    /// for the integer workload): speed does not depend on the values, only on the shapes and the grids' bit widths.
+    /// </summary>
+    private static Action RetinaNetForward(int batch, bool integer)
+    {
+        var config = Detection.RetinaNetConfig.Small(1);
+        var model = new Detection.RetinaNet(config, seed: 1);
+        var rng = new Rng(0);
+        var images = rng.Normal(new Shape(batch, 3, config.InputSize, config.InputSize));
+        if (!integer)
+        {
+            model.Eval();
+            return () =>
+            {
+                using var _ = GradMode.NoGrad();
+                using var tape = new Tape();
+                model.Forward(new Var(images));
+            };
+        }
+        Quant.Taps.ModelQuantizer.Install(model, Quant.QuantRecipe.Fqn(4));
+        var calibration = Enumerable.Range(0, 4).Select(_ => rng.Normal(new Shape(2, 3, config.InputSize, config.InputSize))).ToList();
+        Quant.Calibrator.Calibrate(model, calibration, b => model.Forward(new Var(b)), calibration.Count);
+        var net = Detection.Detectors.Convert(model, images).Model;
+        return () =>
+        {
+            foreach (var t in net.Run(images)) t.Dispose();
+        };
+    }
 
     private static int Body(Commands.CommandArgs cl, TextWriter stdout, TextWriter stderr)
     {
