@@ -110,6 +110,28 @@ public sealed class DetectorTrainingTests : IDisposable
             Assert.True(t.ToArray().AsSpan().SequenceEqual(c.StateDict()[name].ToArray()), name);
     }
 
+    [Theory]
+    [InlineData("step", null)]
+    [InlineData("step", "abc")]
+    [InlineData("step", "-5")]
+    [InlineData("history", "step,loss\n1,2,3")]
+    [InlineData("history", "step,loss,classification,box,lr\n0,1,2")]
+    public void Broken_checkpoint_metadata_is_an_error_naming_the_file_and_field(string field, string? value)
+    {
+        // Issue 19 finding 4: a missing, non-numeric or negative step, or a bad history, crashed the resume.
+        var data = Data();
+        var m = new RetinaNet(Tiny(data.Categories.Count), seed: 1);
+        string path = Path.Combine(_dir, "meta.safetensors");
+        Train(m, data, Options with { Steps = 1 }, path, "float");
+        var tensors = Nn.Checkpoints.Safetensors.Load(path, out var meta);
+        if (value is null) meta.Remove(field);
+        else meta[field] = value;
+        Nn.Checkpoints.Safetensors.Save(path, tensors, meta);
+        var e = Assert.Throws<Nn.StateDictException>(() => Train(m, data, Options with { Steps = 2 }, path, "float"));
+        Assert.Contains(path, e.Message);
+        Assert.Contains($"\"{field}\"", e.Message);
+    }
+
     [Fact]
     public void A_diverging_run_stops_naming_the_step_and_the_term_and_keeps_the_last_finite_state()
     {
