@@ -91,6 +91,7 @@ public class RetinaNetTests
             for (int j = 0; j < d.Count; j++)
             {
                 Assert.InRange(d.Boxes[4 * j], 0, w);
+                Assert.InRange(d.Boxes[4 * j + 1], 0, h); // y1 too: a clip that forgot the top edge must fail here
                 Assert.InRange(d.Boxes[4 * j + 2], 0, w);
                 Assert.InRange(d.Boxes[4 * j + 3], 0, h);
                 Assert.True(d.Boxes[4 * j + 2] > d.Boxes[4 * j] && d.Boxes[4 * j + 3] > d.Boxes[4 * j + 1]);
