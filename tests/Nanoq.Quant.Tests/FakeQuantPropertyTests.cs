@@ -1,3 +1,4 @@
+using Nanoq.Testing;
 using Xunit.Abstractions;
 using FsCheck;
 using FsCheck.Fluent;

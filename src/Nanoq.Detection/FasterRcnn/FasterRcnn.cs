@@ -41,14 +41,8 @@ public sealed class FasterRcnn : Module, IDetector, IStepSeeded, IStagedDetector
         config.Validate();
         Config = config;
         var rng = new Rng(seed);
-        Module backbone = config.Backbone switch
-        {
-            "resnet18" => ResNet.ResNet18(0, Width(config), rng.NextUInt64()),
-            "resnet34" => ResNet.ResNet34(0, Width(config), rng.NextUInt64()),
-            "resnet50" => ResNet.ResNet50(0, Width(config), rng.NextUInt64()),
-            _ => new MobileNetV2(0, config.BackboneWidth, rng.NextUInt64()),
-        };
-        _backbone = (IBackbone)Child("backbone", backbone);
+        _backbone = DetectionBackbones.Create(config.Backbone, config.BackboneWidth, rng);
+        Child("backbone", (Module)_backbone);
         Fpn = Child("fpn", new FeaturePyramid(_backbone.StageChannels, config.FpnChannels, rng.Fork(), FpnLastLevel.MaxPool));
         Anchors = RpnAnchors.FasterRcnn(config.AnchorSize, Fpn.NumLevels);
         RpnHead = Child("rpn_head", new RpnHead(config.FpnChannels, Anchors.NumAnchorsPerLocation(0), rng.Fork()));
@@ -63,8 +57,6 @@ public sealed class FasterRcnn : Module, IDetector, IStepSeeded, IStagedDetector
         BoxSampler = new BalancedPositiveNegativeSampler(config.BoxBatchSizePerImage, config.BoxPositiveFraction);
         Postprocessor = new RoiHeadPostprocessor(config.ScoreThreshold, config.NmsThreshold, config.MaxDetections);
     }
-
-    private static int Width(FasterRcnnConfig c) => Math.Max(1, (int)MathF.Round(64 * c.BackboneWidth));
 
     public FasterRcnnConfig Config { get; }
     public Module Backbone => (Module)_backbone;

@@ -76,7 +76,7 @@ public sealed record FasterRcnnConfig
 
     public void Validate()
     {
-        string[] backbones = ["resnet18", "resnet34", "resnet50", "mobilenet_v2"];
+        var backbones = Nn.Backbones.DetectionBackbones.Names;
         if (!backbones.Contains(Backbone)) throw new ArgumentException($"Backbone '{Backbone}' is not one of {string.Join(", ", backbones)}.");
         if (BackboneWidth <= 0) throw new ArgumentException($"BackboneWidth must be positive, got {BackboneWidth}.");
         if (NumClasses < 1) throw new ArgumentException($"NumClasses must be at least 1, got {NumClasses}.");

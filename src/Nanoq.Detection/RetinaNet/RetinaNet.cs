@@ -25,14 +25,8 @@ public sealed class RetinaNet : Module, IDetector
         config.Validate();
         Config = config;
         var rng = new Rng(seed);
-        Module backbone = config.Backbone switch
-        {
-            "resnet18" => ResNet.ResNet18(0, Width(config), rng.NextUInt64()),
-            "resnet34" => ResNet.ResNet34(0, Width(config), rng.NextUInt64()),
-            "resnet50" => ResNet.ResNet50(0, Width(config), rng.NextUInt64()),
-            _ => new MobileNetV2(0, config.BackboneWidth, rng.NextUInt64()),
-        };
-        _backbone = (IBackbone)Child("backbone", backbone);
+        _backbone = DetectionBackbones.Create(config.Backbone, config.BackboneWidth, rng);
+        Child("backbone", (Module)_backbone);
         Fpn = Child("fpn", new FeaturePyramid(_backbone.StageChannels[1..], config.FpnChannels, rng.Fork()));
         Anchors = AnchorGenerator.RetinaNet(config.AnchorSize);
         Head = Child("head", new RetinaNetHead(config.FpnChannels, Anchors.NumAnchorsPerLocation(0), config.NumClasses,
@@ -41,8 +35,6 @@ public sealed class RetinaNet : Module, IDetector
         Coder = new BoxCoder(1f, 1f, 1f, 1f);
         Matcher = new Matcher(config.FgIou, config.BgIou, allowLowQualityMatches: true);
     }
-
-    private static int Width(RetinaNetConfig c) => Math.Max(1, (int)MathF.Round(64 * c.BackboneWidth));
 
     public RetinaNetConfig Config { get; }
     public Module Backbone => (Module)_backbone;

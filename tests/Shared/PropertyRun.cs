@@ -2,7 +2,7 @@ using FsCheck;
 using Microsoft.FSharp.Core;
 using Xunit.Sdk;
 
-namespace Nanoq.Tests;
+namespace Nanoq.Testing;
 
 /// <summary>
 /// Runs an FsCheck property inside a [Fact] with a seed chosen here, so that a failure always names the seed that
