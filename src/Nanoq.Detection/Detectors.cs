@@ -12,36 +12,51 @@ public static class Detectors
     public static readonly string[] Kinds = ["retinanet", "faster-rcnn"];
 
     /// <summary>A detector of <paramref name="kind"/> from its configuration JSON (<see cref="IDetector.ConfigJson"/>).</summary>
-    public static IDetector Create(string kind, string configJson, ulong seed = 0)
+    public static IDetector Create(string kind, string configJson, ulong seed = 0) => Create(ParseConfig(kind, configJson), seed);
+
+    /// <summary>The detector a configuration describes, its weights initialized from <paramref name="seed"/>.</summary>
+    public static IDetector Create(IDetectorConfig config, ulong seed = 0) => config switch
     {
-        switch (kind)
+        RetinaNetConfig r => new RetinaNet(r, seed),
+        FasterRcnnConfig f => new FasterRcnn(f, seed),
+        _ => throw new ArgumentException($"unknown detector configuration {config.GetType().Name}."),
+    };
+
+    /// <summary>
+    /// A configuration of <paramref name="kind"/> from JSON (fields missing from it take the family's defaults), validated;
+    /// an <see cref="ArgumentException"/> names what is wrong.
+    /// </summary>
+    public static IDetectorConfig ParseConfig(string kind, string json)
+    {
+        IDetectorConfig? config;
+        try
         {
-            case "retinanet":
-                RetinaNetConfig config;
-                try
-                {
-                    config = JsonSerializer.Deserialize<RetinaNetConfig>(configJson) ?? throw new ArgumentException("the configuration is null");
-                }
-                catch (JsonException e)
-                {
-                    throw new ArgumentException($"not a RetinaNet configuration: {e.Message}", e);
-                }
-                return new RetinaNet(config, seed);
-            case "faster-rcnn":
-                FasterRcnnConfig frcnn;
-                try
-                {
-                    frcnn = JsonSerializer.Deserialize<FasterRcnnConfig>(configJson) ?? throw new ArgumentException("the configuration is null");
-                }
-                catch (JsonException e)
-                {
-                    throw new ArgumentException($"not a Faster R-CNN configuration: {e.Message}", e);
-                }
-                return new FasterRcnn(frcnn, seed);
-            default:
-                throw new ArgumentException($"unknown detector '{kind}' (known: {string.Join(", ", Kinds)}).");
+            config = kind switch
+            {
+                "retinanet" => JsonSerializer.Deserialize<RetinaNetConfig>(json),
+                "faster-rcnn" => JsonSerializer.Deserialize<FasterRcnnConfig>(json),
+                _ => throw new ArgumentException($"unknown detector '{kind}' (known: {string.Join(", ", Kinds)})."),
+            };
         }
+        catch (JsonException e)
+        {
+            throw new ArgumentException($"not a {kind} configuration: {e.Message}", e);
+        }
+        if (config is null) throw new ArgumentException("the configuration is null");
+        config.Validate();
+        return config;
     }
+
+    /// <summary>A configuration as JSON (its own record type's fields).</summary>
+    public static string ToJson(IDetectorConfig config) => JsonSerializer.Serialize(config, config.GetType());
+
+    /// <summary>The CPU-sized configuration of a family (<see cref="RetinaNetConfig.Small"/>, <see cref="FasterRcnnConfig.Small"/>).</summary>
+    public static IDetectorConfig Small(string kind, int numClasses) => kind switch
+    {
+        "retinanet" => RetinaNetConfig.Small(numClasses),
+        "faster-rcnn" => FasterRcnnConfig.Small(numClasses),
+        _ => throw new ArgumentException($"unknown detector '{kind}' (known: {string.Join(", ", Kinds)})."),
+    };
 
     /// <summary>Inference without the graph: forward and postprocess.</summary>
     public static IReadOnlyList<Detections> Detect(this IDetector detector, Tensor images, IReadOnlyList<(int Height, int Width)> imageSizes)

@@ -23,6 +23,9 @@ public interface IDetector
     /// <summary>The detector family, as model files name it ("retinanet").</summary>
     string Kind { get; }
 
+    /// <summary>The configuration the detector was built from.</summary>
+    IDetectorConfig Config { get; }
+
     /// <summary>The configuration, as JSON (with <see cref="Kind"/> enough to rebuild the detector: <see cref="Detectors.Create"/>).</summary>
     string ConfigJson { get; }
 

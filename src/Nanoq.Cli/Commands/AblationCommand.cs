@@ -1,3 +1,4 @@
+using Nanoq.Detection;
 using Nanoq.Cli.Pipeline;
 using Nanoq.Cli.Reports;
 using Nanoq.Cli.Terminal;
@@ -17,13 +18,14 @@ public static class AblationCommand
         Usage: nanoq ablation [--out DIR] [--bits 4] [--steps 600] [--baselines] [--data NAME|DIR]
         """,
         """
-        Fine-tunes the float RetinaNet of DIR (from nanoq train) with each of the 8 combinations of F, P, C at K bits
+        Fine-tunes the float detector of DIR (from nanoq train) with each of the 8 combinations of F, P, C at K bits
         (the paper's Table 2; "baseline" is none of them: Jacob et al.), and with --baselines also DoReFa-Net and XNOR-Net
         (Table 5), then prints one table of the 12 COCO numbers. Each row's checkpoint is kept, so a rerun resumes.
         """,
         spec =>
         {
             spec.Text("--out", "DIR", "the run folder (default runs/shapes)");
+            QuantizeCommand.DeclareDetector(spec);
             spec.Int("--bits", "K", "2..8 (default 4)", 2, 8);
             spec.Int("--steps", "N", "fine-tuning steps of each row (default 600)", 0, 10_000_000);
             spec.Flag("--baselines", "also DoReFa-Net and XNOR-Net (Table 5)");
@@ -32,7 +34,7 @@ public static class AblationCommand
         },
         (cl, stdout, stderr) =>
         {
-            using var run = new RunFolder(cl.Get("--out") ?? Path.Combine("runs", "shapes"));
+            using var run = QuantizeCommand.OpenRun(cl);
             run.BeginWriting(stderr);
             var info = run.LoadModelInfo();
             int bits = cl.Int("--bits", 4);
@@ -49,7 +51,7 @@ public static class AblationCommand
                 var result = Stages.Evaluate(run, RunFolder.Label(r), data, model.Config, model.Detect, stderr, interrupt.Token);
                 rows.Add(($"{r.Name} ({r.EffectiveBits}-bit)", result.Stats));
             }
-            stdout.WriteLine($"{info.Config.Backbone} RetinaNet, {steps} fine-tuning steps a row, on {data.Description}");
+            stdout.WriteLine($"{info.Config.Backbone} {RunCommand.Title(info.Detector)}, {steps} fine-tuning steps a row, on {data.Description}");
             ResultsTable.Write(stdout, rows);
             return CommandErrors.Ok;
         });

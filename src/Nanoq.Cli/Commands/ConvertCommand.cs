@@ -10,7 +10,7 @@ public static class ConvertCommand
         Usage: nanoq convert [--out DIR] [--bits 4] [--recipe ...] [--no-f] [--no-p] [--no-c] [--no-eval] [--data NAME|DIR]
         """,
         """
-        Converts the model fine-tuned by nanoq quantize (same recipe options) to the integer-only RetinaNet: weight codes
+        Converts the model fine-tuned by nanoq quantize (same recipe options) to the integer-only detector: weight codes
         (two per byte at <= 4 bits), int32 biases, per-channel Q31 multipliers and shifts, zero points and clamp bounds,
         batch norm folded. Writes DIR/int<K>[-<recipe>].nqm (versioned, checksummed) and, unless --no-eval, evaluates it
         on the val split (detections-int<K>-integer.json).
@@ -24,7 +24,7 @@ public static class ConvertCommand
         },
         (cl, stdout, stderr) =>
         {
-            using var run = new RunFolder(cl.Get("--out") ?? Path.Combine("runs", "shapes"));
+            using var run = QuantizeCommand.OpenRun(cl);
             run.BeginWriting(stderr);
             var recipe = QuantizeCommand.Recipe(cl);
             var (model, bytes) = IntegerStages.Convert(run, recipe);
@@ -42,5 +42,5 @@ public static class ConvertCommand
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr) => Definition.Run(args, stdout, stderr);
 
     /// <summary>Bytes of the float model's parameters and buffers as float32 (what a float checkpoint of the model holds).</summary>
-    public static long FloatModelBytes(RunFolder run) => 4L * Stages.LoadFloat(run).StateDict().Values.Sum(t => (long)t.Size);
+    public static long FloatModelBytes(RunFolder run) => 4L * Stages.LoadFloat(run).Network.StateDict().Values.Sum(t => (long)t.Size);
 }

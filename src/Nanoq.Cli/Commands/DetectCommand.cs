@@ -33,7 +33,7 @@ public static class DetectCommand
         (cl, stdout, stderr) =>
         {
             string imagePath = cl.Required("--image");
-            var run = new RunFolder(cl.Get("--out") ?? Path.Combine("runs", "shapes"));
+            var run = QuantizeCommand.OpenRun(cl);
             string kind = cl.Get("--model") ?? "integer";
             float minScore = cl.Float("--score", 0.5f);
             var info = run.LoadModelInfo();

@@ -33,7 +33,7 @@ public static class EvalCommand
 
     private static int EvaluateModel(CommandArgs cl, TextWriter stdout, TextWriter stderr)
     {
-        var run = new Pipeline.RunFolder(cl.Get("--out") ?? Path.Combine("runs", "shapes"));
+        var run = QuantizeCommand.OpenRun(cl);
         var (detect, config, label) = Pipeline.StoredModels.Open(run, cl.Required("--model"), QuantizeCommand.Recipe(cl));
         var data = Pipeline.DataSplits.Resolve(cl.Get("--data") ?? QuantizeCommand.DataOf(run), Path.Combine("runs", "data"), stderr);
         using var interrupt = new Terminal.Interrupt("stopping the evaluation after the current batch");

@@ -31,9 +31,9 @@ public static class ExportCommand
         (cl, stdout, stderr) =>
         {
             string path = cl.Required("--onnx");
-            using var run = new RunFolder(cl.Get("--out") ?? Path.Combine("runs", "shapes"));
+            using var run = QuantizeCommand.OpenRun(cl);
             string kind = cl.Get("--model") ?? "float";
-            RetinaNet detector = kind switch
+            IDetector detector = kind switch
             {
                 "float" => Stages.LoadFloat(run),
                 "fake-quant" => QuantStages.Load(run, QuantizeCommand.Recipe(cl), run.QuantCheckpoint(QuantizeCommand.Recipe(cl))).Model,

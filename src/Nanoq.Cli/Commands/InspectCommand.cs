@@ -42,7 +42,7 @@ public static class InspectCommand
         },
         (cl, stdout, stderr) =>
         {
-            var run = new RunFolder(cl.Get("--out") ?? Path.Combine("runs", "shapes"));
+            var run = QuantizeCommand.OpenRun(cl);
             var recipe = QuantizeCommand.Recipe(cl);
             if (cl.Get("--audit") is string layer) return Audit(run, recipe, layer, cl, stdout);
             var (model, registry) = QuantStages.Load(run, recipe, run.QuantCheckpoint(recipe));
@@ -55,7 +55,7 @@ public static class InspectCommand
                 stdout.WriteLine(Line(q));
             }
             stdout.WriteLine();
-            stdout.Write(RangeRatioHistogram(model.NamedTaps().Select(t => t.Tap).OfType<ConvUnit>().Where(u => u.Implementation is FoldedConv)));
+            stdout.Write(RangeRatioHistogram(model.Network.NamedTaps().Select(t => t.Tap).OfType<ConvUnit>().Where(u => u.Implementation is FoldedConv)));
             return CommandErrors.Ok;
         });
 

@@ -1,3 +1,4 @@
+using Nanoq.Detection;
 using Nanoq.Cli.Pipeline;
 using Nanoq.Nn.Training;
 using Nanoq.Cli.Terminal;
@@ -13,7 +14,7 @@ public static class QuantizeCommand
         Usage: nanoq quantize [--out DIR] [--bits 4] [--recipe fqn|baseline|lsq|dorefa|xnor] [--no-f] [--no-p] [--no-c] [options]
         """,
         """
-        Quantization-aware fine-tuning of the float RetinaNet in DIR (trained by nanoq train): every weight and every
+        Quantization-aware fine-tuning of the float detector in DIR (trained by nanoq train): every weight and every
         activation, from the normalized input to the head outputs, k-bit uniform (asymmetric, zero point aligned).
         FQN = F + P + C:
           F  fold batch norm with its frozen running statistics (--no-f: fold batch statistics, Jacob et al.)
@@ -33,7 +34,7 @@ public static class QuantizeCommand
         },
         (cl, stdout, stderr) =>
         {
-            using var run = new RunFolder(cl.Get("--out") ?? Path.Combine("runs", "shapes"));
+            using var run = OpenRun(cl);
             run.BeginWriting(stderr);
             var recipe = Recipe(cl);
             var schedule = TrainCommand.Schedule(cl);
@@ -60,11 +61,33 @@ public static class QuantizeCommand
         spec.Flag("--no-f", "without F: fold batch statistics (Jacob et al.)");
         spec.Flag("--no-p", "without P: activation ranges from an EMA of min/max");
         spec.Flag("--no-c", "without C: per-tensor weight ranges");
+        DeclareDetector(spec);
         if (!fineTuning) return;
         spec.Double("--gamma", "X", "percentile γ of the calibration (default 0.999)", 0.5, 1.0);
         spec.Int("--n-cal", "N", "calibration batches (default 20)", 1, 100_000);
         spec.Int("--steps", "N", "fine-tuning steps (default 600) at 0.1x the training LR", 0, 10_000_000);
         spec.Int("--freeze-bn-last", "N", "without F: freeze BN statistics for the last N steps (the whitepaper's schedule)", 0, 10_000_000);
+    }
+
+    /// <summary>
+    /// <c>--detector</c> on the commands after training: the run folder's model.json names the detector, so the option is
+    /// only a check — given, it must match (<see cref="OpenRun"/>).
+    /// </summary>
+    internal static void DeclareDetector(CliSpec spec) =>
+        spec.Text("--detector", "NAME", "retinanet or faster-rcnn: the run folder's detector (model.json records it; given, it must match)");
+
+    /// <summary>The run folder of <c>--out</c> (default runs/shapes), its detector checked against <c>--detector</c> when given.</summary>
+    internal static RunFolder OpenRun(CommandArgs cl)
+    {
+        var run = new RunFolder(cl.Get("--out") ?? Path.Combine("runs", "shapes"));
+        if (cl.Get("--detector") is string asked)
+        {
+            if (!Detection.Detectors.Kinds.Contains(asked))
+                throw new UsageException($"--detector must be one of {string.Join(", ", Detection.Detectors.Kinds)}, got '{asked}'");
+            if (File.Exists(run.ModelJson) && run.LoadModelInfo().Detector is var held && held != asked)
+                throw new UsageException($"--detector {asked}: {run.Dir} holds a {held} ({run.ModelJson})");
+        }
+        return run;
     }
 
     /// <summary>The data a run was trained on, when it is a bundled name (model.json records it), else shapes.</summary>

@@ -11,11 +11,12 @@ using Nanoq.Coco.Imaging;
 using Nanoq.IO;
 using Nanoq.Nn.Training;
 using Nanoq.Quant;
+using Nanoq.Detection;
 
 namespace Nanoq.Cli.Commands;
 
 /// <summary>
-/// <c>nanoq run</c>, the main job: the paper's whole pipeline on one data set — float RetinaNet training, percentile
+/// <c>nanoq run</c>, the main job: the paper's whole pipeline on one data set — float detector training, percentile
 /// calibration, FQN k-bit fine-tuning, conversion to the integer-only model — with every model evaluated by COCO
 /// metrics and a Table-1 style summary. Each stage checkpoints; rerunning the command resumes where it stopped.
 /// </summary>
@@ -25,10 +26,12 @@ public static class RunCommand
         """
         Usage: nanoq run [--data shapes|fashion-det|DIR] [--out DIR] [--quick] [--steps N] [--qat-steps N] [--bits K] [--seed N]
                          [--lr X] [--batch N] [--checkpoint-every N] [--skip-bad-images]
+                         [--detector retinanet|faster-rcnn] [--backbone NAME] [model options of nanoq train]
         """,
         """
-        The main job: train a float RetinaNet, calibrate, fine-tune it with FQN (F+P+C) at K bits (default 4), convert it
-        to the integer-only model, evaluate all three on the val split and print the table. Everything lands in the run
+        The main job: train a float detector (RetinaNet by default, or Faster R-CNN), calibrate, fine-tune it with FQN
+        (F+P+C) at K bits (default 4), convert it to the integer-only model, evaluate all three on the val split and print
+        the table. Everything lands in the run
         folder (default runs/<data>): checkpoints, loss curves (.csv, .svg), detections json, preview images with boxes,
         and summary.json (the 12 COCO numbers of each model and the time of each stage).
         """,
@@ -41,6 +44,7 @@ public static class RunCommand
             spec.Int("--qat-steps", "N", "fine-tuning steps (default 1500; 10 with --quick)", 0, 10_000_000);
             spec.Int("--bits", "K", "2..8 (default 4)", 2, 8);
             TrainCommand.DeclareSchedule(spec);
+            TrainCommand.DeclareModel(spec);
             spec.Text("--cache", "DIR", "where bundled data sets are written (default runs/data)");
             spec.Flag("--skip-bad-images", "as for nanoq train");
         },
@@ -57,7 +61,7 @@ public static class RunCommand
             if (schedule.Steps < 1) throw new UsageException("--steps must be at least 1");
             var recipe = QuantRecipe.Fqn(bits) with { Steps = cl.Int("--qat-steps", quick ? 10 : 1500) };
             if (quick) recipe = recipe with { CalibrationBatches = 4 };
-            var config = Detection.RetinaNetConfig.Small(1) with { InputSize = quick ? 128 : 160 };
+            var config = TrainCommand.ModelOptions(cl, defaultInputSize: quick ? 128 : 160);
             var times = new Dictionary<string, double>();
             var clock = Stopwatch.StartNew();
             using var interrupt = new Interrupt();
@@ -73,7 +77,7 @@ public static class RunCommand
             var t = Stopwatch.StartNew();
             var (floatModel, floatHistory, _) = Stages.TrainFloat(run, data, config, schedule, stderr, interrupt.Token);
             times["train_float"] = t.Elapsed.TotalSeconds;
-            floatModel.Eval();
+            floatModel.Network.Eval();
             t.Restart();
             var floatResult = Stages.Evaluate(run, "float", data, floatModel.Config, floatModel.Detect, stderr, interrupt.Token);
             times["eval_float"] = t.Elapsed.TotalSeconds;
@@ -109,7 +113,8 @@ public static class RunCommand
             var summary = new JsonObject
             {
                 ["data"] = data.Description,
-                ["config"] = JsonSerializer.SerializeToNode(floatModel.Config),
+                ["detector"] = floatModel.Kind,
+                ["config"] = JsonNode.Parse(floatModel.ConfigJson),
                 ["recipe"] = recipe.ToString(),
                 ["quantizers"] = registry.Count,
                 ["model_bytes"] = new JsonObject { ["float32"] = ConvertCommand.FloatModelBytes(run), ["integer_file"] = intBytes },
@@ -120,7 +125,7 @@ public static class RunCommand
             };
             AtomicFile.WriteAllText(run.Summary, summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
 
-            stdout.WriteLine($"RetinaNet ({floatModel.Config.Backbone} x{floatModel.Config.BackboneWidth}, {floatModel.Config.InputSize} px) on {data.Description}");
+            stdout.WriteLine($"{Title(floatModel.Kind)} ({floatModel.Config.Backbone} x{floatModel.Config.BackboneWidth}, {floatModel.Config.InputSize} px) on {data.Description}");
             ResultsTable.Write(stdout, rows);
             stdout.WriteLine("stage times (s): " + string.Join(", ", times.Select(kv => $"{kv.Key} {kv.Value.ToString("F0", CultureInfo.InvariantCulture)}")));
             stdout.WriteLine($"summary: {run.Summary}");
@@ -129,6 +134,9 @@ public static class RunCommand
         "Ctrl-C (or SIGTERM) writes a checkpoint; the same command resumes.");
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr) => Definition.Run(args, stdout, stderr);
+
+    /// <summary>A detector family as the paper writes it.</summary>
+    internal static string Title(string kind) => kind switch { "retinanet" => "RetinaNet", "faster-rcnn" => "Faster R-CNN", _ => kind };
 
     private static JsonObject Stats(CocoStats s)
     {
@@ -143,12 +151,12 @@ public static class RunCommand
 
     /// <summary>Loss curves as SVG, and preview images (3x) of the first val images with each model's boxes, class names and scores.</summary>
     private static void WriteReports(RunFolder run, DataSplits data, IReadOnlyList<TrainPoint> floatHistory,
-                                     string qLabel, string qCheckpoint, Detection.RetinaNet floatModel, Detection.RetinaNet qModel)
+                                     string qLabel, string qCheckpoint, Detection.IDetector floatModel, Detection.IDetector qModel)
     {
         var qHistory = ReadCurve(Path.ChangeExtension(qCheckpoint, ".csv"));
         var fPts = SvgPlot.Smooth(floatHistory.Select(p => ((double)p.Step, (double)p.Loss)).ToList(), 20);
-        AtomicFile.WriteAllText(Path.Combine(run.Dir, "float.svg"), SvgPlot.Lines("float training", "step", "loss (focal + L1)", [("float", fPts)]));
-        AtomicFile.WriteAllText(Path.Combine(run.Dir, $"{qLabel}.svg"), SvgPlot.Lines($"{qLabel} fine-tuning", "step", "loss (focal + L1)", [(qLabel, SvgPlot.Smooth(qHistory, 20))]));
+        AtomicFile.WriteAllText(Path.Combine(run.Dir, "float.svg"), SvgPlot.Lines("float training", "step", LossName(floatModel), [("float", fPts)]));
+        AtomicFile.WriteAllText(Path.Combine(run.Dir, $"{qLabel}.svg"), SvgPlot.Lines($"{qLabel} fine-tuning", "step", LossName(floatModel), [(qLabel, SvgPlot.Smooth(qHistory, 20))]));
 
         var transform = Stages.Transform(floatModel.Config);
         var classNames = run.LoadModelInfo().ClassNames;
@@ -168,6 +176,8 @@ public static class RunCommand
             }
         }
     }
+
+    private static string LossName(IDetector d) => d.Kind == "faster-rcnn" ? "loss (RPN + box head)" : "loss (focal + L1)";
 
     private static IReadOnlyList<(double X, double Y)> ReadCurve(string csv) =>
         !File.Exists(csv) ? [] : File.ReadLines(csv).Skip(1).Select(l => l.Split(','))

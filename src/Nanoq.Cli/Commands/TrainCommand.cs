@@ -5,7 +5,7 @@ using Nanoq.Detection;
 
 namespace Nanoq.Cli.Commands;
 
-/// <summary><c>nanoq train</c>: trains the float RetinaNet on a data set and evaluates it.</summary>
+/// <summary><c>nanoq train</c>: trains a float detector (RetinaNet or Faster R-CNN) on a data set and evaluates it.</summary>
 public static class TrainCommand
 {
     internal static readonly CliCommand Definition = new("train",
@@ -13,7 +13,8 @@ public static class TrainCommand
         Usage: nanoq train [--data shapes|fashion-det|DIR] [--out DIR] [options]
         """,
         """
-        Trains a float RetinaNet (FPN P3-P7, focal loss) and evaluates it on the val split. Ctrl-C writes a checkpoint;
+        Trains a float detector and evaluates it on the val split: RetinaNet (FPN P3-P7, focal loss; the default) or
+        Faster R-CNN (FPN P2-P6, RPN, RoIAlign, two-fc box head; --detector faster-rcnn). Ctrl-C writes a checkpoint;
         the same command resumes from it.
         """,
         spec =>
@@ -34,9 +35,9 @@ public static class TrainCommand
             using var interrupt = new Interrupt();
             var data = DataSplits.Resolve(dataName, Path.Combine("runs", "data"), stderr, seed: options.Seed) with { SkipBadImages = cl.Has("--skip-bad-images") };
             var (model, _, time) = Stages.TrainFloat(run, data, config, options, stderr, interrupt.Token);
-            model.Eval();
+            model.Network.Eval();
             var result = Stages.Evaluate(run, "float", data, model.Config, model.Detect, stderr, interrupt.Token);
-            stdout.WriteLine($"float RetinaNet trained in {time.TotalMinutes:F1} min; {run.FloatCheckpoint}");
+            stdout.WriteLine($"float {model.Kind} trained in {time.TotalMinutes:F1} min; {run.FloatCheckpoint}");
             stdout.Write(result.Format());
             return CommandErrors.Ok;
         });
@@ -56,29 +57,56 @@ public static class TrainCommand
     /// <summary>The model's options (read by <see cref="ModelOptions"/>).</summary>
     internal static void DeclareModel(CliSpec spec)
     {
+        spec.Text("--detector", "NAME", "retinanet (default) or faster-rcnn");
         spec.Text("--backbone", "NAME", "resnet18, resnet34, resnet50 or mobilenet_v2 (default resnet18)");
         spec.Float("--width", "X", "backbone channel multiplier (default 0.25: ResNet-18 at 16 channels)", 0.05f, 4f);
         spec.Int("--fpn-channels", "N", "FPN channels (default 64)", 1, 1024);
-        spec.Int("--head-convs", "N", "convolutions of each head (default 2; the paper uses 4)", 0, 8);
-        spec.Int("--anchor-size", "N", "anchor size on P3 in pixels (default 16)", 1, 1024);
+        spec.Int("--head-convs", "N", "RetinaNet: convolutions of each head (default 2; the paper uses 4)", 0, 8);
+        spec.Int("--box-head", "N", "Faster R-CNN: width of the box head's two fc layers (default 256; torchvision's 1024)", 1, 8192);
+        spec.Int("--anchor-size", "N", "anchor size on the finest level, P3 (RetinaNet) or P2 (Faster R-CNN), in pixels (default 16)", 1, 1024);
         spec.Int("--input-size", "N", "shorter image side (default 160)", 32, 2048);
     }
 
-    internal static RetinaNetConfig ModelOptions(CommandArgs cl)
+    /// <summary>
+    /// The detector the model options describe: the family's CPU configuration (<see cref="Detectors.Small"/>) with the
+    /// options given; an option of the other family is refused, naming it.
+    /// </summary>
+    internal static IDetectorConfig ModelOptions(CommandArgs cl, int defaultInputSize = 160)
     {
-        var c = RetinaNetConfig.Small(1);
-        string backbone = cl.Get("--backbone") ?? c.Backbone;
-        if (backbone is not ("resnet18" or "resnet34" or "resnet50" or "mobilenet_v2"))
-            throw new UsageException($"--backbone must be resnet18, resnet34, resnet50 or mobilenet_v2, got '{backbone}'");
-        return c with
+        string kind = cl.Get("--detector") ?? "retinanet";
+        if (!Detectors.Kinds.Contains(kind))
+            throw new UsageException($"--detector must be one of {string.Join(", ", Detectors.Kinds)}, got '{kind}'");
+        var names = Nn.Backbones.DetectionBackbones.Names;
+        string? backbone = cl.Get("--backbone");
+        if (backbone is not null && !names.Contains(backbone))
+            throw new UsageException($"--backbone must be one of {string.Join(", ", names)}, got '{backbone}'");
+        switch (Detectors.Small(kind, 1))
         {
-            Backbone = backbone,
-            BackboneWidth = cl.Float("--width", c.BackboneWidth),
-            FpnChannels = cl.Int("--fpn-channels", c.FpnChannels),
-            HeadConvs = cl.Int("--head-convs", c.HeadConvs),
-            AnchorSize = cl.Int("--anchor-size", c.AnchorSize),
-            InputSize = cl.Int("--input-size", c.InputSize),
-        };
+            case RetinaNetConfig r:
+                if (cl.Has("--box-head")) throw new UsageException("--box-head is Faster R-CNN's (add --detector faster-rcnn); RetinaNet's heads are sized by --head-convs");
+                return r with
+                {
+                    Backbone = backbone ?? r.Backbone,
+                    BackboneWidth = cl.Float("--width", r.BackboneWidth),
+                    FpnChannels = cl.Int("--fpn-channels", r.FpnChannels),
+                    HeadConvs = cl.Int("--head-convs", r.HeadConvs),
+                    AnchorSize = cl.Int("--anchor-size", r.AnchorSize),
+                    InputSize = cl.Int("--input-size", defaultInputSize),
+                };
+            case FasterRcnnConfig f:
+                if (cl.Has("--head-convs")) throw new UsageException("--head-convs is RetinaNet's; Faster R-CNN's box head is sized by --box-head");
+                return f with
+                {
+                    Backbone = backbone ?? f.Backbone,
+                    BackboneWidth = cl.Float("--width", f.BackboneWidth),
+                    FpnChannels = cl.Int("--fpn-channels", f.FpnChannels),
+                    RepresentationSize = cl.Int("--box-head", f.RepresentationSize),
+                    AnchorSize = cl.Int("--anchor-size", f.AnchorSize),
+                    InputSize = cl.Int("--input-size", defaultInputSize),
+                };
+            default:
+                throw new UsageException($"--detector '{kind}' has no command-line configuration");
+        }
     }
 
     internal static TrainOptions Schedule(CommandArgs cl, int defaultSteps = 3000)

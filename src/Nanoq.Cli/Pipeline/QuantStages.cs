@@ -16,7 +16,7 @@ public static class QuantStages
     public static string Tag(QuantRecipe r) => $"qat-{r.Name}-int{r.Bits}";
 
     /// <summary>Loads the float model, quantizes it by <paramref name="recipe"/>, calibrates (unless resuming) and fine-tunes.</summary>
-    public static (RetinaNet Model, QuantRegistry Registry, TimeSpan Time) FineTune(RunFolder run, DataSplits data, QuantRecipe recipe,
+    public static (IDetector Model, QuantRegistry Registry, TimeSpan Time) FineTune(RunFolder run, DataSplits data, QuantRecipe recipe,
         TrainOptions floatSchedule, string checkpoint, TextWriter log, CancellationToken cancel)
     {
         var clock = Stopwatch.StartNew();
@@ -29,18 +29,18 @@ public static class QuantStages
     }
 
     /// <summary>A fine-tuned model from its checkpoint (the float run's configuration, the recipe's quantizers, their state).</summary>
-    public static (RetinaNet Model, QuantRegistry Registry) Load(RunFolder run, QuantRecipe recipe, string checkpoint)
+    public static (IDetector Model, QuantRegistry Registry) Load(RunFolder run, QuantRecipe recipe, string checkpoint)
     {
         var info = run.LoadModelInfo();
         if (!File.Exists(checkpoint))
             throw new FileNotFoundException($"{checkpoint} not found: run nanoq quantize --out {run.Dir} first");
-        var model = new RetinaNet(info.Config);
-        var registry = ModelQuantizer.Install(model, recipe);
+        var model = Detectors.Create(info.Config);
+        var registry = ModelQuantizer.Install(model.Network, recipe);
         Safetensors.Load(checkpoint, out var meta);
         if (meta.GetValueOrDefault("tag") != Tag(recipe))
             throw new Nn.StateDictException($"{checkpoint}: a checkpoint of '{meta.GetValueOrDefault("tag")}', not of '{Tag(recipe)}'.");
-        StateDicts.LoadModel(model, checkpoint);
-        model.Eval();
+        StateDicts.LoadModel(model.Network, checkpoint);
+        model.Network.Eval();
         return (model, registry);
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Nanoq.Detection;
 using Nanoq.IO;
 
@@ -7,7 +8,7 @@ namespace Nanoq.Cli.Pipeline;
 /// <summary>
 /// The files of one run, all under one folder (<c>--out</c>, default <c>runs/&lt;name&gt;</c>):
 /// <code>
-///   model.json                 the detector's configuration and class names (written by train)
+///   model.json                 the detector's family, configuration and class names (written by train)
 ///   float.safetensors/.csv     float training checkpoint and loss curve
 ///   int4.safetensors/.csv      quantization-aware fine-tuning checkpoint and loss curve (name from the bit width)
 ///   int4.nqm                   the integer model
@@ -29,7 +30,14 @@ public sealed record RunFolder(string Dir) : IDisposable
     public string Detections(string label) => Path.Combine(Dir, $"detections-{label}.json");
     public string Summary => Path.Combine(Dir, "summary.json");
 
-    public sealed record ModelInfo(RetinaNetConfig Config, string[] ClassNames, string Data);
+    /// <summary>
+    /// model.json: <c>{"Detector": "retinanet"|"faster-rcnn", "Config": {…the family's fields…}, "ClassNames": […], "Data": "…"}</c>.
+    /// A model.json without "Detector" (written before Faster R-CNN existed) is a RetinaNet's.
+    /// </summary>
+    public sealed record ModelInfo(IDetectorConfig Config, string[] ClassNames, string Data)
+    {
+        public string Detector => Config.Kind;
+    }
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
     private FileStream? _lock;
@@ -73,43 +81,69 @@ public sealed record RunFolder(string Dir) : IDisposable
         if (File.Exists(ModelJson) && File.Exists(FloatCheckpoint))
         {
             var old = LoadModelInfo();
-            if (old.Config != info.Config)
-                throw new Commands.UsageException($"{Dir} holds a model of another configuration ({ModelJson}: {Describe(old.Config)}; asked for {Describe(info.Config)}); choose another --out");
+            if (!old.Config.Equals(info.Config))
+                throw new Commands.UsageException($"{Dir} holds a model of another configuration ({ModelJson}: {old.Config.Describe()}; asked for {info.Config.Describe()}); choose another --out");
         }
-        AtomicFile.WriteAllText(ModelJson, JsonSerializer.Serialize(info, Json));
+        var doc = new JsonObject
+        {
+            ["Detector"] = info.Detector,
+            ["Config"] = JsonSerializer.SerializeToNode(info.Config, info.Config.GetType()),
+            ["ClassNames"] = new JsonArray(info.ClassNames.Select(n => (JsonNode?)n).ToArray()),
+            ["Data"] = info.Data,
+        };
+        AtomicFile.WriteAllText(ModelJson, doc.ToJsonString(Json));
     }
-
-    private static string Describe(RetinaNetConfig c) =>
-        $"{c.Backbone} x{c.BackboneWidth}, {c.NumClasses} classes, FPN {c.FpnChannels}, {c.HeadConvs} head convs, anchors {c.AnchorSize}, input {c.InputSize}";
 
     /// <summary>model.json, validated: every field present and consistent, errors naming the file and the field.</summary>
     public ModelInfo LoadModelInfo()
     {
         if (!File.Exists(ModelJson))
             throw new FileNotFoundException($"{ModelJson} not found: train a model into this folder first (nanoq train --out {Dir})");
-        ModelInfo? info;
+        JsonObject doc;
         try
         {
-            info = JsonSerializer.Deserialize<ModelInfo>(File.ReadAllText(ModelJson));
+            doc = JsonNode.Parse(File.ReadAllText(ModelJson)) as JsonObject
+                  ?? throw new Nn.StateDictException($"{ModelJson}: the document is empty (null) or not a JSON object.");
         }
         catch (JsonException e)
         {
             throw new Nn.StateDictException($"{ModelJson}: not a valid model description: {e.Message}", e);
         }
-        if (info is null) throw new Nn.StateDictException($"{ModelJson}: the document is empty (null).");
-        if (info.Config is null) throw new Nn.StateDictException($"{ModelJson}: the field \"Config\" is missing or null.");
-        if (info.ClassNames is null) throw new Nn.StateDictException($"{ModelJson}: the field \"ClassNames\" is missing or null.");
-        if (info.Data is null) throw new Nn.StateDictException($"{ModelJson}: the field \"Data\" is missing or null.");
+        string detector = Field(doc, "Detector", required: false) is { } d
+            ? (d.GetValueKind() == JsonValueKind.String ? d.GetValue<string>() : throw new Nn.StateDictException($"{ModelJson}: the field \"Detector\" is not a string."))
+            : "retinanet";
+        if (!Detection.Detectors.Kinds.Contains(detector))
+            throw new Nn.StateDictException($"{ModelJson}: \"Detector\" is '{detector}', not one of {string.Join(", ", Detection.Detectors.Kinds)}.");
+        IDetectorConfig config;
         try
         {
-            info.Config.Validate();
+            config = Detection.Detectors.ParseConfig(detector, Field(doc, "Config")!.ToJsonString());
         }
         catch (ArgumentException e)
         {
             throw new Nn.StateDictException($"{ModelJson}: \"Config\": {e.Message}", e);
         }
+        string[] classNames;
+        string data;
+        try
+        {
+            classNames = Field(doc, "ClassNames")!.Deserialize<string[]>()!;
+            data = Field(doc, "Data")!.GetValue<string>();
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+        {
+            throw new Nn.StateDictException($"{ModelJson}: \"ClassNames\" must be an array of strings and \"Data\" a string: {e.Message}", e);
+        }
+        var info = new ModelInfo(config, classNames, data);
         if (info.ClassNames.Length != info.Config.NumClasses || info.ClassNames.Any(n => n is null))
             throw new Nn.StateDictException($"{ModelJson}: \"ClassNames\" has {info.ClassNames.Length} names for Config.NumClasses = {info.Config.NumClasses}.");
         return info;
+    }
+
+    private JsonNode? Field(JsonObject doc, string name, bool required = true)
+    {
+        var node = doc[name];
+        if (node is null && required) throw new Nn.StateDictException($"{ModelJson}: the field \"{name}\" is missing or null.");
+        return node;
     }
 }

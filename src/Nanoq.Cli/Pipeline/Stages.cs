@@ -15,7 +15,7 @@ namespace Nanoq.Cli.Pipeline;
 public static class Stages
 {
     /// <summary>The loader transform for a detector's input size: shorter side to S, longer side at most 5/3·S.</summary>
-    public static TransformOptions Transform(RetinaNetConfig c) =>
+    public static TransformOptions Transform(IDetectorConfig c) =>
         new() { Resize = Coco.Data.ResizeMode.ShorterSide, ShorterSide = c.InputSize, MaxLongerSide = c.InputSize * 5 / 3 };
 
     /// <summary>
@@ -77,27 +77,27 @@ public static class Stages
     }
 
     /// <summary>Trains the float detector into the run folder (resuming its checkpoint if there is one).</summary>
-    public static (RetinaNet Model, IReadOnlyList<TrainPoint> History, TimeSpan Time) TrainFloat(
-        RunFolder run, DataSplits data, RetinaNetConfig config, TrainOptions options, TextWriter log, CancellationToken cancel)
+    public static (IDetector Model, IReadOnlyList<TrainPoint> History, TimeSpan Time) TrainFloat(
+        RunFolder run, DataSplits data, IDetectorConfig config, TrainOptions options, TextWriter log, CancellationToken cancel)
     {
         var clock = Stopwatch.StartNew();
-        config = config with { NumClasses = data.Train.Categories.Count };
+        config = config.WithNumClasses(data.Train.Categories.Count);
         run.SaveModelInfo(new RunFolder.ModelInfo(config, data.Train.Categories.Names.ToArray(), data.Description));
-        var model = new RetinaNet(config, options.Seed);
+        var model = Detectors.Create(config, options.Seed);
         var history = DetectorTraining.Train(model, options, TrainingBatches(data.Train, Transform(config), options, data.SkipBadImages, log), run.FloatCheckpoint, "float",
                                              log, cancel, Progress(log, "float", options.Steps));
         return (model, history, clock.Elapsed);
     }
 
     /// <summary>A float model from the run folder's checkpoint.</summary>
-    public static RetinaNet LoadFloat(RunFolder run)
+    public static IDetector LoadFloat(RunFolder run)
     {
         var info = run.LoadModelInfo();
         if (!File.Exists(run.FloatCheckpoint))
             throw new FileNotFoundException($"{run.FloatCheckpoint} not found: train the float model first (nanoq train --out {run.Dir})");
-        var model = new RetinaNet(info.Config);
-        StateDicts.LoadModel(model, run.FloatCheckpoint);
-        model.Eval();
+        var model = Detectors.Create(info.Config);
+        StateDicts.LoadModel(model.Network, run.FloatCheckpoint);
+        model.Network.Eval();
         return model;
     }
 
@@ -105,7 +105,7 @@ public static class Stages
     /// Evaluates a model on the val split, writes its detections json, prints the 12 numbers. <paramref name="cancel"/>
     /// (Ctrl-C) stops it between batches with an <see cref="OperationCanceledException"/>: exit 130, nothing written.
     /// </summary>
-    public static CocoEvalResult Evaluate(RunFolder run, string label, DataSplits data, RetinaNetConfig config,
+    public static CocoEvalResult Evaluate(RunFolder run, string label, DataSplits data, IDetectorConfig config,
         Func<Tensor, IReadOnlyList<(int Height, int Width)>, IReadOnlyList<Detections>> detect, TextWriter log,
         CancellationToken cancel = default, int batchSize = 8)
     {

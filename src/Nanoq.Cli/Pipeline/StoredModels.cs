@@ -11,7 +11,7 @@ public static class StoredModels
 {
     public static readonly string[] Kinds = ["float", "fake-quant", "integer"];
 
-    public static (Func<Tensor, IReadOnlyList<(int Height, int Width)>, IReadOnlyList<Detections>> Detect, RetinaNetConfig Config, string Label)
+    public static (Func<Tensor, IReadOnlyList<(int Height, int Width)>, IReadOnlyList<Detections>> Detect, IDetectorConfig Config, string Label)
         Open(RunFolder run, string kind, QuantRecipe recipe)
     {
         switch (kind)

@@ -63,7 +63,8 @@ public sealed class FasterRcnn : Module, IDetector, IStepSeeded, IStagedDetector
 
     public Module Network => this;
     public string Kind => "faster-rcnn";
-    public string ConfigJson => System.Text.Json.JsonSerializer.Serialize(Config);
+    IDetectorConfig IDetector.Config => Config;
+    public string ConfigJson => Detectors.ToJson(Config);
     public int NumClasses => Config.NumClasses;
 
     /// <inheritdoc/>

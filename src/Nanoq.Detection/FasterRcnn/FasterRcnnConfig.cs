@@ -6,8 +6,10 @@ namespace Nanoq.Detection;
 /// numbers (DESIGN.md §6). Defaults are torchvision's; <see cref="Small"/> is the CPU one, scaled as
 /// <see cref="RetinaNetConfig.Small"/> (half-size anchors and canonical RoI scale for a 160-px input).
 /// </summary>
-public sealed record FasterRcnnConfig
+public sealed record FasterRcnnConfig : IDetectorConfig
 {
+    [System.Text.Json.Serialization.JsonIgnore] public string Kind => "faster-rcnn";
+
     /// <summary>resnet18, resnet34, resnet50 or mobilenet_v2.</summary>
     public string Backbone { get; init; } = "resnet50";
 
@@ -73,6 +75,11 @@ public sealed record FasterRcnnConfig
         RpnPreNmsTopNTrain = 600, RpnPreNmsTopNTest = 300, RpnPostNmsTopNTrain = 300, RpnPostNmsTopNTest = 150,
         BoxBatchSizePerImage = 128,
     };
+
+    public IDetectorConfig WithNumClasses(int numClasses) => this with { NumClasses = numClasses };
+
+    public string Describe() =>
+        $"faster-rcnn: {Backbone} x{BackboneWidth}, {NumClasses} classes, FPN {FpnChannels}, box head {RepresentationSize}, anchors {AnchorSize}, input {InputSize}";
 
     public void Validate()
     {

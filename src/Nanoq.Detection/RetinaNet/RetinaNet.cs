@@ -41,7 +41,8 @@ public sealed class RetinaNet : Module, IDetector
 
     public Module Network => this;
     public string Kind => "retinanet";
-    public string ConfigJson => System.Text.Json.JsonSerializer.Serialize(Config);
+    IDetectorConfig IDetector.Config => Config;
+    public string ConfigJson => Detectors.ToJson(Config);
     public int NumClasses => Config.NumClasses;
 
     /// <summary>The "input" tap where the normalized image is quantized (read-only, for conversion to the integer runtime).</summary>

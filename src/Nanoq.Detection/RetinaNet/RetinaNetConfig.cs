@@ -4,8 +4,10 @@ namespace Nanoq.Detection;
 /// Everything that sizes a RetinaNet, so a CPU-sized detector and the paper's (ResNet-50, 800 px, FPN 256) are the
 /// same code with different numbers (DESIGN.md §6). Defaults are Lin et al.'s; <see cref="Small"/> is the CPU one.
 /// </summary>
-public sealed record RetinaNetConfig
+public sealed record RetinaNetConfig : IDetectorConfig
 {
+    [System.Text.Json.Serialization.JsonIgnore] public string Kind => "retinanet";
+
     /// <summary>resnet18, resnet34, resnet50 or mobilenet_v2.</summary>
     public string Backbone { get; init; } = "resnet50";
 
@@ -40,6 +42,11 @@ public sealed record RetinaNetConfig
         Backbone = "resnet18", BackboneWidth = 0.25f, NumClasses = numClasses, FpnChannels = 64, HeadConvs = 2,
         AnchorSize = 16, InputSize = 160,
     };
+
+    public IDetectorConfig WithNumClasses(int numClasses) => this with { NumClasses = numClasses };
+
+    public string Describe() =>
+        $"retinanet: {Backbone} x{BackboneWidth}, {NumClasses} classes, FPN {FpnChannels}, {HeadConvs} head convs, anchors {AnchorSize}, input {InputSize}";
 
     public void Validate()
     {

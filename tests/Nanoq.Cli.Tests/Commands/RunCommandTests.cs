@@ -54,6 +54,54 @@ public sealed class RunCommandTests : IDisposable
         Assert.Contains("resuming", again.Err);
     }
 
+    [Fact]
+    public void QuickFasterRcnnRunGoesThroughEveryStageAndTheLaterCommandsReadItsDetector()
+    {
+        string outDir = Path.Combine(_dir, "frcnn");
+        string cache = Path.Combine(_dir, "data");
+        var (code, stdout, stderr) = Nanoq("run", "--quick", "--detector", "faster-rcnn", "--out", outDir, "--cache", cache, "--steps", "6", "--qat-steps", "2");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("Faster R-CNN (resnet18 x0.25, 128 px)", stdout);
+        Assert.Contains("INT4 integer-only", stdout);
+        using var model = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "model.json")));
+        Assert.Equal("faster-rcnn", model.RootElement.GetProperty("Detector").GetString());
+        Assert.Equal(256, model.RootElement.GetProperty("Config").GetProperty("RepresentationSize").GetInt32());
+        foreach (var f in new[] { "float.safetensors", "int4.safetensors", "int4.nqm", "detections-int4-integer.json" })
+            Assert.True(File.Exists(Path.Combine(outDir, f)), f);
+
+        // The integer program holds the RoI stage: RoIAlign on codes and the box head's fc layers.
+        var list = Nanoq("inspect", "--out", outDir, "--audit", "list");
+        Assert.True(list.Code == 0, list.Err);
+        Assert.Contains("roialign", list.Out);
+        Assert.Contains("box_head.fc6", list.Out);
+        Assert.Contains("box_predictor.cls_score", list.Out);
+
+        // Later commands take the detector from model.json; eval reproduces the run's integer numbers (deterministic).
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "summary.json")));
+        double runAp = summary.RootElement.GetProperty("results").GetProperty("integer").GetProperty("AP").GetDouble();
+        var eval = Nanoq("eval", "--out", outDir, "--model", "integer", "--detector", "faster-rcnn", "--data", Path.Combine(cache, "shapes-128px-160-40-seed0"), "--json");
+        Assert.True(eval.Code == 0, eval.Err);
+        using var evalJson = JsonDocument.Parse(eval.Out);
+        Assert.Equal(runAp, Math.Round(evalJson.RootElement.GetProperty("AP").GetDouble(), 4));
+
+        // A --detector that does not match the folder is refused, naming both.
+        var wrong = Nanoq("eval", "--out", outDir, "--model", "float", "--detector", "retinanet");
+        Assert.Equal(2, wrong.Code);
+        Assert.Contains("holds a faster-rcnn", wrong.Err);
+    }
+
+    [Theory]
+    [InlineData("--head-convs", "faster-rcnn", "--head-convs", "3")]
+    [InlineData("--box-head", "retinanet", "--box-head", "64")]
+    [InlineData("--detector", "yolo")]
+    public void AModelOptionOfTheOtherDetectorIsRefusedNamingIt(string named, params string[] args)
+    {
+        var (code, _, stderr) = Nanoq(["train", "--steps", "1", "--out", Path.Combine(_dir, "x"), "--detector", .. args]);
+        Assert.Equal(2, code);
+        Assert.Contains(named, stderr);
+        Assert.Single(stderr.Trim().Split('\n'));
+    }
+
     [Theory]
     [InlineData("unknown data set", "train", "--data", "no-such-set")]
     [InlineData("bits out of range", "quantize", "--bits", "9")]

@@ -59,6 +59,45 @@ public sealed class RunFolderHardeningTests : IDisposable
         Assert.Equal(before, File.ReadAllText(run.ModelJson));
     }
 
+    [Fact]
+    public void Model_json_records_the_detector_and_one_written_before_faster_rcnn_reads_as_a_retinanet()
+    {
+        using var run = new RunFolder(_dir);
+        var frcnn = new RunFolder.ModelInfo(FasterRcnnConfig.Small(2) with { RepresentationSize = 96 }, ["a", "b"], "shapes");
+        run.SaveModelInfo(frcnn);
+        Assert.Contains("\"Detector\": \"faster-rcnn\"", File.ReadAllText(run.ModelJson));
+        var back = run.LoadModelInfo();
+        Assert.Equal(frcnn.Config, back.Config);
+        Assert.Equal("faster-rcnn", back.Detector);
+
+        // The layout before the field existed: {"Config": {RetinaNet's fields}, "ClassNames", "Data"}.
+        File.WriteAllText(run.ModelJson, "{\"Config\": " + System.Text.Json.JsonSerializer.Serialize(RetinaNetConfig.Small(2)) + ", \"ClassNames\": [\"a\", \"b\"], \"Data\": \"shapes\"}");
+        Assert.Equal(RetinaNetConfig.Small(2), run.LoadModelInfo().Config);
+    }
+
+    [Fact]
+    public void Training_the_other_detector_into_a_used_folder_is_refused()
+    {
+        using var run = new RunFolder(_dir);
+        run.SaveModelInfo(Info());
+        File.WriteAllText(run.FloatCheckpoint, "a trained model");
+        var e = Assert.ThrowsAny<Exception>(() => run.SaveModelInfo(Info() with { Config = FasterRcnnConfig.Small(2) }));
+        Assert.Contains("faster-rcnn", e.Message);
+        Assert.Contains("retinanet", e.Message);
+    }
+
+    [Theory]
+    [InlineData("{\"Detector\": \"yolo\", \"Config\": {}, \"ClassNames\": [\"a\"], \"Data\": \"shapes\"}", "\"Detector\"")]
+    [InlineData("{\"Detector\": \"faster-rcnn\", \"Config\": {\"Backbone\": \"vgg\"}, \"ClassNames\": [\"a\"], \"Data\": \"shapes\"}", "Backbone")]
+    public void A_model_json_naming_an_unknown_detector_or_a_bad_field_is_refused(string json, string field)
+    {
+        File.WriteAllText(Path.Combine(_dir, "model.json"), json);
+        using var run = new RunFolder(_dir);
+        var e = Assert.Throws<Nn.StateDictException>(() => run.LoadModelInfo());
+        Assert.Contains(field, e.Message);
+        Assert.Contains("model.json", e.Message);
+    }
+
     [Theory]
     [InlineData("{\"Config\": null, \"ClassNames\": [\"a\"], \"Data\": \"shapes\"}", "\"Config\"")]
     [InlineData("{\"ClassNames\": [\"a\"], \"Data\": \"shapes\"}", "\"Config\"")]
