@@ -75,8 +75,9 @@ public static class ProgramConverter
         private readonly Dictionary<Var, (int[] Levels, int[] Attributes)> _pendingRoiAlign = new(ReferenceEqualityComparer.Instance);
 
         /// <summary>
-        /// RoIAlign over levels on their own grids, onto the grid of the site that quantizes its output: per level the
-        /// multiplier M_l = Δ_l / Δ_site (attributes: pooled h, pooled w, sampling ratio, aligned).
+        /// RoIAlign over levels on their own grids, onto the grid of the site that quantizes its output, rounded once: per
+        /// level the multiplier M_l = Δ_l / (Δ_site · 2^22) applies to the Q22 accumulators (attributes: pooled h, pooled w,
+        /// sampling ratio, aligned).
         /// </summary>
         private IntRoiAlignOp RoiAlignOp(string name, int[] levels, int[] attributes, int output)
         {
@@ -85,7 +86,10 @@ public static class ProgramConverter
             var y = _grids[output];
             var requant = levels.Select(l =>
             {
-                var m = QuantizedMultiplier.Quantize((double)_grids[l].Scale / y.Scale);
+                double real = (double)_grids[l].Scale / y.Scale / (1 << IntRoiAlignPlan.FractionBits);
+                var m = QuantizedMultiplier.Quantize(real);
+                if (m.Multiplier == 0)
+                    throw new NotSupportedException($"integer conversion: '{name}': level '{_values[l].Name}' has a step {_grids[l].Scale / y.Scale:G3} times the output's, too small for a Q31 multiplier of Q22 accumulators.");
                 return Requantization.PerTensor(m.Multiplier, m.Shift, y.ZeroPoint, 0, y.QMax, rounding);
             }).ToArray();
             return new IntRoiAlignOp(name, levels, output, attributes[0], attributes[1], attributes[2], levels.Select(l => _grids[l].ZeroPoint).ToArray(), requant);

@@ -91,13 +91,16 @@ internal sealed class QuantizedDetector
     /// integer program gives the op (a tap's name, "#k" for its k-th later call; "maxpool", "upsample#1"…), and the raw
     /// outputs. The codes are FakeQuant.Codes of each output on its grid — exact, since the output is on the grid.
     /// </summary>
-    public (Dictionary<string, CodeTensor> Codes, Tensor[] Outputs) Reference(Tensor images)
+    public (Dictionary<string, CodeTensor> Codes, Tensor[] Outputs) Reference(Tensor images) => Record(Model, images);
+
+    /// <summary><see cref="Reference"/> for any quantized detector in evaluation mode.</summary>
+    public static (Dictionary<string, CodeTensor> Codes, Tensor[] Outputs) Record(IDetector model, Tensor images)
     {
         var recorder = new ReferenceRecorder();
         using var _ = GradMode.NoGrad();
         using var tape = new Tape();
         DetectorOutput o;
-        using (OpTrace.Record(recorder)) o = Model.Forward(new Var(images));
+        using (OpTrace.Record(recorder)) o = model.Forward(new Var(images));
         return (recorder.Codes, o.Outputs.Select(v => v.Value.Clone()).ToArray());
     }
 
@@ -128,7 +131,9 @@ internal sealed class QuantizedDetector
                 grid = _grids[inputs[0]];
             }
             _grids[output] = grid;
-            if (layer is ActivationSite) return; // the image codes are the program's input, not an op's output
+            // The image codes are the program's input, not an op's output; a site after an op (Faster R-CNN's roi_pool
+            // after RoIAlign) is that op's output grid in the program, named by the site.
+            if (layer is ActivationSite && name == "input") return;
             Codes[name] = new CodeTensor(FakeQuant.Codes(output.Value, grid), output.Shape.ToArray(), grid.ZeroPoint, grid.Bits);
         }
     }

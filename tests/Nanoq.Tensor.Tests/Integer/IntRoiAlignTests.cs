@@ -121,6 +121,40 @@ public class IntRoiAlignTests(ITestOutputHelper output)
         return true;
     }
 
+    /// <summary>
+    /// The accumulators before rounding are the naive Σ_taps W · (q − z) over the plan (int64 here), written to the rows
+    /// asked for; rounded half to even by 2^22 they are Forward's codes.
+    /// </summary>
+    [Property(MaxTest = 50)]
+    public bool Accumulators_are_the_naive_weighted_sums_and_round_to_the_codes(int seed)
+    {
+        var rng = new Rng((ulong)seed);
+        var t = RandomCase(rng);
+        int z = rng.NextInt(256);
+        var codes = Codes(rng, t.N * t.C * t.H * t.W, 8);
+        var plan = Plan(t);
+        int bins = t.PH * t.PW, plane = t.H * t.W, row = t.C * bins;
+        var rows = Enumerable.Range(0, plan.NumRois).Reverse().ToArray(); // scattered: RoI k to row K − 1 − k
+        var acc = new int[plan.NumRois * row];
+        IntRoiAlign.Accumulate(plan, codes, t.N, t.C, z, acc, rows);
+        var y = new byte[acc.Length];
+        IntRoiAlign.Forward(plan, codes, t.N, t.C, z, y, rows);
+        for (int k = 0; k < plan.NumRois; k++)
+            for (int ch = 0; ch < t.C; ch++)
+                for (int b = 0; b < bins; b++)
+                {
+                    int j = k * bins + b;
+                    long sum = 0;
+                    for (int q = plan.TapStart[j]; q < plan.TapStart[j + 1]; q++)
+                        sum += (long)plan.TapWeight[q] * (codes[(plan.Batch[k] * t.C + ch) * plane + plan.TapIndex[q]] - z);
+                    int at = rows[k] * row + ch * bins + b;
+                    if (acc[at] != sum) return false;
+                    double exact = (double)sum / IntRoiAlignPlan.One;
+                    if (y[at] != z + (int)Math.Round(exact, MidpointRounding.ToEven)) return false;
+                }
+        return true;
+    }
+
     /// <summary>Hand case: two pixels 3 and 4 averaged (z = 0) is 3.5, which rounds half to even → 4; with z = 1, 2.5 → 2, so 3.</summary>
     [Fact]
     public void Rounds_half_to_even_relative_to_the_zero_point()

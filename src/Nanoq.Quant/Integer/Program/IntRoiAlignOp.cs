@@ -10,18 +10,19 @@ namespace Nanoq.Quant.Integer.Program;
 /// host as a side input (<see cref="IIntSideInputs"/>, <see cref="IntRoiAlignSideInput"/>), so the program's structure
 /// does not depend on how many RoIs fall on each level. Per level:
 /// <code>
-///   p = IntRoiAlign(plan_l, q_l)                        on level l's grid: a convex combination of its codes (Q22 weights)
-///   y = clamp(z_y + MultiplyByQuantizedMultiplier(p − z_l, M_l), 0, 2^k − 1),   M_l = Δ_l / Δ_y
+///   acc = Σ_taps W · (q_l − z_l)                         int32, W in Q22: acc · Δ_l / 2^22 is the float RoIAlign's value
+///   y   = clamp(z_y + MultiplyByQuantizedMultiplier(acc, M_l), 0, 2^k − 1),   M_l = Δ_l / (Δ_y · 2^22)
 /// </code>
-/// scattered to the RoIs' rows of y [K, C, PH, PW]. Two roundings (onto level l's grid, then onto the site's), where the
-/// fake-quant model rounds once: the codes may differ by one step; the agreement tests bound how often. Integers only.
+/// scattered to the RoIs' rows of y [K, C, PH, PW]. One rounding, as the fake-quant model rounds the float RoIAlign of
+/// the dequantized levels once at the site's quantizer: the codes differ only where the weights' Q22 error or the
+/// multiplier's straddles a rounding boundary (rates in the agreement tests). Integers only.
 /// </summary>
 public sealed class IntRoiAlignOp : IntOp
 {
     private readonly Requantization[] _requant;
 
     /// <param name="levelZeroPoints">z_l of each input level.</param>
-    /// <param name="requant">per level, the per-tensor requantization from level l's grid to the output's.</param>
+    /// <param name="requant">per level, the per-tensor requantization of level l's Q22 accumulators to the output's grid (M_l = Δ_l / (Δ_y · 2^22)).</param>
     public IntRoiAlignOp(string name, int[] levels, int output, int pooledH, int pooledW, int samplingRatio, int[] levelZeroPoints, Requantization[] requant)
         : base(name, levels, output)
     {
@@ -74,21 +75,29 @@ public sealed class IntRoiAlignOp : IntOp
         for (int r = 0; r < k; r++)
             if (!filled[r]) throw new ArgumentException($"{Name}: output row {r} of {k} is filled by no level.");
         var y = arena.Rent([k, c, PooledH, PooledW], output.ZeroPoint, output.Bits);
-        var pooled = arena.Rent(y.Length); // each level's rows on its own grid, before requantization
-        for (int l = 0; l < inputs.Count; l++)
+        var acc = System.Buffers.ArrayPool<int>.Shared.Rent(y.Length); // each level's Q22 accumulators, before requantization
+        try
         {
-            var rows = side.Rows[l];
-            if (rows.Length == 0) continue;
-            IntRoiAlign.Forward(side.Plans[l], inputs[l].Data, n, c, LevelZeroPoints[l], pooled, rows);
-            foreach (int r in rows)
-                IntRequantize.Forward(pooled.AsSpan(r * row, row), LevelZeroPoints[l], _requant[l], y.Data.AsSpan(r * row, row));
+            for (int l = 0; l < inputs.Count; l++)
+            {
+                var rows = side.Rows[l];
+                if (rows.Length == 0) continue;
+                IntRoiAlign.Accumulate(side.Plans[l], inputs[l].Data, n, c, LevelZeroPoints[l], acc.AsSpan(0, y.Length), rows);
+                var rq = _requant[l];
+                foreach (int r in rows)
+                    for (int i = r * row, e = i + row; i < e; i++) y.Data[i] = (byte)rq.Apply(acc[i], 0);
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<int>.Shared.Return(acc);
         }
         return y;
     }
 
     public override string Explain(IReadOnlyList<CodeTensor> inputs, int[] index) =>
-        $"roialign output [{string.Join(", ", index)}]: a Q22 convex combination of its level's codes (IntRoiAlign), then requantized to this op's grid " +
-        $"with the level's multiplier (levels' zero points {string.Join(", ", LevelZeroPoints)}); the RoIs come from the host's side input.";
+        $"roialign output [{string.Join(", ", index)}]: a Q22 accumulator Σ W·(q − z) over its level's codes (IntRoiAlign.Accumulate), requantized once to this op's grid " +
+        $"with the level's multiplier Δ_l / (Δ_y·2^22) (levels' zero points {string.Join(", ", LevelZeroPoints)}); the RoIs come from the host's side input.";
 
     public override void WriteAttributes(Utf8JsonWriter w)
     {
@@ -96,6 +105,7 @@ public sealed class IntRoiAlignOp : IntOp
         w.WriteNumber("pooled_w", PooledW);
         w.WriteNumber("sampling_ratio", SamplingRatio);
         w.WriteString("rounding", _requant[0].Rounding.ToString());
+        w.WriteString("accumulator", "q22");
         w.WriteStartArray("levels");
         for (int l = 0; l < _requant.Length; l++)
         {
@@ -117,6 +127,9 @@ public sealed class IntRoiAlignOp : IntOp
     {
         if (!Enum.TryParse<RequantRounding>(LayerJson.String(o, "rounding"), out var rounding))
             throw new FormatException($"op '{name}' has an unknown rounding.");
+        // Files from before the single rounding requantized rounded level codes with M_l = Δ_l / Δ_y: refuse them.
+        if (!o.TryGetProperty("accumulator", out var a) || a.ValueKind != JsonValueKind.String || a.GetString() != "q22")
+            throw new FormatException($"op '{name}' requantizes rounded level codes (a file from before RoIAlign rounded once); convert the model again.");
         if (!o.TryGetProperty("levels", out var lv) || lv.ValueKind != JsonValueKind.Array) throw new FormatException($"op '{name}' has no \"levels\" array.");
         var zs = new List<int>();
         var rqs = new List<Requantization>();

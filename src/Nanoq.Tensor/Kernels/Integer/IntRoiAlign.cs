@@ -37,18 +37,38 @@ public static unsafe class IntRoiAlign
     /// <paramref name="outputRows"/>[k] of an output of any number of [c, PH, PW] rows (empty: row k): one level's RoIs of
     /// a multi-scale RoIAlign scattered into the batch's result.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward(IntRoiAlignPlan plan, ReadOnlySpan<byte> codes, int batch, int channels, int zeroPoint, Span<byte> output,
                                ReadOnlySpan<int> outputRows)
+    {
+        fixed (byte* po = output)
+            Run(plan, codes, batch, channels, zeroPoint, po, null, output.Length, outputRows);
+    }
+
+    /// <summary>
+    /// The accumulators before rounding: acc = Σ_taps W · (q − z), a real value of acc · Δ / 2^22 (W in Q22), into
+    /// <paramref name="accumulators"/> row <paramref name="outputRows"/>[k] (empty: row k). For a RoIAlign whose output goes
+    /// onto another grid (Δ_y, z_y): y = z_y + round(acc · Δ / (Δ_y · 2^22)) is one rounding, as the fake-quant model's
+    /// quantizer applied to the float RoIAlign (<c>IntRoiAlignOp</c> in Nanoq.Quant). |acc| ≤ 255 · 2^22 &lt; 2^31.
+    /// </summary>
+    public static void Accumulate(IntRoiAlignPlan plan, ReadOnlySpan<byte> codes, int batch, int channels, int zeroPoint, Span<int> accumulators,
+                                  ReadOnlySpan<int> outputRows)
+    {
+        fixed (int* pa = accumulators)
+            Run(plan, codes, batch, channels, zeroPoint, null, pa, accumulators.Length, outputRows);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Run(IntRoiAlignPlan plan, ReadOnlySpan<byte> codes, int batch, int channels, int zeroPoint, byte* output, int* accumulators,
+                            int outputLength, ReadOnlySpan<int> outputRows)
     {
         ArgumentNullException.ThrowIfNull(plan);
         int plane = plan.Height * plan.Width, bins = plan.PooledH * plan.PooledW;
         if (batch < 0 || channels < 0 || codes.Length != (long)batch * channels * plane)
             throw new ArgumentException($"IntRoiAlign: {codes.Length} codes for [{batch}, {channels}, {plan.Height}, {plan.Width}].");
         int rowSize = channels * bins;
-        if (rowSize > 0 && output.Length % rowSize != 0)
-            throw new ArgumentException($"IntRoiAlign: output of {output.Length} codes is not whole rows of [{channels}, {plan.PooledH}, {plan.PooledW}].");
-        int rows = rowSize == 0 ? 0 : output.Length / rowSize;
+        if (rowSize > 0 && outputLength % rowSize != 0)
+            throw new ArgumentException($"IntRoiAlign: output of {outputLength} values is not whole rows of [{channels}, {plan.PooledH}, {plan.PooledW}].");
+        int rows = rowSize == 0 ? 0 : outputLength / rowSize;
         if (!outputRows.IsEmpty && outputRows.Length != plan.NumRois)
             throw new ArgumentException($"IntRoiAlign: {plan.NumRois} RoIs but {outputRows.Length} output rows.");
         if ((uint)zeroPoint > 255) throw new ArgumentException($"IntRoiAlign: zero point {zeroPoint} is not a byte code.");
@@ -63,13 +83,12 @@ public static unsafe class IntRoiAlign
             written[row] = true;
         }
         fixed (byte* pc = codes)
-        fixed (byte* po = output)
         fixed (int* pb = plan.Batch, ps = plan.TapStart, pi = plan.TapIndex, pw = plan.TapWeight, pr = outputRows)
         {
             var task = new IntRoiAlignTask
             {
-                Codes = pc, Output = po, Batch = pb, TapStart = ps, TapIndex = pi, TapWeight = pw, OutputRows = outputRows.IsEmpty ? null : pr,
-                Channels = channels, Plane = plane, Bins = bins, ZeroPoint = zeroPoint,
+                Codes = pc, Output = output, Accumulators = accumulators, Batch = pb, TapStart = ps, TapIndex = pi, TapWeight = pw,
+                OutputRows = outputRows.IsEmpty ? null : pr, Channels = channels, Plane = plane, Bins = bins, ZeroPoint = zeroPoint,
             };
             ParallelRunner.Run(plan.NumRois, ref task);
         }

@@ -4,11 +4,14 @@ namespace Nanoq.Kernels.Integer;
 
 /// <summary>
 /// One RoI of <see cref="IntRoiAlign"/>: all channels and bins of RoI <c>task</c>, written to its own output row, so
-/// tasks never share an output and the result does not depend on the split. Pointers are pinned by the caller.
+/// tasks never share an output and the result does not depend on the split: codes rounded onto the input's grid
+/// (<see cref="Output"/>), or the Q22 accumulators themselves (<see cref="Accumulators"/>, when set). Pointers are pinned
+/// by the caller.
 /// </summary>
 internal unsafe struct IntRoiAlignTask : IParallelBody
 {
     public byte* Codes, Output;
+    public int* Accumulators;
     public int* Batch, TapStart, TapIndex, TapWeight, OutputRows;
     public int Channels, Plane, Bins, ZeroPoint;
 
@@ -22,16 +25,21 @@ internal unsafe struct IntRoiAlignTask : IParallelBody
         for (int ch = 0; ch < Channels; ch++)
         {
             byte* x = Codes + ((long)Batch[k] * Channels + ch) * Plane;
-            byte* y = Output + ((long)row * Channels + ch) * bins;
+            long at = ((long)row * Channels + ch) * bins;
             for (int bin = 0; bin < bins; bin++)
             {
                 int acc = 0;
                 for (int t = start[bin], e = start[bin + 1]; t < e; t++)
                     acc += TapWeight[t] * (x[TapIndex[t]] - z);
+                if (Accumulators != null)
+                {
+                    Accumulators[at + bin] = acc;
+                    continue;
+                }
                 int q = acc >> f;                // floor, also for negative acc
                 int rem = acc & mask;            // acc − q·2^f, in [0, 2^f)
                 if (rem > half || (rem == half && (q & 1) != 0)) q++;
-                y[bin] = (byte)(z + q);
+                Output[at + bin] = (byte)(z + q);
             }
         }
     }
