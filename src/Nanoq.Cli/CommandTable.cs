@@ -25,6 +25,15 @@ public static class CommandTable
         ("bench", "time whole-model workloads (ResNet-18 training step, eval forwards)", Bench.BenchCommand.Run),
     ];
 
+    static CommandTable()
+    {
+        // Imported networks as detection backbones by name (Nanoq.Detection builds backbones by name but does not
+        // reference Nanoq.Onnx; the program that has both registers them): onnx:FILE and resnet18-imagenet.
+        Nn.Backbones.DetectionBackbones.Register("onnx:FILE", n => n.StartsWith("onnx:", StringComparison.Ordinal), (n, _, _) => Onnx.OnnxBackbone.Resolve(n)!);
+        Nn.Backbones.DetectionBackbones.Register(Onnx.OnnxBackbone.ResNet18ImageNetName, n => n == Onnx.OnnxBackbone.ResNet18ImageNetName,
+                                                 (n, _, _) => Onnx.OnnxBackbone.Resolve(n)!);
+    }
+
     public static int Dispatch(string[] args, TextWriter stdout, TextWriter stderr)
     {
         if (args.Length == 0 || args[0] is "--help" or "-h" or "help")

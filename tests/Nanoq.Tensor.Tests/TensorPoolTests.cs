@@ -72,4 +72,33 @@ public class TensorPoolTests
             TensorPool.Clear();
         }
     }
+
+    [Fact]
+    public void A_full_pool_releases_the_lengths_used_longest_ago_first()
+    {
+        long saved = TensorPool.MaxPooledFloats;
+        try
+        {
+            TensorPool.Clear();
+            TensorPool.MaxPooledFloats = 8000;
+            var stale = TensorPool.Rent(3000);     // a length of an earlier step (a proposal count that recurs no more)
+            var steady = TensorPool.Rent(2500);    // asked for every step
+            TensorPool.Return(stale);
+            TensorPool.Return(steady);
+            TensorPool.Return(TensorPool.Rent(2500) is var again && ReferenceEquals(again, steady) ? again : throw new Exception("no hit"));
+            var fresh = new float[4000];           // 5500 idle + 4000 > 8000: release down to 6000, oldest length first
+            TensorPool.Return(fresh);
+            Assert.Equal(2500 + 4000, TensorPool.PooledFloats);
+            Assert.Same(steady, TensorPool.Rent(2500));
+            Assert.Same(fresh, TensorPool.Rent(4000));
+            long misses = TensorPool.Misses;
+            TensorPool.Rent(3000);                 // the stale length was released
+            Assert.Equal(misses + 1, TensorPool.Misses);
+        }
+        finally
+        {
+            TensorPool.MaxPooledFloats = saved;
+            TensorPool.Clear();
+        }
+    }
 }

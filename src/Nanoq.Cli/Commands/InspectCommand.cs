@@ -18,11 +18,17 @@ public static class InspectCommand
         """
         Usage: nanoq inspect [--out DIR] [--bits 4] [--recipe fqn|baseline|...] [--no-f] [--no-p] [--no-c] [--layer SUBSTRING]
                nanoq inspect --audit OP --element I,J,… --image PATH [--call K] [--out DIR] [--bits 4]
+               nanoq inspect --backbone resnet18-imagenet|onnx:FILE
         """,
         """
         Prints, for the fine-tuned model in DIR (from nanoq quantize with the same recipe options), one line per quantizer:
         name, role, bits, per-channel or per-tensor, Δ (min..max over channels), zero point(s) and range [lb, ub];
-        then the histogram over conv layers of 20·log10(max channel range / min channel range) of the folded weights.
+        then the paper's Figure 2 for its folded conv weights: the histogram over all output channels of
+        20·log10(R / r_c), R a layer's per-tensor weight range and r_c a channel's (how many dB, i.e. bits, a channel
+        loses on a per-tensor grid), and over layers of the spread max r_c / min r_c.
+
+        With --backbone, the same figure for a backbone's own weights, without a run folder: resnet18-imagenet (the
+        ImageNet-trained ResNet-18 of NuGet's Microsoft.ML.DnnImageFeaturizer.ResNet18) or onnx:FILE.
 
         With --audit, the integer model (DIR/int<K>.nqm) runs on the image; for output element [I, J, …] of the program op
         OP (a name such as backbone.layer1.0.conv1, fpn.topdown3 or maxpool; --call K picks the K-th call of a layer run
@@ -39,9 +45,11 @@ public static class InspectCommand
             spec.Text("--element", "I,J,…", "with --audit: the element's index");
             spec.Text("--image", "PATH", "with --audit: the input image");
             spec.Int("--call", "K", "with --audit: the K-th call of a layer run once per pyramid level (default 0)", 0, 1024);
+            spec.Text("--backbone", "NAME", "Figure 2 of a backbone's own weights instead: resnet18-imagenet or onnx:FILE (or a native name, randomly initialized)");
         },
         (cl, stdout, stderr) =>
         {
+            if (cl.Get("--backbone") is string name) return BackboneFigure(name, stdout);
             var run = QuantizeCommand.OpenRun(cl);
             var recipe = QuantizeCommand.Recipe(cl);
             if (cl.Get("--audit") is string layer) return Audit(run, recipe, layer, cl, stdout);
@@ -55,7 +63,7 @@ public static class InspectCommand
                 stdout.WriteLine(Line(q));
             }
             stdout.WriteLine();
-            stdout.Write(RangeRatioHistogram(model.Network.NamedTaps().Select(t => t.Tap).OfType<ConvUnit>().Where(u => u.Implementation is FoldedConv)));
+            stdout.Write(Figure2(Onnx.WeightRangeRatios.Compute(model.Network), $"the fine-tuned model's conv weights, batch norm folded"));
             return CommandErrors.Ok;
         });
 
@@ -111,36 +119,39 @@ public static class InspectCommand
         return $"{q.Name,-44} {q.Role,-10} {q.Bits,4} {grid,-11} {scale,-21} {z,-9} {range}";
     }
 
-    /// <summary>Per conv layer: ratio of the widest to the narrowest output channel's weight range, in dB, as a text histogram.</summary>
-    public static string RangeRatioHistogram(IEnumerable<ConvUnit> layers)
+    private static int BackboneFigure(string name, TextWriter stdout)
     {
-        var db = new List<double>();
-        foreach (var l in layers)
-        {
-            var (w, b) = FoldedConv.Folded(l);
-            b.Dispose();
-            using var _ = w;
-            int c = w.Shape[0], per = w.Size / Math.Max(1, c);
-            double lo = double.MaxValue, hi = 0;
-            for (int ch = 0; ch < c; ch++)
-            {
-                var s = w.Span.Slice(ch * per, per);
-                float mn = 0, mx = 0; // the range always contains 0 (DESIGN.md §5.1)
-                foreach (float v in s) { mn = Math.Min(mn, v); mx = Math.Max(mx, v); }
-                double r = mx - mn;
-                if (r > 0) { lo = Math.Min(lo, r); hi = Math.Max(hi, r); }
-            }
-            if (hi > 0 && lo < double.MaxValue) db.Add(20 * Math.Log10(hi / lo));
-        }
-        var sb = new StringBuilder("per-channel weight range ratio (max/min over output channels) of each conv layer, dB:\n");
-        if (db.Count == 0) return sb.Append("  (no conv layers)\n").ToString();
-        const double bin = 5;
-        int bins = (int)Math.Ceiling(db.Max() / bin) + 1;
-        var counts = new int[bins];
-        foreach (var v in db) counts[(int)(v / bin)]++;
-        for (int i = 0; i < bins; i++)
-            sb.Append(CultureInfo.InvariantCulture, $"  {i * bin,4:F0}–{(i + 1) * bin,3:F0} dB {counts[i],4} {new string('#', counts[i])}\n");
-        sb.Append(CultureInfo.InvariantCulture, $"  {db.Count} layers, median {db.Order().ElementAt(db.Count / 2):F1} dB, max {db.Max():F1} dB\n");
+        if (!Nn.Backbones.DetectionBackbones.IsKnown(name))
+            throw new UsageException($"--backbone must be one of {Nn.Backbones.DetectionBackbones.Known}, got '{name}'");
+        if (name.StartsWith("onnx:", StringComparison.Ordinal) && !File.Exists(name["onnx:".Length..]))
+            throw new UsageException($"--backbone {name}: no such file");
+        var backbone = (Nn.Module)Nn.Backbones.DetectionBackbones.Create(name, 1f, new Rng(0));
+        stdout.Write(Figure2(Onnx.WeightRangeRatios.Compute(backbone), $"{name}'s conv weights, batch norm folded"));
+        return CommandErrors.Ok;
+    }
+
+    /// <summary>
+    /// The paper's Figure 2 as text: the histogram over every output channel of every conv layer of 20·log10(R / r_c)
+    /// (2-dB bins; R the layer's per-tensor range, r_c the channel's, both containing 0), then the layers' spreads
+    /// 20·log10(max r_c / min r_c) (5-dB bins) — the number of dB by which per-tensor quantization shortchanges the
+    /// narrowest channel.
+    /// </summary>
+    public static string Figure2(IReadOnlyList<Onnx.LayerRangeRatios> layers, string what)
+    {
+        var sb = new StringBuilder();
+        var channels = layers.SelectMany(l => l.ChannelDb).Where(double.IsFinite).ToArray();
+        sb.Append(CultureInfo.InvariantCulture, $"Figure 2: per-channel weight range against the layer's, 20·log10(R / r_c), {what}:\n");
+        if (channels.Length == 0) return sb.Append("  (no conv layers)\n").ToString();
+        int peak = Onnx.WeightRangeRatios.Histogram(channels, 2).Max(b => b.Count);
+        foreach (var (lo, hi, count) in Onnx.WeightRangeRatios.Histogram(channels, 2))
+            sb.Append(CultureInfo.InvariantCulture, $"  {lo,4:F0}–{hi,3:F0} dB {count,6} {new string('#', (int)Math.Ceiling(50.0 * count / peak))}\n");
+        sb.Append(CultureInfo.InvariantCulture,
+            $"  {channels.Length} channels of {layers.Count} layers: median {Onnx.WeightRangeRatios.Percentile(channels, 50):F1} dB, 90th percentile {Onnx.WeightRangeRatios.Percentile(channels, 90):F1} dB, max {channels.Max():F1} dB\n");
+        var spreads = layers.Select(l => l.SpreadDb).ToArray();
+        sb.Append("per layer, the spread max r_c / min r_c in dB:\n");
+        foreach (var (lo, hi, count) in Onnx.WeightRangeRatios.Histogram(spreads, 5))
+            sb.Append(CultureInfo.InvariantCulture, $"  {lo,4:F0}–{hi,3:F0} dB {count,4} {new string('#', count)}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"  {layers.Count} layers, median {Onnx.WeightRangeRatios.Percentile(spreads, 50):F1} dB, max {spreads.Max():F1} dB\n");
         return sb.ToString();
     }
 }

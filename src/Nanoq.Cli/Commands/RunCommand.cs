@@ -40,7 +40,7 @@ public static class RunCommand
             spec.Text("--data", "NAME|DIR", "shapes (default; 3000 train / 500 val images of 160 px, written on first use), fashion-det or a COCO folder pair");
             spec.Text("--out", "DIR", "the run folder (default runs/<data>, runs/<data>-quick with --quick)");
             spec.Flag("--quick", "a tiny version (about a minute): 160 training images, 40 steps, 10 fine-tuning steps");
-            spec.Int("--steps", "N", "float training steps (default 3000, Faster R-CNN 2000: each of its steps costs ≈ 2.5× RetinaNet's; 40 with --quick)", 0, 10_000_000);
+            spec.Int("--steps", "N", "float training steps (default 3000, Faster R-CNN 2000: each of its steps costs ≈ 1.5× RetinaNet's; 40 with --quick)", 0, 10_000_000);
             spec.Int("--qat-steps", "N", "fine-tuning steps (default 1500, Faster R-CNN 1000; 10 with --quick)", 0, 10_000_000);
             spec.Int("--bits", "K", "2..8 (default 4)", 2, 8);
             TrainCommand.DeclareSchedule(spec);

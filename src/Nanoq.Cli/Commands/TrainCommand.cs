@@ -58,7 +58,7 @@ public static class TrainCommand
     internal static void DeclareModel(CliSpec spec)
     {
         spec.Text("--detector", "NAME", "retinanet (default) or faster-rcnn");
-        spec.Text("--backbone", "NAME", "resnet18, resnet34, resnet50 or mobilenet_v2 (default resnet18)");
+        spec.Text("--backbone", "NAME", "resnet18, resnet34, resnet50, mobilenet_v2 (default resnet18; width from --width), resnet18-imagenet (the ImageNet-trained ResNet-18 of NuGet's Microsoft.ML.DnnImageFeaturizer.ResNet18, full width) or onnx:FILE (any plain CNN graph; C2-C5 found by stride)");
         spec.Float("--width", "X", "backbone channel multiplier (default 0.25: ResNet-18 at 16 channels)", 0.05f, 4f);
         spec.Int("--fpn-channels", "N", "FPN channels (default 64)", 1, 1024);
         spec.Int("--head-convs", "N", "RetinaNet: convolutions of each head (default 2; the paper uses 4)", 0, 8);
@@ -76,10 +76,11 @@ public static class TrainCommand
         string kind = cl.Get("--detector") ?? "retinanet";
         if (!Detectors.Kinds.Contains(kind))
             throw new UsageException($"--detector must be one of {string.Join(", ", Detectors.Kinds)}, got '{kind}'");
-        var names = Nn.Backbones.DetectionBackbones.Names;
         string? backbone = cl.Get("--backbone");
-        if (backbone is not null && !names.Contains(backbone))
-            throw new UsageException($"--backbone must be one of {string.Join(", ", names)}, got '{backbone}'");
+        if (backbone is not null && !Nn.Backbones.DetectionBackbones.IsKnown(backbone))
+            throw new UsageException($"--backbone must be one of {Nn.Backbones.DetectionBackbones.Known}, got '{backbone}'");
+        if (backbone is not null && backbone.StartsWith("onnx:", StringComparison.Ordinal) && !File.Exists(backbone["onnx:".Length..]))
+            throw new UsageException($"--backbone {backbone}: no such file");
         switch (Detectors.Small(kind, 1))
         {
             case RetinaNetConfig r:

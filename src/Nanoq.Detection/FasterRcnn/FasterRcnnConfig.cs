@@ -83,8 +83,8 @@ public sealed record FasterRcnnConfig : IDetectorConfig
 
     public void Validate()
     {
-        var backbones = Nn.Backbones.DetectionBackbones.Names;
-        if (!backbones.Contains(Backbone)) throw new ArgumentException($"Backbone '{Backbone}' is not one of {string.Join(", ", backbones)}.");
+        if (!Nn.Backbones.DetectionBackbones.IsKnown(Backbone))
+            throw new ArgumentException($"Backbone '{Backbone}' is not one of {Nn.Backbones.DetectionBackbones.Known}.");
         if (BackboneWidth <= 0) throw new ArgumentException($"BackboneWidth must be positive, got {BackboneWidth}.");
         if (NumClasses < 1) throw new ArgumentException($"NumClasses must be at least 1, got {NumClasses}.");
         if (FpnChannels < 1 || AnchorSize < 1 || InputSize < 32 || RepresentationSize < 1 || RoiPooledSize < 1 || RoiCanonicalScale < 1)

@@ -50,8 +50,8 @@ public sealed record RetinaNetConfig : IDetectorConfig
 
     public void Validate()
     {
-        var backbones = Nn.Backbones.DetectionBackbones.Names;
-        if (!backbones.Contains(Backbone)) throw new ArgumentException($"Backbone '{Backbone}' is not one of {string.Join(", ", backbones)}.");
+        if (!Nn.Backbones.DetectionBackbones.IsKnown(Backbone))
+            throw new ArgumentException($"Backbone '{Backbone}' is not one of {Nn.Backbones.DetectionBackbones.Known}.");
         if (BackboneWidth <= 0) throw new ArgumentException($"BackboneWidth must be positive, got {BackboneWidth}.");
         if (NumClasses < 1) throw new ArgumentException($"NumClasses must be at least 1, got {NumClasses}.");
         if (FpnChannels < 1 || HeadConvs < 0 || AnchorSize < 1 || InputSize < 32)

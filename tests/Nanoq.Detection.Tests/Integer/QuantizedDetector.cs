@@ -104,8 +104,27 @@ internal sealed class QuantizedDetector
         return (recorder.Codes, o.Outputs.Select(v => v.Value.Clone()).ToArray());
     }
 
+    /// <summary>
+    /// The first-order model of the integer program's end-to-end differences, simulated: the fake-quant model run with
+    /// every layer's output codes moved one step (up or down, at random, within the grid) at the rate
+    /// <paramref name="rates"/>[layer] — each layer's own, teacher-forced rate of differing codes — and those moved codes
+    /// propagated by the real downstream layers. Returns the raw outputs, to compare with an unperturbed run.
+    /// </summary>
+    public Tensor[] Perturbed(Tensor images, IReadOnlyDictionary<string, double> rates, Rng rng)
+    {
+        var recorder = new ReferenceRecorder { Rates = rates, Rng = rng };
+        using var _ = GradMode.NoGrad();
+        using var tape = new Tape();
+        DetectorOutput o;
+        using (OpTrace.Record(recorder)) o = Model.Forward(new Var(images));
+        return o.Outputs.Select(v => v.Value.Clone()).ToArray();
+    }
+
     private sealed class ReferenceRecorder : IOpRecorder
     {
+        public IReadOnlyDictionary<string, double>? Rates { get; init; }
+        public Rng? Rng { get; init; }
+
         private readonly Dictionary<object, int> _calls = new(ReferenceEqualityComparer.Instance);
         private readonly Dictionary<string, int> _ops = new(StringComparer.Ordinal);
         private readonly Dictionary<Var, QParams> _grids = new(ReferenceEqualityComparer.Instance);
@@ -134,6 +153,19 @@ internal sealed class QuantizedDetector
             // The image codes are the program's input, not an op's output; a site after an op (Faster R-CNN's roi_pool
             // after RoIAlign) is that op's output grid in the program, named by the site.
             if (layer is ActivationSite && name == "input") return;
+            if (Rates is not null && Rates.TryGetValue(name.Split('#')[0], out double p) && p > 0)
+            {
+                // One step up or down at rate p, kept on the grid; written in place, so the layers after read it.
+                var v = output.Value.Span;
+                for (int i = 0; i < v.Length; i++)
+                {
+                    if (Rng!.Uniform(0f, 1f) >= p) continue;
+                    int q = (int)MathF.Round(v[i] / grid.Scale) + grid.ZeroPoint;
+                    q = Math.Clamp(q + (Rng.NextInt(0, 2) == 0 ? -1 : 1), 0, grid.QMax);
+                    v[i] = (q - grid.ZeroPoint) * grid.Scale;
+                }
+                return;
+            }
             Codes[name] = new CodeTensor(FakeQuant.Codes(output.Value, grid), output.Shape.ToArray(), grid.ZeroPoint, grid.Bits);
         }
     }
