@@ -123,8 +123,7 @@ public static class InspectCommand
     {
         if (!Nn.Backbones.DetectionBackbones.IsKnown(name))
             throw new UsageException($"--backbone must be one of {Nn.Backbones.DetectionBackbones.Known}, got '{name}'");
-        if (name.StartsWith("onnx:", StringComparison.Ordinal) && !File.Exists(name["onnx:".Length..]))
-            throw new UsageException($"--backbone {name}: no such file");
+        TrainCommand.CheckBackboneFile(name);
         var backbone = (Nn.Module)Nn.Backbones.DetectionBackbones.Create(name, 1f, new Rng(0));
         stdout.Write(Figure2(Onnx.WeightRangeRatios.Compute(backbone), $"{name}'s conv weights, batch norm folded"));
         return CommandErrors.Ok;
@@ -142,15 +141,21 @@ public static class InspectCommand
         var channels = layers.SelectMany(l => l.ChannelDb).Where(double.IsFinite).ToArray();
         sb.Append(CultureInfo.InvariantCulture, $"Figure 2: per-channel weight range against the layer's, 20·log10(R / r_c), {what}:\n");
         if (channels.Length == 0) return sb.Append("  (no conv layers)\n").ToString();
-        int peak = Onnx.WeightRangeRatios.Histogram(channels, 2).Max(b => b.Count);
-        foreach (var (lo, hi, count) in Onnx.WeightRangeRatios.Histogram(channels, 2))
-            sb.Append(CultureInfo.InvariantCulture, $"  {lo,4:F0}–{hi,3:F0} dB {count,6} {new string('#', (int)Math.Ceiling(50.0 * count / peak))}\n");
+        // 2-dB bars to 40 dB (the paper's axis), the tail beyond in one bar.
+        var bars = Onnx.WeightRangeRatios.Histogram(channels, 2).Where(b => b.Lo < 40).Select(b => ($"{b.Lo,4:F0}–{b.Hi,3:F0} dB", b.Count)).ToList();
+        int tail = channels.Count(v => v >= 40);
+        if (tail > 0) bars.Add(("  ≥ 40 dB  ", tail));
+        int peak = bars.Max(b => b.Count);
+        foreach (var (label, count) in bars)
+            sb.Append(CultureInfo.InvariantCulture, $"  {label} {count,6} {new string('#', (int)Math.Ceiling(50.0 * count / peak))}\n");
         sb.Append(CultureInfo.InvariantCulture,
             $"  {channels.Length} channels of {layers.Count} layers: median {Onnx.WeightRangeRatios.Percentile(channels, 50):F1} dB, 90th percentile {Onnx.WeightRangeRatios.Percentile(channels, 90):F1} dB, max {channels.Max():F1} dB\n");
         var spreads = layers.Select(l => l.SpreadDb).ToArray();
         sb.Append("per layer, the spread max r_c / min r_c in dB:\n");
-        foreach (var (lo, hi, count) in Onnx.WeightRangeRatios.Histogram(spreads, 5))
+        foreach (var (lo, hi, count) in Onnx.WeightRangeRatios.Histogram(spreads, 5).Where(b => b.Lo < 40))
             sb.Append(CultureInfo.InvariantCulture, $"  {lo,4:F0}–{hi,3:F0} dB {count,4} {new string('#', count)}\n");
+        if (spreads.Count(v => v >= 40) is > 0 and var wide)
+            sb.Append(CultureInfo.InvariantCulture, $"    ≥ 40 dB   {wide,4} {new string('#', wide)}\n");
         sb.Append(CultureInfo.InvariantCulture, $"  {layers.Count} layers, median {Onnx.WeightRangeRatios.Percentile(spreads, 50):F1} dB, max {spreads.Max():F1} dB\n");
         return sb.ToString();
     }

@@ -58,7 +58,7 @@ public static class TrainCommand
     internal static void DeclareModel(CliSpec spec)
     {
         spec.Text("--detector", "NAME", "retinanet (default) or faster-rcnn");
-        spec.Text("--backbone", "NAME", "resnet18, resnet34, resnet50, mobilenet_v2 (default resnet18; width from --width), resnet18-imagenet (the ImageNet-trained ResNet-18 of NuGet's Microsoft.ML.DnnImageFeaturizer.ResNet18, full width) or onnx:FILE (any plain CNN graph; C2-C5 found by stride)");
+        spec.Text("--backbone", "NAME", "resnet18, resnet34, resnet50, mobilenet_v2 (default resnet18; width from --width), resnet18-imagenet (the ImageNet-trained ResNet-18 of NuGet's Microsoft.ML.DnnImageFeaturizer.ResNet18, full width) or onnx:FILE (any plain CNN graph; C2-C5 found by stride); scratch:NAME is NAME untrained (torchvision's initialization)");
         spec.Float("--width", "X", "backbone channel multiplier (default 0.25: ResNet-18 at 16 channels)", 0.05f, 4f);
         spec.Int("--fpn-channels", "N", "FPN channels (default 64)", 1, 1024);
         spec.Int("--head-convs", "N", "RetinaNet: convolutions of each head (default 2; the paper uses 4)", 0, 8);
@@ -79,8 +79,7 @@ public static class TrainCommand
         string? backbone = cl.Get("--backbone");
         if (backbone is not null && !Nn.Backbones.DetectionBackbones.IsKnown(backbone))
             throw new UsageException($"--backbone must be one of {Nn.Backbones.DetectionBackbones.Known}, got '{backbone}'");
-        if (backbone is not null && backbone.StartsWith("onnx:", StringComparison.Ordinal) && !File.Exists(backbone["onnx:".Length..]))
-            throw new UsageException($"--backbone {backbone}: no such file");
+        CheckBackboneFile(backbone);
         switch (Detectors.Small(kind, 1))
         {
             case RetinaNetConfig r:
@@ -108,6 +107,15 @@ public static class TrainCommand
             default:
                 throw new UsageException($"--detector '{kind}' has no command-line configuration");
         }
+    }
+
+    /// <summary>An onnx:FILE backbone (also as scratch:onnx:FILE) names a file that exists.</summary>
+    internal static void CheckBackboneFile(string? backbone)
+    {
+        string? b = backbone?.StartsWith(Nn.Backbones.DetectionBackbones.Scratch, StringComparison.Ordinal) == true
+            ? backbone[Nn.Backbones.DetectionBackbones.Scratch.Length..] : backbone;
+        if (b is not null && b.StartsWith("onnx:", StringComparison.Ordinal) && !File.Exists(b["onnx:".Length..]))
+            throw new UsageException($"--backbone {backbone}: no such file");
     }
 
     internal static TrainOptions Schedule(CommandArgs cl, int defaultSteps = 3000)
