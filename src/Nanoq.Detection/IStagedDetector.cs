@@ -16,4 +16,10 @@ public interface IStagedDetector
     /// detector's postprocess needs (the proposals).
     /// </summary>
     (IIntSideInputs SideInputs, Func<object?> State) IntegerRun(IntegerModel model, int height, int width);
+
+    /// <summary>
+    /// images [N, 3, H, W] → the convolutional first stage only, everything before the host's box geometry: what a
+    /// runtime without the host (an ONNX export) can run. Faster R-CNN: the RPN maps and the pyramid levels RoIAlign reads.
+    /// </summary>
+    IReadOnlyList<Autograd.Var> FirstStage(Autograd.Var images);
 }

@@ -214,6 +214,73 @@ public class ExportTests(ITestOutputHelper output)
             Assert.Equal("Clip", produced[q.Input[0]].OpType);
     }
 
+    /// <summary>
+    /// Faster R-CNN's export is its first stage (RPN maps and P2–P5; proposals and RoIAlign need the host): float within
+    /// 1e-4 relative of Nanoq, QDQ at 4 bits on the fake-quant codes (≥ 99 % identical, at most one step).
+    /// </summary>
+    [Fact]
+    public void FasterRcnnFirstStageExportsFloatAndQdq()
+    {
+        var config = FasterRcnnConfig.Small(2) with { BackboneWidth = 0.125f, FpnChannels = 8, AnchorSize = 8, InputSize = 64, RepresentationSize = 32, RoiCanonicalScale = 56 };
+        var model = new FasterRcnn(config, 5);
+        var rng = new Rng(205);
+        foreach (var (_, m) in model.NamedModules())
+            if (m is BatchNorm2d bn)
+                for (int c = 0; c < bn.Channels; c++)
+                {
+                    bn.RunningMean.Span[c] = rng.Normal(0f, 0.2f);
+                    bn.RunningVar.Span[c] = rng.Uniform(0.5f, 2f);
+                }
+        model.Eval();
+        var images = Images(new Rng(9), 2, 64);
+        Tensor[] Stage(FasterRcnn m)
+        {
+            using var _ = GradMode.NoGrad();
+            using var tape = new Tape();
+            return m.FirstStage(new Var(images)).Select(v => v.Value.Clone()).ToArray();
+        }
+
+        var floatOnnx = OnnxExporter.Export(model, model.FirstStage, Tensor.Zeros(1, 3, 64, 64), quantized: false);
+        var want = Stage(model);
+        Assert.Equal(5 + 5 + 4, want.Length); // objectness and deltas of P2–P6, then P2–P5
+        var got = RunAll(floatOnnx, images, want.Length);
+        double worst = 0;
+        for (int i = 0; i < want.Length; i++)
+        {
+            Assert.Equal(want[i].Shape.ToArray(), got[i].Dims);
+            worst = Math.Max(worst, OrtPeer.MaxRelativeError(got[i].Data, want[i].Span));
+        }
+        output.WriteLine($"Faster R-CNN first stage, float export: max relative error {worst:G3}");
+        Assert.True(worst < 1e-4, $"max relative error {worst}");
+
+        ModelQuantizer.Install(model, QuantRecipe.Fqn(4));
+        var batches = Enumerable.Range(0, 3).Select(_ => Images(rng, 2, 64)).ToList();
+        Calibrator.Calibrate(model, batches, b => model.Forward(new Var(b)), batches.Count);
+        model.Eval();
+        var qdq = OnnxExporter.Export(model, model.FirstStage, Tensor.Zeros(1, 3, 64, 64), quantized: true);
+        var grids = OnnxExporter.OutputGrids(qdq);
+        want = Stage(model);
+        got = RunAll(qdq, images, want.Length);
+        long same = 0, total = 0;
+        int maxStep = 0;
+        for (int i = 0; i < want.Length; i++)
+        {
+            var g = grids[$"output_{i}"];
+            var a = FakeQuant.Codes(want[i], g);
+            var b = FakeQuant.Codes(Tensor.FromArray(got[i].Data, got[i].Dims), g);
+            for (int j = 0; j < a.Length; j++)
+            {
+                int d = Math.Abs(a[j] - b[j]);
+                if (d == 0) same++;
+                maxStep = Math.Max(maxStep, d);
+            }
+            total += a.Length;
+        }
+        output.WriteLine($"Faster R-CNN first stage, 4-bit QDQ export: {same}/{total} codes identical ({(double)same / total:P3}), max {maxStep} step");
+        Assert.True(same >= 0.99 * total, $"identical-code rate {(double)same / total:P3}");
+        Assert.True(maxStep <= 1, $"max step {maxStep}");
+    }
+
     private static Tensor[] Forward(RetinaNet model, Tensor images)
     {
         using var _ = GradMode.NoGrad();

@@ -15,7 +15,8 @@ public static class ExportCommand
         Usage: nanoq export --onnx FILE [--out DIR] [--model float|fake-quant] [--bits 4] [--recipe ...] [--four-bit-types]
         """,
         """
-        Writes the detector of the run folder as ONNX: --model float (batch norm folded, raw head outputs) or fake-quant
+        Writes the detector of the run folder as ONNX (Faster R-CNN: its first stage, the RPN maps and P2-P5, since
+        proposals and RoIAlign need the host): --model float (batch norm folded, raw head outputs) or fake-quant
         (QDQ: per-channel weight QuantizeLinear/DequantizeLinear, every activation's grid, 4-bit grids in 8-bit
         containers clipped to their 16 codes; --four-bit-types stores opset-21 uint4 instead). Batch, height and width
         are dynamic. The file's metadata names the detector and each output's grid.
@@ -41,14 +42,18 @@ public static class ExportCommand
             };
             int side = (detector.Config.InputSize + 31) / 32 * 32;
             using var sample = Tensor.Zeros(1, 3, side, side);
-            var proto = OnnxExporter.Export(detector.Network, x => detector.Forward(x).Outputs, sample, quantized: kind == "fake-quant",
+            // A two-stage detector exports its first stage (Faster R-CNN: RPN maps and P2–P5); proposals, RoIAlign and
+            // the box head need the host's box geometry, which ONNX's graph does not carry.
+            Func<Autograd.Var, IReadOnlyList<Autograd.Var>> forward = detector is IStagedDetector staged ? staged.FirstStage : x => detector.Forward(x).Outputs;
+            var proto = OnnxExporter.Export(detector.Network, forward, sample, quantized: kind == "fake-quant",
                 new OnnxExportOptions
                 {
                     FourBitTypes = cl.Has("--four-bit-types"),
                     Metadata = new Dictionary<string, string> { [IntegerDetector.KindKey] = detector.Kind, [IntegerDetector.ConfigKey] = detector.ConfigJson },
                 });
             OnnxExporter.Save(proto, path);
-            stdout.WriteLine($"{path}: {kind} {detector.Kind} ({proto.Graph.Node.Count} nodes, {new FileInfo(path).Length / 1024.0:F1} KiB)");
+            string part = detector is IStagedDetector ? " first stage (RPN maps and P2-P5)" : "";
+            stdout.WriteLine($"{path}: {kind} {detector.Kind}{part} ({proto.Graph.Node.Count} nodes, {new FileInfo(path).Length / 1024.0:F1} KiB)");
             return CommandErrors.Ok;
         });
 

@@ -114,6 +114,18 @@ public sealed class FasterRcnn : Module, IDetector, IStepSeeded, IStagedDetector
     }
 
     /// <summary>
+    /// The first stage, up to the proposals: [objectness maps of the L levels…, delta maps…, P2, P3, P4, P5] — the RPN's
+    /// raw outputs and the levels the RoIs pool from (<see cref="IStagedDetector.FirstStage"/>).
+    /// </summary>
+    public IReadOnlyList<Var> FirstStage(Var images)
+    {
+        ShapeCheck.Rank(images.Value, 4, nameof(FasterRcnn), "images");
+        var levels = Fpn.Forward(_backbone.Stages(_input.Forward(images)));
+        var (obj, del) = RpnHead.Forward(levels);
+        return [.. obj, .. del, .. levels[..^1]];
+    }
+
+    /// <summary>
     /// The RoI stage on given boxes (flat [P_i·4] per image): MultiScaleRoIAlign → roi_pool site → flatten → TwoMLPHead
     /// → predictor: (class logits [R, K + 1], box deltas [R, 4(K + 1)]).
     /// </summary>
