@@ -30,6 +30,7 @@ public static class AblationCommand
             spec.Int("--steps", "N", "fine-tuning steps of each row (default 600)", 0, 10_000_000);
             spec.Flag("--baselines", "also DoReFa-Net and XNOR-Net (Table 5)");
             spec.Text("--data", "NAME|DIR", "as for nanoq quantize");
+            DataFileOptions.Declare(spec);
             TrainCommand.DeclareSchedule(spec);
         },
         (cl, stdout, stderr) =>
@@ -43,7 +44,7 @@ public static class AblationCommand
             var recipes = QuantRecipe.Ablation(bits).Select(r => r with { Steps = steps }).ToList();
             if (cl.Has("--baselines")) recipes.AddRange([QuantRecipe.DoReFa(bits) with { Steps = steps }, QuantRecipe.Xnor() with { Steps = steps }]);
             using var interrupt = new Interrupt();
-            var data = DataSplits.Resolve(cl.Get("--data") ?? QuantizeCommand.DataOf(run), Path.Combine("runs", "data"), stderr, seed: schedule.Seed);
+            var data = DataFileOptions.Resolve(cl) ?? DataSplits.Resolve(cl.Get("--data") ?? QuantizeCommand.DataOf(run), Path.Combine("runs", "data"), stderr, seed: schedule.Seed);
             var rows = new List<(string, CocoStats)>();
             foreach (var r in recipes)
             {

@@ -24,6 +24,7 @@ public static class EvalCommand
             spec.Text("--model", "KIND", "evaluate a model of the run folder --out on the val split instead: float, fake-quant (the recipe's fine-tuned checkpoint) or integer (its .nqm file)");
             spec.Text("--out", "DIR", "the run folder, with --model (default runs/shapes)");
             spec.Text("--data", "NAME|DIR", "with --model: the data (default: the data the model was trained on if bundled, else shapes)");
+            DataFileOptions.Declare(spec);
             QuantizeCommand.DeclareRecipe(spec);
         },
         Body,
@@ -35,7 +36,7 @@ public static class EvalCommand
     {
         var run = QuantizeCommand.OpenRun(cl);
         var (detect, config, label) = Pipeline.StoredModels.Open(run, cl.Required("--model"), QuantizeCommand.Recipe(cl));
-        var data = Pipeline.DataSplits.Resolve(cl.Get("--data") ?? QuantizeCommand.DataOf(run), Path.Combine("runs", "data"), stderr);
+        var data = DataFileOptions.Resolve(cl) ?? Pipeline.DataSplits.Resolve(cl.Get("--data") ?? QuantizeCommand.DataOf(run), Path.Combine("runs", "data"), stderr);
         using var interrupt = new Terminal.Interrupt("stopping the evaluation after the current batch");
         var result = Pipeline.Stages.Evaluate(run, label, data, config, detect, stderr, interrupt.Token);
         if (cl.Has("--json")) stdout.WriteLine(result.ToJson());

@@ -28,6 +28,7 @@ public static class QuantizeCommand
         {
             spec.Text("--out", "DIR", "the run folder (default runs/shapes)");
             spec.Text("--data", "NAME|DIR", "as for nanoq train (default: the data the model was trained on if bundled, else shapes)");
+            DataFileOptions.Declare(spec);
             DeclareRecipe(spec, fineTuning: true);
             TrainCommand.DeclareSchedule(spec);
             spec.Flag("--skip-bad-images", "as for nanoq train");
@@ -42,7 +43,7 @@ public static class QuantizeCommand
             if (!File.Exists(run.FloatCheckpoint))
                 throw new FileNotFoundException($"{run.FloatCheckpoint} not found: train the float model first (nanoq train --out {run.Dir})");
             using var interrupt = new Interrupt();
-            var data = DataSplits.Resolve(cl.Get("--data") ?? DataOf(run), Path.Combine("runs", "data"), stderr, seed: schedule.Seed) with { SkipBadImages = cl.Has("--skip-bad-images") };
+            var data = (DataFileOptions.Resolve(cl) ?? DataSplits.Resolve(cl.Get("--data") ?? DataOf(run), Path.Combine("runs", "data"), stderr, seed: schedule.Seed)) with { SkipBadImages = cl.Has("--skip-bad-images") };
             var (model, registry, time) = QuantStages.FineTune(run, data, recipe, schedule, run.QuantCheckpoint(recipe), stderr, interrupt.Token);
             string label = RunFolder.Label(recipe);
             var result = Stages.Evaluate(run, label, data, model.Config, model.Detect, stderr, interrupt.Token);

@@ -37,7 +37,8 @@ public static class RunCommand
         """,
         spec =>
         {
-            spec.Text("--data", "NAME|DIR", "shapes (default; 3000 train / 500 val images of 160 px, written on first use), fashion-det or a COCO folder pair");
+            spec.Text("--data", "NAME|DIR", "shapes (default; 3000 train / 500 val images of 160 px, written on first use), fashion-det or a COCO folder (as for nanoq train)");
+            DataFileOptions.Declare(spec);
             spec.Text("--out", "DIR", "the run folder (default runs/<data>, runs/<data>-quick with --quick)");
             spec.Flag("--quick", "a tiny version (about a minute): 160 training images, 40 steps, 10 fine-tuning steps");
             spec.Int("--steps", "N", "float training steps (default 3000, Faster R-CNN 2000: each of its steps costs ≈ 1.5× RetinaNet's; 40 with --quick)", 0, 10_000_000);
@@ -69,9 +70,9 @@ public static class RunCommand
             using var interrupt = new Interrupt();
 
             string cache = cl.Get("--cache") ?? Path.Combine("runs", "data");
-            var data = quick
+            var data = DataFileOptions.Resolve(cl) ?? (quick
                 ? DataSplits.Resolve(dataName, cache, stderr, trainImages: 160, valImages: 40, imageSize: 128, seed: schedule.Seed)
-                : DataSplits.Resolve(dataName, cache, stderr, seed: schedule.Seed);
+                : DataSplits.Resolve(dataName, cache, stderr, seed: schedule.Seed));
             data = data with { SkipBadImages = cl.Has("--skip-bad-images") };
             times["data"] = clock.Elapsed.TotalSeconds;
             stderr.WriteLine($"run folder {run.Dir}; data {data.Description}");

@@ -19,7 +19,8 @@ public static class TrainCommand
         """,
         spec =>
         {
-            spec.Text("--data", "NAME|DIR", "bundled data set (written on first use under runs/data) or a folder with train/{images,instances.json} and val/{images,instances.json} (default shapes)");
+            spec.Text("--data", "NAME|DIR", "bundled data set (written on first use under runs/data) or a folder: train/{images,instances.json} and val/{images,instances.json}, or COCO's annotations/instances_train*.json with train*/ (same for val) (default shapes)");
+            DataFileOptions.Declare(spec);
             spec.Text("--out", "DIR", "run folder (default runs/<data name>)");
             DeclareSchedule(spec);
             DeclareModel(spec);
@@ -33,7 +34,7 @@ public static class TrainCommand
             var config = ModelOptions(cl);
             var options = Schedule(cl);
             using var interrupt = new Interrupt();
-            var data = DataSplits.Resolve(dataName, Path.Combine("runs", "data"), stderr, seed: options.Seed) with { SkipBadImages = cl.Has("--skip-bad-images") };
+            var data = (DataFileOptions.Resolve(cl) ?? DataSplits.Resolve(dataName, Path.Combine("runs", "data"), stderr, seed: options.Seed)) with { SkipBadImages = cl.Has("--skip-bad-images") };
             var (model, _, time) = Stages.TrainFloat(run, data, config, options, stderr, interrupt.Token);
             model.Network.Eval();
             var result = Stages.Evaluate(run, "float", data, model.Config, model.Detect, stderr, interrupt.Token);

@@ -6,10 +6,16 @@ namespace Nanoq.Cli.Pipeline;
 
 /// <summary>
 /// The train and val folders a command works on. <c>--data</c> is a bundled data set's name (<c>shapes</c>,
-/// <c>fashion-det</c>; written on first use under the cache folder, deterministic from the seed) or a folder in the
-/// bundled layout (<c>DIR/train/images</c> + <c>DIR/train/instances.json</c>, the same for <c>val</c>) — which is
-/// what any COCO data set becomes with two links. Category ids need not be contiguous: labels are the categories'
-/// order in the json.
+/// <c>fashion-det</c>; written on first use under the cache folder, deterministic from the seed) or a folder in one of
+/// two layouts:
+/// <list type="bullet">
+/// <item>the bundled one: <c>DIR/train/images</c> + <c>DIR/train/instances.json</c>, the same for <c>val</c>;</item>
+/// <item>COCO's own, as torchvision's <c>CocoDetection(root, annFile)</c> and detectron2's <c>register_coco_instances</c>
+/// take it: <c>DIR/annotations/instances_&lt;split&gt;*.json</c> with the images in <c>DIR/&lt;split&gt;*/</c> named
+/// as the json's suffix (<c>instances_train2017.json</c> → <c>train2017/</c>; also <c>DIR/images/train2017/</c>).</item>
+/// </list>
+/// Or the four files are named outright (<see cref="FromFiles"/>: <c>--train-images --train-json --val-images
+/// --val-json</c>). Category ids need not be contiguous: labels are the categories' order in the json.
 /// </summary>
 public sealed record DataSplits(CocoFolder Train, CocoFolder Val, string Description)
 {
@@ -41,12 +47,46 @@ public sealed record DataSplits(CocoFolder Train, CocoFolder Val, string Descrip
         }
         if (!Directory.Exists(data))
             throw new CocoFormatException(data, "", $"--data is neither a bundled data set ({string.Join(", ", BundledDatasets.Names)}) nor an existing folder");
-        foreach (var split in new[] { "train", "val" })
-        {
-            string json = Path.Combine(data, split, "instances.json");
-            if (!File.Exists(json))
-                throw new CocoFormatException(json, "", $"missing: a data folder needs {split}/images and {split}/instances.json");
-        }
-        return new DataSplits(CocoFolder.OpenLayout(Path.Combine(data, "train")), CocoFolder.OpenLayout(Path.Combine(data, "val")), data);
+        if (File.Exists(Path.Combine(data, "train", "instances.json")) && File.Exists(Path.Combine(data, "val", "instances.json")))
+            return new DataSplits(CocoFolder.OpenLayout(Path.Combine(data, "train")), CocoFolder.OpenLayout(Path.Combine(data, "val")), data);
+        var train = StandardSplit(data, "train");
+        var val = StandardSplit(data, "val");
+        if (train is not null && val is not null)
+            return FromFiles(train.Value.Images, train.Value.Json, val.Value.Images, val.Value.Json) with { Description = data };
+        throw new CocoFormatException(data, "",
+            "no data set found: looked for train/instances.json and val/instances.json (with train/images, val/images), and for " +
+            $"annotations/instances_train*.json and annotations/instances_val*.json (with train*/ and val*/ image folders){Found(data)}; " +
+            "or name the files with --train-images --train-json --val-images --val-json");
+    }
+
+    /// <summary>The four paths named outright; each must exist (the error names the one that does not).</summary>
+    public static DataSplits FromFiles(string trainImages, string trainJson, string valImages, string valJson)
+    {
+        foreach (var (dir, what) in new[] { (trainImages, "--train-images"), (valImages, "--val-images") })
+            if (!Directory.Exists(dir)) throw new CocoFormatException(dir, "", $"{what}: no such folder");
+        foreach (var (json, what) in new[] { (trainJson, "--train-json"), (valJson, "--val-json") })
+            if (!File.Exists(json)) throw new CocoFormatException(json, "", $"{what}: no such file");
+        return new DataSplits(CocoFolder.Open(trainImages, trainJson), CocoFolder.Open(valImages, valJson), $"{trainJson} + {valJson}");
+    }
+
+    /// <summary>COCO's layout for one split: the one annotations/instances_&lt;split&gt;*.json and its image folder; null when absent.</summary>
+    private static (string Images, string Json)? StandardSplit(string dir, string split)
+    {
+        string annotations = Path.Combine(dir, "annotations");
+        if (!Directory.Exists(annotations)) return null;
+        var jsons = Directory.GetFiles(annotations, $"instances_{split}*.json").Order(StringComparer.Ordinal).ToArray();
+        if (jsons.Length == 0) return null;
+        if (jsons.Length > 1)
+            throw new CocoFormatException(annotations, "", $"{jsons.Length} files match instances_{split}*.json ({string.Join(", ", jsons.Select(Path.GetFileName))}); name one with --{split}-json and --{split}-images");
+        string name = Path.GetFileNameWithoutExtension(jsons[0])["instances_".Length..]; // train2017
+        foreach (var images in new[] { Path.Combine(dir, name), Path.Combine(dir, "images", name) })
+            if (Directory.Exists(images)) return (images, jsons[0]);
+        throw new CocoFormatException(jsons[0], "", $"its images are not in {Path.Combine(dir, name)}/ nor in {Path.Combine(dir, "images", name)}/; name the folder with --{split}-images");
+    }
+
+    private static string Found(string dir)
+    {
+        var entries = Directory.EnumerateFileSystemEntries(dir).Select(Path.GetFileName).Order(StringComparer.Ordinal).Take(8).ToArray();
+        return entries.Length == 0 ? " (the folder is empty)" : $" (the folder holds: {string.Join(", ", entries)})";
     }
 }
