@@ -55,13 +55,15 @@ public static partial class Fn
     public static Var Slice(Var x, int axis, int start, int length)
     {
         var y = Ops.SliceAxis(x.Value, axis, start, length);
-        return Var.Op(y, [x], o =>
+        var r = Var.Op(y, [x], o =>
         {
             var dx = Tensor.Zeros(x.Shape);
             var idx = Enumerable.Range(start, length).ToArray();
             Ops.IndexAddInPlace(dx, axis, idx, o.Grad!);
             x.AccumulateGrad(dx, takeOwnership: true);
         });
+        OpTrace.Op("slice", r, [x], axis, start, length);
+        return r;
     }
 
     /// <summary>y = x.index_select(axis, indices); indices may repeat. Backward scatters-adds g.</summary>

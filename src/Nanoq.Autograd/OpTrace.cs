@@ -51,7 +51,7 @@ public static class OpTrace
 /// <summary>Hears the ops <see cref="OpTrace"/> reports.</summary>
 public interface IOpRecorder
 {
-    /// <param name="op">"maxpool", "upsample", "relu", "relu6", "concat", "flatten", or "tap" for a network layer.</param>
+    /// <param name="op">"maxpool", "upsample", "relu", "relu6", "concat", "flatten", "slice", or "tap" for a network layer.</param>
     /// <param name="attributes">the op's integer attributes (kernel, stride, padding; the concat axis; the flatten start axis).</param>
     /// <param name="layer">for a tap, the tap object (its weights and quantizers); null otherwise.</param>
     void Op(string op, IReadOnlyList<Var> inputs, Var output, int[] attributes, object? layer);

@@ -166,6 +166,7 @@ public static class OnnxExporter
                 "relu6" => Node("Clip", opName, [first, Scalar(0f), Scalar(6f)]),
                 "concat" => Node("Concat", opName, inputs.Select(v => Name(v, opName)).ToArray(), Int("axis", attributes[0])),
                 "flatten" => Node("Flatten", opName, [first], Int("axis", attributes[0])),
+                "slice" => Node("Slice", opName, [first, Longs(opName + ".starts", attributes[1]), Longs(opName + ".ends", attributes[1] + attributes[2]), Longs(opName + ".axes", attributes[0])]),
                 _ => throw new NotSupportedException($"OnnxExporter: no ONNX op for '{op}'."),
             };
             // Value-preserving ops keep their input's grid; a concatenation of values on different grids is still exact
@@ -388,6 +389,15 @@ public static class OnnxExporter
             var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Uint4, RawData = ByteString.CopyFrom(packed) };
             t.Dims.AddRange(dims.Select(d => (long)d));
             return t;
+        }
+
+        /// <summary>A one-element int64 initializer (Slice's starts, ends and axes).</summary>
+        private string Longs(string name, long value)
+        {
+            var t = new TensorProto { Name = Unique(name), DataType = (int)TensorProto.Types.DataType.Int64 };
+            t.Dims.Add(1);
+            t.Int64Data.Add(value);
+            return Init(t);
         }
 
         private static TensorProto Uint8(string name, byte[] data, params int[] dims)

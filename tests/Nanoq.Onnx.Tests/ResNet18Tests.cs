@@ -101,6 +101,61 @@ public class ResNet18Tests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// The imported backbone converts to the integer program, its uneven CNTK paddings as slice ops (the crop of the extra
+    /// trailing row and column), and runs on codes close to the fake-quant model's: shapes equal at C2–C5, codes within
+    /// a step or two end to end through 22 layers (the end-to-end compounding the detectors' agreement tests bound).
+    /// </summary>
+    [Fact]
+    public void Backbone_converts_to_the_integer_program_crops_included()
+    {
+        var net = new Wrapped(new Nn.Taps.ActivationSite(), OnnxBackbone.ResNet18ImageNet(Path));
+        ModelQuantizer.Install(net, QuantRecipe.Fqn(8));
+        var rng = new GraphBuilder("x", [1], seed: 11);
+        // 66 px: conv1 gives 33, an odd size, where the max pool's pads [1, 1, 0, 0] crop a row and a column (at multiples
+        // of 32 nothing crops; odd sizes deeper in this graph would not fit its own shortcuts).
+        var batches = Enumerable.Range(0, 2).Select(_ => Tensor.FromArray(rng.RandomInput(2 * 3 * 66 * 66, 2f), 2, 3, 66, 66)).ToList();
+        Calibrator.Calibrate(net, batches, b => net.Stages(new Var(b)), nCal: 2);
+        net.Eval();
+        var integer = Quant.Convert.ProgramConverter.Convert(net, x => net.Stages(x), batches[0], Kernels.Integer.RequantRounding.Double, new Dictionary<string, string>());
+        int slices = integer.Program.Ops.Count(o => o.Kind == "slice");
+        Assert.True(slices > 0, "the uneven paddings should appear as slice ops");
+        var got = integer.Run(batches[1]);
+        Tensor[] want;
+        using (GradMode.NoGrad())
+        using (new Tape())
+            want = net.Stages(new Var(batches[1])).Select(v => v.Value.Clone()).ToArray();
+        for (int s = 0; s < 4; s++)
+        {
+            Assert.Equal(want[s].Shape.ToArray(), got[s].Shape.ToArray());
+            var g = integer.Grid(integer.Program.Outputs[s]);
+            var a = FakeQuant.Codes(want[s], g);
+            var b = FakeQuant.Codes(got[s], g);
+            double mean = a.Zip(b, (u, v) => (double)Math.Abs(u - v)).Average();
+            output.WriteLine($"C{s + 2}: {slices} slice ops in the program; 8-bit integer vs fake-quant codes, mean |Δq| {mean:F3}");
+            Assert.True(mean < 1.0, $"C{s + 2}: mean |Δq| {mean:F3}");
+        }
+        // Another size would need another crop: refused, not wrong.
+        var other = Tensor.FromArray(rng.RandomInput(1 * 3 * 64 * 64, 2f), 1, 3, 64, 64);
+        var e = Assert.Throws<ArgumentException>(() => integer.Run(other));
+        Assert.Contains("convert at the size you run", e.Message);
+    }
+
+    /// <summary>An input site (the image's grid, as a detector's "input" tap) in front of the backbone.</summary>
+    private sealed class Wrapped : Nn.Module
+    {
+        private readonly Nn.Taps.ActivationSite _input;
+        private readonly OnnxBackbone _backbone;
+
+        public Wrapped(Nn.Taps.ActivationSite input, OnnxBackbone backbone)
+        {
+            _input = Tap("input", input);
+            _backbone = Child("backbone", backbone);
+        }
+
+        public IReadOnlyList<Var> Stages(Var x) => _backbone.Stages(_input.Forward(x));
+    }
+
     [Fact]
     public void Resnet18_imagenet_takes_normalized_rgb()
     {

@@ -179,6 +179,9 @@ public static class ProgramConverter
                 case "flatten":
                     _ops.Add(new IntFlattenOp(opName, first, Define(output, opName, g), attributes[0]));
                     break;
+                case "slice":
+                    _ops.Add(new IntSliceOp(opName, first, Define(output, opName, g), attributes[0], attributes[1], attributes[2], inputs[0].Shape[attributes[0]]));
+                    break;
                 default:
                     throw new NotSupportedException($"integer conversion: no integer op for '{op}'.");
             }

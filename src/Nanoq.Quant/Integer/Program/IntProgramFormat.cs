@@ -102,6 +102,7 @@ public static class IntProgramFormat
             "clamp" => new IntClampOp(name, Input(0), output, LayerJson.Int(o, "lo", name), LayerJson.Int(o, "hi", name)),
             "concat" => new IntConcatOp(name, inputs, output, LayerJson.Int(o, "axis", name)),
             "flatten" => new IntFlattenOp(name, Input(0), output, LayerJson.Int(o, "start_axis", name)),
+            "slice" => new IntSliceOp(name, Input(0), output, LayerJson.Int(o, "axis", name), LayerJson.Int(o, "start", name), LayerJson.Int(o, "length", name), LayerJson.Int(o, "input_length", name)),
             "roialign" => IntRoiAlignOp.Read(name, inputs, output, o),
             _ => throw new FormatException($"op '{name}' has unknown type \"{kind}\"."),
         };
