@@ -22,8 +22,11 @@ public static class BenchCommand
           resnet18-train-step   ResNet-18, batch 8, 3x224x224, cross-entropy, SGD momentum 0.9, wd 1e-4
           resnet18-eval         ResNet-18 eval forward, batch 1, 224x224
           mobilenet-v2-eval     MobileNetV2 eval forward, batch 1, 224x224
-          retinanet-float-b1/b8 the default RetinaNet (ResNet-18 x0.25, FPN 64, 160 px) float forward to its raw outputs
-          retinanet-int4-b1/b8  the same model, FQN 4-bit, converted: quantize the image, the integer program, dequantize
+          retinanet-float-b1/b8     the default RetinaNet (ResNet-18 x0.25, FPN 64, 160 px) float forward to its raw outputs
+          retinanet-int4-b1/b8      the same model, FQN 4-bit, converted: quantize the image, the integer program, dequantize
+          retinanet-train-step      one SGD step of the float model, batch 8, three boxes an image
+          retinanet-finetune-step   one FQN 4-bit fine-tuning step of it (fake quantization, frozen BN)
+          faster-rcnn-*             the same six for the default Faster R-CNN (box stage included: RPN, proposals, RoIAlign)
         Prints the median milliseconds, and the process's peak resident memory (VmHWM) after each workload.
         """,
         spec =>
@@ -41,25 +44,36 @@ public static class BenchCommand
         ("resnet18-train-step", ResNet18TrainStep, 7, 2),
         ("resnet18-eval", () => Eval(ResNet.ResNet18()), 20, 5),
         ("mobilenet-v2-eval", () => Eval(new MobileNetV2()), 20, 5),
-        ("retinanet-float-b1", () => RetinaNetForward(1, integer: false), 20, 5),
-        ("retinanet-int4-b1", () => RetinaNetForward(1, integer: true), 20, 5),
-        ("retinanet-float-b8", () => RetinaNetForward(8, integer: false), 10, 3),
-        ("retinanet-int4-b8", () => RetinaNetForward(8, integer: true), 10, 3),
+        .. Detector("retinanet"),
+        .. Detector("faster-rcnn"),
+    ];
+
+    /// <summary>A detector's workloads: float and 4-bit integer forwards at batch 1 and 8, a float training step and an FQN fine-tuning step (batch 8).</summary>
+    private static (string, Func<Action>, int, int)[] Detector(string kind) =>
+    [
+        ($"{kind}-float-b1", () => DetectorForward(kind, 1, integer: false), 20, 5),
+        ($"{kind}-int4-b1", () => DetectorForward(kind, 1, integer: true), 20, 5),
+        ($"{kind}-float-b8", () => DetectorForward(kind, 8, integer: false), 10, 3),
+        ($"{kind}-int4-b8", () => DetectorForward(kind, 8, integer: true), 10, 3),
+        ($"{kind}-train-step", () => DetectorTrainStep(kind, quantized: false), 7, 2),
+        ($"{kind}-finetune-step", () => DetectorTrainStep(kind, quantized: true), 7, 2),
     ];
 
     /// <summary>
     /// The default detector of <c>nanoq run</c> (untrained weights, BN statistics as initialized; a calibrated 4-bit twin
-    /// for the integer workload): speed does not depend on the values, only on the shapes and the grids' bit widths.
+    /// for the integer workload): speed does not depend on the values, only on the shapes and the grids' bit widths —
+    /// except Faster R-CNN's box stage, whose RoI count is that of the proposals (at most the test top-n, 150 an image;
+    /// an untrained RPN's random scores give that many).
     /// </summary>
-    private static Action RetinaNetForward(int batch, bool integer)
+    private static Action DetectorForward(string kind, int batch, bool integer)
     {
-        var config = Detection.RetinaNetConfig.Small(1);
-        var model = new Detection.RetinaNet(config, seed: 1);
+        var config = Detection.Detectors.Small(kind, 3);
+        var model = Detection.Detectors.Create(config, seed: 1);
         var rng = new Rng(0);
         var images = rng.Normal(new Shape(batch, 3, config.InputSize, config.InputSize));
         if (!integer)
         {
-            model.Eval();
+            model.Network.Eval();
             return () =>
             {
                 using var _ = GradMode.NoGrad();
@@ -67,13 +81,54 @@ public static class BenchCommand
                 model.Forward(new Var(images));
             };
         }
-        Quant.Taps.ModelQuantizer.Install(model, Quant.QuantRecipe.Fqn(4));
+        Quant.Taps.ModelQuantizer.Install(model.Network, Quant.QuantRecipe.Fqn(4));
         var calibration = Enumerable.Range(0, 4).Select(_ => rng.Normal(new Shape(2, 3, config.InputSize, config.InputSize))).ToList();
-        Quant.Calibrator.Calibrate(model, calibration, b => model.Forward(new Var(b)), calibration.Count);
-        var net = Detection.Detectors.Convert(model, images).Model;
+        Quant.Calibrator.Calibrate(model.Network, calibration, b => model.Forward(new Var(b)), calibration.Count);
+        var net = Detection.Detectors.Convert(model, images);
         return () =>
         {
-            foreach (var t in net.Run(images)) t.Dispose();
+            // Edges included: quantize the image, the program (and a two-stage detector's host side), dequantize.
+            foreach (var v in net.Forward(images).Outputs) v.Value.Dispose();
+        };
+    }
+
+    /// <summary>
+    /// One SGD step (momentum 0.9, weight decay 1e-4) of the default detector at batch 8 on 160-px images with three
+    /// boxes each: float training, or FQN 4-bit fine-tuning (quantizers installed and calibrated, batch norm frozen).
+    /// </summary>
+    private static Action DetectorTrainStep(string kind, bool quantized)
+    {
+        var config = Detection.Detectors.Small(kind, 3);
+        var model = Detection.Detectors.Create(config, seed: 1);
+        var rng = new Rng(0);
+        int side = config.InputSize;
+        var images = rng.Normal(new Shape(8, 3, side, side));
+        var targets = Enumerable.Range(0, 8).Select(_ =>
+        {
+            var boxes = new List<float>();
+            for (int k = 0; k < 3; k++)
+            {
+                float w = rng.Uniform(16f, 80f), h = rng.Uniform(16f, 80f), x = rng.Uniform(0f, side - w), y = rng.Uniform(0f, side - h);
+                boxes.AddRange([x, y, x + w, y + h]);
+            }
+            return new Detection.DetectionTarget(boxes.ToArray(), [0, 1, 2]);
+        }).ToArray();
+        if (quantized)
+        {
+            Quant.Taps.ModelQuantizer.Install(model.Network, Quant.QuantRecipe.Fqn(4));
+            var calibration = Enumerable.Range(0, 2).Select(_ => rng.Normal(new Shape(2, 3, side, side))).ToList();
+            Quant.Calibrator.Calibrate(model.Network, calibration, b => model.Forward(new Var(b)), calibration.Count);
+        }
+        model.Network.Train();
+        var sgd = new Sgd(model.Network.NamedParameters(), lr: 0.002f, momentum: 0.9f, weightDecay: 1e-4f);
+        var x = new Var(images);
+        return () =>
+        {
+            using var tape = new Tape();
+            sgd.ZeroGrad();
+            var terms = model.Loss(model.Forward(x), targets).Terms;
+            terms.Select(t => t.Value).Aggregate(Fn.Add).Backward();
+            sgd.Step();
         };
     }
 
