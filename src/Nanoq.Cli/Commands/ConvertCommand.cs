@@ -8,6 +8,7 @@ public static class ConvertCommand
     internal static readonly CliCommand Definition = new("convert",
         """
         Usage: nanoq convert [--out DIR] [--bits 4] [--recipe ...] [--no-f] [--no-p] [--no-c] [--no-eval] [--data NAME|DIR]
+                             [--rounding double|single]
         """,
         """
         Converts the model fine-tuned by nanoq quantize (same recipe options) to the integer-only detector: weight codes
@@ -20,6 +21,7 @@ public static class ConvertCommand
             spec.Text("--out", "DIR", "the run folder (default runs/shapes)");
             QuantizeCommand.DeclareRecipe(spec, fineTuning: true);
             spec.Flag("--no-eval", "write the model file only");
+            spec.Text("--rounding", "KIND", "requantization rounding: double (gemmlowp's, the default) or single (TFLite's TFLITE_SINGLE_ROUNDING)");
             spec.Text("--data", "NAME|DIR", "as for nanoq quantize");
             DataFileOptions.Declare(spec);
         },
@@ -28,7 +30,13 @@ public static class ConvertCommand
             using var run = QuantizeCommand.OpenRun(cl);
             run.BeginWriting(stderr);
             var recipe = QuantizeCommand.Recipe(cl);
-            var (model, bytes) = IntegerStages.Convert(run, recipe);
+            var rounding = cl.Get("--rounding") switch
+            {
+                null or "double" => Kernels.Integer.RequantRounding.Double,
+                "single" => Kernels.Integer.RequantRounding.Single,
+                var other => throw new UsageException($"--rounding must be double or single, got '{other}'"),
+            };
+            var (model, bytes) = IntegerStages.Convert(run, recipe, rounding);
             long floatBytes = File.Exists(run.FloatCheckpoint) ? FloatModelBytes(run) : 0;
             stdout.WriteLine($"{run.IntegerModel(recipe)}: {bytes / 1024.0:F1} KiB" +
                              (floatBytes > 0 ? $" (float weights {floatBytes / 1024.0:F1} KiB, ratio 1/{(double)floatBytes / bytes:F1})" : ""));

@@ -87,4 +87,16 @@ public sealed class CommandLineTests
         Assert.Equal(2, code);
         Assert.Contains("--steps", stderr);
     }
+
+    /// <summary>Each detector workload of nanoq bench builds and runs (one run, no warm-up: this checks they work, not their speed).</summary>
+    [Theory]
+    [InlineData("faster-rcnn-int4-b1")]
+    [InlineData("faster-rcnn-finetune-step")]
+    [InlineData("retinanet-train-step")]
+    public void Detector_bench_workloads_run(string workload)
+    {
+        var (code, stdout, stderr) = Nanoq("bench", "--only", workload, "--runs", "1", "--warmup", "0");
+        Assert.True(code == 0, stderr);
+        Assert.Contains(workload, stdout);
+    }
 }
