@@ -19,7 +19,11 @@ public class MatcherGuardTests
         var m = Matcher.RetinaNet();
         Assert.Throws<ArgumentException>(() => m.Match(new float[5], 2, 3));          // 6 values needed
         Assert.Throws<ArgumentException>(() => m.Match(new float[6], -2, -3, new int[3]));
-        Assert.Throws<ArgumentException>(() => m.Match(new float[6], 2, 3, new int[4]));
+        // One negative size with an empty matrix: the size check itself must refuse it (not a later emptiness check).
+        Assert.Contains("needs", Assert.Throws<ArgumentException>(() => m.Match([], -1, 0, [])).Message);
+        // An output buffer of the wrong length is refused before anything is written.
+        var longer = new int[4];
+        Assert.Contains("outputs", Assert.Throws<ArgumentException>(() => m.Match(new float[6], 2, 3, longer)).Message);
         Assert.Contains("No proposal boxes", Assert.Throws<ArgumentException>(() => m.Match([], 2, 0)).Message);
         Assert.Contains("No ground-truth boxes", Assert.Throws<ArgumentException>(() => m.Match([], 0, 2)).Message);
         Assert.Throws<ArgumentException>(() => m.Match(Tensor.Zeros(6)));

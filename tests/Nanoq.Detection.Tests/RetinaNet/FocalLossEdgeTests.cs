@@ -47,12 +47,28 @@ public class FocalLossEdgeTests
     public void RejectsBadArguments()
     {
         var x = new Var(Tensor.Zeros(2, 3));
-        Assert.ThrowsAny<ArgumentException>(() => SigmoidFocalLoss.Forward(new Var(Tensor.Zeros(6)), [0], [1f]));
+        // Rank-1 logits: the rank check names them (without it, the shape read fails with another exception or message).
+        var rank = Assert.ThrowsAny<ArgumentException>(() => SigmoidFocalLoss.Forward(new Var(Tensor.Zeros(6)), [0], [1f]));
+        Assert.Contains("logits", rank.Message);
         Assert.Throws<ArgumentException>(() => SigmoidFocalLoss.Forward(x, [0], [1f, 1f]));
         Assert.Throws<ArgumentException>(() => SigmoidFocalLoss.Forward(x, [0, 0], [1f]));
         Assert.Throws<ArgumentOutOfRangeException>(() => SigmoidFocalLoss.Forward(x, [0, 3], [1f, 1f]));  // class k
         Assert.Throws<ArgumentOutOfRangeException>(() => SigmoidFocalLoss.Forward(x, [-3, 0], [1f, 1f])); // below −2
         // An ignored row (−2) or a zero weight skips the row, whatever its label.
         Assert.Equal(0f, SigmoidFocalLoss.Forward(x, [-2, 7], [1f, 0f]).Value.Span[0]);
+    }
+
+    /// <summary>
+    /// α = 0 is a weighting, not "no weighting": torchvision applies α_t = α·t + (1 − α)(1 − t) for every α ≥ 0, so positives
+    /// weigh 0 and negatives 1; only a negative α turns weighting off. Hand values: logit 0 (p = ½), γ = 2: a negative
+    /// costs (½)²·log 2, a positive nothing.
+    /// </summary>
+    [Fact]
+    public void Alpha_zero_weighs_positives_zero_and_negatives_one()
+    {
+        var x = new Var(Tensor.Zeros(1, 2));
+        double negative = 0.25 * Math.Log(2);
+        Assert.Equal(negative, SigmoidFocalLoss.Forward(x, [0], [1f], alpha: 0f).Value.Span[0], 6);  // class 0 positive, class 1 negative
+        Assert.Equal(2 * negative, SigmoidFocalLoss.Forward(x, [0], [1f], alpha: -1f).Value.Span[0], 6); // no weighting: both count
     }
 }
