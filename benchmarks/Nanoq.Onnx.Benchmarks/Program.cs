@@ -16,7 +16,8 @@ using Nanoq.Quant;
 // (the QDQ export against the integer model: the ONNX issue's 0.5-AP bar); then the median forward time of each at
 // batch 1 and 8 (raw outputs, edges included: image → outputs, no postprocessing), and the ratios.
 //
-//   dotnet run -c Release --project benchmarks/Nanoq.Onnx.Benchmarks -- --out runs/shapes [--data shapes] [--eval] [--runs 15]
+//   dotnet run -c Release --project benchmarks/Nanoq.Onnx.Benchmarks -- --out runs/shapes [--data shapes] [--eval] [--ops] [--runs 15]
+// (--ops: the op types of the QDQ export before and after ONNX Runtime's graph optimizations)
 var opts = Args(args);
 string dir = opts.GetValueOrDefault("--out", Path.Combine("runs", "shapes"));
 int runs = int.Parse(opts.GetValueOrDefault("--runs", "15"), CultureInfo.InvariantCulture);
@@ -33,6 +34,18 @@ var qdqOnnx = OnnxExporter.Export(fakeQuant.Network, x => fakeQuant.Forward(x).O
 using var sessionOptions = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = Environment.ProcessorCount };
 using var ortFloat = new InferenceSession(floatOnnx.ToByteArray(), sessionOptions);
 using var ortQdq = new InferenceSession(qdqOnnx.ToByteArray(), sessionOptions);
+if (opts.ContainsKey("--ops"))
+{
+    // What ONNX Runtime made of the QDQ graph: the op types of its optimized model, counted.
+    string file = Path.Combine(Path.GetTempPath(), $"nanoq-qdq-optimized-{Environment.ProcessId}.onnx");
+    using (var dump = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, OptimizedModelFilePath = file })
+    using (new InferenceSession(qdqOnnx.ToByteArray(), dump)) { }
+    var optimized = Nanoq.Onnx.Proto.ModelProto.Parser.ParseFrom(File.ReadAllBytes(file));
+    File.Delete(file);
+    Console.WriteLine("QDQ export, op types before → after ONNX Runtime's optimizations: " +
+        string.Join(", ", qdqOnnx.Graph.Node.GroupBy(n => n.OpType).OrderByDescending(g => g.Count()).Select(g => $"{g.Key} {g.Count()}")) + " → " +
+        string.Join(", ", optimized.Graph.Node.GroupBy(n => n.OpType).OrderByDescending(g => g.Count()).Select(g => $"{g.Key} {g.Count()}")));
+}
 Console.WriteLine($"{info.Config.Describe()}; ONNX Runtime {OrtEnv.Instance().GetVersionString()}, {Environment.ProcessorCount} threads");
 
 DetectorOutput Ort(InferenceSession s, Tensor images)
