@@ -10,7 +10,7 @@ namespace Nanoq.Quant.Integer;
 /// channel, z_y, clamp) and the input's zero point and bit width. Runs any input size
 /// (<see cref="Forward"/>), explains any output (<see cref="Trace"/>), and round-trips through an NQIM file as tensors
 /// <c>{name}.weight</c> (u8 codes, k bits), <c>{name}.weight_zero_point</c>, <c>{name}.bias</c>, <c>{name}.multiplier</c>,
-/// <c>{name}.shift</c> (i32) plus one JSON object of attributes (<see cref="WriteJson"/> / <see cref="Read"/>).
+/// <c>{name}.shift</c> (the zero points and shifts in the narrowest type that holds them, <see cref="IntTensor.Compact"/>) plus one JSON object of attributes (<see cref="WriteJson"/> / <see cref="Read"/>).
 /// </summary>
 public sealed class IntConvLayer
 {
@@ -76,7 +76,7 @@ public sealed class IntConvLayer
     public IEnumerable<IntTensor> ToTensors()
     {
         yield return IntTensor.Codes($"{Name}.weight", [OutChannels, InChannels / Groups, KernelH, KernelW], Weights.Codes, Weights.WeightBits);
-        yield return IntTensor.Int32($"{Name}.weight_zero_point", Weights.ZeroPoints);
+        yield return IntTensor.Compact($"{Name}.weight_zero_point", Weights.ZeroPoints);
         yield return IntTensor.Int32($"{Name}.bias", _bias);
         foreach (var t in RequantizationJson.Tensors(Name, Requantization)) yield return t;
     }
@@ -132,7 +132,7 @@ public sealed class IntConvLayer
         var weight = model[$"{weights}.weight"];
         var rq = RequantizationJson.Read(model, layer, name);
         return new IntConvLayer(name, LayerJson.Int(layer, "in_channels", name), LayerJson.Int(layer, "out_channels", name), kh, kw, sh, sw,
-            ph, pw, dh, dw, LayerJson.Int(layer, "groups", name), weight.AsCodes(), model[$"{weights}.weight_zero_point"].AsInt32(), weight.Bits,
+            ph, pw, dh, dw, LayerJson.Int(layer, "groups", name), weight.AsCodes(), model[$"{weights}.weight_zero_point"].ToInt32(), weight.Bits,
             LayerJson.Int(layer, "input_zero_point", name), LayerJson.Int(layer, "input_bits", name), model[$"{name}.bias"].AsInt32(), rq, path);
     }
 

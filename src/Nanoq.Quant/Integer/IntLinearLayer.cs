@@ -44,7 +44,7 @@ public sealed class IntLinearLayer
     public IEnumerable<IntTensor> ToTensors()
     {
         yield return IntTensor.Codes($"{Name}.weight", [OutFeatures, InFeatures], Weights.Codes, Weights.WeightBits);
-        yield return IntTensor.Int32($"{Name}.weight_zero_point", Weights.ZeroPoints);
+        yield return IntTensor.Compact($"{Name}.weight_zero_point", Weights.ZeroPoints);
         yield return IntTensor.Int32($"{Name}.bias", _bias);
         foreach (var t in RequantizationJson.Tensors(Name, Requantization)) yield return t;
     }
@@ -74,7 +74,7 @@ public sealed class IntLinearLayer
         var rq = RequantizationJson.Read(model, layer, name);
         var weight = model[$"{name}.weight"];
         return new IntLinearLayer(name, LayerJson.Int(layer, "in_features", name), LayerJson.Int(layer, "out_features", name),
-            weight.AsCodes(), model[$"{name}.weight_zero_point"].AsInt32(), weight.Bits, LayerJson.Int(layer, "input_zero_point", name),
+            weight.AsCodes(), model[$"{name}.weight_zero_point"].ToInt32(), weight.Bits, LayerJson.Int(layer, "input_zero_point", name),
             LayerJson.Int(layer, "input_bits", name), model[$"{name}.bias"].AsInt32(), rq);
     }
 }

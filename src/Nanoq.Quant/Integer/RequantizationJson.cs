@@ -24,7 +24,7 @@ internal static class RequantizationJson
     public static IEnumerable<IntTensor> Tensors(string name, Requantization rq)
     {
         yield return IntTensor.Int32($"{name}.multiplier", rq.Multipliers);
-        yield return IntTensor.Int32($"{name}.shift", rq.Shifts);
+        yield return IntTensor.Compact($"{name}.shift", rq.Shifts);
     }
 
     /// <summary>The requantization of layer <paramref name="name"/>; a missing or malformed part throws naming the layer.</summary>
@@ -39,7 +39,7 @@ internal static class RequantizationJson
                 var other => throw new FormatException($"Integer layer '{name}': unknown rounding \"{other}\"."),
             }
             : RequantRounding.Double;
-        return new Requantization(model[$"{name}.multiplier"].AsInt32(), model[$"{name}.shift"].AsInt32(),
+        return new Requantization(model[$"{name}.multiplier"].AsInt32(), model[$"{name}.shift"].ToInt32(),
                                   LayerJson.Int(layer, "output_zero_point", name), lo, hi, rounding);
     }
 }

@@ -70,7 +70,7 @@ public class IntModelFileTests
     public void FourBitCodes_AreStoredTwoPerByte()
     {
         byte[] codes = [1, 2, 3, 4, 5];
-        var bytes = IntModelFile.ToBytes(new IntModel([IntTensor.Codes("w", [5], codes, 4)]));
+        var bytes = IntModelFile.ToBytes(new IntModel([IntTensor.Codes("w", [5], codes, 4)]), compressHeader: false);
         var eight = IntModelFile.ToBytes(new IntModel([IntTensor.Codes("w", [5], codes, 8)]));
         // Packed: 0x21, 0x43, 0x05 (element 2i low nibble).
         Assert.Contains("\"storage\":\"u4\"", Encoding.UTF8.GetString(bytes));
@@ -133,7 +133,7 @@ public class IntModelFileTests
         Assert.Contains("size mismatch", Fails([.. file, 0]).Message);
         // A header that is valid JSON with a valid checksum but a table entry pointing outside the payload.
         var lying = new IntModel([IntTensor.Int32("b", [1, 2])]);
-        var bytes = IntModelFile.ToBytes(lying);
+        var bytes = IntModelFile.ToBytes(lying, compressHeader: false); // version 2: the header is plain JSON to edit
         string json = Encoding.UTF8.GetString(bytes, IntModelFile.FixedHeaderBytes, BitConverter.ToInt32(bytes, 8));
         var forged = Forge(bytes, json.Replace("\"offset\":0", "\"offset\":4096"));
         Assert.Contains("outside the", Fails(forged).Message);
@@ -141,6 +141,41 @@ public class IntModelFileTests
         Assert.Contains("declares 8 bytes", Fails(Forge(bytes, json.Replace("[2]", "[3]"))).Message);
         var missing = Assert.Throws<IntModelFormatException>(() => IntModelFile.Read("/nonexistent/dir/x.nqim"));
         Assert.Contains("/nonexistent/dir/x.nqim", missing.Message);
+    }
+
+    /// <summary>
+    /// Version 3 deflates the header: the same model reads back from it as from version 2, the stored header is smaller,
+    /// and a header whose declared JSON length is wrong, absurd, or whose deflate stream is damaged (checksum fixed up,
+    /// so only the inflater can tell) fails naming the file.
+    /// </summary>
+    [Fact]
+    public void Version_3_deflates_the_header_and_checks_what_it_inflates()
+    {
+        var model = Sample();
+        var v3 = IntModelFile.ToBytes(model);
+        var v2 = IntModelFile.ToBytes(model, compressHeader: false);
+        Assert.Equal(3, BitConverter.ToInt32(v3, 4));
+        Assert.Equal(2, BitConverter.ToInt32(v2, 4));
+        AssertSame(model, IntModelFile.FromBytes(v3, "v3"));
+        AssertSame(model, IntModelFile.FromBytes(v2, "v2"));
+        int stored = BitConverter.ToInt32(v3, 8), json = BitConverter.ToInt32(v3, 28);
+        Assert.Equal(BitConverter.ToInt32(v2, 8), json);
+        Assert.True(stored < json, $"deflated header {stored} bytes, JSON {json}");
+
+        var shorter = (byte[])v3.Clone();
+        BitConverter.GetBytes(json - 1).CopyTo(shorter, 28);
+        Assert.Contains("not the", Fails(shorter).Message);
+        var longer = (byte[])v3.Clone();
+        BitConverter.GetBytes(json + 1).CopyTo(longer, 28);
+        Assert.Contains("not the", Fails(longer).Message);
+        var absurd = (byte[])v3.Clone();
+        BitConverter.GetBytes(int.MaxValue).CopyTo(absurd, 28);
+        Assert.Contains("at most", Fails(absurd).Message);
+        var damaged = (byte[])v3.Clone();
+        damaged[IntModelFile.FixedHeaderBytes] ^= 0xFF;                    // the deflate block header
+        BitConverter.GetBytes(Crc32C.Compute(damaged.AsSpan(IntModelFile.FixedHeaderBytes, stored))).CopyTo(damaged, 12);
+        var e = Fails(damaged);
+        Assert.Contains("model.nqim", e.Message);
     }
 
     /// <summary>Rebuilds a file around a replaced header (fresh checksum), keeping the payload.</summary>
