@@ -128,7 +128,10 @@ public static class RunCommand
             };
             AtomicFile.WriteAllText(run.Summary, summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
 
-            stdout.WriteLine($"{Title(floatModel.Kind)} ({floatModel.Config.Backbone} x{floatModel.Config.BackboneWidth}, {floatModel.Config.InputSize} px) on {data.Description}");
+            // The width multiplier sizes native backbones only; an imported one (resnet18-imagenet, onnx:FILE) has its own.
+            var c = floatModel.Config;
+            string width = Nn.Backbones.DetectionBackbones.Names.Contains(c.Backbone) ? $" x{c.BackboneWidth}" : "";
+            stdout.WriteLine($"{Title(floatModel.Kind)} ({c.Backbone}{width}, {c.InputSize} px) on {data.Description}");
             ResultsTable.Write(stdout, rows);
             stdout.WriteLine("stage times (s): " + string.Join(", ", times.Select(kv => $"{kv.Key} {kv.Value.ToString("F0", CultureInfo.InvariantCulture)}")));
             stdout.WriteLine($"summary: {run.Summary}");
