@@ -16,7 +16,7 @@ using Nanoq.Quant;
 // (the QDQ export against the integer model: the ONNX issue's 0.5-AP bar); then the median forward time of each at
 // batch 1 and 8 (raw outputs, edges included: image → outputs, no postprocessing), and the ratios.
 //
-//   dotnet run -c Release --project benchmarks/Nanoq.Onnx.Benchmarks -- --out runs/shapes [--data shapes] [--eval] [--ops] [--runs 15]
+//   dotnet run -c Release --project benchmarks/Nanoq.Onnx.Benchmarks -- --out runs/shapes [--data shapes] [--eval] [--ops] [--profile] [--runs 15]
 // (--ops: the op types of the QDQ export before and after ONNX Runtime's graph optimizations)
 var opts = Args(args);
 string dir = opts.GetValueOrDefault("--out", Path.Combine("runs", "shapes"));
@@ -89,6 +89,47 @@ if (opts.ContainsKey("--eval"))
     Console.WriteLine($"QDQ export (ONNX Runtime) − integer model (Nanoq): {ap["ort-qdq-int4"] - ap["nanoq-int4"]:+0.0;-0.0} AP; float export − float: {ap["ort-float"] - ap["nanoq-float"]:+0.0;-0.0} AP");
 }
 
+if (opts.ContainsKey("--profile"))
+{
+    // Where the integer forward's time goes: the image's quantization, each op kind of the program (timed between the
+    // interpreter's calls to the hook, so an op's time includes its dispatch), the outputs' dequantization. Medians of
+    // per-kind totals over the runs.
+    foreach (int batch in new[] { 1, 8 })
+    {
+        var rng = new Rng(7);
+        using var images = Tensor.Empty(batch, 3, side, side);
+        rng.FillNormal(images.Span, 0f, 1f);
+        var totals = new Dictionary<string, List<double>>();
+        void Add(string kind, double ms, int r)
+        {
+            if (!totals.TryGetValue(kind, out var l)) totals[kind] = l = [];
+            while (l.Count <= r) l.Add(0);
+            l[r] += ms;
+        }
+        var model = integer.Model;
+        var buffer = new byte[images.Size]; // reused, as IntegerModel.Run reuses its input codes
+        for (int r = -3; r < runs; r++) // three warm-up runs
+        {
+            var clock = Stopwatch.StartNew();
+            var codes = model.Quantize(0, images, buffer);
+            if (r >= 0) Add("edge: quantize image", clock.Elapsed.TotalMilliseconds, r);
+            var hook = new OpTimer(clock, (kind, ms) => { if (r >= 0) Add(kind, ms, r); });
+            clock.Restart();
+            var outs = model.Program.Run([codes], hook);
+            clock.Restart();
+            for (int o = 0; o < outs.Count; o++) model.Dequantize(o, outs[o]).Dispose();
+            if (r >= 0) Add("edge: dequantize outputs", clock.Elapsed.TotalMilliseconds, r);
+        }
+        double sum = totals.Values.Sum(l => l.Order().ElementAt(l.Count / 2));
+        Console.WriteLine($"integer forward profile, batch {batch} (medians of {runs} runs, ms):");
+        foreach (var (kind, l) in totals.OrderByDescending(kv => kv.Value.Order().ElementAt(kv.Value.Count / 2)))
+        {
+            double m = l.Order().ElementAt(l.Count / 2);
+            Console.WriteLine($"  {kind,-28} {m,7:F3}  {100 * m / sum,5:F1} %");
+        }
+    }
+}
+
 Console.WriteLine($"uptime: {File.ReadAllText("/proc/loadavg").Trim()}");
 foreach (int batch in new[] { 1, 8 })
 {
@@ -121,4 +162,19 @@ static Dictionary<string, string> Args(string[] a)
     for (int i = 0; i < a.Length; i++)
         d[a[i]] = i + 1 < a.Length && !a[i + 1].StartsWith("--", StringComparison.Ordinal) ? a[++i] : "";
     return d;
+}
+
+/// <summary>Times each op of an integer program run: the time since the previous op finished, charged to this op's kind.</summary>
+sealed class OpTimer(Stopwatch clock, Action<string, double> charge) : Nanoq.Quant.Integer.Program.IIntOpHook
+{
+    public Nanoq.Quant.Integer.Program.CodeTensor? AfterOp(Nanoq.Quant.Integer.Program.IntOp op, IReadOnlyList<Nanoq.Quant.Integer.Program.CodeTensor> inputs,
+        Nanoq.Quant.Integer.Program.CodeTensor output)
+    {
+        string kind = op is Nanoq.Quant.Integer.Program.IntConvOp c
+            ? $"conv {c.Layer.KernelH}x{c.Layer.KernelW}{(c.Layer.Groups > 1 ? " depthwise" : "")}{(c.Layer.StrideH > 1 ? " /2" : "")}"
+            : op.Kind;
+        charge(kind, clock.Elapsed.TotalMilliseconds);
+        clock.Restart();
+        return null;
+    }
 }
