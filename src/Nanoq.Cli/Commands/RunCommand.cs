@@ -30,10 +30,10 @@ public static class RunCommand
         """,
         """
         The main job: train a float detector (RetinaNet by default, or Faster R-CNN), calibrate, fine-tune it with FQN
-        (F+P+C) at K bits (default 4), convert it to the integer-only model, evaluate all three on the val split and print
-        the table. Everything lands in the run
-        folder (default runs/<data>): checkpoints, loss curves (.csv, .svg), detections json, preview images with boxes,
-        and summary.json (the 12 COCO numbers of each model and the time of each stage).
+        (F+P+C) at K bits (default 4), convert it to the integer-only model, evaluate all three on the val split and
+        print the table. Everything lands in the run folder (default runs/<data>): checkpoints, loss curves (.csv,
+        .svg), detections json, preview images with boxes, and summary.json (the 12 COCO numbers of each model and
+        the time of each stage).
         """,
         spec =>
         {
