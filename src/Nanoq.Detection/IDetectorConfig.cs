@@ -22,11 +22,20 @@ public interface IDetectorConfig
     /// <summary>Object classes K (labels [0, K)).</summary>
     int NumClasses { get; }
 
+    /// <summary>Channels of every pyramid level.</summary>
+    int FpnChannels { get; }
+
+    /// <summary>Anchor size on the finest pyramid level (P3 for RetinaNet, P2 for Faster R-CNN), in pixels.</summary>
+    int AnchorSize { get; }
+
     /// <summary>Input size: the shorter image side (the longer is capped at 5/3 of it).</summary>
     int InputSize { get; }
 
     /// <summary>The same configuration for <paramref name="numClasses"/> classes.</summary>
     IDetectorConfig WithNumClasses(int numClasses);
+
+    /// <summary>The same configuration with the fields every family shares replaced (the family's own fields kept).</summary>
+    IDetectorConfig WithShared(string backbone, float backboneWidth, int fpnChannels, int anchorSize, int inputSize);
 
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first inconsistent field.</summary>
     void Validate();

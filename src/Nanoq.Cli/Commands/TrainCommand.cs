@@ -81,30 +81,18 @@ public static class TrainCommand
         if (backbone is not null && !Nn.Backbones.DetectionBackbones.IsKnown(backbone))
             throw new UsageException($"--backbone must be one of {Nn.Backbones.DetectionBackbones.Known}, got '{backbone}'");
         CheckBackboneFile(backbone);
-        switch (Detectors.Small(kind, 1))
+        var c = Detectors.Small(kind, 1);
+        c = c.WithShared(backbone ?? c.Backbone, cl.Float("--width", c.BackboneWidth), cl.Int("--fpn-channels", c.FpnChannels),
+                         cl.Int("--anchor-size", c.AnchorSize), cl.Int("--input-size", defaultInputSize));
+        // Each family's own options; the other family's are refused, naming them.
+        switch (c)
         {
             case RetinaNetConfig r:
                 if (cl.Has("--box-head")) throw new UsageException("--box-head is Faster R-CNN's (add --detector faster-rcnn); RetinaNet's heads are sized by --head-convs");
-                return r with
-                {
-                    Backbone = backbone ?? r.Backbone,
-                    BackboneWidth = cl.Float("--width", r.BackboneWidth),
-                    FpnChannels = cl.Int("--fpn-channels", r.FpnChannels),
-                    HeadConvs = cl.Int("--head-convs", r.HeadConvs),
-                    AnchorSize = cl.Int("--anchor-size", r.AnchorSize),
-                    InputSize = cl.Int("--input-size", defaultInputSize),
-                };
+                return r with { HeadConvs = cl.Int("--head-convs", r.HeadConvs) };
             case FasterRcnnConfig f:
                 if (cl.Has("--head-convs")) throw new UsageException("--head-convs is RetinaNet's; Faster R-CNN's box head is sized by --box-head");
-                return f with
-                {
-                    Backbone = backbone ?? f.Backbone,
-                    BackboneWidth = cl.Float("--width", f.BackboneWidth),
-                    FpnChannels = cl.Int("--fpn-channels", f.FpnChannels),
-                    RepresentationSize = cl.Int("--box-head", f.RepresentationSize),
-                    AnchorSize = cl.Int("--anchor-size", f.AnchorSize),
-                    InputSize = cl.Int("--input-size", defaultInputSize),
-                };
+                return f with { RepresentationSize = cl.Int("--box-head", f.RepresentationSize) };
             default:
                 throw new UsageException($"--detector '{kind}' has no command-line configuration");
         }

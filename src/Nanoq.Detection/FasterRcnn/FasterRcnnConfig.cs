@@ -78,6 +78,9 @@ public sealed record FasterRcnnConfig : IDetectorConfig
 
     public IDetectorConfig WithNumClasses(int numClasses) => this with { NumClasses = numClasses };
 
+    public IDetectorConfig WithShared(string backbone, float backboneWidth, int fpnChannels, int anchorSize, int inputSize) =>
+        this with { Backbone = backbone, BackboneWidth = backboneWidth, FpnChannels = fpnChannels, AnchorSize = anchorSize, InputSize = inputSize };
+
     public string Describe() =>
         $"faster-rcnn: {Backbone} x{BackboneWidth}, {NumClasses} classes, FPN {FpnChannels}, box head {RepresentationSize}, anchors {AnchorSize}, input {InputSize}";
 

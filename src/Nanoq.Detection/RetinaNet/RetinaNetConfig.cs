@@ -45,6 +45,9 @@ public sealed record RetinaNetConfig : IDetectorConfig
 
     public IDetectorConfig WithNumClasses(int numClasses) => this with { NumClasses = numClasses };
 
+    public IDetectorConfig WithShared(string backbone, float backboneWidth, int fpnChannels, int anchorSize, int inputSize) =>
+        this with { Backbone = backbone, BackboneWidth = backboneWidth, FpnChannels = fpnChannels, AnchorSize = anchorSize, InputSize = inputSize };
+
     public string Describe() =>
         $"retinanet: {Backbone} x{BackboneWidth}, {NumClasses} classes, FPN {FpnChannels}, {HeadConvs} head convs, anchors {AnchorSize}, input {InputSize}";
 

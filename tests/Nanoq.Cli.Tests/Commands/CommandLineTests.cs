@@ -3,18 +3,10 @@ using Nanoq.Cli;
 namespace Nanoq.Cli.Tests.Commands;
 
 /// <summary>The System.CommandLine front end: generated help, typo suggestions, one-line parse errors, exit codes.</summary>
-public sealed class CommandLineTests
+public sealed class CommandLineTests : CliTest
 {
     private static readonly string[] Commands =
         ["run", "datasets", "train", "quantize", "ablation", "inspect", "convert", "eval", "detect", "fashion-mnist", "bench"];
-
-    private static (int Code, string Out, string Err) Nanoq(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = CommandTable.Dispatch(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
 
     [Fact]
     public void Every_command_has_a_generated_help_that_exits_zero()

@@ -6,19 +6,11 @@ namespace Nanoq.Cli.Tests.Commands;
 /// --data in COCO's standard layout (annotations/instances_&lt;split&gt;*.json, images in &lt;split&gt;*/), the four
 /// files named outright, and the error that lists what was looked for.
 /// </summary>
-public sealed class DataLayoutTests : IDisposable
+public sealed class DataLayoutTests : CliTest, IDisposable
 {
     private readonly string _dir = TestData.TempDir("layout");
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private static (int Code, string Out, string Err) Nanoq(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = CommandTable.Dispatch(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
 
     /// <summary>A tiny bundled set rewritten as COCO's own layout: annotations/instances_{train,val}2017.json, {train,val}2017/.</summary>
     private (string Coco, DataSplits Bundled) CocoLayout(bool imagesUnderImages = false)

@@ -3,19 +3,13 @@ using Nanoq.Cli.Commands;
 
 namespace Nanoq.Cli.Tests.Commands;
 
-public sealed class DatasetsCommandTests : IDisposable
+public sealed class DatasetsCommandTests : CliTest, IDisposable
 {
     private readonly string _dir = TestData.TempDir("dscmd");
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = DatasetsCommand.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => Nanoq(["datasets", .. args]);
 
     [Fact]
     public void WritesTrainAndValCocoFolders()

@@ -3,19 +3,13 @@ using Nanoq.Cli.Commands;
 
 namespace Nanoq.Cli.Tests.Commands;
 
-public sealed class EvalCommandTests : IDisposable
+public sealed class EvalCommandTests : CliTest, IDisposable
 {
     private readonly string _dir = TestData.TempDir("evalcmd");
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = EvalCommand.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => Nanoq(["eval", .. args]);
 
     private static string Gt => TestData.CocoEval("case05_dense", "gt.json");
     private static string Dt => TestData.CocoEval("case05_dense", "dt.json");

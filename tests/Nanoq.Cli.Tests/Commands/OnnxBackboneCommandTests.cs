@@ -10,19 +10,11 @@ namespace Nanoq.Cli.Tests.Commands;
 /// converts like a native backbone, the run folder records it, and <c>inspect --backbone</c> draws Figure 2 from a
 /// backbone's own weights.
 /// </summary>
-public sealed class OnnxBackboneCommandTests : IDisposable
+public sealed class OnnxBackboneCommandTests : CliTest, IDisposable
 {
     private readonly string _dir = TestData.TempDir("onnxbackbone");
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private static (int Code, string Out, string Err) Nanoq(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = CommandTable.Dispatch(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
 
     /// <summary>A small ResNet-18's C2–C5 as an ONNX file (Nanoq's own export: a plain CNN graph).</summary>
     private string TinyBackboneOnnx()

@@ -4,19 +4,11 @@ using Nanoq.Cli;
 namespace Nanoq.Cli.Tests.Commands;
 
 /// <summary>The main job end to end at tiny scale, and the one-line errors of bad arguments.</summary>
-public sealed class RunCommandTests : IDisposable
+public sealed class RunCommandTests : CliTest, IDisposable
 {
     private readonly string _dir = TestData.TempDir("run");
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private static (int Code, string Out, string Err) Nanoq(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = CommandTable.Dispatch(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
 
     [Fact]
     public void QuickRunWritesEveryResultSetAndResumesInstantly()

@@ -4,19 +4,11 @@ using Nanoq.Detection;
 namespace Nanoq.Cli.Tests.Commands;
 
 /// <summary>Issue 19's run-folder findings, each reproduced as a test: locks, stale temporaries, model.json, architecture changes, exit codes.</summary>
-public sealed class RunFolderHardeningTests : IDisposable
+public sealed class RunFolderHardeningTests : CliTest, IDisposable
 {
     private readonly string _dir = TestData.TempDir("runfolder");
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private static (int Code, string Out, string Err) Nanoq(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = CommandTable.Dispatch(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
 
     private static RunFolder.ModelInfo Info(int classes = 2) =>
         new(RetinaNetConfig.Small(classes), Enumerable.Range(0, classes).Select(i => $"c{i}").ToArray(), "shapes");
