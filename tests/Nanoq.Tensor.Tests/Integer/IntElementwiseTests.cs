@@ -20,6 +20,8 @@ public class IntElementwiseTests
     [InlineData(3, 37, 5, 8, 8)]
     [InlineData(2, 100, 67, 4, 4)]
     [InlineData(5, 1000, 33, 8, 4)]
+    [InlineData(9, 130, 131, 4, 8)]  // row blocks of 4 with a one-row tail, output blocks of 64 with tails of 4 and 3
+    [InlineData(4, 64, 4, 4, 4)]
     public void FullyConnected_EqualsReference(int batch, int inF, int outF, int wbits, int xbits)
     {
         var rng = new Rng((ulong)(inF * 7 + outF));

@@ -12,11 +12,15 @@ namespace Nanoq.Kernels.Integer;
 ///     y_q[n, o] = clamp(z_y + MultiplyByQuantizedMultiplier(acc, M0[o], shift[o]), lo, hi)
 /// </code>
 /// The last sum runs as int16 × int16 <c>vpmaddwd</c> (32 terms an instruction, exact for any k ≤ 8), four outputs
-/// sharing each load of the widened input row. Tasks are (row, block of outputs), so results do not depend on threads.
+/// and four input rows sharing each load (<see cref="IntFullyConnectedTask"/>). Tasks are (block of outputs, block of
+/// rows), so results do not depend on threads.
 /// </summary>
 public static unsafe class IntFullyConnected
 {
     internal const int OutputsPerTask = 64;
+
+    /// <summary>Input rows a task takes together, so a weight row loaded once serves them all (see the task).</summary>
+    internal const int RowsPerTask = 4;
 
     /// <summary>y_q[N, out] from x_q[N, in]; <paramref name="bias"/> may be empty.</summary>
     public static void Forward(int batch, ReadOnlySpan<byte> input, int inputZeroPoint, IntFullyConnectedWeights weights,
@@ -88,9 +92,9 @@ public static unsafe class IntFullyConnected
         int* offsets = IntScratch.Current.Get(IntScratch.Offsets, w.OutFeatures);
         var sums = w.CenteredSums;
         for (int o = 0; o < w.OutFeatures; o++) offsets[o] = unchecked((bias == null ? 0 : bias[o]) - zx * sums[o]);
-        int blocks = (w.OutFeatures + OutputsPerTask - 1) / OutputsPerTask;
-        var task = new IntFullyConnectedTask { X = x, Y = y, AccOut = accOut, Offsets = offsets, W = w, Rq = rq, Blocks = blocks };
-        ParallelRunner.Run(batch * blocks, ref task);
+        int blocks = (w.OutFeatures + OutputsPerTask - 1) / OutputsPerTask, rowBlocks = (batch + RowsPerTask - 1) / RowsPerTask;
+        var task = new IntFullyConnectedTask { X = x, Y = y, AccOut = accOut, Offsets = offsets, W = w, Rq = rq, Batch = batch, RowBlocks = rowBlocks };
+        ParallelRunner.Run(blocks * rowBlocks, ref task);
     }
 
     /// <summary>Without AVX-512: the reference loop, then the scalar requantization.</summary>
