@@ -279,6 +279,23 @@ public static class OnnxImporter
             return new OnnxWindow((int)ks[0], (int)st[0], (int)dl[0], (int)pads[0], (int)pads[2]);
         }
 
+        /// <summary>
+        /// A Relu or Clip(0, 6) that is <paramref name="output"/>'s only consumer becomes the layer's fused activation: the
+        /// node is marked done, the layer's output moves to the activation's, and <paramref name="ops"/> names it.
+        /// </summary>
+        private ActivationKind FuseActivation(ref string output, ref string ops)
+        {
+            var act = ActivationKind.None;
+            if (SoleConsumer(output, "Relu", "Clip") is { } actNode && TryActivation(actNode, out act))
+            {
+                _done[actNode.Index] = true;
+                _m.MarkFused(output);
+                output = actNode.Outputs[0];
+                ops += "+" + actNode.OpType;
+            }
+            return act;
+        }
+
         /// <summary>Drops the trailing output rows/columns that padding by <c>Pad</c> on both sides adds beyond ONNX's size.</summary>
         private static Var Crop(Var y, OnnxWindow w, int inH, int inW)
         {
@@ -322,14 +339,7 @@ public static class OnnxImporter
                 output = bnNode.Outputs[0];
                 ops += "+BatchNormalization";
             }
-            var act = ActivationKind.None;
-            if (SoleConsumer(output, "Relu", "Clip") is { } actNode && TryActivation(actNode, out act))
-            {
-                _done[actNode.Index] = true;
-                _m.MarkFused(output);
-                output = actNode.Outputs[0];
-                ops += "+" + actNode.OpType;
-            }
+            var act = FuseActivation(ref output, ref ops);
             var unit = _m.AddTap(name, new ConvUnit(conv, bn, act));
             Step(n, name, ops, [x], output, unit, a => Crop(unit.Forward(a[0]), win, a[0].Shape[2], a[0].Shape[3]), window: win);
         }
@@ -407,14 +417,7 @@ public static class OnnxImporter
             OnlyFirstOutput(n);
             string a = Data(n, 0), b = Data(n, 1);
             string output = n.Outputs[0], ops = "Add";
-            var act = ActivationKind.None;
-            if (SoleConsumer(output, "Relu", "Clip") is { } actNode && TryActivation(actNode, out act))
-            {
-                _done[actNode.Index] = true;
-                _m.MarkFused(output);
-                output = actNode.Outputs[0];
-                ops += "+" + actNode.OpType;
-            }
+            var act = FuseActivation(ref output, ref ops);
             string name = NodeName(n);
             var unit = _m.AddTap(name, new AddUnit(act));
             Step(n, name, ops, [a, b], output, unit, v => unit.Forward(v[0], v[1]));

@@ -126,8 +126,7 @@ public static class BenchCommand
         {
             using var tape = new Tape();
             sgd.ZeroGrad();
-            var terms = model.Loss(model.Forward(x), targets).Terms;
-            terms.Select(t => t.Value).Aggregate(Fn.Add).Backward();
+            model.Loss(model.Forward(x), targets).Total.Backward();
             sgd.Step();
         };
     }

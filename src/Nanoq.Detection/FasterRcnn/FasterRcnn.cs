@@ -103,9 +103,7 @@ public sealed class FasterRcnn : Module, IDetector, IStepSeeded, IStagedDetector
     {
         ShapeCheck.Rank(images.Value, 4, nameof(FasterRcnn), "images");
         int h = images.Shape[2], w = images.Shape[3];
-        var x = _input.Forward(images);
-        var levels = Fpn.Forward(_backbone.Stages(x));        // P2, P3, P4, P5, P6
-        var (obj, del) = RpnHead.Forward(levels);
+        var (levels, obj, del) = Rpn(images);
         var proposals = Propose(obj, del, h, w);
         var features = levels[..^1];                          // the RoIs pool from P2–P5 (torchvision's featmap_names 0–3)
         if (Training) return new DetectorOutput([.. obj, .. del], h, w, new FasterRcnnState(proposals, levels.Length, features));
@@ -120,9 +118,16 @@ public sealed class FasterRcnn : Module, IDetector, IStepSeeded, IStagedDetector
     public IReadOnlyList<Var> FirstStage(Var images)
     {
         ShapeCheck.Rank(images.Value, 4, nameof(FasterRcnn), "images");
-        var levels = Fpn.Forward(_backbone.Stages(_input.Forward(images)));
-        var (obj, del) = RpnHead.Forward(levels);
+        var (levels, obj, del) = Rpn(images);
         return [.. obj, .. del, .. levels[..^1]];
+    }
+
+    /// <summary>The network up to the RPN: the input site, backbone, FPN (P2–P6) and the RPN head's maps of each level.</summary>
+    private (Var[] Levels, Var[] Objectness, Var[] Deltas) Rpn(Var images)
+    {
+        var levels = Fpn.Forward(_backbone.Stages(_input.Forward(images))); // P2, P3, P4, P5, P6
+        var (obj, del) = RpnHead.Forward(levels);
+        return (levels, obj, del);
     }
 
     /// <summary>

@@ -79,13 +79,12 @@ public class IntegerAgreementTests(ITestOutputHelper output)
         var d = Detector(backbone);
         var net = d.Convert(rounding).Model;
         var images = QuantizedDetector.Images(new Rng(6), 2, 64);
-        var (reference, _) = d.Reference(images);
+        var (reference, referenceOutputs) = d.Reference(images);
         // Each layer's own rate of one-step differences, given the reference's input codes (teacher forcing), and what
         // those rates do end to end when the differences fall at random (QuantizedDetector.Perturbed, 4 draws).
         var forced = new AgreementHook(reference, force: true);
         net.Program.Run([net.Quantize(0, images)], forced);
         var rates = forced.ByLayer.ToDictionary(kv => kv.Key, kv => kv.Value.Rate);
-        var (_, referenceOutputs) = d.Reference(images);
         var headGrids = net.Program.Outputs.Select(id => net.Grid(id)).ToArray();
         double[] simulated = new double[2];
         for (int draw = 0; draw < 4; draw++)
