@@ -84,7 +84,7 @@ public sealed class CocoFolder
     public DetectionSample Load(int index, TransformOptions options, bool flip = false)
     {
         var entry = Dataset.Images[index];
-        var (image, map) = Prepare(LoadImage(index, options.Limits), options, flip);
+        var (pixels, width, height, map) = Transform(LoadImage(index, options.Limits), options, flip);
 
         var anns = Dataset.AnnotationsOf(entry.Id);
         var boxes = new XyxyBox[anns.Count];
@@ -96,16 +96,42 @@ public sealed class CocoFolder
             labels[i] = Categories.Label(anns[i].CategoryId);
             crowd[i] = anns[i].IsCrowd;
         }
-        return new DetectionSample(entry.Id, options.Normalizer.ToChw(image), image.Width, image.Height,
+        return new DetectionSample(entry.Id, pixels, width, height,
             boxes, labels, crowd, entry.Width, entry.Height, map, flip);
     }
 
-    /// <summary>The loader's geometric pipeline: resize per <paramref name="options"/>, then an optional flip; the map carries original-image boxes.</summary>
+    /// <summary>
+    /// The whole per-image pipeline to normalized CHW floats: <see cref="Prepare"/> then normalize, or for
+    /// <see cref="ResizeMode.Torchvision"/> flip, normalize, then resize the floats.
+    /// </summary>
+    private static (float[] Pixels, int Width, int Height, BoxMap Map) Transform(RgbImage image, TransformOptions options, bool flip)
+    {
+        if (options.Resize != ResizeMode.Torchvision)
+        {
+            var (prepared, map) = Prepare(image, options, flip);
+            return (options.Normalizer.ToChw(prepared), prepared.Width, prepared.Height, map);
+        }
+        var flipMap = BoxMap.Identity;
+        if (flip) (image, flipMap) = ImageTransforms.FlipHorizontal(image);
+        var (w, h, resizeMap) = ResizePlan.Torchvision(image.Width, image.Height, options.ShorterSide, options.MaxLongerSide);
+        var planes = options.Normalizer.ToChwAsTorchvision(image);
+        if (w != image.Width || h != image.Height)
+            planes = Resampler.BilinearChw(planes, 3, image.Height, image.Width, h, w);
+        return (planes, w, h, flipMap.Then(resizeMap));
+    }
+
+    /// <summary>
+    /// The loader's geometric pipeline on bytes: resize per <paramref name="options"/>, then an optional flip; the map
+    /// carries original-image boxes. <see cref="ResizeMode.Torchvision"/> resizes floats after normalizing and has no
+    /// byte form.
+    /// </summary>
     public static (RgbImage Image, BoxMap Map) Prepare(RgbImage image, TransformOptions options, bool flip)
     {
         var map = BoxMap.Identity;
         switch (options.Resize)
         {
+            case ResizeMode.Torchvision:
+                throw new ArgumentException("ResizeMode.Torchvision resizes normalized floats; use Load or FromImage", nameof(options));
             case ResizeMode.ShorterSide:
                 (image, map) = ImageTransforms.ResizeShorterSide(image, options.ShorterSide, options.MaxLongerSide);
                 break;
@@ -124,8 +150,8 @@ public sealed class CocoFolder
     /// <summary>An image outside any data set (no annotations) through the pipeline, e.g. for <c>nanoq detect</c>.</summary>
     public static DetectionSample FromImage(RgbImage original, TransformOptions options)
     {
-        var (image, map) = Prepare(original, options, flip: false);
-        return new DetectionSample(0, options.Normalizer.ToChw(image), image.Width, image.Height, [], [], [],
+        var (pixels, width, height, map) = Transform(original, options, flip: false);
+        return new DetectionSample(0, pixels, width, height, [], [], [],
             original.Width, original.Height, map, false);
     }
 }

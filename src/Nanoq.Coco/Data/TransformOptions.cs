@@ -4,7 +4,9 @@ namespace Nanoq.Coco.Data;
 
 /// <summary>
 /// The loader's per-image pipeline: decode → resize (<see cref="Resize"/>) → random horizontal flip with
-/// probability <see cref="FlipProbability"/> → normalize. Defaults are torchvision's RetinaNet ones (800/1333,
+/// probability <see cref="FlipProbability"/> → normalize; <see cref="ResizeMode.Torchvision"/> instead flips,
+/// normalizes, then resizes the floats, with <see cref="ShorterSide"/> and <see cref="MaxLongerSide"/> as
+/// torchvision's min_size and max_size. Defaults are torchvision's RetinaNet ones (800/1333,
 /// ImageNet mean/std, no flip); training sets FlipProbability = 0.5.
 /// </summary>
 public sealed record TransformOptions

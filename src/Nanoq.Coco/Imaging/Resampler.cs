@@ -47,6 +47,91 @@ public static class Resampler
         }
     }
 
+    /// <summary>
+    /// Bilinear resizing of float planes (CHW, <paramref name="channels"/> × <paramref name="height"/> ×
+    /// <paramref name="width"/>) in PyTorch 1.13's CPU <c>upsample_bilinear2d</c> arithmetic (align_corners=False, no
+    /// scale given, as <c>interpolate(recompute_scale_factor=True)</c> calls it), so that a normalized image matches
+    /// torchvision's to float rounding. Per axis, with r = (float)in / out in float32: source
+    /// s = max((double)r · (i + 0.5) − 0.5, 0) in double, i0 = (int)s, i1 = min(i0 + 1, in − 1),
+    /// λ1 = (float)(s − i0), λ0 = 1 − λ1 in float32; an axis whose size does not change is copied (i0 = i1 = i,
+    /// λ = 1, 0). Then, in float32,
+    /// out = fma(t, λy0, u·λy1) with t = fma(src[y0, x0], λx0, src[y0, x1]·λx1) and u likewise on row y1: the
+    /// AVX2 build of PyTorch's kernel (what an x86-64 CPU with AVX2 runs) is compiled with FMA contraction, and its
+    /// <c>t0 * w0 + t1 * w1</c> becomes exactly this. Against Debian's torch 1.13 the result is bit-exact;
+    /// PyTorch's kernel without FMA (other CPUs) differs from it by an ulp here and there.
+    /// The byte resampler above cannot stand in: it rounds to bytes after resizing, and torchvision resizes after
+    /// normalizing.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float[] BilinearChw(ReadOnlySpan<float> src, int channels, int height, int width, int outHeight, int outWidth)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(channels);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outHeight);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outWidth);
+        if (src.Length != checked(channels * height * width))
+            throw new ArgumentException($"expected {channels * height * width} floats, got {src.Length}", nameof(src));
+        var (x0, x1, wx0, wx1) = TorchTaps(width, outWidth);
+        var (y0, y1, wy0, wy1) = TorchTaps(height, outHeight);
+        var dst = new float[checked(channels * outHeight * outWidth)];
+        // A source row's horizontal interpolation does not depend on the output row, so the two rows in use are kept
+        // (k0, k1) and each is computed once per run of output rows that reads it.
+        var h0 = new float[outWidth];
+        var h1 = new float[outWidth];
+        for (int c = 0; c < channels; c++)
+        {
+            var plane = src.Slice(c * height * width, height * width);
+            int k0 = -1, k1 = -1;
+            for (int y = 0; y < outHeight; y++)
+            {
+                int r0 = y0[y], r1 = y1[y];
+                if (r0 != k0)
+                {
+                    if (r0 == k1) { (h0, h1, k0, k1) = (h1, h0, k1, k0); }
+                    else { Horizontal(plane.Slice(r0 * width, width), x0, x1, wx0, wx1, h0); k0 = r0; }
+                }
+                if (r1 != k1) { Horizontal(plane.Slice(r1 * width, width), x0, x1, wx0, wx1, h1); k1 = r1; }
+                float ly0 = wy0[y], ly1 = wy1[y];
+                var row = dst.AsSpan((c * outHeight + y) * outWidth, outWidth);
+                for (int x = 0; x < row.Length; x++) row[x] = MathF.FusedMultiplyAdd(h0[x], ly0, h1[x] * ly1);
+            }
+        }
+        return dst;
+    }
+
+    /// <summary>One source row interpolated along x: fma(row[x0], λx0, row[x1]·λx1) (.NET never contracts a·b + c on its own).</summary>
+    private static void Horizontal(ReadOnlySpan<float> row, int[] x0, int[] x1, float[] wx0, float[] wx1, Span<float> dst)
+    {
+        for (int x = 0; x < dst.Length; x++) dst[x] = MathF.FusedMultiplyAdd(row[x0[x]], wx0[x], row[x1[x]] * wx1[x]);
+    }
+
+    /// <summary>PyTorch's <c>compute_source_index_and_lambda</c> for every output index of one axis.</summary>
+    private static (int[] I0, int[] I1, float[] L0, float[] L1) TorchTaps(int inSize, int outSize)
+    {
+        var i0 = new int[outSize];
+        var i1 = new int[outSize];
+        var l0 = new float[outSize];
+        var l1 = new float[outSize];
+        float ratio = (float)inSize / outSize;
+        for (int i = 0; i < outSize; i++)
+        {
+            if (inSize == outSize)
+            {
+                (i0[i], i1[i], l0[i], l1[i]) = (i, i, 1f, 0f);
+                continue;
+            }
+            // The source index is computed in double (acc_type<float> on CPU), the weights stored as float.
+            double s = Math.Max(ratio * (i + 0.5) - 0.5, 0);
+            int k = (int)s;
+            i0[i] = k;
+            i1[i] = k < inSize - 1 ? k + 1 : k;
+            l1[i] = (float)(s - k);
+            l0[i] = 1f - l1[i];
+        }
+        return (i0, i1, l0, l1);
+    }
+
     /// <summary>For each output index: the left input index and the weight of the right neighbour.</summary>
     private static (int[] Index, float[] Weight) Taps(int inSize, int outSize)
     {
