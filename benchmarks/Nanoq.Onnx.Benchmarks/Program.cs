@@ -70,7 +70,7 @@ DetectorOutput NanoqFloat(Tensor images)
     return new DetectorOutput(o.Outputs.Select(v => new Var(v.Value.Clone())).ToArray(), o.ImageHeight, o.ImageWidth, o.State);
 }
 
-var ways = new List<(string Name, Func<Tensor, DetectorOutput> Forward)> { ("nanoq-float", NanoqFloat), ("nanoq-int4", integer.Forward) };
+var ways = new List<(string Name, Func<Tensor, DetectorOutput> Forward)> { ("nanoq-float", NanoqFloat), ("nanoq-int4", x => integer.Forward(x)) };
 if (!staged) ways.AddRange([("ort-float", t => Ort(ortFloat!, t)), ("ort-qdq-int4", t => Ort(ortQdq!, t))]);
 
 if (opts.ContainsKey("--eval"))

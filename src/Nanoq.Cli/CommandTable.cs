@@ -13,6 +13,7 @@ public static class CommandTable
     [
         ("run", "the main job: train, calibrate, FQN fine-tune, convert, evaluate all (on shapes by default)", RunCommand.Run),
         ("datasets", "write a bundled data set (shapes, fashion-det) to a folder as COCO", DatasetsCommand.Run),
+        ("import", "a torchvision detector's weights (safetensors) → a run folder the other commands take", ImportCommand.Run),
         ("train", "train a float detector (RetinaNet or Faster R-CNN) on a data set and evaluate it", TrainCommand.Run),
         ("quantize", "calibrate and fine-tune the trained detector at k bits (FQN: F+P+C), evaluate it", QuantizeCommand.Run),
         ("ablation", "the F/P/C ablation (Table 2) and DoReFa/XNOR baselines (Table 5), one table", AblationCommand.Run),

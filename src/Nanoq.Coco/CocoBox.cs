@@ -20,6 +20,15 @@ public readonly record struct CocoBox(double X, double Y, double Width, double H
     public static CocoBox FromXyxy(XyxyBox b) =>
         new(ShortestDouble(b.X1), ShortestDouble(b.Y1), ShortestDouble(b.X2 - b.X1), ShortestDouble(b.Y2 - b.Y1));
 
+    /// <summary>
+    /// A detection's box: finite, with sizes ≥ 0. pycocotools' loadRes takes empty boxes (area 0: they match nothing and
+    /// count as false positives), and torchvision's RetinaNet returns them (a box clipped to the image border), so a
+    /// result may have one; a ground-truth box may not (<see cref="IsValid"/>).
+    /// </summary>
+    public bool IsValidResult =>
+        double.IsFinite(X) && double.IsFinite(Y) && double.IsFinite(Width) && double.IsFinite(Height)
+        && Width >= 0 && Height >= 0;
+
     /// <summary>True when both sizes are finite and strictly positive and the corner is finite.</summary>
     public bool IsValid =>
         double.IsFinite(X) && double.IsFinite(Y) && double.IsFinite(Width) && double.IsFinite(Height)

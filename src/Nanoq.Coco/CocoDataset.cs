@@ -129,5 +129,9 @@ public sealed class CocoDataset
     internal static string BoxProblem(CocoBox b) =>
         $"box [x, y, w, h] = [{b.X}, {b.Y}, {b.Width}, {b.Height}] must be finite with width and height > 0";
 
+    /// <summary>A detection's box problem (<see cref="CocoBox.IsValidResult"/>).</summary>
+    internal static string ResultBoxProblem(CocoBox b) =>
+        $"box [x, y, w, h] = [{b.X}, {b.Y}, {b.Width}, {b.Height}] must be finite with width and height >= 0";
+
     private CocoFormatException Error(string location, string problem) => new(SourceName, location, problem);
 }

@@ -217,7 +217,7 @@ internal static class CocoJsonReader
                 CocoResult r;
                 try
                 {
-                    r = new CocoResult(f.Id(e, "image_id"u8, at), f.Id(e, "category_id"u8, at), f.Box(e, "bbox"u8, at), f.Number(e, "score"u8, at));
+                    r = new CocoResult(f.Id(e, "image_id"u8, at), f.Id(e, "category_id"u8, at), f.Box(e, "bbox"u8, at, result: true), f.Number(e, "score"u8, at));
                 }
                 catch (InvalidOperationException ex)
                 {

@@ -42,8 +42,8 @@ public static class CocoResults
         if (!groundTruth.HasCategory(r.CategoryId))
             throw new CocoFormatException(sourceName, $"[{i}].category_id",
                 $"category id {r.CategoryId} is not in the ground truth {groundTruth.SourceName}");
-        if (!r.Bbox.IsValid)
-            throw new CocoFormatException(sourceName, $"[{i}].bbox", CocoDataset.BoxProblem(r.Bbox));
+        if (!r.Bbox.IsValidResult)
+            throw new CocoFormatException(sourceName, $"[{i}].bbox", CocoDataset.ResultBoxProblem(r.Bbox));
         if (!double.IsFinite(r.Score))
             throw new CocoFormatException(sourceName, $"[{i}].score", $"must be a finite number, got {r.Score}");
     }

@@ -76,8 +76,11 @@ internal readonly struct JsonFields(string source)
         _ => throw Error(at.Field(Text(name)), $"expected 0, 1, true or false, got {Describe(v)}"),
     };
 
-    /// <summary>A COCO box: exactly four numbers [x, y, w, h] with w, h finite and positive.</summary>
-    public CocoBox Box(JsonElement obj, ReadOnlySpan<byte> name, JsonItem at)
+    /// <summary>
+    /// A COCO box: exactly four numbers [x, y, w, h], finite, w and h positive — or, for a detection
+    /// (<paramref name="result"/>), not negative (<see cref="CocoBox.IsValidResult"/>).
+    /// </summary>
+    public CocoBox Box(JsonElement obj, ReadOnlySpan<byte> name, JsonItem at, bool result = false)
     {
         var v = Required(obj, name, at);
         if (v.ValueKind != JsonValueKind.Array)
@@ -93,8 +96,8 @@ internal readonly struct JsonFields(string source)
                 throw Error($"{at.Field(Text(name))}[{i}]", $"expected a number, got {Describe(e)}");
         }
         var box = new CocoBox(xs[0], xs[1], xs[2], xs[3]);
-        if (!box.IsValid)
-            throw Error(at.Field(Text(name)), CocoDataset.BoxProblem(box));
+        if (result ? !box.IsValidResult : !box.IsValid)
+            throw Error(at.Field(Text(name)), result ? CocoDataset.ResultBoxProblem(box) : CocoDataset.BoxProblem(box));
         return box;
     }
 

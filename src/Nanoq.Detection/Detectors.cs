@@ -63,7 +63,7 @@ public static class Detectors
     {
         using var _ = GradMode.NoGrad();
         using var tape = new Tape();
-        return detector.Postprocess(detector.Forward(new Var(images)), imageSizes);
+        return detector.Postprocess(detector.Forward(new Var(images), imageSizes), imageSizes);
     }
 
     /// <summary>

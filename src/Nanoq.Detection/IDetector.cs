@@ -32,8 +32,12 @@ public interface IDetector
     /// <summary>The class count K (labels in [0, K)).</summary>
     int NumClasses { get; }
 
-    /// <summary>images [N, 3, H, W], normalized → raw outputs.</summary>
-    DetectorOutput Forward(Var images);
+    /// <summary>
+    /// images [N, 3, H, W], normalized → raw outputs. <paramref name="imageSizes"/>: each image's own (unpadded) size in
+    /// the padded batch, for a network that needs it (Faster R-CNN clips its proposals to it, as torchvision does);
+    /// null means the padded size for every image.
+    /// </summary>
+    DetectorOutput Forward(Var images, IReadOnlyList<(int Height, int Width)>? imageSizes = null);
 
     /// <summary>The training losses of a batch, each already normalized.</summary>
     DetectorLosses Loss(DetectorOutput output, IReadOnlyList<DetectionTarget> targets);

@@ -28,8 +28,18 @@ public interface IDetectorConfig
     /// <summary>Anchor size on the finest pyramid level (P3 for RetinaNet, P2 for Faster R-CNN), in pixels.</summary>
     int AnchorSize { get; }
 
-    /// <summary>Input size: the shorter image side (the longer is capped at 5/3 of it).</summary>
+    /// <summary>Input size: the shorter image side (the longer is capped at <see cref="MaxInputSize"/>).</summary>
     int InputSize { get; }
+
+    /// <summary>The cap on the longer image side; 0 means Nanoq's 5/3 of <see cref="InputSize"/> (torchvision: max_size, 1333).</summary>
+    int MaxInputSize { get; }
+
+    /// <summary>
+    /// The input transform is torchvision's <c>GeneralizedRCNNTransform</c> exactly (normalize, then resize in float with
+    /// its size rule: what a model imported from torchvision was trained on); false: Nanoq's loader (resize the 8-bit
+    /// image, then normalize), which is what Nanoq's own models train with.
+    /// </summary>
+    bool TorchvisionResize { get; }
 
     /// <summary>The same configuration for <paramref name="numClasses"/> classes.</summary>
     IDetectorConfig WithNumClasses(int numClasses);

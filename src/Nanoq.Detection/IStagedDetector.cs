@@ -13,9 +13,11 @@ public interface IStagedDetector
     /// <summary>
     /// The host side of one run of <paramref name="model"/> (converted from this detector) on images of this padded size:
     /// the side inputs the program asks for, and, once the run is over, the <see cref="DetectorOutput.State"/> the
-    /// detector's postprocess needs (the proposals).
+    /// detector's postprocess needs (the proposals). <paramref name="imageSizes"/>: each image's own size, as
+    /// <see cref="IDetector.Forward"/> takes it.
     /// </summary>
-    (IIntSideInputs SideInputs, Func<object?> State) IntegerRun(IntegerModel model, int height, int width);
+    (IIntSideInputs SideInputs, Func<object?> State) IntegerRun(IntegerModel model, int height, int width,
+                                                               IReadOnlyList<(int Height, int Width)>? imageSizes = null);
 
     /// <summary>
     /// images [N, 3, H, W] → the convolutional first stage only, everything before the host's box geometry: what a

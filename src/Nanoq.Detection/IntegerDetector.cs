@@ -28,13 +28,14 @@ public sealed class IntegerDetector
     /// <summary>
     /// Normalized images [N, 3, H, W] → the dequantized raw outputs; a two-stage detector (<see cref="IStagedDetector"/>)
     /// supplies the program's side inputs (RoIs) during the run and its state (proposals) with the outputs.
+    /// <paramref name="imageSizes"/> as <see cref="IDetector.Forward"/> takes them.
     /// </summary>
-    public DetectorOutput Forward(Tensor images)
+    public DetectorOutput Forward(Tensor images, IReadOnlyList<(int Height, int Width)>? imageSizes = null)
     {
         int h = images.Shape[2], w = images.Shape[3];
         if (Detector is IStagedDetector staged)
         {
-            var (side, state) = staged.IntegerRun(Model, h, w);
+            var (side, state) = staged.IntegerRun(Model, h, w, imageSizes);
             var staging = Model.Run(side, images);
             return new DetectorOutput(staging.Select(t => new Var(t)).ToArray(), h, w, state());
         }
@@ -44,7 +45,7 @@ public sealed class IntegerDetector
 
     public IReadOnlyList<Detections> Detect(Tensor images, IReadOnlyList<(int Height, int Width)> imageSizes)
     {
-        var o = Forward(images);
+        var o = Forward(images, imageSizes);
         try
         {
             return Detector.Postprocess(o, imageSizes);

@@ -44,7 +44,7 @@ public static class AblationCommand
             var recipes = QuantRecipe.Ablation(bits).Select(r => r with { Steps = steps }).ToList();
             if (cl.Has("--baselines")) recipes.AddRange([QuantRecipe.DoReFa(bits) with { Steps = steps }, QuantRecipe.Xnor() with { Steps = steps }]);
             using var interrupt = new Interrupt();
-            var data = DataFileOptions.Resolve(cl) ?? DataSplits.Resolve(cl.Get("--data") ?? QuantizeCommand.DataOf(run), Path.Combine("runs", "data"), stderr, seed: schedule.Seed);
+            var data = QuantizeCommand.DataFor(run, cl, stderr, schedule.Seed);
             var rows = new List<(string, CocoStats)>();
             foreach (var r in recipes)
             {

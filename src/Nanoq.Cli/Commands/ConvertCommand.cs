@@ -41,7 +41,7 @@ public static class ConvertCommand
             stdout.WriteLine($"{run.IntegerModel(recipe)}: {bytes / 1024.0:F1} KiB" +
                              (floatBytes > 0 ? $" (float weights {floatBytes / 1024.0:F1} KiB, ratio 1/{(double)floatBytes / bytes:F1})" : ""));
             if (cl.Has("--no-eval")) return CommandErrors.Ok;
-            var data = DataFileOptions.Resolve(cl) ?? DataSplits.Resolve(cl.Get("--data") ?? QuantizeCommand.DataOf(run), Path.Combine("runs", "data"), stderr);
+            var data = QuantizeCommand.DataFor(run, cl, stderr);
             using var interrupt = new Terminal.Interrupt("stopping the evaluation after the current batch");
             var result = Stages.Evaluate(run, RunFolder.Label(recipe) + "-integer", data, run.LoadModelInfo().Config, model.Detect, stderr, interrupt.Token);
             stdout.Write(result.Format());

@@ -36,7 +36,7 @@ public static class EvalCommand
     {
         var run = QuantizeCommand.OpenRun(cl);
         var (detect, config, label) = Pipeline.StoredModels.Open(run, cl.Required("--model"), QuantizeCommand.Recipe(cl));
-        var data = DataFileOptions.Resolve(cl) ?? Pipeline.DataSplits.Resolve(cl.Get("--data") ?? QuantizeCommand.DataOf(run), Path.Combine("runs", "data"), stderr);
+        var data = QuantizeCommand.DataFor(run, cl, stderr);
         using var interrupt = new Terminal.Interrupt("stopping the evaluation after the current batch");
         var result = Pipeline.Stages.Evaluate(run, label, data, config, detect, stderr, interrupt.Token);
         if (cl.Has("--json")) stdout.WriteLine(result.ToJson());

@@ -43,7 +43,7 @@ public static class QuantizeCommand
             if (!File.Exists(run.FloatCheckpoint))
                 throw new FileNotFoundException($"{run.FloatCheckpoint} not found: train the float model first (nanoq train --out {run.Dir})");
             using var interrupt = new Interrupt();
-            var data = (DataFileOptions.Resolve(cl) ?? DataSplits.Resolve(cl.Get("--data") ?? DataOf(run), Path.Combine("runs", "data"), stderr, seed: schedule.Seed)) with { SkipBadImages = cl.Has("--skip-bad-images") };
+            var data = DataFor(run, cl, stderr, schedule.Seed) with { SkipBadImages = cl.Has("--skip-bad-images") };
             var (model, registry, time) = QuantStages.FineTune(run, data, recipe, schedule, run.QuantCheckpoint(recipe), stderr, interrupt.Token);
             string label = RunFolder.Label(recipe);
             var result = Stages.Evaluate(run, label, data, model.Config, model.Detect, stderr, interrupt.Token);
@@ -92,10 +92,19 @@ public static class QuantizeCommand
     }
 
     /// <summary>The data a run was trained on, when it is a bundled name (model.json records it), else shapes.</summary>
+    /// <summary>
+    /// The data of a command on an existing run: the explicit files, else --data, else the data the run was trained on;
+    /// labelled as the run's model labels (<see cref="DataSplits.ForModel"/>).
+    /// </summary>
+    internal static DataSplits DataFor(RunFolder run, CommandArgs cl, TextWriter stderr, ulong seed = 0) =>
+        (DataFileOptions.Resolve(cl) ?? DataSplits.Resolve(cl.Get("--data") ?? DataOf(run), Path.Combine("runs", "data"), stderr, seed: seed))
+        .ForModel(run.LoadModelInfo());
+
     internal static string DataOf(RunFolder run)
     {
         if (!File.Exists(run.ModelJson)) return "shapes";
         string d = run.LoadModelInfo().Data;
+        if (d.Length == 0) throw new UsageException($"{run.ModelJson} names no data set (an imported model): give --data DIR or the --train-*/--val-* files");
         string name = d.Split(' ')[0];
         return Coco.Datasets.BundledDatasets.Names.Contains(name) ? name : d;
     }

@@ -25,6 +25,15 @@ public sealed record DataSplits(CocoFolder Train, CocoFolder Val, string Descrip
     /// </summary>
     public bool SkipBadImages { get; init; }
 
+    /// <summary>
+    /// The splits labelled as the model labels them: unchanged for a model whose labels are the data's categories, else
+    /// by the model's own category ids (<see cref="RunFolder.ModelInfo.CategoryIds"/>), refusing data with a category
+    /// the model has no class for.
+    /// </summary>
+    public DataSplits ForModel(RunFolder.ModelInfo info) => info.Categories is { } map
+        ? this with { Train = Train.WithCategories(map, Train.ImagesDirectory), Val = Val.WithCategories(map, Val.ImagesDirectory) }
+        : this;
+
     /// <summary>Default sizes of the bundled sets: enough images to train the small detector in minutes.</summary>
     public const int DefaultTrainImages = 3000, DefaultValImages = 500, DefaultImageSize = 160;
 

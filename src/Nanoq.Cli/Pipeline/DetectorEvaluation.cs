@@ -43,6 +43,12 @@ public static class DetectorEvaluation
             bar.Report(++b);
         }
         bar.Stop();
-        return (CocoEvaluator.Evaluate(val.Dataset, results.Results), results.Results);
+        // A model with its own category ids (imported from torchvision) may detect categories the ground truth lacks;
+        // pycocotools evaluates the ground truth's categories only, so dropping those detections changes no number.
+        var known = val.Dataset.Categories.Select(c => c.Id).ToHashSet();
+        var kept = results.Results.Where(r => known.Contains(r.CategoryId)).ToList();
+        if (kept.Count < results.Results.Count)
+            log.WriteLine($"{label}: {results.Results.Count - kept.Count} detections of categories the ground truth does not have are not evaluated");
+        return (CocoEvaluator.Evaluate(val.Dataset, kept), kept);
     }
 }

@@ -31,12 +31,16 @@ public sealed record RunFolder(string Dir) : IDisposable
     public string Summary => Path.Combine(Dir, "summary.json");
 
     /// <summary>
-    /// model.json: <c>{"Detector": "retinanet"|"faster-rcnn", "Config": {…the family's fields…}, "ClassNames": […], "Data": "…"}</c>.
+    /// model.json: <c>{"Detector": "retinanet"|"faster-rcnn", "Config": {…the family's fields…}, "ClassNames": […], "Data": "…"}</c>,
+    /// and for a model that fixes its classes' COCO category ids (<c>nanoq import</c>) <c>"CategoryIds": […]</c> in label order.
     /// A model.json without "Detector" (written before Faster R-CNN existed) is a RetinaNet's.
     /// </summary>
-    public sealed record ModelInfo(IDetectorConfig Config, string[] ClassNames, string Data)
+    public sealed record ModelInfo(IDetectorConfig Config, string[] ClassNames, string Data, long[]? CategoryIds = null)
     {
         public string Detector => Config.Kind;
+
+        /// <summary>The model's own label ↔ category map, or null when its labels are the data's categories in ascending id order.</summary>
+        public Coco.Data.CategoryMap? Categories => CategoryIds is null ? null : new Coco.Data.CategoryMap(CategoryIds, ClassNames);
     }
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
@@ -91,6 +95,7 @@ public sealed record RunFolder(string Dir) : IDisposable
             ["ClassNames"] = new JsonArray(info.ClassNames.Select(n => (JsonNode?)n).ToArray()),
             ["Data"] = info.Data,
         };
+        if (info.CategoryIds is not null) doc["CategoryIds"] = new JsonArray(info.CategoryIds.Select(i => (JsonNode?)i).ToArray());
         AtomicFile.WriteAllText(ModelJson, doc.ToJsonString(Json));
     }
 
@@ -125,18 +130,22 @@ public sealed record RunFolder(string Dir) : IDisposable
         }
         string[] classNames;
         string data;
+        long[]? categoryIds;
         try
         {
             classNames = Field(doc, "ClassNames")!.Deserialize<string[]>()!;
             data = Field(doc, "Data")!.GetValue<string>();
+            categoryIds = Field(doc, "CategoryIds", required: false)?.Deserialize<long[]>();
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
         {
-            throw new Nn.StateDictException($"{ModelJson}: \"ClassNames\" must be an array of strings and \"Data\" a string: {e.Message}", e);
+            throw new Nn.StateDictException($"{ModelJson}: \"ClassNames\" must be an array of strings, \"Data\" a string and \"CategoryIds\" (if present) an array of integers: {e.Message}", e);
         }
-        var info = new ModelInfo(config, classNames, data);
+        var info = new ModelInfo(config, classNames, data, categoryIds);
         if (info.ClassNames.Length != info.Config.NumClasses || info.ClassNames.Any(n => n is null))
             throw new Nn.StateDictException($"{ModelJson}: \"ClassNames\" has {info.ClassNames.Length} names for Config.NumClasses = {info.Config.NumClasses}.");
+        if (categoryIds is not null && (categoryIds.Length != info.Config.NumClasses || categoryIds.Distinct().Count() != categoryIds.Length))
+            throw new Nn.StateDictException($"{ModelJson}: \"CategoryIds\" must hold {info.Config.NumClasses} distinct ids (one per class), got {categoryIds.Length}.");
         return info;
     }
 

@@ -14,9 +14,16 @@ namespace Nanoq.Cli.Pipeline;
 /// </summary>
 public static class Stages
 {
-    /// <summary>The loader transform for a detector's input size: shorter side to S, longer side at most 5/3·S.</summary>
-    public static TransformOptions Transform(IDetectorConfig c) =>
-        new() { Resize = Coco.Data.ResizeMode.ShorterSide, ShorterSide = c.InputSize, MaxLongerSide = c.InputSize * 5 / 3 };
+    /// <summary>
+    /// The loader transform of a detector's configuration: shorter side to S = InputSize, longer side at most MaxInputSize
+    /// (0: 5/3·S); torchvision's GeneralizedRCNNTransform exactly for a model imported from torchvision.
+    /// </summary>
+    public static TransformOptions Transform(IDetectorConfig c) => new()
+    {
+        Resize = c.TorchvisionResize ? Coco.Data.ResizeMode.Torchvision : Coco.Data.ResizeMode.ShorterSide,
+        ShorterSide = c.InputSize,
+        MaxLongerSide = c.MaxInputSize > 0 ? c.MaxInputSize : c.InputSize * 5 / 3,
+    };
 
     /// <summary>
     /// The training batches from a step on, as a detector takes them: shuffled and flipped from (seed, epoch), so a resumed

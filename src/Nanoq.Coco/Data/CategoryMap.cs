@@ -2,7 +2,8 @@ namespace Nanoq.Coco.Data;
 
 /// <summary>
 /// Contiguous class labels 0..K−1 for a detector, from COCO category ids in ascending order (COCO's ids have gaps),
-/// and back for writing results.
+/// and back for writing results. A model that fixes its own mapping (one imported from torchvision, whose label l is
+/// category id l) gives the ids in label order instead (<see cref="CategoryMap(IReadOnlyList{long}, IReadOnlyList{string})"/>).
 /// </summary>
 public sealed class CategoryMap
 {
@@ -19,7 +20,24 @@ public sealed class CategoryMap
         for (int i = 0; i < _ids.Length; i++) _labels[_ids[i]] = i;
     }
 
+    /// <summary>Label i is category <paramref name="ids"/>[i], named <paramref name="names"/>[i]; the ids must be distinct.</summary>
+    public CategoryMap(IReadOnlyList<long> ids, IReadOnlyList<string> names)
+    {
+        if (ids.Count != names.Count) throw new ArgumentException($"{ids.Count} category ids but {names.Count} names.");
+        _ids = ids.ToArray();
+        _names = names.ToArray();
+        _labels = new Dictionary<long, int>(_ids.Length);
+        for (int i = 0; i < _ids.Length; i++)
+            if (!_labels.TryAdd(_ids[i], i)) throw new ArgumentException($"category id {_ids[i]} appears twice.");
+    }
+
     public int Count => _ids.Length;
+
+    /// <summary>Whether <paramref name="categoryId"/> has a label.</summary>
+    public bool Contains(long categoryId) => _labels.ContainsKey(categoryId);
+
+    /// <summary>The category ids in label order.</summary>
+    public IReadOnlyList<long> Ids => _ids;
 
     public int Label(long categoryId) => _labels.TryGetValue(categoryId, out int l)
         ? l : throw new KeyNotFoundException($"no category with id {categoryId}");

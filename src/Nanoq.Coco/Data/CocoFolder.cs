@@ -21,6 +21,26 @@ public sealed class CocoFolder
         Categories = new CategoryMap(dataset.Categories);
     }
 
+    private CocoFolder(CocoDataset dataset, string imagesDirectory, CategoryMap categories)
+    {
+        Dataset = dataset;
+        ImagesDirectory = imagesDirectory;
+        Categories = categories;
+    }
+
+    /// <summary>
+    /// The same images and annotations labelled by a model's own <paramref name="categories"/> (a model imported from
+    /// torchvision fixes label ↔ category id). Every category the annotations use must have a label; the error names
+    /// the first that does not and the file.
+    /// </summary>
+    public CocoFolder WithCategories(CategoryMap categories, string source)
+    {
+        foreach (var a in Dataset.Annotations)
+            if (!categories.Contains(a.CategoryId))
+                throw new CocoFormatException(source, "", $"annotation {a.Id} has category_id {a.CategoryId}, which the model has no class for (its categories: {string.Join(", ", categories.Ids)})");
+        return new CocoFolder(Dataset, ImagesDirectory, categories);
+    }
+
     public static CocoFolder Open(string imagesDirectory, string instancesJson)
     {
         if (!Directory.Exists(imagesDirectory))

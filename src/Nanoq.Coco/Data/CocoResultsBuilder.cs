@@ -5,8 +5,8 @@ namespace Nanoq.Coco.Data;
 /// <summary>
 /// Collects a detector's outputs as COCO results: boxes in xyxy pixels of the transformed image, contiguous labels
 /// and scores go in; boxes mapped back to the original image in COCO's [x, y, w, h], category ids and scores come out.
-/// Detectors should drop degenerate boxes first (torchvision's remove_small_boxes): a box with no positive width and
-/// height is refused, because COCO results with such boxes are rejected on reading.
+/// A box of negative or non-finite size is refused; an empty one (a detection clipped to the image border, which
+/// torchvision's RetinaNet keeps) is a valid result, as in pycocotools.
 /// </summary>
 public sealed class CocoResultsBuilder(CategoryMap categories)
 {
@@ -21,8 +21,8 @@ public sealed class CocoResultsBuilder(CategoryMap categories)
         for (int i = 0; i < boxes.Length; i++)
         {
             var r = CocoResult.FromXyxy(imageId, categories.CategoryId(labels[i]), toOriginal.Map(boxes[i]), scores[i]);
-            if (!r.Bbox.IsValid || !double.IsFinite(r.Score))
-                throw new ArgumentException($"detection {i} of image {imageId}: {CocoDataset.BoxProblem(r.Bbox)}, score {r.Score}");
+            if (!r.Bbox.IsValidResult || !double.IsFinite(r.Score))
+                throw new ArgumentException($"detection {i} of image {imageId}: {CocoDataset.ResultBoxProblem(r.Bbox)}, score {r.Score}");
             _results.Add(r);
         }
     }

@@ -26,8 +26,9 @@ namespace Nanoq.Detection;
 /// RoIAlign and the box head on them through the same taps.</item>
 /// </list>
 /// Calibration runs in evaluation mode, so it reaches every tap. In the integer program (<see cref="Detectors.Convert"/>)
-/// RoIAlign is one op whose RoIs the host supplies mid-run (<see cref="IStagedDetector"/>, <see cref="FasterRcnnSideInputs"/>). Proposals are clipped to the padded input (torchvision
-/// clips to each unpadded image); the detections are clipped to each image's own size.
+/// RoIAlign is one op whose RoIs the host supplies mid-run (<see cref="IStagedDetector"/>, <see cref="FasterRcnnSideInputs"/>). Proposals are clipped to each
+/// image's own size when the caller gives it (inference, as torchvision), else to the padded input (training, where the
+/// loader's batches of one size make the two the same but for padding); the detections are clipped to each image's own size.
 /// </para>
 /// </summary>
 public sealed class FasterRcnn : Module, IDetector, IStepSeeded, IStagedDetector
@@ -99,12 +100,12 @@ public sealed class FasterRcnn : Module, IDetector, IStepSeeded, IStagedDetector
     /// images [N, 3, H, W] (normalized, H and W multiples of 32) → the raw outputs of the mode (see the class comment),
     /// with the proposals in <see cref="DetectorOutput.State"/> (a <see cref="FasterRcnnState"/>).
     /// </summary>
-    public DetectorOutput Forward(Var images)
+    public DetectorOutput Forward(Var images, IReadOnlyList<(int Height, int Width)>? imageSizes = null)
     {
         ShapeCheck.Rank(images.Value, 4, nameof(FasterRcnn), "images");
         int h = images.Shape[2], w = images.Shape[3];
         var (levels, obj, del) = Rpn(images);
-        var proposals = Propose(obj, del, h, w);
+        var proposals = Propose(obj, del, h, w, ProposalFilter, imageSizes);
         var features = levels[..^1];                          // the RoIs pool from P2–P5 (torchvision's featmap_names 0–3)
         if (Training) return new DetectorOutput([.. obj, .. del], h, w, new FasterRcnnState(proposals, levels.Length, features));
         var (logits, deltas) = BoxStage(features, proposals, h, w);
@@ -157,8 +158,12 @@ public sealed class FasterRcnn : Module, IDetector, IStepSeeded, IStagedDetector
     public float[][] Propose(IReadOnlyList<Var> objectness, IReadOnlyList<Var> deltas, int height, int width) =>
         Propose(objectness, deltas, height, width, ProposalFilter);
 
-    /// <summary>As <see cref="Propose(IReadOnlyList{Var}, IReadOnlyList{Var}, int, int)"/> with a given filter.</summary>
-    public float[][] Propose(IReadOnlyList<Var> objectness, IReadOnlyList<Var> deltas, int height, int width, RpnProposalFilter filter)
+    /// <summary>
+    /// As <see cref="Propose(IReadOnlyList{Var}, IReadOnlyList{Var}, int, int)"/> with a given filter, clipping each image's
+    /// proposals to its own size (null: the padded height × width).
+    /// </summary>
+    public float[][] Propose(IReadOnlyList<Var> objectness, IReadOnlyList<Var> deltas, int height, int width, RpnProposalFilter filter,
+                             IReadOnlyList<(int Height, int Width)>? imageSizes = null)
     {
         int n = objectness[0].Shape[0], levels = objectness.Count;
         var grids = objectness.Select(o => (o.Shape[2], o.Shape[3])).ToArray();
@@ -187,7 +192,8 @@ public sealed class FasterRcnn : Module, IDetector, IStepSeeded, IStagedDetector
             }
         }
         var decoded = RpnProposalFilter.Decode(del, anchors.Span, n);
-        var sizes = Enumerable.Repeat((height, width), n).ToArray();
+        if (imageSizes is not null && imageSizes.Count != n) throw new ArgumentException($"FasterRcnn: {imageSizes.Count} image sizes for a batch of {n}.");
+        var sizes = imageSizes?.ToArray() ?? Enumerable.Repeat((height, width), n).ToArray();
         return filter.Filter(decoded, obj, perLevel, sizes).Select(p => p.Boxes).ToArray();
     }
 
@@ -252,9 +258,10 @@ public sealed class FasterRcnn : Module, IDetector, IStepSeeded, IStagedDetector
     }
 
     /// <summary>The integer runtime's host side: proposals from the dequantized RPN maps, RoIAlign plans (<see cref="FasterRcnnSideInputs"/>).</summary>
-    public (IIntSideInputs SideInputs, Func<object?> State) IntegerRun(IntegerModel model, int height, int width)
+    public (IIntSideInputs SideInputs, Func<object?> State) IntegerRun(IntegerModel model, int height, int width,
+                                                                       IReadOnlyList<(int Height, int Width)>? imageSizes = null)
     {
-        var side = new FasterRcnnSideInputs(this, model, height, width);
+        var side = new FasterRcnnSideInputs(this, model, height, width, imageSizes);
         return (side, () => side.Proposals is { } p ? new FasterRcnnState(p, Fpn.NumLevels, null) : null);
     }
 

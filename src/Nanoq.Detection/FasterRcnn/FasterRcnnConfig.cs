@@ -54,8 +54,14 @@ public sealed record FasterRcnnConfig : IDetectorConfig
     public float NmsThreshold { get; init; } = 0.5f;
     public int MaxDetections { get; init; } = 100;
 
-    /// <summary>Input size: the shorter image side (the longer is capped at 5/3 of it), or the letterbox side.</summary>
+    /// <summary>Input size: the shorter image side (the longer is capped at <see cref="MaxInputSize"/>).</summary>
     public int InputSize { get; init; } = 800;
+
+    /// <inheritdoc/>
+    public int MaxInputSize { get; init; }
+
+    /// <inheritdoc/>
+    public bool TorchvisionResize { get; init; }
 
     /// <summary>
     /// Seeds the RPN and RoI samplers: step s of training draws from Rng.Derive(SamplerSeed, s), so a resumed run samples
@@ -90,6 +96,8 @@ public sealed record FasterRcnnConfig : IDetectorConfig
             throw new ArgumentException($"Backbone '{Backbone}' is not one of {Nn.Backbones.DetectionBackbones.Known}.");
         if (BackboneWidth <= 0) throw new ArgumentException($"BackboneWidth must be positive, got {BackboneWidth}.");
         if (NumClasses < 1) throw new ArgumentException($"NumClasses must be at least 1, got {NumClasses}.");
+        if (MaxInputSize != 0 && MaxInputSize < InputSize)
+            throw new ArgumentException($"MaxInputSize {MaxInputSize} must be 0 (5/3 of InputSize) or at least InputSize {InputSize}.");
         if (FpnChannels < 1 || AnchorSize < 1 || InputSize < 32 || RepresentationSize < 1 || RoiPooledSize < 1 || RoiCanonicalScale < 1)
             throw new ArgumentException("FpnChannels, AnchorSize, RepresentationSize, RoiPooledSize, RoiCanonicalScale must be positive, InputSize ≥ 32.");
         if (RpnPreNmsTopNTrain < 1 || RpnPreNmsTopNTest < 1 || RpnPostNmsTopNTrain < 1 || RpnPostNmsTopNTest < 1)

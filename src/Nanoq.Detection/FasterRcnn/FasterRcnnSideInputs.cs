@@ -11,7 +11,8 @@ namespace Nanoq.Detection;
 /// assigned to pyramid levels, and planned for the integer kernel (<see cref="MultiScaleRoiAlign.BuildPlans"/>). The
 /// proposals are kept for the postprocess.
 /// </summary>
-internal sealed class FasterRcnnSideInputs(FasterRcnn detector, IntegerModel model, int height, int width) : IIntSideInputs
+internal sealed class FasterRcnnSideInputs(FasterRcnn detector, IntegerModel model, int height, int width,
+                                           IReadOnlyList<(int Height, int Width)>? imageSizes) : IIntSideInputs
 {
     public float[][]? Proposals { get; private set; }
 
@@ -25,7 +26,7 @@ internal sealed class FasterRcnnSideInputs(FasterRcnn detector, IntegerModel mod
             $"FasterRcnn: RPN output value {id} is not computed before '{op.Name}'; the program is not a Faster R-CNN's.")));
         var obj = Enumerable.Range(0, l).Select(i => Read(outs[i])).ToArray();
         var del = Enumerable.Range(0, l).Select(i => Read(outs[l + i])).ToArray();
-        Proposals = detector.Propose(obj, del, height, width, detector.TestProposalFilter);
+        Proposals = detector.Propose(obj, del, height, width, detector.TestProposalFilter, imageSizes);
         var levelCodes = op.Inputs.Select(id => values[id] ?? throw new InvalidOperationException($"FasterRcnn: '{op.Name}' reads value {id} before it is computed.")).ToArray();
         var featureSizes = levelCodes.Select(c => (c.Height, c.Width)).ToArray();
         var sizes = Enumerable.Repeat((height, width), Proposals.Length).ToArray();

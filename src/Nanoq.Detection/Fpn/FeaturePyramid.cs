@@ -17,7 +17,7 @@ namespace Nanoq.Detection;
 ///   inner4 = lateral4(C4) + up(inner5)       P4 = out4(inner4)
 ///   inner3 = lateral3(C3) + up(inner4)       P3 = out3(inner3)
 ///   (inner2 = lateral2(C2) + up(inner3)      P2 = out2(inner2))              with C2
-///   P6 = p6(C5), P7 = p7(relu(P6))           (P6P7)   or   P6 = maxpool_{k1,s2}(P5)   (MaxPool)
+///   P6 = p6(C5), P7 = p7(relu(P6))           (P6P7; P6P7FromP5: P6 = p6(P5))   or   P6 = maxpool_{k1,s2}(P5)   (MaxPool)
 /// </code>
 /// Every conv is a <see cref="ConvUnit"/> and every add an <see cref="AddUnit"/>, so quantization reaches each
 /// lateral, top-down add and output. Upsampling and max pooling act on codes, so they need no quantizer of their own.
@@ -53,9 +53,9 @@ public sealed class FeaturePyramid : Module
             _output[i] = Tap($"output{level}", new ConvUnit(outConv, null, ActivationKind.None));
         }
         for (int i = 0; i < n - 1; i++) _topDown[i] = Tap($"topdown{i + FirstLevel}", new AddUnit(ActivationKind.None));
-        if (lastLevel == FpnLastLevel.P6P7)
+        if (HasP7)
         {
-            var p6 = Child("p6", new Conv2d(inChannels[^1], channels, 3, 2, 1, rng: rng));
+            var p6 = Child("p6", new Conv2d(lastLevel == FpnLastLevel.P6P7FromP5 ? channels : inChannels[^1], channels, 3, 2, 1, rng: rng));
             var p7 = Child("p7", new Conv2d(channels, channels, 3, 2, 1, rng: rng));
             _p6 = Tap("p6", new ConvUnit(p6, null, ActivationKind.None));
             _p7 = Tap("p7", new ConvUnit(p7, null, ActivationKind.None));
@@ -75,8 +75,11 @@ public sealed class FeaturePyramid : Module
 
     public FpnLastLevel LastLevel { get; }
 
+    /// <summary>Whether P6 and P7 are convs (<see cref="FpnLastLevel.P6P7"/>, <see cref="FpnLastLevel.P6P7FromP5"/>).</summary>
+    public bool HasP7 => LastLevel != FpnLastLevel.MaxPool;
+
     /// <summary>The number of levels <see cref="Forward"/> returns: P_f–P5 plus two (P6P7) or one (MaxPool).</summary>
-    public int NumLevels => _lateral.Length + (LastLevel == FpnLastLevel.P6P7 ? 2 : 1);
+    public int NumLevels => _lateral.Length + (HasP7 ? 2 : 1);
 
     /// <summary>lateral_f … lateral5 (read-only, for conversion to the integer runtime).</summary>
     public IReadOnlyList<ConvUnit> Lateral => _lateral;
@@ -87,10 +90,10 @@ public sealed class FeaturePyramid : Module
     /// <summary>topdown_f … topdown4: lateral + upsampled coarser level, operands in that order.</summary>
     public IReadOnlyList<AddUnit> TopDown => _topDown;
 
-    /// <summary>The P6 conv (P6P7 only).</summary>
+    /// <summary>The P6 conv (P6P7 and P6P7FromP5).</summary>
     public ConvUnit P6 => _p6 ?? throw new InvalidOperationException("FeaturePyramid: P6 is max pooling here, not a conv.");
 
-    /// <summary>The P7 conv (P6P7 only).</summary>
+    /// <summary>The P7 conv (P6P7 and P6P7FromP5).</summary>
     public ConvUnit P7 => _p7 ?? throw new InvalidOperationException("FeaturePyramid: there is no P7 here.");
 
     /// <summary>[C2, C3, C4, C5] (levels below f unused) → [P_f, …, P5, P6(, P7)].</summary>
@@ -109,7 +112,8 @@ public sealed class FeaturePyramid : Module
         Var? p6 = null;
         if (LastLevel == FpnLastLevel.P6P7) p6 = _p6!.Forward(c[3]); // computed before the outputs, as before: same op order in traces
         for (int i = 0; i < n; i++) levels.Add(_output[i].Forward(inner[i]));
-        if (LastLevel == FpnLastLevel.P6P7)
+        if (LastLevel == FpnLastLevel.P6P7FromP5) p6 = _p6!.Forward(levels[n - 1]);
+        if (HasP7)
         {
             levels.Add(p6!);
             levels.Add(_p7!.Forward(Fn.Relu(p6!))); // ReLU of codes is a clamp at the zero point: still on P6's grid

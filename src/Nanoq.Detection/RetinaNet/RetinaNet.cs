@@ -27,7 +27,8 @@ public sealed class RetinaNet : Module, IDetector
         var rng = new Rng(seed);
         _backbone = DetectionBackbones.Create(config.Backbone, config.BackboneWidth, rng);
         Child("backbone", (Module)_backbone);
-        Fpn = Child("fpn", new FeaturePyramid(_backbone.StageChannels[1..], config.FpnChannels, rng.Fork()));
+        Fpn = Child("fpn", new FeaturePyramid(_backbone.StageChannels[1..], config.FpnChannels, rng.Fork(),
+                                              config.P6FromP5 ? FpnLastLevel.P6P7FromP5 : FpnLastLevel.P6P7));
         Anchors = AnchorGenerator.RetinaNet(config.AnchorSize);
         Head = Child("head", new RetinaNetHead(config.FpnChannels, Anchors.NumAnchorsPerLocation(0), config.NumClasses,
                                                config.HeadConvs, config.PriorProbability, config.ScoreThreshold, rng.Fork()));
@@ -54,8 +55,11 @@ public sealed class RetinaNet : Module, IDetector
     public BoxCoder Coder { get; }
     public Matcher Matcher { get; }
 
-    /// <summary>images [N, 3, H, W] (normalized, H and W multiples of 32 for exact 2× top-down steps) → the raw class and box maps.</summary>
-    public DetectorOutput Forward(Var images)
+    /// <summary>
+    /// images [N, 3, H, W] (normalized, H and W multiples of 32 for exact 2× top-down steps) → the raw class and box maps.
+    /// The image sizes are not needed here (the postprocess clips to them).
+    /// </summary>
+    public DetectorOutput Forward(Var images, IReadOnlyList<(int Height, int Width)>? imageSizes = null)
     {
         ShapeCheck.Rank(images.Value, 4, nameof(RetinaNet), "images");
         var x = _input.Forward(images);

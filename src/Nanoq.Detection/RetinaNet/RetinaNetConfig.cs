@@ -17,6 +17,12 @@ public sealed record RetinaNetConfig : IDetectorConfig
     public int NumClasses { get; init; } = 80;
     public int FpnChannels { get; init; } = 256;
 
+    /// <summary>
+    /// P6 from P5 rather than C5: torchvision's <c>retinanet_resnet50_fpn</c> (v1, <c>LastLevelP6P7(256, 256)</c>); the paper
+    /// (and torchvision's v2) take C5.
+    /// </summary>
+    public bool P6FromP5 { get; init; }
+
     /// <summary>conv + ReLU layers in each head subnet before the predictor (4 in the paper).</summary>
     public int HeadConvs { get; init; } = 4;
 
@@ -33,8 +39,20 @@ public sealed record RetinaNetConfig : IDetectorConfig
     public float NmsThreshold { get; init; } = 0.5f;
     public int MaxDetections { get; init; } = 100;
 
-    /// <summary>Input size: the shorter image side (the longer is capped at 5/3 of it), or the letterbox side.</summary>
+    /// <summary>
+    /// Detections whose clipped width or height is below this many pixels are dropped before NMS (1e-3: COCO's results
+    /// reader rejects empty boxes); torchvision's RetinaNet drops none (0).
+    /// </summary>
+    public float MinBoxSize { get; init; } = 1e-3f;
+
+    /// <summary>Input size: the shorter image side (the longer is capped at <see cref="MaxInputSize"/>).</summary>
     public int InputSize { get; init; } = 800;
+
+    /// <inheritdoc/>
+    public int MaxInputSize { get; init; }
+
+    /// <inheritdoc/>
+    public bool TorchvisionResize { get; init; }
 
     /// <summary>A detector for two CPU cores: ResNet-18 at width 16, FPN 64, two head convs, 16-px anchors, 160-px input.</summary>
     public static RetinaNetConfig Small(int numClasses) => new()
@@ -57,9 +75,12 @@ public sealed record RetinaNetConfig : IDetectorConfig
             throw new ArgumentException($"Backbone '{Backbone}' is not one of {Nn.Backbones.DetectionBackbones.Known}.");
         if (BackboneWidth <= 0) throw new ArgumentException($"BackboneWidth must be positive, got {BackboneWidth}.");
         if (NumClasses < 1) throw new ArgumentException($"NumClasses must be at least 1, got {NumClasses}.");
+        if (MaxInputSize != 0 && MaxInputSize < InputSize)
+            throw new ArgumentException($"MaxInputSize {MaxInputSize} must be 0 (5/3 of InputSize) or at least InputSize {InputSize}.");
         if (FpnChannels < 1 || HeadConvs < 0 || AnchorSize < 1 || InputSize < 32)
             throw new ArgumentException("FpnChannels, AnchorSize must be positive, HeadConvs ≥ 0, InputSize ≥ 32.");
         if (!(ScoreThreshold >= 0f && ScoreThreshold < 1f)) throw new ArgumentException($"ScoreThreshold must be in [0, 1), got {ScoreThreshold}.");
+        if (!(MinBoxSize >= 0f)) throw new ArgumentException($"MinBoxSize must be ≥ 0, got {MinBoxSize}.");
         if (!(BgIou <= FgIou)) throw new ArgumentException($"BgIou {BgIou} must not exceed FgIou {FgIou}.");
     }
 }

@@ -5,7 +5,7 @@ namespace Nanoq.Detection;
 /// (<see cref="RetinaNet.Postprocess"/>) and the integer one (whose head codes are dequantized first): per image and
 /// level, scores σ(logit) above the threshold, the top-k of them, decoded against their anchors and clipped to the
 /// image's own (unpadded) size; then class-wise NMS over all levels and the best
-/// <see cref="RetinaNetConfig.MaxDetections"/>. Boxes thinner than 1e-3 px are dropped (COCO rejects them).
+/// <see cref="RetinaNetConfig.MaxDetections"/>. Boxes thinner than <see cref="RetinaNetConfig.MinBoxSize"/> are dropped.
 /// <code>
 ///     logits [N, A, K], deltas [N, A, 4], anchors [A, 4] (xyxy), levels in the anchor generator's order
 /// </code>
@@ -45,7 +45,7 @@ public static class RetinaNetDecoding
                         var (h, w) = imageSizes[i];
                         float x1 = Math.Clamp(box[0], 0, w), y1 = Math.Clamp(box[1], 0, h);
                         float x2 = Math.Clamp(box[2], 0, w), y2 = Math.Clamp(box[3], 0, h);
-                        if (x2 - x1 < 1e-3f || y2 - y1 < 1e-3f) continue;
+                        if (x2 - x1 < config.MinBoxSize || y2 - y1 < config.MinBoxSize) continue;
                         boxes.AddRange([x1, y1, x2, y2]);
                         keptScores.Add(scores[flat]);
                         labels.Add(flat % k);

@@ -182,10 +182,13 @@ public sealed class CocoFolderTests(ShapesFixture shapes) : IClassFixture<Shapes
     }
 
     [Fact]
-    public void ResultsBuilderRefusesDegenerateBoxes()
+    public void ResultsBuilderRefusesNonFiniteBoxesAndKeepsEmptyOnes()
     {
         var folder = CocoFolder.OpenLayout(shapes.Val);
         var builder = new CocoResultsBuilder(folder.Categories);
-        Assert.Throws<ArgumentException>(() => builder.Add(1, [new XyxyBox(5, 5, 5, 9)], [0], [0.5f], BoxMap.Identity));
+        Assert.Throws<ArgumentException>(() => builder.Add(1, [new XyxyBox(5, 5, float.NaN, 9)], [0], [0.5f], BoxMap.Identity));
+        // An empty box (a detection clipped to the border, which torchvision's RetinaNet keeps) is a result, as in pycocotools.
+        builder.Add(1, [new XyxyBox(5, 5, 5, 9)], [0], [0.5f], BoxMap.Identity);
+        Assert.Equal(0, builder.Results.Single().Bbox.Width);
     }
 }

@@ -141,8 +141,8 @@ public sealed class BadInputTests : IDisposable
     [InlineData("""[{"image_id": 1, "category_id": 1, "bbox": [1, 1, 2, 2], "score": 0.5}, {"image_id": 1, "category_id": 3, "bbox": [1, 1, 2, 2], "score": 0.5}]""", "[1].category_id", "category id 3 is not in the ground truth")]
     [InlineData("""[{"image_id": 1, "category_id": 1, "bbox": [1, 1, 2, 2]}]""", "[0]", "missing required field 'score'")]
     [InlineData("""[{"image_id": 1, "category_id": 1, "score": 0.5}]""", "[0]", "missing required field 'bbox'")]
-    [InlineData("""[{"image_id": 1, "category_id": 1, "bbox": [1, 1, -2, 2], "score": 0.5}]""", "[0].bbox", "width and height > 0")]
-    [InlineData("""[{"image_id": 1, "category_id": 1, "bbox": [1, 1, 2, 0], "score": 0.5}]""", "[0].bbox", "width and height > 0")]
+    [InlineData("""[{"image_id": 1, "category_id": 1, "bbox": [1, 1, -2, 2], "score": 0.5}]""", "[0].bbox", "width and height >= 0")]
+    [InlineData("""[{"image_id": 1, "category_id": 1, "bbox": [1, 1, 2, -0.5], "score": 0.5}]""", "[0].bbox", "width and height >= 0")]
     [InlineData("""[{"image_id": 1, "category_id": 1, "bbox": [1, 1, 2, 2], "score": "high"}]""", "[0].score", "expected a finite number")]
     [InlineData("""{"image_id": 1}""", "", "expected a COCO results list")]
     public void BadResults(string json, string location, string problem)
@@ -158,7 +158,7 @@ public sealed class BadInputTests : IDisposable
         var gt = CocoDataset.Load(Write("gt.json", Gt()));
         var nanBox = new CocoResult(1, 1, new CocoBox(1, 1, double.NaN, 2), 0.5);
         var ex = Assert.Throws<CocoFormatException>(() => CocoResults.Validate([nanBox], gt, "mine"));
-        Assert.Equal("mine: [0].bbox: box [x, y, w, h] = [1, 1, NaN, 2] must be finite with width and height > 0", ex.Message);
+        Assert.Equal("mine: [0].bbox: box [x, y, w, h] = [1, 1, NaN, 2] must be finite with width and height >= 0", ex.Message);
         var nanScore = new CocoResult(1, 1, new CocoBox(1, 1, 2, 2), double.NaN);
         Assert.Equal("[0].score", Assert.Throws<CocoFormatException>(() => CocoResults.Validate([nanScore], gt)).Location);
         var badGt = new CocoAnnotation(1, 1, 1, new CocoBox(0, 0, 5, double.NaN), 3);
