@@ -10,8 +10,9 @@ The detectors are torchvision's own classes (RetinaNet, FasterRCNN, BackboneWith
 ResNet's BasicBlock/Bottleneck) built with torchvision's code at a width a fixture can hold: the ResNet stages are
 narrower than torchvision's fixed 64..512 (NarrowResNet below changes only the channel counts; names, blocks and
 forward are torchvision's), the FPN has 32 channels. The state-dict names and the computation are exactly those of
-`retinanet_resnet50_fpn` / `fasterrcnn_resnet50_fpn` and their ResNet-18/34 variants; the full-size names and shapes of
-those six architectures are written too (arch_shapes.json), so the name mapping is checked at full size.
+`retinanet_resnet50_fpn` / `fasterrcnn_resnet50_fpn` and their ResNet-18/34 variants, and of their MobileNetV2 variants
+built the same way (BackboneWithFPN over mobilenet_v2().features); the full-size names and shapes of those eight
+architectures are written too (arch_shapes.json), so the name mapping is checked at full size.
 
 Weights are torchvision's initialization, then made non-degenerate: batch-norm statistics and affine parameters are
 random (so no layer is an identity), and the predictors' weights and biases are scaled so that the scores spread over
@@ -28,8 +29,11 @@ the references float32; the fixture's uint8 images as float32 0..255, CHW):
       Faster R-CNN: objectness.{k} [N, A, h, w], rpn_deltas.{k} [N, 4A, h, w]  (the RPN head's outputs),
                     proposals.{i} [P_i, 4], class_logits [ΣP, K+1], box_regression [ΣP, 4(K+1)]
       det.{i}.boxes [D_i, 4], det.{i}.scores [D_i], det.{i}.labels [D_i]       final detections, original pixels
-  retinanet_r18.json / fasterrcnn_r50.json   the configuration (arch, num_classes as torchvision counts them, sizes)
-  arch_shapes.json   {arch: [[name, shape], ...]} of the six full-size architectures (num_classes 91)
+  retinanet_mbv2.safetensors / retinanet_mbv2_ref.safetensors   the same for a RetinaNet on MobileNetV2 (width 0.25)
+      built as Nanoq's retinanet_mobilenet_v2_fpn is: BackboneWithFPN over mobilenet_v2().features (mobilenet_fpn)
+  retinanet_r18.json / fasterrcnn_r50.json / retinanet_mbv2.json   the configuration (arch, num_classes as torchvision
+      counts them, sizes)
+  arch_shapes.json   {arch: [[name, shape], ...]} of the eight full-size architectures (num_classes 91)
 """
 import json, os, struct
 import torch
@@ -230,8 +234,48 @@ def fasterrcnn_fixture():
         "proposals": [int(p.shape[0]) for p in proposals], "detections": counts})
 
 
+def mobilenet_fpn(width, fpn_channels, returned, extra):
+    """BackboneWithFPN over torchvision's mobilenet_v2(width_mult).features, returning the ends of the stride-4..32
+    stages (features 3, 6, 13, 18): how Nanoq's retinanet/fasterrcnn_mobilenet_v2_fpn are built in torchvision."""
+    body = torchvision.models.mobilenet_v2(weights=None, width_mult=width).features
+    return BackboneWithFPN(body, {str(i): str(k) for k, i in enumerate(returned)}, [body[i].out_channels for i in returned],
+                           fpn_channels, extra_blocks=extra)
+
+
+def retinanet_mobilenet_fixture():
+    num_classes, fpn = 4, 32
+    backbone = mobilenet_fpn(0.25, fpn, [6, 13, 18], LastLevelP6P7(fpn, fpn))
+    anchors = AnchorGenerator(tuple((x, int(x * 2 ** (1.0 / 3)), int(x * 2 ** (2.0 / 3))) for x in [16, 32, 64, 128, 256]),
+                              ((0.5, 1.0, 2.0),) * 5)
+    model = RetinaNet(backbone, num_classes, min_size=MIN_SIZE, max_size=MAX_SIZE, anchor_generator=anchors).eval()
+    randomize_batch_norms(model)
+    imgs = images()
+    with torch.no_grad():
+        batch, transformed, features, _ = common_refs(model, imgs)
+        feats = list(features.values())
+        cls_head, reg_head = model.head.classification_head, model.head.regression_head
+        spread(cls_head.cls_logits, lambda: model.head(feats)["cls_logits"] - cls_head.cls_logits.bias[0], 2.0, -2.5)
+        spread(reg_head.bbox_reg, lambda: model.head(feats)["bbox_regression"] - reg_head.bbox_reg.bias[0], 0.3, 0.0)
+        round_to_half(model)
+        batch, transformed, features, refs = common_refs(model, imgs)
+        head = model.head(list(features.values()))
+        refs["cls_logits"] = head["cls_logits"]
+        refs["bbox_regression"] = head["bbox_regression"]
+        counts = detections(refs, model(batch))
+    save_safetensors(os.path.join(OUT, "retinanet_mbv2.safetensors"), model.state_dict(), torch.float16)
+    save_safetensors(os.path.join(OUT, "retinanet_mbv2_ref.safetensors"), refs)
+    write_json("retinanet_mbv2.json", {
+        "arch": "retinanet_mobilenet_v2_fpn", "num_classes": num_classes, "backbone_width": 0.25, "fpn_channels": fpn,
+        "anchor_size": 16, "min_size": MIN_SIZE, "max_size": MAX_SIZE, "image_sizes": [list(s) for s in transformed.image_sizes],
+        "detections": counts})
+
+
 def arch_shapes():
     out = {}
+    b = mobilenet_fpn(1.0, 256, [6, 13, 18], LastLevelP6P7(256, 256))
+    out["retinanet_mobilenet_v2_fpn"] = [[k, list(v.shape)] for k, v in RetinaNet(b, 91).state_dict().items()]
+    b = mobilenet_fpn(1.0, 256, [3, 6, 13, 18], LastLevelMaxPool())
+    out["fasterrcnn_mobilenet_v2_fpn"] = [[k, list(v.shape)] for k, v in FasterRCNN(b, 91).state_dict().items()]
     for depth in ("resnet18", "resnet34", "resnet50"):
         b = _resnet_fpn_extractor(resnet.__dict__[depth](weights=None), 5, returned_layers=[2, 3, 4],
                                   extra_blocks=LastLevelP6P7(256, 256))
@@ -257,4 +301,5 @@ def write_json(name, obj):
 if __name__ == "__main__":
     retinanet_fixture()
     fasterrcnn_fixture()
+    retinanet_mobilenet_fixture()
     arch_shapes()

@@ -18,16 +18,26 @@ namespace Nanoq.Detection;
 /// <c>fasterrcnn_*(num_classes=N)</c> is a Nanoq Faster R-CNN of N − 1 object classes (label l ≥ 1 there is class l − 1
 /// here) and <c>retinanet_*(num_classes=N)</c> one of N. Batch norm: torchvision freezes it (FrozenBatchNorm2d) when the
 /// backbone is pretrained; in evaluation both compute (x − mean)/√(var + 1e-5)·γ + β, which is Nanoq's BatchNorm2d in
-/// evaluation mode, and FQN folds it into the convs anyway. MobileNet backbones are not among these: torchvision's
-/// MobileNet FPN extractor returns other stages than Nanoq's MobileNetV2 backbone.
+/// evaluation mode, and FQN folds it into the convs anyway.
+/// <para>
+/// <c>retinanet_mobilenet_v2_fpn</c> and <c>fasterrcnn_mobilenet_v2_fpn</c> are the same detectors on MobileNetV2, built the
+/// same way — torchvision has no builder for them (its <c>_mobilenet_extractor</c> returns the first block of the last
+/// two stride-32 stages, a different topology), so these are the models a user builds with torchvision's classes as
+/// <code>
+///   body = torchvision.models.mobilenet_v2(weights=...).features              # C2..C5 end at features 3, 6, 13, 18
+///   backbone = BackboneWithFPN(body, {"6": "0", "13": "1", "18": "2"}, [32, 96, 1280], 256, LastLevelP6P7(256, 256))   # RetinaNet
+///   backbone = BackboneWithFPN(body, {"3": "0", "6": "1", "13": "2", "18": "3"}, [24, 32, 96, 1280], 256)            # Faster R-CNN
+///   model = RetinaNet(backbone, num_classes) / FasterRCNN(backbone, num_classes)
+/// </code>
+/// </para>
 /// </summary>
 public static class TorchvisionArchitectures
 {
-    private static readonly string[] Depths = ["resnet18", "resnet34", "resnet50"];
+    private static readonly string[] Backbones = ["resnet18", "resnet34", "resnet50", "mobilenet_v2"];
 
     /// <summary>The architecture names <see cref="Config"/> knows.</summary>
     public static IReadOnlyList<string> Names { get; } =
-        [.. Depths.Select(d => $"retinanet_{d}_fpn"), .. Depths.Select(d => $"fasterrcnn_{d}_fpn")];
+        [.. Backbones.Select(b => $"retinanet_{b}_fpn"), .. Backbones.Select(b => $"fasterrcnn_{b}_fpn")];
 
     /// <summary>
     /// The Nanoq configuration of torchvision's <paramref name="arch"/> with <paramref name="numClasses"/> counted as
@@ -36,12 +46,11 @@ public static class TorchvisionArchitectures
     /// </summary>
     public static IDetectorConfig Config(string arch, int numClasses, int minSize = 800, int maxSize = 1333)
     {
-        var parts = arch.Split('_');
-        if (parts.Length != 3 || parts[2] != "fpn" || !Depths.Contains(parts[1]) || parts[0] is not ("retinanet" or "fasterrcnn"))
+        if (!Names.Contains(arch))
             throw new ArgumentException($"unknown torchvision architecture '{arch}' (known: {string.Join(", ", Names)}).");
         if (minSize < 32 || maxSize < minSize) throw new ArgumentException($"min size {minSize} must be at least 32 and max size {maxSize} at least the min size.");
-        string backbone = parts[1];
-        if (parts[0] == "retinanet")
+        string family = arch[..arch.IndexOf('_')], backbone = arch[(family.Length + 1)..^"_fpn".Length];
+        if (family == "retinanet")
         {
             if (numClasses < 1) throw new ArgumentException($"{arch} needs at least 1 class, got {numClasses}.");
             return new RetinaNetConfig

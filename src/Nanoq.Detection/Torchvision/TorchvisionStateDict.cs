@@ -4,11 +4,13 @@ using Nanoq.Nn;
 namespace Nanoq.Detection;
 
 /// <summary>
-/// A detector's state dict by torchvision's names (<see cref="TorchvisionArchitectures"/>). Nanoq's ResNet already
-/// names its tensors as torchvision's (<c>conv1</c>, <c>layer1.0.bn1</c>, <c>layer2.0.downsample.0</c>, …); the rest maps
-/// one to one, with f the pyramid's first level (3 for RetinaNet, 2 for Faster R-CNN):
+/// A detector's state dict by torchvision's names (<see cref="TorchvisionArchitectures"/>). Nanoq's ResNet and
+/// MobileNetV2 already name their tensors as torchvision's (<c>conv1</c>, <c>layer1.0.bn1</c>, <c>layer2.0.downsample.0</c>,
+/// <c>features.1.conv.0.0</c>, …); the rest maps one to one, with f the pyramid's first level (3 for RetinaNet, 2 for
+/// Faster R-CNN):
 /// <code>
-///   backbone.X                  backbone.body.X
+///   backbone.features.X         backbone.body.X       (MobileNetV2: BackboneWithFPN's body is the features Sequential)
+///   backbone.X                  backbone.body.X       (ResNet)
 ///   fpn.lateral{l}.             backbone.fpn.inner_blocks.{l − f}.0.
 ///   fpn.output{l}.              backbone.fpn.layer_blocks.{l − f}.0.
 ///   fpn.p6. / fpn.p7.           backbone.fpn.extra_blocks.p6. / .p7.
@@ -27,6 +29,7 @@ public static class TorchvisionStateDict
 {
     private static readonly (Regex Pattern, Func<Match, int, string> Name)[] Rules =
     [
+        (new(@"^backbone\.features\.(.+)$"), (m, _) => $"backbone.body.{m.Groups[1].Value}"),
         (new(@"^backbone\.(.+)$"), (m, _) => $"backbone.body.{m.Groups[1].Value}"),
         (new(@"^fpn\.lateral(\d)\.(.+)$"), (m, f) => $"backbone.fpn.inner_blocks.{int.Parse(m.Groups[1].Value) - f}.0.{m.Groups[2].Value}"),
         (new(@"^fpn\.output(\d)\.(.+)$"), (m, f) => $"backbone.fpn.layer_blocks.{int.Parse(m.Groups[1].Value) - f}.0.{m.Groups[2].Value}"),
@@ -94,7 +97,7 @@ public static class TorchvisionStateDict
 
     private static void CheckBackbone(IDetector detector)
     {
-        if (!detector.Config.Backbone.StartsWith("resnet", StringComparison.Ordinal) || detector.Config.Backbone.Contains('-'))
-            throw new ArgumentException($"backbone '{detector.Config.Backbone}': torchvision's detection state dicts are mapped for ResNet backbones (resnet18, resnet34, resnet50) only.");
+        if (detector.Config.Backbone is not ("resnet18" or "resnet34" or "resnet50" or "mobilenet_v2"))
+            throw new ArgumentException($"backbone '{detector.Config.Backbone}': torchvision's detection state dicts are mapped for resnet18, resnet34, resnet50 and mobilenet_v2 only.");
     }
 }

@@ -78,10 +78,12 @@ public class TorchvisionImportTests
         TorchvisionFixture.Close(expected.Span, actual.Span, rel, floor: Math.Sqrt(ss / Math.Max(1, expected.Size)), what);
     }
 
-    [Fact]
-    public void RetinaNet_reproduces_torchvision_stage_by_stage()
+    [Theory]
+    [InlineData("retinanet_r18")]
+    [InlineData("retinanet_mbv2")]
+    public void RetinaNet_reproduces_torchvision_stage_by_stage(string stem)
     {
-        var (det, meta, refs) = Load("retinanet_r18");
+        var (det, meta, refs) = Load(stem);
         var r = (RetinaNet)det;
         using var _ = GradMode.NoGrad();
         using var tape = new Tape();
@@ -190,7 +192,7 @@ public class TorchvisionImportTests
         }
     }
 
-    /// <summary>The six architectures at full size (91 classes): exactly torchvision's tensor names and shapes.</summary>
+    /// <summary>The eight architectures at full size (91 classes): exactly torchvision's tensor names and shapes.</summary>
     [Fact]
     public void Full_size_architectures_have_torchvisions_names_and_shapes()
     {
