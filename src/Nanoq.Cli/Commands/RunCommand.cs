@@ -69,8 +69,10 @@ public static class RunCommand
             var clock = Stopwatch.StartNew();
             using var interrupt = new Interrupt();
 
+            // A folder written by nanoq import holds its float model already: run's later stages start from it.
+            bool imported = File.Exists(run.ModelJson) && File.Exists(run.FloatCheckpoint) && run.LoadModelInfo().CategoryIds is not null;
             string cache = cl.Get("--cache") ?? Path.Combine("runs", "data");
-            var data = DataFileOptions.Resolve(cl) ?? (quick
+            var data = imported ? QuantizeCommand.DataFor(run, cl, stderr, schedule.Seed) : DataFileOptions.Resolve(cl) ?? (quick
                 ? DataSplits.Resolve(dataName, cache, stderr, trainImages: 160, valImages: 40, imageSize: 128, seed: schedule.Seed)
                 : DataSplits.Resolve(dataName, cache, stderr, seed: schedule.Seed));
             data = data with { SkipBadImages = cl.Has("--skip-bad-images") };
@@ -78,7 +80,10 @@ public static class RunCommand
             stderr.WriteLine($"run folder {run.Dir}; data {data.Description}");
 
             var t = Stopwatch.StartNew();
-            var (floatModel, floatHistory, _) = Stages.TrainFloat(run, data, config, schedule, stderr, interrupt.Token);
+            if (imported) stderr.WriteLine($"{run.ModelJson}: an imported model ({run.LoadModelInfo().Config.Describe()}); no float training");
+            var (floatModel, floatHistory, _) = imported
+                ? (Stages.LoadFloat(run), (IReadOnlyList<TrainPoint>)[], TimeSpan.Zero)
+                : Stages.TrainFloat(run, data, config, schedule, stderr, interrupt.Token);
             times["train_float"] = t.Elapsed.TotalSeconds;
             floatModel.Network.Eval();
             t.Restart();

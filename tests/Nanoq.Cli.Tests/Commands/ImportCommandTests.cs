@@ -76,6 +76,24 @@ public sealed class ImportCommandTests : CliTest, IDisposable
     }
 
     [Fact]
+    public void Run_takes_an_imported_folder_from_its_later_stages_and_detect_draws_its_boxes()
+    {
+        string coco = CocoFolder(), run = Path.Combine(_dir, "run-stages");
+        Assert.Equal(0, Import("retinanet_r18", "retinanet_resnet18_fpn", run, "--data", coco).Code);
+        byte[] floatBefore = File.ReadAllBytes(Path.Combine(run, "float.safetensors"));
+        var r = Nanoq("run", "--out", run, "--qat-steps", "2", "--batch", "2");
+        Assert.True(r.Code == 0, r.Err);
+        Assert.Contains("an imported model", r.Err);
+        Assert.Contains("INT4 integer-only", r.Out);
+        Assert.Equal(floatBefore, File.ReadAllBytes(Path.Combine(run, "float.safetensors"))); // not retrained
+
+        string image = Directory.GetFiles(Path.Combine(coco, "val2017"))[0];
+        var d = Nanoq("detect", "--out", run, "--image", image, "--model", "integer", "--save", Path.Combine(_dir, "boxes.png"));
+        Assert.True(d.Code == 0, d.Err);
+        Assert.True(File.Exists(Path.Combine(_dir, "boxes.png")));
+    }
+
+    [Fact]
     public void A_faster_rcnn_imports_with_torchvisions_class_count_and_evaluates()
     {
         string coco = CocoFolder(), run = Path.Combine(_dir, "frcnn");
