@@ -60,6 +60,26 @@ def main():
     r["conv_fwd_gflops"] = flops / r["conv_fwd_ms"] / 1e6
     r["conv_fwd_bwd_gflops"] = 3 * flops / r["conv_fwd_bwd_ms"] / 1e6
 
+    # PyTorch's own int8 convolution (torch.ao.nn.quantized.Conv2d), a second int8 anchor beside ONNX Runtime's
+    # QLinearConv for the 4-bit conv of Nanoq.Integer.Benchmarks (same shape, 8x64x56x56 -> 64, 3x3). Debian's torch
+    # 1.13 has no fbgemm; its x86 engine is oneDNN (JIT kernels that use AVX512-VNNI where the CPU has it), and QNNPACK
+    # (ARM-first). Weights int8 per channel (oneDNN) / per tensor (QNNPACK: per-tensor only in 1.13); activations uint8
+    # with zero point 0 for oneDNN (its int8 conv wants symmetric activations) and 128 for QNNPACK.
+    import torch.ao.nn.quantized as nnq
+    for engine in ("onednn", "qnnpack"):
+        if engine not in torch.backends.quantized.supported_engines:
+            continue
+        torch.backends.quantized.engine = engine
+        qconv = nnq.Conv2d(64, 64, 3, padding=1)
+        wf = torch.randn(64, 64, 3, 3) * 0.05
+        w = (torch.quantize_per_channel(wf, torch.full((64,), 0.002, dtype=torch.double), torch.zeros(64, dtype=torch.long), 0, torch.qint8)
+             if engine == "onednn" else torch.quantize_per_tensor(wf, 0.002, 0, torch.qint8))
+        qconv.set_weight_bias(w, torch.zeros(64))
+        zp = 0 if engine == "onednn" else 128
+        qconv.scale, qconv.zero_point = 0.05, zp
+        qx = torch.quantize_per_tensor(torch.randn(8, 64, 56, 56), 0.02, zp, torch.quint8)
+        r[f"conv_int8_{engine}_ms"] = median_ms(lambda: qconv(qx), 20, 5, f"conv_int8_{engine}_min_ms")
+
     r.update(MINS)
     if a.json:
         print(json.dumps(r, indent=1))
