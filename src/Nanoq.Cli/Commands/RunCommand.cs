@@ -32,7 +32,7 @@ public static class RunCommand
         The main job: train a float detector (RetinaNet by default, or Faster R-CNN), calibrate, fine-tune it with FQN
         (F+P+C) at K bits (default 4), convert it to the integer-only model, evaluate all three on the val split and
         print the table. Everything lands in the run folder (default runs/<data>): checkpoints, loss curves (.csv,
-        .svg), detections json, preview images with boxes, and summary.json (the 12 COCO numbers of each model and
+        -loss.png), detections json, preview images with boxes, and summary.json (the 12 COCO numbers of each model and
         the time of each stage).
         """,
         spec =>
@@ -160,14 +160,16 @@ public static class RunCommand
     /// <summary>How much larger than the val image a preview PNG is drawn.</summary>
     public const int PreviewScale = 3;
 
-    /// <summary>Loss curves as SVG, and preview images (3x) of the first val images with each model's boxes, class names and scores.</summary>
+    /// <summary>Loss curves as PNG (the CSVs beside the checkpoints hold the numbers), and preview images (3x) of the first val images with each model's boxes, class names and scores.</summary>
     private static void WriteReports(RunFolder run, DataSplits data, IReadOnlyList<TrainPoint> floatHistory,
                                      string qLabel, string qCheckpoint, Detection.IDetector floatModel, Detection.IDetector qModel)
     {
         var qHistory = ReadCurve(Path.ChangeExtension(qCheckpoint, ".csv"));
-        var fPts = SvgPlot.Smooth(floatHistory.Select(p => ((double)p.Step, (double)p.Loss)).ToList(), 20);
-        AtomicFile.WriteAllText(Path.Combine(run.Dir, "float.svg"), SvgPlot.Lines("float training", "step", LossName(floatModel), [("float", fPts)]));
-        AtomicFile.WriteAllText(Path.Combine(run.Dir, $"{qLabel}.svg"), SvgPlot.Lines($"{qLabel} fine-tuning", "step", LossName(floatModel), [(qLabel, SvgPlot.Smooth(qHistory, 20))]));
+        var fPts = PngPlot.Smooth(floatHistory.Select(p => ((double)p.Step, (double)p.Loss)).ToList(), 20);
+        var floatPng = PngPlot.Lines("float training (moving average of 20 steps)", "step", LossName(floatModel), [("float", fPts)]);
+        AtomicFile.Write(Path.Combine(run.Dir, "float-loss.png"), s => s.Write(floatPng));
+        var qPng = PngPlot.Lines($"{qLabel} fine-tuning (moving average of 20 steps)", "step", LossName(floatModel), [(qLabel, PngPlot.Smooth(qHistory, 20))]);
+        AtomicFile.Write(Path.Combine(run.Dir, $"{qLabel}-loss.png"), s => s.Write(qPng));
 
         var transform = Stages.Transform(floatModel.Config);
         var classNames = run.LoadModelInfo().ClassNames;

@@ -37,7 +37,7 @@ public sealed class RunCommandTests : CliTest, IDisposable
         Assert.Equal(1.6025722, LastLoss(Path.Combine(outDir, "float.csv")), 1.6025722 * 1e-3);
         Assert.Equal(1.6401134, LastLoss(Path.Combine(outDir, "int4.csv")), 1.6401134 * 1e-3);
         Assert.True(summary.RootElement.GetProperty("stage_seconds").GetProperty("train_float").GetDouble() >= 0);
-        foreach (var f in new[] { "float.safetensors", "int4.safetensors", "int4.nqm", "float.svg", "int4.svg", "preview-0-float.png", "detections-float.json" })
+        foreach (var f in new[] { "float.safetensors", "int4.safetensors", "int4.nqm", "float-loss.png", "int4-loss.png", "preview-0-float.png", "detections-float.json" })
             Assert.True(File.Exists(Path.Combine(outDir, f)), f);
 
         // The same command again finds every checkpoint complete and only re-evaluates.
