@@ -17,6 +17,7 @@ public static class CommandTable
         ("train", "train a float detector (RetinaNet or Faster R-CNN) on a data set and evaluate it", TrainCommand.Run),
         ("quantize", "calibrate and fine-tune the trained detector at k bits (FQN: F+P+C), evaluate it", QuantizeCommand.Run),
         ("ablation", "the F/P/C ablation (Table 2) and DoReFa/XNOR baselines (Table 5), one table", AblationCommand.Run),
+        ("reproduce", "the paper's tables and figures in one resumable command: report.md, report.json, PNG figures", ReproduceCommand.Run),
         ("inspect", "per-layer quantizer parameters and the per-channel weight-range ratio histogram", InspectCommand.Run),
         ("convert", "convert the fine-tuned detector to the integer-only model file and evaluate it", ConvertCommand.Run),
         ("eval", "COCO evaluation: a results json against ground truth, or a model of a run folder", EvalCommand.Run),

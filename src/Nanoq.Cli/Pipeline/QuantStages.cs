@@ -15,16 +15,19 @@ public static class QuantStages
 {
     public static string Tag(QuantRecipe r) => $"qat-{r.Name}-int{r.Bits}";
 
-    /// <summary>Loads the float model, quantizes it by <paramref name="recipe"/>, calibrates (unless resuming) and fine-tunes.</summary>
+    /// <summary>
+    /// Loads the float model, quantizes it by <paramref name="recipe"/>, calibrates (unless resuming) and fine-tunes;
+    /// <paramref name="afterStep"/> sees the model after each step (<see cref="DetectorTraining.FineTune"/>).
+    /// </summary>
     public static (IDetector Model, QuantRegistry Registry, TimeSpan Time) FineTune(RunFolder run, DataSplits data, QuantRecipe recipe,
-        TrainOptions floatSchedule, string checkpoint, TextWriter log, CancellationToken cancel)
+        TrainOptions floatSchedule, string checkpoint, TextWriter log, CancellationToken cancel, Action<IDetector, int>? afterStep = null)
     {
         var clock = Stopwatch.StartNew();
         var model = Stages.LoadFloat(run);
         var transform = Stages.Transform(model.Config);
         var registry = DetectorTraining.FineTune(model, recipe, floatSchedule, Stages.CalibrationBatches(data.Train, transform, floatSchedule, data.SkipBadImages, log),
             Stages.TrainingBatches(data.Train, transform, floatSchedule, data.SkipBadImages, log), checkpoint, Tag(recipe), log, cancel,
-            Stages.Progress(log, Tag(recipe), recipe.Steps));
+            Stages.Progress(log, Tag(recipe), recipe.Steps), afterStep is null ? null : step => afterStep(model, step));
         return (model, registry, clock.Elapsed);
     }
 

@@ -39,10 +39,12 @@ public static class DetectorTraining
     /// <paramref name="checkpoint"/> exists (a resumed fine-tuning restores the calibrated grids from it), calibrates
     /// activation ranges on the first n_cal of <paramref name="calibration"/>; then fine-tunes for the recipe's steps at
     /// the recipe's fraction of <paramref name="floatSchedule"/>'s LR, constant. Leaves the detector in eval mode.
+    /// <paramref name="afterStep"/> sees the model after each optimizer step (and once on resume): what an experiment
+    /// records along the way (batch-norm statistics, an evaluation every K steps) without a second training loop.
     /// </summary>
     public static QuantRegistry FineTune(IDetector detector, QuantRecipe recipe, TrainOptions floatSchedule, IEnumerable<DetectionBatch> calibration,
         Func<int, IEnumerable<DetectionBatch>> batchesFrom, string checkpoint, string tag, TextWriter log, CancellationToken cancel,
-        Action<int, int, string>? progress = null)
+        Action<int, int, string>? progress = null, Action<int>? afterStep = null)
     {
         var registry = ModelQuantizer.Install(detector.Network, recipe);
         if (!File.Exists(checkpoint))
@@ -54,7 +56,11 @@ public static class DetectorTraining
         if (recipe.Steps > 0)
         {
             var options = floatSchedule with { Steps = recipe.Steps, Lr = recipe.FineTuneLr(floatSchedule.Lr), WarmupSteps = 0, Milestones = [] };
-            Train(detector, options, batchesFrom, checkpoint, tag, log, cancel, progress, step => ModelQuantizer.SetStep(detector.Network, step));
+            Train(detector, options, batchesFrom, checkpoint, tag, log, cancel, progress, step =>
+            {
+                ModelQuantizer.SetStep(detector.Network, step);
+                afterStep?.Invoke(step);
+            });
         }
         detector.Network.Eval();
         return registry;
