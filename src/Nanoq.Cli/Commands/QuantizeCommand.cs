@@ -22,7 +22,7 @@ public static class QuantizeCommand
           C  per-channel weight ranges (--no-c: per-tensor)
         --recipe baseline is --no-f --no-p --no-c; dorefa and xnor are the Table 5 baselines (BN folded, all ops quantized);
         lsq learns every step size with the network (Esser et al. 2020), starting from FQN's grids (F and C switch as for fqn).
-        Writes DIR/int<K>[-<recipe>].safetensors (+ .csv loss curve) and detections-int<K>….json. Ctrl-C checkpoints; rerun to resume.
+        Writes DIR/int<K>[-<recipe>].safetensors (+ .csv and -loss.png loss curve) and detections-int<K>….json. Ctrl-C checkpoints; rerun to resume.
         """,
         spec =>
         {
@@ -47,6 +47,7 @@ public static class QuantizeCommand
             var (model, registry, time) = QuantStages.FineTune(run, data, recipe, schedule, run.QuantCheckpoint(recipe), stderr, interrupt.Token);
             string label = RunFolder.Label(recipe);
             var result = Stages.Evaluate(run, label, data, model.Config, model.Detect, stderr, interrupt.Token);
+            Reports.LossCurve.WritePng(Path.ChangeExtension(run.QuantCheckpoint(recipe), ".csv"), $"{label} fine-tuning", Reports.LossCurve.LossName(model.Kind));
             stdout.WriteLine($"{recipe} — {registry.Count} quantizers, fine-tuned in {time.TotalMinutes:F1} min; {run.QuantCheckpoint(recipe)}");
             stdout.Write(result.Format());
             return CommandErrors.Ok;

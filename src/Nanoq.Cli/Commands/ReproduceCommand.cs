@@ -54,7 +54,7 @@ public static class ReproduceCommand
             folder.BeginWriting(stderr);
             using var interrupt = new Interrupt();
             var data = DataSplits.Resolve(plan.Data.Name, Path.Combine(dir, "data"), stderr, plan.Data.TrainImages, plan.Data.ValImages, plan.Data.ImageSize, plan.Data.Seed);
-            var runner = new CellRunner(store, data, stderr, interrupt.Token);
+            var runner = new CellRunner(store, results, data, stderr, interrupt.Token);
             var progress = new PlanProgress(stderr, toRun);
             foreach (var cell in toRun)
             {

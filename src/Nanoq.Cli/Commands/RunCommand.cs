@@ -9,7 +9,6 @@ using Nanoq.Coco;
 using Nanoq.Coco.Evaluation;
 using Nanoq.Coco.Imaging;
 using Nanoq.IO;
-using Nanoq.Nn.Training;
 using Nanoq.Quant;
 using Nanoq.Detection;
 
@@ -81,9 +80,7 @@ public static class RunCommand
 
             var t = Stopwatch.StartNew();
             if (imported) stderr.WriteLine($"{run.ModelJson}: an imported model ({run.LoadModelInfo().Config.Describe()}); no float training");
-            var (floatModel, floatHistory, _) = imported
-                ? (Stages.LoadFloat(run), (IReadOnlyList<TrainPoint>)[], TimeSpan.Zero)
-                : Stages.TrainFloat(run, data, config, schedule, stderr, interrupt.Token);
+            var floatModel = imported ? Stages.LoadFloat(run) : Stages.TrainFloat(run, data, config, schedule, stderr, interrupt.Token).Model;
             times["train_float"] = t.Elapsed.TotalSeconds;
             floatModel.Network.Eval();
             t.Restart();
@@ -116,7 +113,7 @@ public static class RunCommand
                 ["integer"] = Stats(intResult.Stats),
             };
 
-            WriteReports(run, data, floatHistory, label, run.QuantCheckpoint(recipe), floatModel, qModel);
+            WriteReports(run, data, label, run.QuantCheckpoint(recipe), floatModel, qModel);
             times["total"] = clock.Elapsed.TotalSeconds;
             var summary = new JsonObject
             {
@@ -161,15 +158,10 @@ public static class RunCommand
     public const int PreviewScale = 3;
 
     /// <summary>Loss curves as PNG (the CSVs beside the checkpoints hold the numbers), and preview images (3x) of the first val images with each model's boxes, class names and scores.</summary>
-    private static void WriteReports(RunFolder run, DataSplits data, IReadOnlyList<TrainPoint> floatHistory,
-                                     string qLabel, string qCheckpoint, Detection.IDetector floatModel, Detection.IDetector qModel)
+    private static void WriteReports(RunFolder run, DataSplits data, string qLabel, string qCheckpoint, Detection.IDetector floatModel, Detection.IDetector qModel)
     {
-        var qHistory = ReadCurve(Path.ChangeExtension(qCheckpoint, ".csv"));
-        var fPts = PngPlot.Smooth(floatHistory.Select(p => ((double)p.Step, (double)p.Loss)).ToList(), 20);
-        var floatPng = PngPlot.Lines("float training (moving average of 20 steps)", "step", LossName(floatModel), [("float", fPts)]);
-        AtomicFile.Write(Path.Combine(run.Dir, "float-loss.png"), s => s.Write(floatPng));
-        var qPng = PngPlot.Lines($"{qLabel} fine-tuning (moving average of 20 steps)", "step", LossName(floatModel), [(qLabel, PngPlot.Smooth(qHistory, 20))]);
-        AtomicFile.Write(Path.Combine(run.Dir, $"{qLabel}-loss.png"), s => s.Write(qPng));
+        LossCurve.WritePng(Path.ChangeExtension(run.FloatCheckpoint, ".csv"), "float training", LossCurve.LossName(floatModel.Kind));
+        LossCurve.WritePng(Path.ChangeExtension(qCheckpoint, ".csv"), $"{qLabel} fine-tuning", LossCurve.LossName(floatModel.Kind));
 
         var transform = Stages.Transform(floatModel.Config);
         var classNames = run.LoadModelInfo().ClassNames;
@@ -189,10 +181,4 @@ public static class RunCommand
             }
         }
     }
-
-    private static string LossName(IDetector d) => d.Kind == "faster-rcnn" ? "loss (RPN + box head)" : "loss (focal + L1)";
-
-    private static IReadOnlyList<(double X, double Y)> ReadCurve(string csv) =>
-        !File.Exists(csv) ? [] : File.ReadLines(csv).Skip(1).Select(l => l.Split(','))
-            .Where(f => f.Length >= 2).Select(f => (double.Parse(f[0], CultureInfo.InvariantCulture), double.Parse(f[1], CultureInfo.InvariantCulture))).ToList();
 }

@@ -38,7 +38,8 @@ public static class TrainCommand
             var (model, _, time) = Stages.TrainFloat(run, data, config, options, stderr, interrupt.Token);
             model.Network.Eval();
             var result = Stages.Evaluate(run, "float", data, model.Config, model.Detect, stderr, interrupt.Token);
-            stdout.WriteLine($"float {model.Kind} trained in {time.TotalMinutes:F1} min; {run.FloatCheckpoint}");
+            string png = Reports.LossCurve.WritePng(Path.ChangeExtension(run.FloatCheckpoint, ".csv"), "float training", Reports.LossCurve.LossName(model.Kind));
+            stdout.WriteLine($"float {model.Kind} trained in {time.TotalMinutes:F1} min; {run.FloatCheckpoint}; loss curve {png}");
             stdout.Write(result.Format());
             return CommandErrors.Ok;
         });

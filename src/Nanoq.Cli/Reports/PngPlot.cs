@@ -22,7 +22,7 @@ public static class PngPlot
             line.LegendText = name;
             line.MarkerSize = finite.Length <= 30 ? 5 : 0; // a few evaluations show their points; a loss curve is a line
         }
-        return Encode(plot, series.Count > 0);
+        return Encode(plot, series.Count);
     }
 
     /// <summary>
@@ -49,7 +49,7 @@ public static class PngPlot
             plot.Legend.ManualItems.Add(new LegendItem { LabelText = samples[s].Name, FillColor = Palette[s % Palette.Length] });
         }
         plot.Axes.Margins(bottom: 0);
-        return Encode(plot, samples.Count > 0);
+        return Encode(plot, samples.Count);
     }
 
     /// <summary>Counts of values in [lo + k·bin, lo + (k + 1)·bin), k &lt; bins; values outside go to the first or last bin.</summary>
@@ -89,9 +89,11 @@ public static class PngPlot
         return plot;
     }
 
-    private static byte[] Encode(Plot plot, bool legend)
+    /// <summary>The PNG; a legend of more than three entries goes beside the plot, where it hides no data.</summary>
+    private static byte[] Encode(Plot plot, int legendEntries)
     {
-        if (legend) plot.ShowLegend(Alignment.UpperRight);
+        if (legendEntries > 3) plot.ShowLegend(Edge.Right);
+        else if (legendEntries > 0) plot.ShowLegend(Alignment.UpperRight);
         return plot.GetImageBytes(Width, Height, ImageFormat.Png);
     }
 }

@@ -1,6 +1,7 @@
-using System.Text.Json.Nodes;
+using System.Globalization;
 using Nanoq.Cli.Pipeline;
 using Nanoq.Detection;
+using Nanoq.IO;
 using Nanoq.Nn.Training;
 
 namespace Nanoq.Cli.Reproduce;
@@ -9,9 +10,19 @@ namespace Nanoq.Cli.Reproduce;
 /// Runs one cell with the library stages the commands use (<see cref="Stages.TrainFloat"/>, <see cref="QuantStages.FineTune"/>,
 /// <see cref="DetectorEvaluation"/>), each in the cell's own folder, so a cell's checkpoint resumes a stopped run
 /// exactly as <c>nanoq train</c>'s does. Evaluation writes no detections file: a cell keeps its 12 numbers.
+/// <para>
+/// A plan of sixty trainings should not end at the one that diverges (Faster R-CNN with ResNet-50 at width 0.25 can send
+/// its objectness loss to NaN at the main job's LR): a training cell that diverges is marked so in its attempt's folder
+/// and tried afresh at half, then a quarter of the learning rate, each attempt in its own folder (<c>lr1</c>,
+/// <c>lr0.5</c>, <c>lr0.25</c>), so a rerun skips the marked attempts and resumes the live one. The result records
+/// the scale, and the report shows it beside the row.
+/// </para>
 /// </summary>
-public sealed class CellRunner(CellStore store, DataSplits data, TextWriter log, CancellationToken cancel)
+/// <param name="finished">the results so far: a fine-tuning cell finds its float model's folder there</param>
+public sealed class CellRunner(CellStore store, IReadOnlyDictionary<string, CellResult> finished, DataSplits data, TextWriter log, CancellationToken cancel)
 {
+    private static readonly float[] LrScales = [1f, 0.5f, 0.25f];
+
     /// <summary>The float training schedule of a float cell (the main job's, warm-up a fifth of short runs).</summary>
     public static TrainOptions Schedule(FloatCell f) =>
         new() { Steps = f.Steps, Seed = f.Seed, CheckpointEvery = f.CheckpointEvery, WarmupSteps = Math.Min(200, f.Steps / 5) };
@@ -24,20 +35,21 @@ public sealed class CellRunner(CellStore store, DataSplits data, TextWriter log,
         _ => throw new ArgumentException($"unknown cell kind {cell.Kind}"),
     };
 
-    private CellResult RunFloat(FloatCell f, Func<double> wall)
+    private CellResult RunFloat(FloatCell f, Func<double> wall) => WithLrRetries(f, (dir, scale) =>
     {
-        var run = new RunFolder(store.WorkDir(f));
+        var run = new RunFolder(dir);
         var shape = Detectors.Small(f.Detector, 1);
         var config = shape.WithShared(f.Backbone, f.Width, shape.FpnChannels, shape.AnchorSize, f.Data.ImageSize);
-        var (model, _, _) = Stages.TrainFloat(run, data, config, Schedule(f), log, cancel);
+        var schedule = Schedule(f);
+        var (model, _, _) = Stages.TrainFloat(run, data, config, schedule with { Lr = schedule.Lr * scale }, log, cancel);
         model.Network.Eval();
         return Result(f, Evaluate(model, $"eval {f.Label}", cancel), wall(), [], []);
-    }
+    });
 
-    private CellResult RunQuant(QuantCell q, Func<double> wall)
+    private CellResult RunQuant(QuantCell q, Func<double> wall) => WithLrRetries(q, (dir, scale) =>
     {
-        string dir = store.WorkDir(q);
         Directory.CreateDirectory(dir);
+        var recipe = q.Recipe with { LrFactor = q.Recipe.LrFactor * scale };
         string partialPath = Path.Combine(dir, "partial.json");
         var partial = PartialRecord.Load(partialPath);
         var schedule = Schedule(q.Float) with { BatchSize = q.Batch, Seed = q.Seed };
@@ -63,8 +75,7 @@ public sealed class CellRunner(CellStore store, DataSplits data, TextWriter log,
             if (evaluate || step % schedule.CheckpointEvery == 0 || step == q.Recipe.Steps || cancel.IsCancellationRequested)
                 partial.Save(partialPath);
         }
-        var floatRun = new RunFolder(store.WorkDir(q.Float));
-        var (tuned, _, _) = QuantStages.FineTune(floatRun, data, q.Recipe, schedule, Path.Combine(dir, "qat.safetensors"), log, cancel, AfterStep);
+        var (tuned, _, _) = QuantStages.FineTune(ModelOf(q.Float), data, recipe, schedule, Path.Combine(dir, "qat.safetensors"), log, cancel, AfterStep);
         var stats = Evaluate(tuned, $"eval {q.Label}", cancel);
         var curve = q.EvalEvery > 0 ? partial.Curve.Where(p => p.Step < q.Recipe.Steps).Append(new CurvePoint(q.Recipe.Steps, stats)).OrderBy(p => p.Step).ToList() : [];
         var series = new Dictionary<string, double[]>();
@@ -76,17 +87,48 @@ public sealed class CellRunner(CellStore store, DataSplits data, TextWriter log,
             series["batch_var"] = partial.Probe.Select(p => p[3]).ToArray();
         }
         return Result(q, stats, wall(), curve, series);
-    }
+    });
 
     private CellResult RunRanges(RangeCell r, Func<double> wall)
     {
         var network = r.Float is { } f
-            ? Stages.LoadFloat(new RunFolder(store.WorkDir(f))).Network
+            ? Stages.LoadFloat(ModelOf(f)).Network
             : (Nn.Module)Nn.Backbones.DetectionBackbones.Create(r.Backbone!, 1f, new Rng(0));
         var layers = Onnx.WeightRangeRatios.Compute(network);
         var db = layers.SelectMany(l => l.ChannelDb).Where(double.IsFinite).Select(v => Math.Round(v, 3)).ToArray();
         log.WriteLine($"{r.Label}: {db.Length} channels of {layers.Count} conv layers");
         return Result(r, [], wall(), [], new Dictionary<string, double[]> { ["db"] = db });
+    }
+
+    /// <summary>The run folder of a finished float cell's model (the attempt that did not diverge).</summary>
+    private RunFolder ModelOf(FloatCell f) =>
+        finished.TryGetValue(f.Id, out var r) && r.ModelDir is { } rel
+            ? new RunFolder(Path.Combine(store.Dir, rel))
+            : throw new InvalidOperationException($"{f.Label} ({f.Id}) has not finished; the plan runs it first.");
+
+    /// <summary>
+    /// Runs <paramref name="attempt"/>(folder, LR scale) at scale 1, ½, ¼ until one does not diverge; the result
+    /// records the scale and the folder (relative to cells/).
+    /// </summary>
+    private CellResult WithLrRetries(CellSpec cell, Func<string, float, CellResult> attempt)
+    {
+        foreach (float scale in LrScales)
+        {
+            string name = "lr" + scale.ToString(CultureInfo.InvariantCulture);
+            string dir = Path.Combine(store.WorkDir(cell), name);
+            string marker = Path.Combine(dir, "diverged.txt");
+            if (File.Exists(marker)) continue;
+            try
+            {
+                return attempt(dir, scale) with { LrScale = scale, ModelDir = Path.Combine(cell.Id, name) };
+            }
+            catch (TrainingDivergedException e)
+            {
+                AtomicFile.WriteAllText(marker, e.Message);
+                log.WriteLine($"{cell.Label}: diverged at {scale}× the learning rate ({e.Message}); trying a lower one");
+            }
+        }
+        throw new TrainingDivergedException($"{cell.Label} ({cell.Id}) diverged at {string.Join(", ", LrScales)}× the learning rate (see its diverged.txt files).");
     }
 
     private double[] Evaluate(IDetector model, string label, CancellationToken token)

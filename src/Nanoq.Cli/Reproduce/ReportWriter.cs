@@ -67,7 +67,9 @@ public sealed class ReportWriter(ReproducePlan plan, IReadOnlyDictionary<string,
                 var paper = PaperNumbers.For(row.PaperKey);
                 string mean = row.Cells.Count > 1 ? $"{F(ClaimCheck.Mean(aps))} ± {F(ClaimCheck.Sd(aps))}" : F(aps[0]);
                 var m = MeanStats(row);
-                md.AppendLine($"| {row.Label} | {(paper is { } p ? $"[{F(p.Ap)}]({p.Url})" : "n/a")} | {mean} | {row.Cells.Count} | " +
+                double lr = row.Cells.Min(c => results[c.Id].LrScale);
+                string label = lr < 1 ? $"{row.Label} (LR ×{F(lr, "G2")}: diverged at the full LR)" : row.Label;
+                md.AppendLine($"| {label} | {(paper is { } p ? $"[{F(p.Ap)}]({p.Url})" : "n/a")} | {mean} | {row.Cells.Count} | " +
                               string.Join(" | ", new[] { 1, 2, 3, 4, 5, 8 }.Select(i => Points(m[i]))) + " |");
             }
             md.AppendLine();
@@ -134,7 +136,7 @@ public sealed class ReportWriter(ReproducePlan plan, IReadOnlyDictionary<string,
             cells.Add(new JsonObject
             {
                 ["id"] = r.Id, ["kind"] = r.Kind, ["label"] = r.Label, ["config"] = r.Config.DeepClone(),
-                ["coco"] = r.Stats.Length > 0 ? Stats(r.Stats) : null, ["wall_seconds"] = r.WallSeconds,
+                ["coco"] = r.Stats.Length > 0 ? Stats(r.Stats) : null, ["wall_seconds"] = r.WallSeconds, ["lr_scale"] = r.LrScale,
                 ["curve"] = new JsonArray(r.Curve.Select(p => (JsonNode?)new JsonObject { ["step"] = p.Step, ["coco"] = Stats(p.Stats) }).ToArray()),
                 ["series_lengths"] = new JsonObject(r.Series.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value.Length))),
             });

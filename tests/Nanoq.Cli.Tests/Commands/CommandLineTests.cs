@@ -6,7 +6,7 @@ namespace Nanoq.Cli.Tests.Commands;
 public sealed class CommandLineTests : CliTest
 {
     private static readonly string[] Commands =
-        ["run", "datasets", "train", "quantize", "ablation", "inspect", "convert", "eval", "detect", "fashion-mnist", "bench"];
+        ["run", "datasets", "train", "quantize", "ablation", "reproduce", "inspect", "convert", "eval", "detect", "fashion-mnist", "bench"];
 
     [Fact]
     public void Every_command_has_a_generated_help_that_exits_zero()
