@@ -89,11 +89,11 @@ public static class PngPlot
         return plot;
     }
 
-    /// <summary>The PNG; a legend of more than three entries goes beside the plot, where it hides no data.</summary>
+    /// <summary>The PNG; a legend of more than three entries goes beside the plot (the image widened for it), where it hides no data.</summary>
     private static byte[] Encode(Plot plot, int legendEntries)
     {
         if (legendEntries > 3) plot.ShowLegend(Edge.Right);
         else if (legendEntries > 0) plot.ShowLegend(Alignment.UpperRight);
-        return plot.GetImageBytes(Width, Height, ImageFormat.Png);
+        return plot.GetImageBytes(legendEntries > 3 ? Width * 3 / 2 : Width, Height, ImageFormat.Png);
     }
 }
