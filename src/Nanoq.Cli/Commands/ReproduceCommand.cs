@@ -3,6 +3,7 @@ using System.Text.Json;
 using Nanoq.Cli.Pipeline;
 using Nanoq.Cli.Reproduce;
 using Nanoq.Cli.Terminal;
+using Nanoq.IO;
 
 namespace Nanoq.Cli.Commands;
 
@@ -77,8 +78,8 @@ public static class ReproduceCommand
             };
             string machine = $"{Environment.ProcessorCount} threads, {Environment.OSVersion}, .NET {Environment.Version}";
             var report = new ReportWriter(plan, results, machine);
-            ReportWriter.Write(Path.Combine(dir, "report.md"), report.Markdown(figures));
-            ReportWriter.Write(Path.Combine(dir, "report.json"), report.Json(figures).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            AtomicFile.WriteAllText(Path.Combine(dir, "report.md"), report.Markdown(figures));
+            AtomicFile.WriteAllText(Path.Combine(dir, "report.json"), report.Json(figures).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             stdout.WriteLine($"report: {Path.Combine(dir, "report.md")} ({plan.Cells.Count} cells, {toRun.Count} run now)");
             return CommandErrors.Ok;
         },

@@ -3,9 +3,6 @@ using System.Text.Json.Serialization;
 
 namespace Nanoq.Cli.Reproduce;
 
-/// <summary>One point of Figure 4: the 12 COCO numbers after <paramref name="Step"/> fine-tuning steps.</summary>
-public sealed record CurvePoint(int Step, double[] Stats);
-
 /// <summary>
 /// What a finished cell leaves in <c>cells/&lt;id&gt;.json</c>: its configuration, the 12 COCO numbers (pycocotools'
 /// order, fractions as <see cref="Coco.Evaluation.CocoStats"/>; empty for a cell that evaluates nothing), its wall time,

@@ -1,8 +1,5 @@
 namespace Nanoq.Cli.Reproduce;
 
-/// <summary>What a claim asserts of its effect: a gain (effect &gt; 0), a ratio of at least a bound, or only a delta to show.</summary>
-public enum ClaimKind { Gain, RatioAtLeast, Delta }
-
 /// <summary>
 /// A difference the paper argues from, between rows of the tables: the effect is AP(A) − AP(B), or, with C and D, the
 /// difference of two such gains (A − B) − (C − D), paired seed by seed (F's gain at batch 2 against F's gain at batch 8).

@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Nanoq.Coco.Evaluation;
-using Nanoq.IO;
 
 namespace Nanoq.Cli.Reproduce;
 
@@ -167,6 +166,4 @@ public sealed class ReportWriter(ReproducePlan plan, IReadOnlyDictionary<string,
 
     /// <summary>JSON has no ∞: an unbounded ratio is written as null.</summary>
     private static double? Finite(double v) => double.IsFinite(v) ? Math.Round(v, 4) : null;
-
-    public static void Write(string path, string text) => AtomicFile.WriteAllText(path, text);
 }

@@ -137,7 +137,8 @@ public sealed class ReproducePlan
         var fqnB8 = ablation[4]["F+P+C"] with { Label = "F+P+C, batch 8" };
         var pcB8 = ablation[4]["P+C"] with { Label = "P+C, batch 8" };
         tables.Add(new("batch", "The batch-size question: F at fine-tuning batch 2 and 8 (4 bits)",
-            "The paper's case for F is detection's small per-GPU batches, whose statistics are noisy; the learning rate is the same at both batch sizes.",
+            "The paper's case for F is detection's small per-GPU batches, whose statistics are noisy. The learning rate and the step count are the same " +
+            "at both batch sizes, and the n_cal calibration batches are of the fine-tuning's size.",
             [fqnB2, pcB2, fqnB8, pcB8],
             [
                 new("F's gain at batch 2", ClaimKind.Gain, fqnB2, pcB2),
