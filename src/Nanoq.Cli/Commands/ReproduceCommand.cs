@@ -73,7 +73,7 @@ public static class ReproduceCommand
                  Figures.BatchNormStatistics(dir, results[plan.ProbeCell.Id])),
                 ("Figure 2: per-channel weight-range ratios in dB, the trained detector against the ImageNet ResNet-18.",
                  [Figures.WeightRanges(dir, results[plan.TrainedRanges.Id], results[plan.ImageNetRanges.Id])]),
-                ($"Figure 4: AP every {budget.EvalEvery} fine-tuning steps, Table 5's methods (seed 0).",
+                ($"Figure 4: AP every {budget.EvalEvery} fine-tuning steps from the calibrated model (step 0), Table 5's methods (seed 0).",
                  [Figures.ApCurves(dir, plan.Curves.Select(c => (c.Method, results[c.Cell.Id])).ToList())]),
             };
             string machine = $"{Environment.ProcessorCount} threads, {Environment.OSVersion}, .NET {Environment.Version}";

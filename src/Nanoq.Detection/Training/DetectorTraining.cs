@@ -39,7 +39,8 @@ public static class DetectorTraining
     /// <paramref name="checkpoint"/> exists (a resumed fine-tuning restores the calibrated grids from it), calibrates
     /// activation ranges on the first n_cal of <paramref name="calibration"/>; then fine-tunes for the recipe's steps at
     /// the recipe's fraction of <paramref name="floatSchedule"/>'s LR, constant. Leaves the detector in eval mode.
-    /// <paramref name="afterStep"/> sees the model after each optimizer step (and once on resume): what an experiment
+    /// <paramref name="afterStep"/> sees the model after calibration (step 0), after each optimizer step, and once on
+    /// resume: what an experiment
     /// records along the way (batch-norm statistics, an evaluation every K steps) without a second training loop.
     /// </summary>
     public static QuantRegistry FineTune(IDetector detector, QuantRecipe recipe, TrainOptions floatSchedule, IEnumerable<DetectionBatch> calibration,
@@ -47,7 +48,8 @@ public static class DetectorTraining
         Action<int, int, string>? progress = null, Action<int>? afterStep = null)
     {
         var registry = ModelQuantizer.Install(detector.Network, recipe);
-        if (!File.Exists(checkpoint))
+        bool fresh = !File.Exists(checkpoint);
+        if (fresh)
         {
             int used = Calibrator.Calibrate(detector.Network, calibration,
                 b => { using (b) detector.Forward(new Var(b.Images)); }, recipe.CalibrationBatches);
@@ -56,6 +58,7 @@ public static class DetectorTraining
         if (recipe.Steps > 0)
         {
             var options = floatSchedule with { Steps = recipe.Steps, Lr = recipe.FineTuneLr(floatSchedule.Lr), WarmupSteps = 0, Milestones = [] };
+            if (fresh) afterStep?.Invoke(0); // the calibrated model before its first step (a resumed run is shown its step by the trainer)
             Train(detector, options, batchesFrom, checkpoint, tag, log, cancel, progress, step =>
             {
                 ModelQuantizer.SetStep(detector.Network, step);

@@ -61,7 +61,7 @@ public sealed class ReproduceCommandTests : CliTest, IDisposable
             Assert.All(coco, p => Assert.True(double.IsFinite(p.Value.GetDouble()), $"{cell.GetProperty("id")}: {p.Name}"));
             Assert.True(cell.GetProperty("wall_seconds").GetDouble() >= 0);
         }
-        Assert.Contains(cells, c => c.GetProperty("curve").GetArrayLength() == 2); // 6 steps, an evaluation every 3
+        Assert.Contains(cells, c => c.GetProperty("curve").GetArrayLength() == 3); // 6 steps, an evaluation every 3: steps 0, 3, 6
 
         // A second invocation runs nothing: no cell file is rewritten.
         string cellDir = Path.Combine(outDir, "cells");
