@@ -41,7 +41,7 @@ public sealed record Budget(string Name, int TrainImages, int ValImages, int Ima
         Table1FloatSteps: 1500, FineTuneSteps: 500, EvalEvery: 100, FreezeLastSteps: 150, CalibrationBatches: 20, Seeds: 3, CheckpointEvery: 100,
         Table1Backbones: AllBackbones);
 
-    /// <summary>The main job's scale (3000 / 500 images of 160 px, 3000 float and 1500 fine-tuning steps): hours.</summary>
+    /// <summary>The main job's scale (3000 / 500 images of 160 px, 3000 float and 1500 fine-tuning steps): estimated 3 h 20 min.</summary>
     public static Budget Full { get; } = new("full", TrainImages: 3000, ValImages: 500, ImageSize: 160, Width: 0.25f, MainFloatSteps: 3000,
         Table1FloatSteps: 3000, FineTuneSteps: 1500, EvalEvery: 250, FreezeLastSteps: 500, CalibrationBatches: 20, Seeds: 3, CheckpointEvery: 250,
         Table1Backbones: AllBackbones);
