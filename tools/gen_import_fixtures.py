@@ -52,6 +52,7 @@ os.makedirs(OUT, exist_ok=True)
 assert torchvision.__version__.startswith("0.14"), torchvision.__version__
 torch.manual_seed(0)
 MIN_SIZE, MAX_SIZE = 80, 133
+FPN = 32  # the fixtures' FPN width
 torch.set_num_threads(1)
 
 
@@ -157,9 +158,9 @@ def detections(refs, dets):
     return [int(d["scores"].numel()) for d in dets]
 
 
-def retinanet_fixture():
-    num_classes, fpn = 4, 32
-    backbone = body_fpn(BasicBlock, [2, 2, 2, 2], 8, fpn, [2, 3, 4], LastLevelP6P7(fpn, fpn))  # use_P5, as torchvision's v1
+def retinanet_fixture(stem, arch, backbone, backbone_width):
+    """torchvision's RetinaNet on `backbone` (P6/P7 from P5, as its v1), 4 classes, anchors from 16 px."""
+    num_classes = 4
     anchors = AnchorGenerator(tuple((x, int(x * 2 ** (1.0 / 3)), int(x * 2 ** (2.0 / 3))) for x in [16, 32, 64, 128, 256]),
                               ((0.5, 1.0, 2.0),) * 5)
     model = RetinaNet(backbone, num_classes, min_size=MIN_SIZE, max_size=MAX_SIZE, anchor_generator=anchors).eval()
@@ -177,16 +178,16 @@ def retinanet_fixture():
         refs["cls_logits"] = head["cls_logits"]
         refs["bbox_regression"] = head["bbox_regression"]
         counts = detections(refs, model(batch))
-    save_safetensors(os.path.join(OUT, "retinanet_r18.safetensors"), model.state_dict(), torch.float16)
-    save_safetensors(os.path.join(OUT, "retinanet_r18_ref.safetensors"), refs)
-    write_json("retinanet_r18.json", {
-        "arch": "retinanet_resnet18_fpn", "num_classes": num_classes, "backbone_width": 0.125, "fpn_channels": fpn,
+    save_safetensors(os.path.join(OUT, f"{stem}.safetensors"), model.state_dict(), torch.float16)
+    save_safetensors(os.path.join(OUT, f"{stem}_ref.safetensors"), refs)
+    write_json(f"{stem}.json", {
+        "arch": arch, "num_classes": num_classes, "backbone_width": backbone_width, "fpn_channels": FPN,
         "anchor_size": 16, "min_size": MIN_SIZE, "max_size": MAX_SIZE, "image_sizes": [list(s) for s in transformed.image_sizes],
         "detections": counts})
 
 
 def fasterrcnn_fixture():
-    num_classes, fpn, rep = 4, 32, 64
+    num_classes, fpn, rep = 4, FPN, 64
     backbone = body_fpn(Bottleneck, [3, 4, 6, 3], 8, fpn, [1, 2, 3, 4], LastLevelMaxPool())
     anchors = AnchorGenerator(((16,), (32,), (64,), (128,), (256,)), ((0.5, 1.0, 2.0),) * 5)
     model = FasterRCNN(backbone, None, min_size=MIN_SIZE, max_size=MAX_SIZE, rpn_anchor_generator=anchors,
@@ -242,34 +243,6 @@ def mobilenet_fpn(width, fpn_channels, returned, extra):
                            fpn_channels, extra_blocks=extra)
 
 
-def retinanet_mobilenet_fixture():
-    num_classes, fpn = 4, 32
-    backbone = mobilenet_fpn(0.25, fpn, [6, 13, 18], LastLevelP6P7(fpn, fpn))
-    anchors = AnchorGenerator(tuple((x, int(x * 2 ** (1.0 / 3)), int(x * 2 ** (2.0 / 3))) for x in [16, 32, 64, 128, 256]),
-                              ((0.5, 1.0, 2.0),) * 5)
-    model = RetinaNet(backbone, num_classes, min_size=MIN_SIZE, max_size=MAX_SIZE, anchor_generator=anchors).eval()
-    randomize_batch_norms(model)
-    imgs = images()
-    with torch.no_grad():
-        batch, transformed, features, _ = common_refs(model, imgs)
-        feats = list(features.values())
-        cls_head, reg_head = model.head.classification_head, model.head.regression_head
-        spread(cls_head.cls_logits, lambda: model.head(feats)["cls_logits"] - cls_head.cls_logits.bias[0], 2.0, -2.5)
-        spread(reg_head.bbox_reg, lambda: model.head(feats)["bbox_regression"] - reg_head.bbox_reg.bias[0], 0.3, 0.0)
-        round_to_half(model)
-        batch, transformed, features, refs = common_refs(model, imgs)
-        head = model.head(list(features.values()))
-        refs["cls_logits"] = head["cls_logits"]
-        refs["bbox_regression"] = head["bbox_regression"]
-        counts = detections(refs, model(batch))
-    save_safetensors(os.path.join(OUT, "retinanet_mbv2.safetensors"), model.state_dict(), torch.float16)
-    save_safetensors(os.path.join(OUT, "retinanet_mbv2_ref.safetensors"), refs)
-    write_json("retinanet_mbv2.json", {
-        "arch": "retinanet_mobilenet_v2_fpn", "num_classes": num_classes, "backbone_width": 0.25, "fpn_channels": fpn,
-        "anchor_size": 16, "min_size": MIN_SIZE, "max_size": MAX_SIZE, "image_sizes": [list(s) for s in transformed.image_sizes],
-        "detections": counts})
-
-
 def arch_shapes():
     out = {}
     b = mobilenet_fpn(1.0, 256, [6, 13, 18], LastLevelP6P7(256, 256))
@@ -299,7 +272,8 @@ def write_json(name, obj):
 
 
 if __name__ == "__main__":
-    retinanet_fixture()
+    retinanet_fixture("retinanet_r18", "retinanet_resnet18_fpn",
+                      body_fpn(BasicBlock, [2, 2, 2, 2], 8, FPN, [2, 3, 4], LastLevelP6P7(FPN, FPN)), 0.125)
     fasterrcnn_fixture()
-    retinanet_mobilenet_fixture()
+    retinanet_fixture("retinanet_mbv2", "retinanet_mobilenet_v2_fpn", mobilenet_fpn(0.25, FPN, [6, 13, 18], LastLevelP6P7(FPN, FPN)), 0.25)
     arch_shapes()

@@ -69,7 +69,8 @@ public static class RunCommand
             using var interrupt = new Interrupt();
 
             // A folder written by nanoq import holds its float model already: run's later stages start from it.
-            bool imported = File.Exists(run.ModelJson) && File.Exists(run.FloatCheckpoint) && run.LoadModelInfo().CategoryIds is not null;
+            var importedInfo = File.Exists(run.ModelJson) && File.Exists(run.FloatCheckpoint) && run.LoadModelInfo() is { CategoryIds: not null } i ? i : null;
+            bool imported = importedInfo is not null;
             string cache = cl.Get("--cache") ?? Path.Combine("runs", "data");
             var data = imported ? QuantizeCommand.DataFor(run, cl, stderr, schedule.Seed) : DataFileOptions.Resolve(cl) ?? (quick
                 ? DataSplits.Resolve(dataName, cache, stderr, trainImages: 160, valImages: 40, imageSize: 128, seed: schedule.Seed)
@@ -79,7 +80,7 @@ public static class RunCommand
             stderr.WriteLine($"run folder {run.Dir}; data {data.Description}");
 
             var t = Stopwatch.StartNew();
-            if (imported) stderr.WriteLine($"{run.ModelJson}: an imported model ({run.LoadModelInfo().Config.Describe()}); no float training");
+            if (imported) stderr.WriteLine($"{run.ModelJson}: an imported model ({importedInfo!.Config.Describe()}); no float training");
             var floatModel = imported ? Stages.LoadFloat(run) : Stages.TrainFloat(run, data, config, schedule, stderr, interrupt.Token).Model;
             times["train_float"] = t.Elapsed.TotalSeconds;
             floatModel.Network.Eval();
