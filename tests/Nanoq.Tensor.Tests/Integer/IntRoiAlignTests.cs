@@ -252,4 +252,76 @@ public class IntRoiAlignTests(ITestOutputHelper output)
         var plan = RoiAlignPlanner.Build([0, 0, 0, 1, 1, 0, 0, 0, 2, 2], 1, 2, 2, 1, 1, 1f, 2, false);
         Assert.Throws<ArgumentException>(() => IntRoiAlign.Forward(plan, new byte[4], 1, 1, 0, new byte[2], [1, 1]));
     }
+
+    /// <summary>
+    /// Channel counts that fill the kernel's 16-lane vectors and leave a tail (16, 17, 40, 64): the accumulators equal
+    /// the naive Σ W · (q − z) (int64) and <see cref="IntRoiAlign.Requantize"/> equals the scalar requantization of each
+    /// naive accumulator, both rounding modes, RoIs scattered to a permutation of the rows.
+    /// </summary>
+    [Theory]
+    [InlineData(16, RequantRounding.Double)]
+    [InlineData(17, RequantRounding.Single)]
+    [InlineData(40, RequantRounding.Double)]
+    [InlineData(64, RequantRounding.Single)]
+    public void Wide_channels_equal_the_naive_loop_and_requantize_like_the_scalar(int channels, RequantRounding rounding)
+    {
+        var rng = new Rng((ulong)(channels * 7 + (int)rounding));
+        for (int trial = 0; trial < 20; trial++)
+        {
+            var t = RandomCase(rng) with { C = channels };
+            int z = rng.NextInt(256), zy = rng.NextInt(16);
+            var codes = Codes(rng, t.N * t.C * t.H * t.W, 8);
+            var plan = Plan(t);
+            var rq = Requantization.PerTensor((1 << 30) + rng.NextInt(1 << 30), rng.NextInt(-24, -17), zy, 0, 15, rounding);
+            int bins = t.PH * t.PW, plane = t.H * t.W, k = plan.NumRois, row = t.C * bins;
+            var rows = rng.Permutation(k);
+            var acc = new int[k * row];
+            var y = new byte[k * row];
+            IntRoiAlign.Accumulate(plan, codes, t.N, t.C, z, acc, rows);
+            IntRoiAlign.Requantize(plan, codes, t.N, t.C, z, rq, y, rows);
+            for (int r = 0; r < k; r++)
+                for (int ch = 0; ch < t.C; ch++)
+                    for (int b = 0; b < bins; b++)
+                    {
+                        long sum = 0;
+                        int j = r * bins + b;
+                        for (int q = plan.TapStart[j]; q < plan.TapStart[j + 1]; q++)
+                            sum += (long)plan.TapWeight[q] * (codes[(plan.Batch[r] * t.C + ch) * plane + plan.TapIndex[q]] - z);
+                        int at = rows[r] * row + ch * bins + b;
+                        Assert.Equal(sum, acc[at]);
+                        Assert.Equal(rq.Apply((int)sum, 0), y[at]);
+                    }
+        }
+    }
+
+    /// <summary>
+    /// Plans are made in parallel, a run of RoIs a task: the plan is the same whatever the thread count (many RoIs, so
+    /// several tasks each, and bins of every size of the adaptive sampling grid).
+    /// </summary>
+    [Fact]
+    public void Plan_does_not_depend_on_the_thread_count()
+    {
+        var rng = new Rng(11);
+        var rois = RoiAlignTests.RandomRois(rng, 300, 3, 96, 80);
+        int saved = ParallelRunner.MaxDegreeOfParallelism;
+        try
+        {
+            foreach (int sampling in new[] { 2, 0 })
+            {
+                ParallelRunner.MaxDegreeOfParallelism = 1;
+                var one = RoiAlignPlanner.Build(rois, 3, 24, 20, 7, 7, 0.25f, sampling, false);
+                ParallelRunner.MaxDegreeOfParallelism = 2;
+                var two = RoiAlignPlanner.Build(rois, 3, 24, 20, 7, 7, 0.25f, sampling, false);
+                Assert.Equal(one.Batch, two.Batch);
+                Assert.Equal(one.TapStart, two.TapStart);
+                Assert.Equal(one.TapIndex, two.TapIndex);
+                Assert.Equal(one.TapWeight, two.TapWeight);
+                Assert.True(one.TapIndex.Length > 300 * 49, $"only {one.TapIndex.Length} taps");
+            }
+        }
+        finally
+        {
+            ParallelRunner.MaxDegreeOfParallelism = saved;
+        }
+    }
 }

@@ -57,7 +57,7 @@ public sealed class IntRoiAlignOp : IntOp
         ArgumentNullException.ThrowIfNull(side);
         if (side.Plans.Count != inputs.Count || side.Rows.Count != inputs.Count)
             throw new ArgumentException($"{Name}: {inputs.Count} levels but {side.Plans.Count} plans and {side.Rows.Count} row lists.");
-        int n = inputs[0].Batch, c = inputs[0].Channels, k = side.NumRois, row = c * PooledH * PooledW;
+        int n = inputs[0].Batch, c = inputs[0].Channels, k = side.NumRois;
         var filled = new bool[k];
         for (int l = 0; l < inputs.Count; l++)
         {
@@ -75,28 +75,14 @@ public sealed class IntRoiAlignOp : IntOp
         for (int r = 0; r < k; r++)
             if (!filled[r]) throw new ArgumentException($"{Name}: output row {r} of {k} is filled by no level.");
         var y = arena.Rent([k, c, PooledH, PooledW], output.ZeroPoint, output.Bits);
-        var acc = System.Buffers.ArrayPool<int>.Shared.Rent(y.Length); // each level's Q22 accumulators, before requantization
-        try
-        {
-            for (int l = 0; l < inputs.Count; l++)
-            {
-                var rows = side.Rows[l];
-                if (rows.Length == 0) continue;
-                IntRoiAlign.Accumulate(side.Plans[l], inputs[l].Data, n, c, LevelZeroPoints[l], acc.AsSpan(0, y.Length), rows);
-                var rq = _requant[l];
-                foreach (int r in rows)
-                    for (int i = r * row, e = i + row; i < e; i++) y.Data[i] = (byte)rq.Apply(acc[i], 0);
-            }
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<int>.Shared.Return(acc);
-        }
+        for (int l = 0; l < inputs.Count; l++)
+            if (side.Rows[l].Length > 0)
+                IntRoiAlign.Requantize(side.Plans[l], inputs[l].Data, n, c, LevelZeroPoints[l], _requant[l], y.Data, side.Rows[l]);
         return y;
     }
 
     public override string Explain(IReadOnlyList<CodeTensor> inputs, int[] index) =>
-        $"roialign output [{string.Join(", ", index)}]: a Q22 accumulator Σ W·(q − z) over its level's codes (IntRoiAlign.Accumulate), requantized once to this op's grid " +
+        $"roialign output [{string.Join(", ", index)}]: a Q22 accumulator Σ W·(q − z) over its level's codes, requantized once to this op's grid (IntRoiAlign.Requantize) " +
         $"with the level's multiplier Δ_l / (Δ_y·2^22) (levels' zero points {string.Join(", ", LevelZeroPoints)}); the RoIs come from the host's side input.";
 
     public override void WriteAttributes(Utf8JsonWriter w)

@@ -15,7 +15,8 @@ namespace Nanoq.Kernels.Integer;
 /// noise and the weights' fixed-point error straddle a rounding boundary (measured in the tests). Because the weights
 /// are non-negative and sum to at most one, y lies within [min, max] of the codes it reads and z (z only counts
 /// where a sampling point fell off the map): no clamp is needed. Integers only; RoIs run in parallel
-/// (<see cref="IntRoiAlignTask"/>, one RoI a task, each writing its own output row).
+/// (<see cref="IntRoiAlignTask"/>, one RoI a task, each writing its own output row), over channels 16 lanes at a time
+/// on a channels-last copy of the codes.
 /// <code>
 ///   codes: [n, c, H, W] bytes  →  output: [K, c, PH, PW] bytes
 /// </code>
@@ -41,7 +42,7 @@ public static unsafe class IntRoiAlign
                                ReadOnlySpan<int> outputRows)
     {
         fixed (byte* po = output)
-            Run(plan, codes, batch, channels, zeroPoint, po, null, output.Length, outputRows);
+            Run(plan, codes, batch, channels, zeroPoint, new Epilogue(po, null, null, null), output.Length, outputRows);
     }
 
     /// <summary>
@@ -54,11 +55,35 @@ public static unsafe class IntRoiAlign
                                   ReadOnlySpan<int> outputRows)
     {
         fixed (int* pa = accumulators)
-            Run(plan, codes, batch, channels, zeroPoint, null, pa, accumulators.Length, outputRows);
+            Run(plan, codes, batch, channels, zeroPoint, new Epilogue(null, pa, null, null), accumulators.Length, outputRows);
+    }
+
+    /// <summary>
+    /// The accumulators of <see cref="Accumulate"/> put onto another grid (Δ_y, z_y) in one rounding,
+    /// y = clamp(z_y + MultiplyByQuantizedMultiplier(acc, M), lo, hi) with <paramref name="requant"/>'s per-tensor
+    /// M = Δ / (Δ_y · 2^22), into row <paramref name="outputRows"/>[k] (empty: row k): the multi-scale RoIAlign's level
+    /// l onto the pooled features' grid (<c>IntRoiAlignOp</c>). 16 channels at a time, bit-identical to
+    /// <c>requant.Apply(acc, 0)</c> on each accumulator.
+    /// </summary>
+    public static void Requantize(IntRoiAlignPlan plan, ReadOnlySpan<byte> codes, int batch, int channels, int zeroPoint, Requantization requant,
+                                  Span<byte> output, ReadOnlySpan<int> outputRows)
+    {
+        ArgumentNullException.ThrowIfNull(requant);
+        if (requant.Channels != 1) throw new ArgumentException("IntRoiAlign: the requantization must be per tensor.");
+        fixed (byte* po = output)
+            Run(plan, codes, batch, channels, zeroPoint, new Epilogue(null, null, po, requant), output.Length, outputRows);
+    }
+
+    /// <summary>Where <see cref="IntRoiAlignTask"/> writes: exactly one of the three is set.</summary>
+    private readonly struct Epilogue(byte* output, int* accumulators, byte* requantized, Requantization? requant)
+    {
+        public readonly byte* Output = output, Requantized = requantized;
+        public readonly int* Accumulators = accumulators;
+        public readonly Requantization? Requant = requant;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Run(IntRoiAlignPlan plan, ReadOnlySpan<byte> codes, int batch, int channels, int zeroPoint, byte* output, int* accumulators,
+    private static void Run(IntRoiAlignPlan plan, ReadOnlySpan<byte> codes, int batch, int channels, int zeroPoint, Epilogue epilogue,
                             int outputLength, ReadOnlySpan<int> outputRows)
     {
         ArgumentNullException.ThrowIfNull(plan);
@@ -82,15 +107,40 @@ public static unsafe class IntRoiAlign
             if ((uint)row >= (uint)rows || written[row]) throw new ArgumentException($"IntRoiAlign: RoI {k} writes row {row} of {rows} (rows must be distinct).");
             written[row] = true;
         }
-        fixed (byte* pc = codes)
-        fixed (int* pb = plan.Batch, ps = plan.TapStart, pi = plan.TapIndex, pw = plan.TapWeight, pr = outputRows)
+        var channelsLast = System.Buffers.ArrayPool<byte>.Shared.Rent(codes.Length);
+        try
         {
-            var task = new IntRoiAlignTask
+            ToChannelsLast(codes, batch, channels, plane, channelsLast);
+            fixed (byte* pc = channelsLast)
+            fixed (int* pb = plan.Batch, ps = plan.TapStart, pi = plan.TapIndex, pw = plan.TapWeight, pr = outputRows)
             {
-                Codes = pc, Output = output, Accumulators = accumulators, Batch = pb, TapStart = ps, TapIndex = pi, TapWeight = pw,
-                OutputRows = outputRows.IsEmpty ? null : pr, Channels = channels, Plane = plane, Bins = bins, ZeroPoint = zeroPoint,
-            };
-            ParallelRunner.Run(plan.NumRois, ref task);
+                var task = new IntRoiAlignTask
+                {
+                    Codes = pc, Output = epilogue.Output, Accumulators = epilogue.Accumulators, Requantized = epilogue.Requantized,
+                    Requant = epilogue.Requant, Batch = pb, TapStart = ps, TapIndex = pi, TapWeight = pw,
+                    OutputRows = outputRows.IsEmpty ? null : pr, Channels = channels, Plane = plane, Bins = bins, ZeroPoint = zeroPoint,
+                };
+                ParallelRunner.Run(plan.NumRois, ref task);
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(channelsLast);
+        }
+    }
+
+    /// <summary>[n, c, plane] → [n, plane, c]: a tap then reads its c codes contiguously.</summary>
+    private static void ToChannelsLast(ReadOnlySpan<byte> codes, int batch, int channels, int plane, byte[] result)
+    {
+        for (int b = 0; b < batch; b++)
+        {
+            var src = codes.Slice(b * channels * plane, channels * plane);
+            var dst = result.AsSpan(b * channels * plane, channels * plane);
+            for (int ch = 0; ch < channels; ch++)
+            {
+                var row = src.Slice(ch * plane, plane);
+                for (int p = 0; p < plane; p++) dst[p * channels + ch] = row[p];
+            }
         }
     }
 }

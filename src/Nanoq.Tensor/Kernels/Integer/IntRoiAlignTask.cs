@@ -1,17 +1,26 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Nanoq.Kernels.Integer;
 
 /// <summary>
-/// One RoI of <see cref="IntRoiAlign"/>: all channels and bins of RoI <c>task</c>, written to its own output row, so
-/// tasks never share an output and the result does not depend on the split: codes rounded onto the input's grid
-/// (<see cref="Output"/>), or the Q22 accumulators themselves (<see cref="Accumulators"/>, when set). Pointers are pinned
-/// by the caller.
+/// One RoI of <see cref="IntRoiAlign"/>: all bins and channels of RoI <c>task</c>, written to its own output row, so
+/// tasks never share an output and the result does not depend on the split. The codes are read channels-last
+/// ([n, H·W, c], transposed once per call by <see cref="IntRoiAlign"/>), so a tap is one contiguous run of c codes
+/// and the bin's c accumulators are summed 16 lanes at a time:
+/// <code>
+///   acc[ch] = Σ_taps W · q[p, ch]  −  z · Σ_taps W       both terms exact in int32: q ≤ 255, Σ W ≤ 2^22
+/// </code>
+/// which is Σ W · (q − z) exactly. The epilogue writes one of: codes rounded half to even onto the input's grid
+/// (<see cref="Output"/>), the accumulators themselves (<see cref="Accumulators"/>), or codes requantized onto another
+/// grid (<see cref="Requantized"/> with <see cref="Requant"/>). Pointers are pinned by the caller.
 /// </summary>
 internal unsafe struct IntRoiAlignTask : IParallelBody
 {
-    public byte* Codes, Output;
+    public byte* Codes, Output, Requantized;
     public int* Accumulators;
+    public Requantization? Requant;
     public int* Batch, TapStart, TapIndex, TapWeight, OutputRows;
     public int Channels, Plane, Bins, ZeroPoint;
 
@@ -19,27 +28,59 @@ internal unsafe struct IntRoiAlignTask : IParallelBody
     public void Invoke(int task)
     {
         const int f = IntRoiAlignPlan.FractionBits, half = 1 << (f - 1), mask = (1 << f) - 1;
-        int k = task, z = ZeroPoint, bins = Bins;
+        int k = task, z = ZeroPoint, bins = Bins, c = Channels;
         int row = OutputRows == null ? k : OutputRows[k];
         int* start = TapStart + (long)k * bins;
-        for (int ch = 0; ch < Channels; ch++)
+        byte* image = Codes + (long)Batch[k] * Plane * c;
+        int* acc = stackalloc int[c + 16];
+        byte* lanes = stackalloc byte[16];
+        bool simd = Avx512BW.IsSupported;
+        for (int bin = 0; bin < bins; bin++)
         {
-            byte* x = Codes + ((long)Batch[k] * Channels + ch) * Plane;
-            long at = ((long)row * Channels + ch) * bins;
-            for (int bin = 0; bin < bins; bin++)
+            new Span<int>(acc, c).Clear();
+            int weights = 0;
+            for (int t = start[bin], e = start[bin + 1]; t < e; t++)
             {
-                int acc = 0;
-                for (int t = start[bin], e = start[bin + 1]; t < e; t++)
-                    acc += TapWeight[t] * (x[TapIndex[t]] - z);
-                if (Accumulators != null)
+                int w = TapWeight[t];
+                weights += w;
+                byte* x = image + (long)TapIndex[t] * c;
+                int ch = 0;
+                if (simd)
                 {
-                    Accumulators[at + bin] = acc;
-                    continue;
+                    var wv = Vector512.Create(w);
+                    for (; ch + 16 <= c; ch += 16)
+                        Vector512.Store(Vector512.Load(acc + ch) + Avx512F.MultiplyLow(Avx512F.ConvertToVector512Int32(Vector128.Load(x + ch)), wv), acc + ch);
                 }
-                int q = acc >> f;                // floor, also for negative acc
-                int rem = acc & mask;            // acc − q·2^f, in [0, 2^f)
-                if (rem > half || (rem == half && (q & 1) != 0)) q++;
-                Output[at + bin] = (byte)(z + q);
+                for (; ch < c; ch++) acc[ch] += w * x[ch];
+            }
+            int zw = z * weights;
+            long at = (long)row * c * bins + bin;     // channel ch of this bin: at + ch·bins
+            if (Accumulators != null)
+            {
+                for (int ch = 0; ch < c; ch++) Accumulators[at + (long)ch * bins] = acc[ch] - zw;
+            }
+            else if (Output != null)
+            {
+                for (int ch = 0; ch < c; ch++)
+                {
+                    int a = acc[ch] - zw;
+                    int q = a >> f;                // floor, also for negative a
+                    int rem = a & mask;            // a − q·2^f, in [0, 2^f)
+                    if (rem > half || (rem == half && (q & 1) != 0)) q++;
+                    Output[at + (long)ch * bins] = (byte)(z + q);
+                }
+            }
+            else
+            {
+                var rq = Requant!;
+                int ch = 0;
+                if (simd)
+                    for (; ch + 16 <= c; ch += 16)
+                    {
+                        Avx512F.ConvertToVector128Byte(rq.Apply(Vector512.Load(acc + ch), -zw, 0)).Store(lanes);
+                        for (int i = 0; i < 16; i++) Requantized[at + (long)(ch + i) * bins] = lanes[i];
+                    }
+                for (; ch < c; ch++) Requantized[at + (long)ch * bins] = (byte)rq.Apply(acc[ch] - zw, 0);
             }
         }
     }
