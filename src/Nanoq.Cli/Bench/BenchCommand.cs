@@ -27,7 +27,8 @@ public static class BenchCommand
           retinanet-train-step      one SGD step of the float model, batch 8, three boxes an image
           retinanet-finetune-step   one FQN 4-bit fine-tuning step of it (fake quantization, frozen BN)
           faster-rcnn-*             the same six for the default Faster R-CNN (box stage included: RPN, proposals, RoIAlign)
-        Prints the median milliseconds, and the process's peak resident memory (VmHWM) after each workload.
+        Prints the median and minimum milliseconds, the process's peak resident memory (VmHWM) after each workload, the
+        managed memory allocated per timed run and the full (gen 2) garbage collections during the timed runs.
         """,
         spec =>
         {
@@ -140,20 +141,26 @@ public static class BenchCommand
             stderr.WriteLine($"nanoq bench: unknown workload '{only}'; one of {string.Join(", ", Workloads.Select(w => w.Name))}");
             return 2;
         }
-        stdout.WriteLine($"{"workload",-22} {"median ms",10} {"min ms",9} {"peak RSS MiB",13}   ({Environment.ProcessorCount} threads)");
+        stdout.WriteLine($"{"workload",-22} {"median ms",10} {"min ms",9} {"peak RSS MiB",13} {"alloc MiB/run",14} {"gen2 GCs",9}   ({Environment.ProcessorCount} threads)");
         foreach (var (name, setup, defRuns, defWarmup) in Workloads)
         {
             if (only is not null && name != only) continue;
             var body = setup();
-            var times = Measure(body, runs ?? defRuns, warmup ?? defWarmup);
-            stdout.WriteLine($"{name,-22} {Median(times),10:F1} {times.Min(),9:F1} {PeakRssMiB(),13:F0}");
+            int n = runs ?? defRuns, gen2 = 0;
+            long allocated = 0;
+            var times = Measure(body, n, warmup ?? defWarmup, () => (allocated, gen2) = (GC.GetTotalAllocatedBytes(precise: true), GC.CollectionCount(2)));
+            allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
+            gen2 = GC.CollectionCount(2) - gen2;
+            stdout.WriteLine($"{name,-22} {Median(times),10:F1} {times.Min(),9:F1} {PeakRssMiB(),13:F0} {allocated / (1024.0 * 1024) / n,14:F1} {gen2,9}");
         }
         return 0;
     }
 
-    public static double[] Measure(Action body, int runs, int warmup)
+    /// <summary>Times <paramref name="runs"/> calls after <paramref name="warmup"/> untimed ones (<paramref name="started"/> runs between them).</summary>
+    public static double[] Measure(Action body, int runs, int warmup, Action? started = null)
     {
         for (int i = 0; i < warmup; i++) body();
+        started?.Invoke();
         var t = new double[runs];
         for (int i = 0; i < runs; i++)
         {

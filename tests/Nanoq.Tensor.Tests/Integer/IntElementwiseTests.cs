@@ -22,6 +22,8 @@ public class IntElementwiseTests
     [InlineData(5, 1000, 33, 8, 4)]
     [InlineData(9, 130, 131, 4, 8)]  // row blocks of 4 with a one-row tail, output blocks of 64 with tails of 4 and 3
     [InlineData(4, 64, 4, 4, 4)]
+    [InlineData(3, 5000, 9, 4, 4)]   // int8 rows: 79 steps of 64, widened after 72 and at the end
+    [InlineData(6, 600, 6, 4, 8)]    // int8 rows with 8-bit inputs: S = ⌊32767 / (2·255·15)⌋ = 4, widened every 4 steps
     public void FullyConnected_EqualsReference(int batch, int inF, int outF, int wbits, int xbits)
     {
         var rng = new Rng((ulong)(inF * 7 + outF));
@@ -42,6 +44,33 @@ public class IntElementwiseTests
         var y = new byte[batch * outF];
         IntFullyConnected.Forward(batch, x, zx, weights, bias, rq, y);
         for (int i = 0; i < y.Length; i++) Assert.Equal(rq.Apply(expected[i], i % outF), y[i]);
+    }
+
+    /// <summary>
+    /// The int8-row path at its bound: every product at its extreme (x = 2^k_x − 1, w − z_w = −w_max) for exactly S steps
+    /// before a widening, both ways of the sign, against the reference; and which layers get int8 rows.
+    /// </summary>
+    [Theory]
+    [InlineData(4, 4)]
+    [InlineData(4, 8)]
+    [InlineData(5, 6)]
+    public void FullyConnected_Int8Rows_AtTheSaturationBound(int wbits, int xbits)
+    {
+        int wmax = (1 << wbits) - 1, xmax = (1 << xbits) - 1, steps = 32767 / (2 * xmax * wmax), inF = 64 * steps * 2 + 64 + 5, outF = 6, batch = 5;
+        var x = Enumerable.Repeat((byte)xmax, batch * inF).ToArray();
+        var w = new byte[outF * inF];
+        for (int o = 0; o < outF; o++) for (int i = 0; i < inF; i++) w[o * inF + i] = (byte)(o % 2 == 0 ? 0 : wmax);
+        var zw = Enumerable.Range(0, outF).Select(o => o % 2 == 0 ? wmax : 0).ToArray();   // w − z_w = ∓w_max
+        var weights = IntFullyConnectedWeights.Pack(outF, inF, w, zw, wbits, xbits);
+        Assert.Equal(steps, weights.Madd16Steps);
+        var expected = new int[batch * outF];
+        IntFullyConnected.ReferenceAccumulators(batch, x, 0, w, zw, outF, [], expected);
+        var acc = new int[batch * outF];
+        IntFullyConnected.ForwardAccumulators(batch, x, 0, weights, [], acc);
+        Assert.Equal(expected, acc);
+        Assert.Equal(-(long)inF * wmax * xmax, expected[0]);
+        // 8-bit weights spread over more than int8: the int16 rows only.
+        Assert.Equal(0, IntFullyConnectedWeights.Pack(1, 2, [0, 255], [0], 8, 8).Madd16Steps);
     }
 
     [Fact]

@@ -11,8 +11,10 @@ namespace Nanoq.Kernels.Integer;
 ///               = bias_q[o] − z_x·Σ_k (w_q[o, k] − z_w[o]) + Σ_k (w_q[o, k] − z_w[o]) · x_q[n, k]
 ///     y_q[n, o] = clamp(z_y + MultiplyByQuantizedMultiplier(acc, M0[o], shift[o]), lo, hi)
 /// </code>
-/// The last sum runs as int16 × int16 <c>vpmaddwd</c> (32 terms an instruction, exact for any k ≤ 8), four outputs
-/// and four input rows sharing each load (<see cref="IntFullyConnectedTask"/>). Tasks are (block of outputs, block of
+/// The last sum runs as int16 × int16 <c>vpmaddwd</c> (32 terms an instruction, exact for any k ≤ 8) — or, when the
+/// centered weights fit int8 and pair sums cannot saturate int16 (4-bit layers), as u8 × s8 <c>vpmaddubsw</c> (64 terms
+/// an instruction; <see cref="IntFullyConnectedWeights.Madd16Steps"/>) — four outputs and four input rows sharing each
+/// load (<see cref="IntFullyConnectedTask"/>). Tasks are (block of outputs, block of
 /// rows), so results do not depend on threads.
 /// </summary>
 public static unsafe class IntFullyConnected

@@ -7,6 +7,11 @@ namespace Nanoq.Kernels.Integer;
 /// w_q [out, in] on a k-bit grid with per-output zero points z_w[o]. Stored centered (w_q − z_w[o], which needs
 /// 9 bits at k = 8) as int16 rows padded with zeros to a multiple of 32, the width of one <c>vpmaddwd</c>; the
 /// input-zero-point correction needs Σ_k (w_q − z_w[o]) (<see cref="CenteredSums"/>), as for the conv.
+///
+/// <para>When the centered weights fit int8 and a <c>vpmaddubsw</c> pair sum cannot saturate int16 — the conv's
+/// <see cref="IntConvPath.Madd16"/> condition, S = ⌊32767 / (2 · x_max · w_max)⌋ ≥ 1 — the rows are also kept as int8,
+/// padded to a multiple of 64 (<see cref="Madd16Steps"/> = S: how many 64-wide steps an int16 lane may sum before it
+/// is widened to int32). 4-bit weights and inputs: S = ⌊32767 / 450⌋ = 72.</para>
 /// </summary>
 public sealed unsafe class IntFullyConnectedWeights
 {
@@ -14,10 +19,14 @@ public sealed unsafe class IntFullyConnectedWeights
     private readonly int[] _zeroPoints;
     private readonly int[] _centeredSums;
     private readonly short[] _rows;
+    private readonly sbyte[] _bytes;
 
     private IntFullyConnectedWeights(int outFeatures, int inFeatures, int weightBits, int inputBits, byte[] codes, int[] zeroPoints,
-        int[] sums, short[] rows, int rowStride)
+        int[] sums, short[] rows, int rowStride, sbyte[] bytes, int byteStride, int madd16Steps)
     {
+        _bytes = bytes;
+        ByteStride = byteStride;
+        Madd16Steps = madd16Steps;
         OutFeatures = outFeatures;
         InFeatures = inFeatures;
         WeightBits = weightBits;
@@ -40,6 +49,13 @@ public sealed unsafe class IntFullyConnectedWeights
     /// <summary>Padded row length (a multiple of 32 int16).</summary>
     internal int RowStride { get; }
     internal short* RowsPointer => (short*)Unsafe.AsPointer(ref _rows[0]);
+
+    /// <summary>S of the class comment: 64-wide <c>vpmaddubsw</c> steps an int16 lane may sum; 0 when the int8 rows are not kept.</summary>
+    public int Madd16Steps { get; }
+
+    /// <summary>Padded length of the int8 rows (a multiple of 64).</summary>
+    internal int ByteStride { get; }
+    internal sbyte* BytesPointer => (sbyte*)Unsafe.AsPointer(ref _bytes[0]);
 
     /// <summary>
     /// Validates and packs <paramref name="codes"/> [outFeatures, inFeatures] with one zero point per output (or one for
@@ -85,6 +101,14 @@ public sealed unsafe class IntFullyConnectedWeights
         }
         if ((long)inFeatures * maxAbs * ((1 << inputBits) - 1) > IntConv2dWeights.MaxDotMagnitude)
             throw new ArgumentException($"IntFullyConnectedWeights: {inFeatures} terms of up to {maxAbs}·{(1 << inputBits) - 1} could overflow int32.");
-        return new IntFullyConnectedWeights(outFeatures, inFeatures, weightBits, inputBits, codes.ToArray(), zp, sums, rows, stride);
+        int xmax = (1 << inputBits) - 1;
+        int steps = maxAbs <= 127 ? 32767 / (2 * xmax * Math.Max(maxAbs, 1)) : 0;
+        int byteStride = (inFeatures + 63) & ~63;
+        var bytes = GC.AllocateArray<sbyte>(steps > 0 ? outFeatures * byteStride : 1, pinned: true);
+        if (steps > 0)
+            for (int o = 0; o < outFeatures; o++)
+                for (int i = 0; i < inFeatures; i++) bytes[o * byteStride + i] = (sbyte)rows[o * stride + i];
+        return new IntFullyConnectedWeights(outFeatures, inFeatures, weightBits, inputBits, codes.ToArray(), zp, sums, rows, stride,
+                                            bytes, byteStride, steps);
     }
 }
