@@ -15,7 +15,7 @@ public static class BenchCommand
 {
     internal static readonly Commands.CliCommand Definition = new("bench",
         """
-        Usage: nanoq bench [--only NAME] [--runs N] [--warmup N]
+        Usage: nanoq bench [--only NAME[,NAME...]] [--runs N] [--warmup N]
         """,
         """
         Workloads (PyTorch's counterparts are in ../shared/tools/peer_bench.py):
@@ -29,10 +29,13 @@ public static class BenchCommand
           faster-rcnn-*             the same six for the default Faster R-CNN (box stage included: RPN, proposals, RoIAlign)
         Prints the median and minimum milliseconds, the process's peak resident memory (VmHWM) after each workload, the
         managed memory allocated per timed run and the full (gen 2) garbage collections during the timed runs.
+        Pairs — a detector's float and int4 forward at one batch size, its training and fine-tuning steps — run
+        interleaved when both are selected (one run of each in turn, so a busy machine slows both alike), and print
+        their ratio: the median over runs of the paired ratios.
         """,
         spec =>
         {
-            spec.Text("--only", "NAME", "run this workload only");
+            spec.Text("--only", "NAME[,NAME...]", "run these workloads only");
             spec.Int("--runs", "N", "timed runs of each workload (default 7 for the training step, 20 for the forwards)", 1, 1_000_000);
             spec.Int("--warmup", "N", "untimed runs first (default 2 for the training step, 5 for the forwards)", 0, 1_000_000);
         },
@@ -48,6 +51,13 @@ public static class BenchCommand
         .. Detector("retinanet"),
         .. Detector("faster-rcnn"),
     ];
+
+    /// <summary>(baseline, candidate) workloads compared by their ratio, interleaved when both run.</summary>
+    private static readonly (string Baseline, string Candidate)[] Pairs =
+        [.. new[] { "retinanet", "faster-rcnn" }.SelectMany(k => new[]
+        {
+            ($"{k}-float-b1", $"{k}-int4-b1"), ($"{k}-float-b8", $"{k}-int4-b8"), ($"{k}-train-step", $"{k}-finetune-step"),
+        })];
 
     /// <summary>A detector's workloads: float and 4-bit integer forwards at batch 1 and 8, a float training step and an FQN fine-tuning step (batch 8).</summary>
     private static (string, Func<Action>, int, int)[] Detector(string kind) =>
@@ -134,41 +144,69 @@ public static class BenchCommand
 
     private static int Body(Commands.CommandArgs cl, TextWriter stdout, TextWriter stderr)
     {
-        string? only = cl.Get("--only");
+        var only = cl.Get("--only")?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         int? runs = cl.Int("--runs"), warmup = cl.Int("--warmup");
-        if (only is not null && Workloads.All(w => w.Name != only))
+        foreach (var name in only ?? [])
+            if (Workloads.All(w => w.Name != name))
+            {
+                stderr.WriteLine($"nanoq bench: unknown workload '{name}'; one of {string.Join(", ", Workloads.Select(w => w.Name))}");
+                return 2;
+            }
+        var selected = Workloads.Where(w => only is null || only.Contains(w.Name)).ToList();
+        stdout.WriteLine($"{"workload",-24} {"median ms",10} {"min ms",9} {"peak RSS MiB",13} {"alloc MiB/run",14} {"gen2 GCs",9}   ({Environment.ProcessorCount} threads)");
+        var done = new HashSet<string>();
+        foreach (var w in selected)
         {
-            stderr.WriteLine($"nanoq bench: unknown workload '{only}'; one of {string.Join(", ", Workloads.Select(w => w.Name))}");
-            return 2;
-        }
-        stdout.WriteLine($"{"workload",-22} {"median ms",10} {"min ms",9} {"peak RSS MiB",13} {"alloc MiB/run",14} {"gen2 GCs",9}   ({Environment.ProcessorCount} threads)");
-        foreach (var (name, setup, defRuns, defWarmup) in Workloads)
-        {
-            if (only is not null && name != only) continue;
-            var body = setup();
-            int n = runs ?? defRuns, gen2 = 0;
-            long allocated = 0;
-            var times = Measure(body, n, warmup ?? defWarmup, () => (allocated, gen2) = (GC.GetTotalAllocatedBytes(precise: true), GC.CollectionCount(2)));
-            allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
-            gen2 = GC.CollectionCount(2) - gen2;
-            stdout.WriteLine($"{name,-22} {Median(times),10:F1} {times.Min(),9:F1} {PeakRssMiB(),13:F0} {allocated / (1024.0 * 1024) / n,14:F1} {gen2,9}");
+            if (!done.Add(w.Name)) continue;
+            var pair = Pairs.FirstOrDefault(p => p.Baseline == w.Name);
+            var partner = selected.FirstOrDefault(c => c.Name == pair.Candidate);
+            if (partner.Name is null)
+            {
+                var m = Measure([w.Setup()], runs ?? w.Runs, warmup ?? w.Warmup)[0];
+                Print(stdout, w.Name, m);
+                continue;
+            }
+            done.Add(partner.Name);
+            var both = Measure([w.Setup(), partner.Setup()], runs ?? Math.Max(w.Runs, partner.Runs), warmup ?? Math.Max(w.Warmup, partner.Warmup));
+            Print(stdout, w.Name, both[0]);
+            Print(stdout, partner.Name, both[1]);
+            var ratios = both[1].Times.Zip(both[0].Times, (c, b) => c / b).ToArray();
+            double r = Median(ratios);
+            string verdict = r <= 1 ? $"{1 / r:F2}x faster" : $"{r:F2}x slower";
+            stdout.WriteLine($"  {partner.Name} / {w.Name} time: {r:F2}, {verdict} (median of {ratios.Length} interleaved pairs)");
         }
         return 0;
     }
 
-    /// <summary>Times <paramref name="runs"/> calls after <paramref name="warmup"/> untimed ones (<paramref name="started"/> runs between them).</summary>
-    public static double[] Measure(Action body, int runs, int warmup, Action? started = null)
+    /// <summary>One workload's timed runs, the managed bytes they allocated and the gen-2 collections during them.</summary>
+    public sealed record Measurement(double[] Times, long Allocated, int Gen2Collections);
+
+    private static void Print(TextWriter stdout, string name, Measurement m) =>
+        stdout.WriteLine($"{name,-24} {Median(m.Times),10:F1} {m.Times.Min(),9:F1} {PeakRssMiB(),13:F0} {m.Allocated / (1024.0 * 1024) / m.Times.Length,14:F1} {m.Gen2Collections,9}");
+
+    /// <summary>
+    /// Times <paramref name="runs"/> calls of each body after <paramref name="warmup"/> untimed ones, in turn (body 0,
+    /// body 1, …, then again), so that several bodies see the same machine.
+    /// </summary>
+    public static Measurement[] Measure(Action[] bodies, int runs, int warmup)
     {
-        for (int i = 0; i < warmup; i++) body();
-        started?.Invoke();
-        var t = new double[runs];
+        foreach (var body in bodies)
+            for (int i = 0; i < warmup; i++) body();
+        var times = bodies.Select(_ => new double[runs]).ToArray();
+        var allocated = new long[bodies.Length];
+        var gen2 = new int[bodies.Length];
         for (int i = 0; i < runs; i++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            body();
-            t[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        }
-        return t;
+            for (int b = 0; b < bodies.Length; b++)
+            {
+                long bytes = GC.GetTotalAllocatedBytes(precise: false);
+                int collections = GC.CollectionCount(2);
+                long start = Stopwatch.GetTimestamp();
+                bodies[b]();
+                times[b][i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                allocated[b] += GC.GetTotalAllocatedBytes(precise: false) - bytes;
+                gen2[b] += GC.CollectionCount(2) - collections;
+            }
+        return [.. bodies.Select((_, b) => new Measurement(times[b], allocated[b], gen2[b]))];
     }
 
     public static double Median(double[] xs)
