@@ -58,11 +58,15 @@ public static class ParallelRunner
         return Math.Max(1, Environment.ProcessorCount);
     }
 
-    /// <summary>Runs <c>body.Invoke(t)</c> for every t in [0, <paramref name="taskCount"/>), in parallel when possible.</summary>
-    internal static void Run<TBody>(int taskCount, ref TBody body) where TBody : struct, IParallelBody
+    /// <summary>
+    /// Runs <c>body.Invoke(t)</c> for every t in [0, <paramref name="taskCount"/>), in parallel when possible — on the
+    /// calling thread alone when <paramref name="parallel"/> is false (work too small to repay a hand-off; measured by
+    /// the kernel that asks).
+    /// </summary>
+    internal static void Run<TBody>(int taskCount, ref TBody body, bool parallel = true) where TBody : struct, IParallelBody
     {
         if (taskCount <= 0) return;
-        int degree = Math.Min(s_maxDegree, taskCount);
+        int degree = parallel ? Math.Min(s_maxDegree, taskCount) : 1;
         if (degree <= 1 || Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
         {
             for (int t = 0; t < taskCount; t++) body.Invoke(t);

@@ -30,6 +30,12 @@ public class IntConv2dTests
         { 1, 4, 9, 30, 4, 5, 1, 4, 2, 4 },    // depthwise, dilated
         { 1, 3, 40, 45, 3, 3, 2, 1, 1, 3 },   // depthwise, strided, rows of full and partial vectors
         { 2, 4, 21, 37, 4, 5, 3, 2, 2, 4 },   // depthwise, stride 3, dilated
+        // small maps at stride 1: the batch's padded planes stacked into one tall plane (IntConv2d.RunTall)
+        { 8, 64, 2, 2, 64, 3, 1, 1, 1, 1 },
+        { 8, 16, 5, 5, 9, 3, 1, 1, 1, 1 },
+        { 5, 7, 3, 4, 6, 3, 1, 2, 2, 1 },     // dilated, padding 2
+        { 8, 6, 3, 3, 5, 5, 1, 2, 1, 1 },
+        { 3, 5, 4, 2, 7, 1, 1, 0, 1, 1 },     // 1×1, no padding
     };
 
     private static Conv2dGeometry Geo(int n, int cin, int h, int w, int cout, int k, int s, int p, int d, int groups) =>
@@ -182,6 +188,18 @@ public class IntConv2dTests
         // the three images are packed and convolved one at a time.
         var g = new Conv2dGeometry(3, 128, 92, 92, 4, 3, 1, 1);
         var data = IntConvData.Random(new Rng(8), g, 4, 4);
+        var acc = new int[g.OutputLength];
+        IntConv2d.ForwardAccumulators(g, data.X, data.Zx, data.Pack(IntConvPath.Madd16), data.Bias, acc);
+        Assert.Equal(data.ReferenceAcc(), acc);
+    }
+
+    [FactRequires(Isa.Avx512BW)]
+    public void Tall_planes_spanning_several_input_chunks()
+    {
+        // 128 channels (32 units) of 5×5 maps padded to 7×7: 1,568 units an image, so the 256K-unit chunk holds 167
+        // images; 170 go through as two tall planes.
+        var g = new Conv2dGeometry(170, 128, 5, 5, 4, 3, 1, 1);
+        var data = IntConvData.Random(new Rng(9), g, 4, 4);
         var acc = new int[g.OutputLength];
         IntConv2d.ForwardAccumulators(g, data.X, data.Zx, data.Pack(IntConvPath.Madd16), data.Bias, acc);
         Assert.Equal(data.ReferenceAcc(), acc);

@@ -18,6 +18,11 @@ public static unsafe class IntConv2d
 {
     /// <summary>Tiles of 64 positions per task: small enough to balance two cores, large enough to amortise a hand-off.</summary>
     private const int TilesPerTask = 4;
+    /// <summary>
+    /// Convs of fewer multiply-adds run on the calling thread: measured (one process, 8×64×C×C maps at 4 bits), a 2×2 or
+    /// 5×5 map took 27 and 54 µs on one thread against 61 and 66 µs on two; from 10×10 (29M) two threads win.
+    /// </summary>
+    private const long SerialBelowMacs = 1L << 24;
 
     /// <summary>Interleaved input units per chunk of images (1 MiB: about the L2 of a core).</summary>
     private const long ChunkUnits = 1 << 18;
@@ -103,6 +108,7 @@ public static unsafe class IntConv2d
                 if (off > maxOffset) maxOffset = off;
             }
         bool direct = g.StrideH == 1 && g.StrideW == 1;
+        bool parallel = (long)g.Batch * g.OutputPlane * g.OutChannels * g.GroupInChannels * g.KernelH * g.KernelW >= SerialBelowMacs;
         int positions = direct ? g.OutHeight * wp : g.OutputPlane;
         int tiles = (positions + IntConvTask.Tile - 1) / IntConvTask.Tile;
         long planeUnits = (long)hp * wp;
@@ -110,6 +116,13 @@ public static unsafe class IntConv2d
         planeUnits = (planeUnits + 15) & ~15L;
 
         int units = w.ChannelUnits;
+        int xmax = (1 << w.InputBits) - 1;
+        long inImage = (long)g.InChannels * g.Height * g.Width, outImage = (long)g.OutChannels * g.OutputPlane;
+        if (g.Groups == 1 && 4 * Tiles((long)g.Batch * g.OutputPlane) <= 3L * g.Batch * tiles)
+        {
+            RunTall(g, x, zx, w, rq, y, accOut, offsets, tapOffsets, hp, wp, xmax, inImage, outImage, parallel);
+            return;
+        }
         // Images go through in chunks whose interleaved input stays cache-sized (pack a chunk, convolve it, next):
         // one region over the whole batch would stream megabytes through L2 between packing and use.
         long unitsPerImage = (long)g.Groups * units * planeUnits;
@@ -117,9 +130,7 @@ public static unsafe class IntConv2d
         if (chunk < 1) chunk = 1;
         if (chunk > g.Batch) chunk = g.Batch;
         int* xu = scratch.Get(IntScratch.Input, chunk * unitsPerImage);
-        int xmax = (1 << w.InputBits) - 1;
         int tasksPerImage = (tiles + TilesPerTask - 1) / TilesPerTask;
-        long inImage = (long)g.InChannels * g.Height * g.Width, outImage = (long)g.OutChannels * g.OutputPlane;
         for (int n0 = 0; n0 < g.Batch; n0 += chunk)
         {
             int count = g.Batch - n0 < chunk ? g.Batch - n0 : chunk;
@@ -127,10 +138,11 @@ public static unsafe class IntConv2d
             {
                 X = x + n0 * inImage, Units = xu, Groups = g.Groups, InChannels = g.InChannels, GroupInChannels = g.GroupInChannels,
                 Height = g.Height, Width = g.Width, PadH = g.PadH, PadW = g.PadW, Hp = hp, Wp = wp,
-                UnitChannels = w.UnitChannels, ChannelUnits = units, PlaneUnits = planeUnits, ZeroPoint = zx,
+                UnitChannels = w.UnitChannels, ChannelUnits = units, PlaneUnits = planeUnits,
+                ImageStride = units * planeUnits, UnitStride = planeUnits, ZeroPoint = zx,
                 MaxCode = xmax, CheckMax = w.Path == IntConvPath.Madd16, ImageBase = n0,
             };
-            ParallelRunner.Run(count * g.Groups * units, ref pack);
+            ParallelRunner.Run(count * g.Groups * units, ref pack, parallel);
 
             var compute = new IntConvTask
             {
@@ -141,7 +153,54 @@ public static unsafe class IntConv2d
                 OutHeight = g.OutHeight, OutWidth = g.OutWidth, Wp = wp, StrideH = g.StrideH, StrideW = g.StrideW,
                 PlaneUnits = planeUnits, Positions = positions, Tiles = tiles, TilesPerTask = TilesPerTask, TasksPerImage = tasksPerImage,
             };
-            ParallelRunner.Run(count * g.Groups * tasksPerImage, ref compute);
+            ParallelRunner.Run(count * g.Groups * tasksPerImage, ref compute, parallel);
+        }
+    }
+
+    private static long Tiles(long positions) => (positions + IntConvTask.Tile - 1) / IntConvTask.Tile;
+
+    /// <summary>
+    /// Small maps: the images' padded planes stacked into one tall plane per channel unit, and the batch's output positions
+    /// gathered into 64-position tiles as one run (the strided path's panel, <c>vpgatherdd</c>), so a tile holds several
+    /// images' outputs instead of mostly padding or emptiness (a 2×2 map at stride 1 is 8 computed positions of which 4
+    /// are outputs, in a tile of 64). Chosen when it needs at most three quarters of the per-image tiles. Each output
+    /// still reads only its own image's plane, so the accumulators are the per-image ones.
+    /// </summary>
+    private static void RunTall(in Conv2dGeometry g, byte* x, int zx, IntConv2dWeights w, Requantization? rq, byte* y, int* accOut,
+                                int* offsets, int* tapOffsets, int hp, int wp, int xmax, long inImage, long outImage, bool parallel)
+    {
+        int units = w.ChannelUnits, imagePlane = hp * wp;
+        int zunit = w.UnitChannels == 4 ? zx * 0x01010101 : zx | (zx << 16);
+        long fit = ChunkUnits / ((long)units * imagePlane);
+        int chunk = fit < 1 ? 1 : fit > g.Batch ? g.Batch : (int)fit;
+        for (int n0 = 0; n0 < g.Batch; n0 += chunk)
+        {
+            int count = g.Batch - n0 < chunk ? g.Batch - n0 : chunk;
+            int positions = count * g.OutputPlane, tiles = (int)Tiles(positions);
+            long planeUnits = ((long)count * imagePlane + 15) & ~15L;
+            int* xu = IntScratch.Current.Get(IntScratch.Input, units * planeUnits);
+            var pack = new IntConvInputTask
+            {
+                X = x + n0 * inImage, Units = xu, Groups = 1, InChannels = g.InChannels, GroupInChannels = g.GroupInChannels,
+                Height = g.Height, Width = g.Width, PadH = g.PadH, PadW = g.PadW, Hp = hp, Wp = wp,
+                UnitChannels = w.UnitChannels, ChannelUnits = units, PlaneUnits = imagePlane,
+                ImageStride = imagePlane, UnitStride = planeUnits, ZeroPoint = zx,
+                MaxCode = xmax, CheckMax = w.Path == IntConvPath.Madd16, ImageBase = n0,
+            };
+            ParallelRunner.Run(count * units, ref pack, parallel);
+            for (int cu = 0; cu < units; cu++)   // the rounding slack past the last image (read by no position)
+                new Span<int>(xu + cu * planeUnits + count * imagePlane, (int)(planeUnits - (long)count * imagePlane)).Fill(zunit);
+            var compute = new IntConvTask
+            {
+                Units = xu, Packed = w.PackedPointer, TapOffsets = tapOffsets, Offsets = offsets,
+                Y = y == null ? null : y + n0 * outImage, AccOut = accOut == null ? null : accOut + n0 * outImage, Rq = rq,
+                Path = w.Path, Direct = false, Groups = 1, OutChannels = g.OutChannels, GroupOutChannels = g.GroupOutChannels,
+                ChannelUnits = units, ChannelBlocks = w.ChannelBlocks, Taps = g.KernelH * g.KernelW, StepsPerWiden = w.StepsPerWiden,
+                OutHeight = g.OutHeight, OutWidth = g.OutWidth, Wp = wp, StrideH = g.StrideH, StrideW = g.StrideW,
+                PlaneUnits = planeUnits, Positions = positions, Tiles = tiles, TilesPerTask = 1, TasksPerImage = tiles,
+                ImagePlane = imagePlane,
+            };
+            ParallelRunner.Run(tiles, ref compute, parallel);
         }
     }
 

@@ -18,7 +18,10 @@ internal unsafe struct IntConvInputTask : IParallelBody
     public int* Units;
     public int Groups, InChannels, GroupInChannels, Height, Width, PadH, PadW, Hp, Wp;
     public int UnitChannels, ChannelUnits;
+    /// <summary>Units of one packed (image, group, unit) plane: Hp·Wp and the slack filled with z.</summary>
     public long PlaneUnits;
+    /// <summary>Where (image·groups + group) and channel unit cu start: ImageStride·(n·G + g) + UnitStride·cu.</summary>
+    public long ImageStride, UnitStride;
     public int ZeroPoint;
     /// <summary>Codes must stay ≤ this (all-ones low bits); checked only when <see cref="CheckMax"/>.</summary>
     public int MaxCode;
@@ -32,7 +35,7 @@ internal unsafe struct IntConvInputTask : IParallelBody
         int cu = task % ChannelUnits;
         int ng = task / ChannelUnits;
         int n = ng / Groups, g = ng % Groups;
-        int* dst = Units + ((long)ng * ChannelUnits + cu) * PlaneUnits;
+        int* dst = Units + ng * ImageStride + cu * UnitStride;
         int u = UnitChannels;
         int z = ZeroPoint;
         int zunit = u == 4 ? z * 0x01010101 : z | (z << 16);

@@ -33,6 +33,12 @@ internal unsafe struct IntConvTask : IParallelBody
     public long PlaneUnits;
     public int Positions, Tiles, TilesPerTask, TasksPerImage;
 
+    /// <summary>
+    /// Nonzero: the images' padded planes (this many units each) are stacked into one tall plane and the positions run
+    /// over the whole batch, p = image·OH·OW + oy·OW + ox, gathered (IntConv2d.RunTall).
+    /// </summary>
+    public int ImagePlane;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Invoke(int task)
     {
@@ -109,8 +115,14 @@ internal unsafe struct IntConvTask : IParallelBody
             int p = q0 + i;
             if (p < Positions)
             {
+                int image = 0;
+                if (ImagePlane != 0)
+                {
+                    image = p / (OutHeight * OutWidth);
+                    p -= image * OutHeight * OutWidth;
+                }
                 int oy = p / OutWidth, ox = p - oy * OutWidth;
-                index[i] = oy * StrideH * Wp + ox * StrideW;
+                index[i] = image * ImagePlane + oy * StrideH * Wp + ox * StrideW;
             }
             else index[i] = 0;
         }
@@ -159,7 +171,8 @@ internal unsafe struct IntConvTask : IParallelBody
             {
                 var vo = Vector512.Create(offset);
                 for (int v = 0; v < Tile; v += 16) (Vector512.Load(row + v) + vo).Store(outTile + v);
-                CopyValid(outTile, AccOut + outBase, q0);
+                if (ImagePlane != 0) CopyValidTall(outTile, AccOut + outBase, q0);
+                else CopyValid(outTile, AccOut + outBase, q0);
             }
             else
             {
@@ -167,7 +180,8 @@ internal unsafe struct IntConvTask : IParallelBody
                 byte* bytes = (byte*)outTile;
                 for (int v = 0; v < Tile; v += 16)
                     Avx512F.ConvertToVector128Byte(rq.Apply(Vector512.Load(row + v), offset, o)).Store(bytes + v);
-                CopyValid(bytes, Y + outBase, q0);
+                if (ImagePlane != 0) CopyValidTall(bytes, Y + outBase, q0);
+                else CopyValid(bytes, Y + outBase, q0);
             }
         }
     }
@@ -195,6 +209,25 @@ internal unsafe struct IntConvTask : IParallelBody
             q += run;
             oy++;
             ox = 0;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="CopyValid"/> over a batch's positions (<see cref="ImagePlane"/> set): position p is output r of image
+    /// p / (OH·OW); a tile's run is split where it crosses into the next image.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void CopyValidTall<T>(T* src, T* dst, int q0) where T : unmanaged
+    {
+        int end = q0 + Tile < Positions ? q0 + Tile : Positions;
+        int plane = OutHeight * OutWidth;
+        long imageOut = (long)OutChannels * plane;
+        for (int p = q0; p < end;)
+        {
+            int image = p / plane, r = p - image * plane;
+            int run = plane - r < end - p ? plane - r : end - p;
+            Unsafe.CopyBlockUnaligned(dst + image * imageOut + r, src + (p - q0), (uint)(run * sizeof(T)));
+            p += run;
         }
     }
 }

@@ -102,7 +102,7 @@ public sealed unsafe class IntFullyConnectedWeights
         if ((long)inFeatures * maxAbs * ((1 << inputBits) - 1) > IntConv2dWeights.MaxDotMagnitude)
             throw new ArgumentException($"IntFullyConnectedWeights: {inFeatures} terms of up to {maxAbs}·{(1 << inputBits) - 1} could overflow int32.");
         int xmax = (1 << inputBits) - 1;
-        int steps = maxAbs <= 127 ? 32767 / (2 * xmax * Math.Max(maxAbs, 1)) : 0;
+        int steps = maxAbs <= 127 ? 32767 / (2 * xmax * (maxAbs > 0 ? maxAbs : 1)) : 0;
         int byteStride = (inFeatures + 63) & ~63;
         var bytes = GC.AllocateArray<sbyte>(steps > 0 ? outFeatures * byteStride : 1, pinned: true);
         if (steps > 0)
