@@ -81,10 +81,7 @@ public sealed class IntegerModel
     {
         var q = Grid(id);
         var t = Tensor.Empty(codes.Shape);
-        var y = t.Span;
-        float scale = q.Scale;
-        int z = q.ZeroPoint;
-        for (int i = 0; i < codes.Length; i++) y[i] = (float)(codes.Data[i] - z) * scale;
+        FakeQuantKernels.Dequantize(codes.Data, q.Scale, q.ZeroPoint, t.Span);
         return t;
     }
 

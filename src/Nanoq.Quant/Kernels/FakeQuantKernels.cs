@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Nanoq.Quant.Kernels;
 
@@ -116,17 +117,54 @@ public static class FakeQuantKernels
     /// The integer codes q = clamp(round(x · (1/Δ)) + z, 0, 2^k − 1) of the forward above, one per byte (for conversion
     /// to the integer runtime). NaN, which has no code, throws.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Quantize(ReadOnlySpan<float> x, float scale, int zeroPoint, int qmax, Span<byte> codes)
     {
         if (codes.Length != x.Length) throw new ArgumentException($"Quantize: lengths {x.Length} and {codes.Length} differ.");
         if (qmax > byte.MaxValue) throw new ArgumentOutOfRangeException(nameof(qmax), $"Quantize: codes up to {qmax} do not fit a byte.");
         float inv = 1f / scale, zf = zeroPoint, qm = qmax;
-        for (int i = 0; i < x.Length; i++)
+        ref float px = ref MemoryMarshal.GetReference(x);
+        ref byte pq = ref MemoryMarshal.GetReference(codes);
+        int n = x.Length, i = 0;
+        if (Avx512F.IsSupported)
         {
-            float t = MathF.Min(MathF.Max(MathF.Round(x[i] * inv) + zf, 0f), qm);
-            if (float.IsNaN(t)) throw new ArgumentException($"Quantize: element {i} is NaN.");
-            codes[i] = (byte)t;
+            // The scalar loop's float32 steps, then t (an integer in [0, qmax]) truncated to int32 and to a byte
+            // (vpmovdb); a NaN anywhere in a block leaves the vector loop so that the scalar one names it.
+            var vInv = Vector512.Create(inv); var vZ = Vector512.Create(zf); var vQm = Vector512.Create(qm);
+            for (; i <= n - 16; i += 16)
+            {
+                var v = Vector512.LoadUnsafe(ref px, (nuint)i);
+                if (!Vector512.EqualsAll(v, v)) break;
+                var t = Vector512.Min(Vector512.Max(Vector512.Round(v * vInv) + vZ, Vector512<float>.Zero), vQm);
+                Avx512F.ConvertToVector128Byte(Vector512.ConvertToInt32(t)).StoreUnsafe(ref pq, (nuint)i);
+            }
         }
+        for (; i < n; i++)
+        {
+            float t = MathF.Min(MathF.Max(MathF.Round(Unsafe.Add(ref px, i) * inv) + zf, 0f), qm);
+            if (float.IsNaN(t)) throw new ArgumentException($"Quantize: element {i} is NaN.");
+            Unsafe.Add(ref pq, i) = (byte)t;
+        }
+    }
+
+    /// <summary>
+    /// x̂ = (q − z) · Δ for codes q (the integer runtime's float edge out): the small integer q − z converted exactly to
+    /// float32, one float32 product — the forward's last step, so x̂ equals the fake-quant value bit for bit.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Dequantize(ReadOnlySpan<byte> codes, float scale, int zeroPoint, Span<float> x)
+    {
+        if (codes.Length != x.Length) throw new ArgumentException($"Dequantize: lengths {codes.Length} and {x.Length} differ.");
+        ref byte pq = ref MemoryMarshal.GetReference(codes);
+        ref float px = ref MemoryMarshal.GetReference(x);
+        int n = codes.Length, i = 0;
+        if (Avx512F.IsSupported)
+        {
+            var vZ = Vector512.Create(zeroPoint); var vS = Vector512.Create(scale);
+            for (; i <= n - 16; i += 16)
+                (Vector512.ConvertToSingle(Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref pq, (nuint)i)) - vZ) * vS).StoreUnsafe(ref px, (nuint)i);
+        }
+        for (; i < n; i++) Unsafe.Add(ref px, i) = (float)(Unsafe.Add(ref pq, i) - zeroPoint) * scale;
     }
 
     // ---- per channel --------------------------------------------------------------------------------------------
