@@ -58,4 +58,41 @@ public class SgdTorchParityTests
         sgd.Step();
         Assert.Equal(1.93f, p.Value.Span[0], 6);
     }
+
+    /// <summary>
+    /// The update runs 16 lanes at a time: for every length 0..70 (all tails) and both branches, three steps give the
+    /// scalar formula's bits (d = g + λw; b = d on the first step, else μb + d; w −= lr·b), buffers included.
+    /// </summary>
+    [Fact]
+    public void Vector_update_is_the_scalar_formula_bit_for_bit()
+    {
+        var rng = new Rng(23);
+        foreach (float momentum in new[] { 0f, 0.9f })
+            for (int n = 0; n <= 70; n++)
+            {
+                var w0 = Enumerable.Range(0, n).Select(_ => rng.Uniform(-2f, 2f)).ToArray();
+                var p = new Var(Tensor.FromArray((float[])w0.Clone(), n), requiresGrad: true, name: "p");
+                var sgd = new Sgd([("p", p)], lr: 0.03f, momentum, weightDecay: 1e-3f);
+                var w = (float[])w0.Clone();
+                var b = new float[n];
+                for (int step = 0; step < 3; step++)
+                {
+                    var g = Enumerable.Range(0, n).Select(_ => rng.Uniform(-1f, 1f)).ToArray();
+                    sgd.ZeroGrad();
+                    p.AccumulateGrad(Tensor.FromArray((float[])g.Clone(), n));
+                    sgd.Step();
+                    for (int j = 0; j < n; j++)
+                    {
+                        float d = g[j] + 1e-3f * w[j];
+                        if (momentum != 0f) d = b[j] = step == 0 ? d : momentum * b[j] + d;
+                        w[j] -= 0.03f * d;
+                    }
+                    for (int j = 0; j < n; j++)
+                        Assert.True(BitConverter.SingleToInt32Bits(w[j]) == BitConverter.SingleToInt32Bits(p.Value.Span[j]),
+                            $"μ={momentum} n={n} step {step} element {j}: {p.Value.Span[j]:G9}, expected {w[j]:G9}");
+                    if (momentum != 0f && n > 0)
+                        Assert.Equal(b, sgd.State()["momentum.p"].Span.ToArray());
+                }
+            }
+    }
 }

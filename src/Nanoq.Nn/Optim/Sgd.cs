@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Nanoq.Autograd;
 
 namespace Nanoq.Nn.Optim;
@@ -37,23 +39,55 @@ public sealed class Sgd
         {
             var (name, p) = _params[i];
             if (p.Grad is null) continue;
-            var w = p.Value.Span;
-            var g = p.Grad.Span;
             float wd = NoDecay(name) ? 0f : WeightDecay;
             if (Momentum == 0f)
             {
-                for (int j = 0; j < w.Length; j++) w[j] -= Lr * (g[j] + wd * w[j]);
+                Update(p.Value.Span, p.Grad.Span, default, Lr, 0f, wd, first: false);
                 continue;
             }
             bool first = _momentum[i] is null;
             var bufT = _momentum[i] ??= Tensor.Zeros(p.Shape);
-            var b = bufT.Span;
-            for (int j = 0; j < w.Length; j++)
+            Update(p.Value.Span, p.Grad.Span, bufT.Span, Lr, Momentum, wd, first);
+        }
+    }
+
+    /// <summary>
+    /// One parameter's update, 16 lanes at a time with the same float32 operations as the scalar tail (a product, then a
+    /// sum: no fused multiply-add), so every element gets the scalar formula's bits:
+    /// <code>
+    ///   d = g + λ·w;   b = first ? d : μ·b + d;   w = w − lr·b          (μ = 0: no buffer, w = w − lr·d)
+    /// </code>
+    /// </summary>
+    internal static void Update(Span<float> w, ReadOnlySpan<float> g, Span<float> b, float lr, float momentum, float wd, bool first)
+    {
+        int n = w.Length, j = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var vwd = Vector512.Create(wd); var vlr = Vector512.Create(lr); var vm = Vector512.Create(momentum);
+            ref float pw = ref MemoryMarshal.GetReference(w);
+            ref float pg = ref MemoryMarshal.GetReference(g);
+            ref float pb = ref MemoryMarshal.GetReference(b);
+            for (; j <= n - 16; j += 16)
             {
-                float d = g[j] + wd * w[j];
-                b[j] = first ? d : Momentum * b[j] + d;
-                w[j] -= Lr * b[j];
+                var wv = Vector512.LoadUnsafe(ref pw, (nuint)j);
+                var d = Vector512.LoadUnsafe(ref pg, (nuint)j) + vwd * wv;
+                if (momentum != 0f)
+                {
+                    d = first ? d : vm * Vector512.LoadUnsafe(ref pb, (nuint)j) + d;
+                    d.StoreUnsafe(ref pb, (nuint)j);
+                }
+                (wv - vlr * d).StoreUnsafe(ref pw, (nuint)j);
             }
+        }
+        for (; j < n; j++)
+        {
+            float d = g[j] + wd * w[j];
+            if (momentum != 0f)
+            {
+                b[j] = first ? d : momentum * b[j] + d;
+                d = b[j];
+            }
+            w[j] -= lr * d;
         }
     }
 
