@@ -73,6 +73,22 @@ public class IntElementwiseTests
         Assert.Equal(0, IntFullyConnectedWeights.Pack(1, 2, [0, 255], [0], 8, 8).Madd16Steps);
     }
 
+    /// <summary>An add long enough to run in parallel runs (equal parts, none a multiple of 16) equals the scalar form.</summary>
+    [Fact]
+    public void Add_LongInputsSplitOverCoresEqualScalar()
+    {
+        var rng = new Rng(22);
+        int n = (1 << 17) + 13;
+        var p = new QuantizedAddParams(rng.NextInt(16), (1 << 30) + rng.NextInt(1 << 30), -rng.NextInt(1, 4),
+            rng.NextInt(16), (1 << 30) + rng.NextInt(1 << 30), -rng.NextInt(1, 4),
+            (1 << 30) + rng.NextInt(1 << 30), -rng.NextInt(17, 22), rng.NextInt(16), 0, 15);
+        var a = Codes(rng, n, 15);
+        var b = Codes(rng, n, 15);
+        var y = new byte[n];
+        QuantizedAdd.Forward(a, b, p, y);
+        for (int i = 0; i < n; i++) Assert.Equal(QuantizedAdd.Apply(a[i], b[i], p), y[i]);
+    }
+
     [Fact]
     public void Add_HandCase()
     {
@@ -126,10 +142,10 @@ public class IntElementwiseTests
     [InlineData(2, 2, 2, 2, 0, 0, 8, 8)]
     [InlineData(1, 1, 2, 2, 0, 0, 7, 9)]
     [InlineData(3, 2, 1, 2, 1, 1, 6, 5)]
-    public void MaxPool_EqualsLoopWithMinusInfinityPadding(int kh, int kw, int sh, int sw, int ph, int pw, int h, int w)
+    [InlineData(3, 3, 2, 2, 1, 1, 80, 79, 8, 16)]   // a stem's pool at batch 8: planes in parallel, rows of 64 codes and a tail
+    public void MaxPool_EqualsLoopWithMinusInfinityPadding(int kh, int kw, int sh, int sw, int ph, int pw, int h, int w, int n = 2, int c = 3)
     {
         var rng = new Rng(23);
-        int n = 2, c = 3;
         var x = Codes(rng, n * c * h * w);
         int oh = IntPooling.OutputSize(h, kh, sh, ph), ow = IntPooling.OutputSize(w, kw, sw, pw);
         var y = new byte[n * c * oh * ow];

@@ -10,9 +10,10 @@ namespace Nanoq.Kernels.Integer;
 ///     y[n, c, oy, ox] = max_{ky, kx : in bounds} x[n, c, oy·s_h − p_h + ky, ox·s_w − p_w + kx]
 ///     OH = ⌊(H + 2·p_h − KH) / s_h⌋ + 1   (floor mode)
 /// </code>
-/// Scalar: pooling is a few percent of a detector's time and memory-bound.
+/// Each output row takes the elementwise max of its window's input rows 64 bytes at a time, then the max of each
+/// window across that row (<see cref="IntMaxPoolTask"/>); runs of planes go in parallel.
 /// </summary>
-public static class IntPooling
+public static unsafe class IntPooling
 {
     public static int OutputSize(int size, int kernel, int stride, int padding) => (size + 2 * padding - kernel) / stride + 1;
 
@@ -30,27 +31,20 @@ public static class IntPooling
             throw new ArgumentException($"IntPooling.MaxPool2d: input has {input.Length} codes, expected [{batch}, {channels}, {height}, {width}].");
         if (output.Length != (long)batch * channels * oh * ow)
             throw new ArgumentException($"IntPooling.MaxPool2d: output has {output.Length} codes, expected [{batch}, {channels}, {oh}, {ow}].");
-        for (int plane = 0; plane < batch * channels; plane++)
+        int planes = batch * channels;
+        if (planes == 0) return;
+        // Planes in parallel, a run of them a task; small pools stay on the calling thread.
+        bool parallel = (long)output.Length * kernelH * kernelW >= 1 << 20;
+        int parts = planes < 8 ? planes : 8;
+        fixed (byte* x = input)
+        fixed (byte* y = output)
         {
-            var x = input.Slice(plane * height * width, height * width);
-            var y = output.Slice(plane * oh * ow, oh * ow);
-            for (int oy = 0; oy < oh; oy++)
+            var task = new IntMaxPoolTask
             {
-                int y0 = oy * strideH - padH, y1 = y0 + kernelH;
-                if (y0 < 0) y0 = 0;
-                if (y1 > height) y1 = height;
-                for (int ox = 0; ox < ow; ox++)
-                {
-                    int x0 = ox * strideW - padW, x1 = x0 + kernelW;
-                    if (x0 < 0) x0 = 0;
-                    if (x1 > width) x1 = width;
-                    int m = 0;
-                    for (int iy = y0; iy < y1; iy++)
-                        for (int ix = x0; ix < x1; ix++)
-                            if (x[iy * width + ix] > m) m = x[iy * width + ix];
-                    y[oy * ow + ox] = (byte)m;
-                }
-            }
+                X = x, Y = y, Planes = planes, Parts = parts, Height = height, Width = width, OutHeight = oh, OutWidth = ow,
+                KernelH = kernelH, KernelW = kernelW, StrideH = strideH, StrideW = strideW, PadH = padH, PadW = padW,
+            };
+            ParallelRunner.Run(parts, ref task, parallel);
         }
     }
 }

@@ -27,12 +27,32 @@ public static class QuantizedAdd
         return y < p.ClampMin ? p.ClampMin : y > p.ClampMax ? p.ClampMax : y;
     }
 
-    /// <summary>y = a ⊕ b element by element; all three spans the same length.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Forward(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, QuantizedAddParams p, Span<byte> y)
+    /// <summary>Elements below which an add runs on the calling thread alone.</summary>
+    private const int ParallelFrom = 1 << 16;
+
+    /// <summary>y = a ⊕ b element by element; all three spans the same length. Long ones split over the cores (equal runs).</summary>
+    public static unsafe void Forward(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, QuantizedAddParams p, Span<byte> y)
     {
         if (a.Length != b.Length || a.Length != y.Length)
             throw new ArgumentException($"QuantizedAdd: lengths {a.Length}, {b.Length} and output {y.Length} must be equal.");
+        if (a.Length < ParallelFrom)
+        {
+            Run(a, b, p, y);
+            return;
+        }
+        fixed (byte* pa = a)
+        fixed (byte* pb = b)
+        fixed (byte* py = y)
+        {
+            var task = new QuantizedAddTask { A = pa, B = pb, Y = py, Length = a.Length, Parts = 8, Parameters = p };
+            ParallelRunner.Run(task.Parts, ref task);
+        }
+    }
+
+    /// <summary>The elementwise loop: 16 lanes at a time, then the scalar <see cref="Apply"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Run(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, QuantizedAddParams p, Span<byte> y)
+    {
         int i = 0;
         if (Avx512BW.IsSupported)
         {
