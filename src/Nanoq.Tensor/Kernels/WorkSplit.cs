@@ -4,10 +4,12 @@ namespace Nanoq.Kernels;
 
 /// <summary>
 /// The one helper for parallel loops over independent items outside the GEMM/conv drivers (which use
-/// <see cref="ParallelRunner"/>): <see cref="For"/> splits the items [0, count) of a kernel (planes, channels, elements)
-/// into one contiguous chunk per core and runs the chunks on the thread pool, when the work is large enough to pay for
-/// the hand-off (a few µs); <see cref="Each"/> runs coarse items (decoding an image, writing a file) one task each and
-/// fails like the sequential loop would.
+/// <see cref="ParallelRunner"/> directly): <see cref="For"/> splits the items [0, count) of a kernel (planes, channels,
+/// elements) into one contiguous chunk per kernel thread and runs them on <see cref="ParallelRunner"/>'s threads (as the
+/// GEMM and conv do: no thread-pool hand-off, no allocation but the caller's closure, and
+/// <see cref="ParallelRunner.MaxDegreeOfParallelism"/> respected), when the work is large enough to pay for the
+/// hand-off; <see cref="Each"/> runs coarse items (decoding an image, writing a file) one thread-pool task each and fails
+/// like the sequential loop would.
 /// Determinism: every item is processed by exactly one chunk and items never write to each other's outputs,
 /// so results do not depend on how the items were split or on thread timing.
 /// </summary>
@@ -21,19 +23,14 @@ public static class WorkSplit
     public static void For(int count, long workPerItem, Action<int, int> body)
     {
         if (count <= 0) return;
-        int threads = Environment.ProcessorCount;
+        int threads = ParallelRunner.MaxDegreeOfParallelism;
         if (threads <= 1 || count == 1 || (long)count * workPerItem < MinParallelWork)
         {
             body(0, count);
             return;
         }
-        int chunks = Math.Min(count, threads);
-        Parallel.For(0, chunks, i =>
-        {
-            int start = (int)((long)count * i / chunks);
-            int end = (int)((long)count * (i + 1) / chunks);
-            body(start, end);
-        });
+        var chunks = new WorkSplitChunks { Count = count, Chunks = Math.Min(count, threads), Body = body };
+        ParallelRunner.Run(chunks.Chunks, ref chunks);
     }
 
     /// <summary>
