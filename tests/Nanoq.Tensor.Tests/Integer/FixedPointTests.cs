@@ -192,4 +192,38 @@ public class FixedPointTests
             }
         }
     }
+
+    /// <summary>
+    /// The lane-wise forms (each lane its own M0 and shift, a fully connected layer's outputs side by side) against the
+    /// scalar ones: shifts anywhere in [−31, 30], right shifts on any input, left shifts on inputs small enough not to
+    /// overflow (as the converter guarantees), both roundings.
+    /// </summary>
+    [FactRequires(Isa.Avx512BW)]
+    public void LaneWiseForms_MatchScalar()
+    {
+        var rng = new Rng(11);
+        var pairs = Pairs().ToArray();
+        var x = new int[16];
+        var m = new int[16];
+        var sh = new int[16];
+        for (int i = 0; i + 16 <= pairs.Length; i += 16)
+        {
+            for (int j = 0; j < 16; j++)
+            {
+                m[j] = pairs[i + j].Item2 & int.MaxValue;
+                sh[j] = rng.NextInt(4) == 0 ? rng.NextInt(1, 31) : rng.NextInt(-31, 1);
+                x[j] = sh[j] > 0 ? pairs[i + j].Item1 >> sh[j] : pairs[i + j].Item1;
+            }
+            var vx = Vector512.Create(x);
+            var vm = Vector512.Create(m);
+            var vs = Vector512.Create(sh);
+            var d = FixedPoint.MultiplyByQuantizedMultiplier(vx, vm, vs);
+            var single = FixedPoint.MultiplyByQuantizedMultiplierSingleRounding(vx, vm, vs);
+            for (int j = 0; j < 16; j++)
+            {
+                Assert.Equal(FixedPoint.MultiplyByQuantizedMultiplier(x[j], m[j], sh[j]), d[j]);
+                Assert.Equal(FixedPoint.MultiplyByQuantizedMultiplierSingleRounding(x[j], m[j], sh[j]), single[j]);
+            }
+        }
+    }
 }

@@ -40,10 +40,17 @@ public class IntElementwiseTests
         Assert.Equal(expected, acc);
         var m0 = Enumerable.Range(0, outF).Select(_ => (1 << 30) + rng.NextInt(1 << 30)).ToArray();
         var sh = Enumerable.Range(0, outF).Select(_ => -rng.NextInt(3, 12)).ToArray();
-        var rq = new Requantization(m0, sh, 7, 7, 255);
-        var y = new byte[batch * outF];
-        IntFullyConnected.Forward(batch, x, zx, weights, bias, rq, y);
-        for (int i = 0; i < y.Length; i++) Assert.Equal(rq.Apply(expected[i], i % outF), y[i]);
+        // Both roundings; per output channel (the epilogue's lane-wise multipliers) and per tensor.
+        foreach (var rq in new[]
+                 {
+                     new Requantization(m0, sh, 7, 7, 255), new Requantization(m0, sh, 7, 7, 255, RequantRounding.Single),
+                     Requantization.PerTensor(m0[0], sh[0], 3, 0, 200, RequantRounding.Single),
+                 })
+        {
+            var y = new byte[batch * outF];
+            IntFullyConnected.Forward(batch, x, zx, weights, bias, rq, y);
+            for (int i = 0; i < y.Length; i++) Assert.Equal(rq.Apply(expected[i], i % outF), y[i]);
+        }
     }
 
     /// <summary>

@@ -172,4 +172,43 @@ public static class FixedPoint
         var hi = Vector512.ShiftLeft(Vector512.ShiftRightArithmetic(odd, total), 32);
         return Avx512F.BlendVariable(lo.AsInt32(), hi.AsInt32(), Vector512.Create(0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1));
     }
+
+    /// <summary>
+    /// <see cref="MultiplyByQuantizedMultiplier(int, int, int)"/> on 16 lanes, each with its own (M0, shift) — a fully
+    /// connected layer's outputs side by side — bit-identical: the left shift per lane (<c>vpsllvd</c>, wrapping like
+    /// the scalar), the high multiply with lane-wise multipliers, then <see cref="RoundingDivideByPOT(int, int)"/> with
+    /// lane-wise exponents (<c>vpsravd</c>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> MultiplyByQuantizedMultiplier(Vector512<int> x, Vector512<int> quantizedMultipliers, Vector512<int> shifts)
+    {
+        var left = Vector512.Max(shifts, Vector512<int>.Zero);
+        var right = Vector512.Max(-shifts, Vector512<int>.Zero);
+        var hm = SaturatingRoundingDoublingHighMul(Avx512F.ShiftLeftLogicalVariable(x, left.AsUInt32()), quantizedMultipliers);
+        var mask = Avx512F.ShiftLeftLogicalVariable(Vector512<int>.One, right.AsUInt32()) - Vector512<int>.One;
+        var remainder = hm & mask;
+        var threshold = Vector512.ShiftRightArithmetic(mask, 1) - Vector512.ShiftRightArithmetic(hm, 31);
+        return Avx512F.ShiftRightArithmeticVariable(hm, right.AsUInt32()) - Vector512.GreaterThan(remainder, threshold);
+    }
+
+    /// <summary>
+    /// <see cref="MultiplyByQuantizedMultiplierSingleRounding(int, int, int)"/> on 16 lanes, each with its own
+    /// (M0, shift), bit-identical: even and odd lanes multiplied into 64 bits, each rounded and shifted by its own total.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> MultiplyByQuantizedMultiplierSingleRounding(Vector512<int> x, Vector512<int> quantizedMultipliers, Vector512<int> shifts)
+    {
+        var total = Vector512.Create(31) - shifts;
+        // The totals of the even (low) and odd (high) int32 of each 64-bit lane, as 64-bit counts.
+        var totalEven = (total.AsInt64() & Vector512.Create(0xFFFFFFFFL)).AsUInt64();
+        var totalOdd = Vector512.ShiftRightLogical(total.AsInt64(), 32).AsUInt64();
+        var one = Vector512<long>.One;
+        var even = Avx512F.Multiply(x, quantizedMultipliers)
+                   + Avx512F.ShiftLeftLogicalVariable(one, totalEven - Vector512<ulong>.One);
+        var odd = Avx512F.Multiply(Avx512F.ShiftRightLogical(x.AsInt64(), 32).AsInt32(), Avx512F.ShiftRightLogical(quantizedMultipliers.AsInt64(), 32).AsInt32())
+                  + Avx512F.ShiftLeftLogicalVariable(one, totalOdd - Vector512<ulong>.One);
+        var lo = Avx512F.ShiftRightArithmeticVariable(even, totalEven);
+        var hi = Vector512.ShiftLeft(Avx512F.ShiftRightArithmeticVariable(odd, totalOdd), 32);
+        return Avx512F.BlendVariable(lo.AsInt32(), hi.AsInt32(), Vector512.Create(0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1));
+    }
 }

@@ -50,6 +50,7 @@ internal unsafe struct IntFullyConnectedTask : IParallelBody
         short* x0 = xs, x1 = xs + stride, x2 = xs + 2 * stride, x3 = xs + 3 * stride;
         short* weights = W.RowsPointer;
         int o0 = block * IntFullyConnected.OutputsPerTask, o1 = o0 + IntFullyConnected.OutputsPerTask < outF ? o0 + IntFullyConnected.OutputsPerTask : outF;
+        int* tile = IntScratch.Current.Get(IntScratch.AccTile, IntFullyConnected.RowsPerTask * IntFullyConnected.OutputsPerTask);
         int o = o0;
         for (; o + 4 <= o1; o += 4)
         {
@@ -75,10 +76,10 @@ internal unsafe struct IntFullyConnectedTask : IParallelBody
                 a03 += Avx512BW.MultiplyAddAdjacent(v0, w); a13 += Avx512BW.MultiplyAddAdjacent(v1, w);
                 a23 += Avx512BW.MultiplyAddAdjacent(v2, w); a33 += Avx512BW.MultiplyAddAdjacent(v3, w);
             }
-            Store4(n0, rows, o, a00, a10, a20, a30);
-            Store4(n0, rows, o + 1, a01, a11, a21, a31);
-            Store4(n0, rows, o + 2, a02, a12, a22, a32);
-            Store4(n0, rows, o + 3, a03, a13, a23, a33);
+            Store4(tile, o0, rows, o, a00, a10, a20, a30);
+            Store4(tile, o0, rows, o + 1, a01, a11, a21, a31);
+            Store4(tile, o0, rows, o + 2, a02, a12, a22, a32);
+            Store4(tile, o0, rows, o + 3, a03, a13, a23, a33);
         }
         for (; o < o1; o++)
         {
@@ -92,8 +93,9 @@ internal unsafe struct IntFullyConnectedTask : IParallelBody
                 a2 += Avx512BW.MultiplyAddAdjacent(Vector512.Load(x2 + i), w);
                 a3 += Avx512BW.MultiplyAddAdjacent(Vector512.Load(x3 + i), w);
             }
-            Store4(n0, rows, o, a0, a1, a2, a3);
+            Store4(tile, o0, rows, o, a0, a1, a2, a3);
         }
+        Flush(tile, n0, rows, o0, o1);
     }
 
     /// <summary>The task on int8 weight rows: <c>vpmaddubsw</c> into int16 lanes, widened every S steps (class comment).</summary>
@@ -115,6 +117,7 @@ internal unsafe struct IntFullyConnectedTask : IParallelBody
         sbyte* weights = W.BytesPointer;
         var ones = Vector512.Create((short)1);
         int o0 = block * IntFullyConnected.OutputsPerTask, o1 = o0 + IntFullyConnected.OutputsPerTask < outF ? o0 + IntFullyConnected.OutputsPerTask : outF;
+        int* tile = IntScratch.Current.Get(IntScratch.AccTile, IntFullyConnected.RowsPerTask * IntFullyConnected.OutputsPerTask);
         int o = o0;
         for (; o + 4 <= o1; o += 4)
         {
@@ -156,10 +159,10 @@ internal unsafe struct IntFullyConnectedTask : IParallelBody
                     a00 = a01 = a02 = a03 = a10 = a11 = a12 = a13 = a20 = a21 = a22 = a23 = a30 = a31 = a32 = a33 = default;
                 }
             }
-            Store4(n0, rows, o, s00, s10, s20, s30);
-            Store4(n0, rows, o + 1, s01, s11, s21, s31);
-            Store4(n0, rows, o + 2, s02, s12, s22, s32);
-            Store4(n0, rows, o + 3, s03, s13, s23, s33);
+            Store4(tile, o0, rows, o, s00, s10, s20, s30);
+            Store4(tile, o0, rows, o + 1, s01, s11, s21, s31);
+            Store4(tile, o0, rows, o + 2, s02, s12, s22, s32);
+            Store4(tile, o0, rows, o + 3, s03, s13, s23, s33);
         }
         for (; o < o1; o++)
         {
@@ -181,26 +184,44 @@ internal unsafe struct IntFullyConnectedTask : IParallelBody
                     a0 = a1 = a2 = a3 = default;
                 }
             }
-            Store4(n0, rows, o, s0, s1, s2, s3);
+            Store4(tile, o0, rows, o, s0, s1, s2, s3);
         }
+        Flush(tile, n0, rows, o0, o1);
     }
 
-    /// <summary>Output o of the block's rows (only the first <paramref name="rows"/>: the rest repeat the last row).</summary>
+    /// <summary>Output o of the block's rows into the task's tile (only the first <paramref name="rows"/>: the rest repeat the last row).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Store4(int n0, int rows, int o, Vector512<int> r0, Vector512<int> r1, Vector512<int> r2, Vector512<int> r3)
+    private void Store4(int* tile, int o0, int rows, int o, Vector512<int> r0, Vector512<int> r1, Vector512<int> r2, Vector512<int> r3)
     {
-        Store(n0, o, Vector512.Sum(r0));
-        if (rows > 1) Store(n0 + 1, o, Vector512.Sum(r1));
-        if (rows > 2) Store(n0 + 2, o, Vector512.Sum(r2));
-        if (rows > 3) Store(n0 + 3, o, Vector512.Sum(r3));
+        int offset = Offsets[o], at = o - o0;
+        tile[at] = unchecked(Vector512.Sum(r0) + offset);
+        if (rows > 1) tile[IntFullyConnected.OutputsPerTask + at] = unchecked(Vector512.Sum(r1) + offset);
+        if (rows > 2) tile[2 * IntFullyConnected.OutputsPerTask + at] = unchecked(Vector512.Sum(r2) + offset);
+        if (rows > 3) tile[3 * IntFullyConnected.OutputsPerTask + at] = unchecked(Vector512.Sum(r3) + offset);
     }
 
+    /// <summary>
+    /// The tile's accumulators [rows, o0 … o1) to the output: as they are, or requantized 16 outputs at a time, each with
+    /// its own (M0, shift) (<c>Requantization.ApplyChannels</c>; the scalar <c>Apply</c> for the last few).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Store(int n, int o, int dot)
+    private void Flush(int* tile, int n0, int rows, int o0, int o1)
     {
-        int acc = unchecked(dot + Offsets[o]);
-        long i = (long)n * W.OutFeatures + o;
-        if (AccOut != null) AccOut[i] = acc;
-        else Y[i] = (byte)Rq!.Apply(acc, o);
+        int count = o1 - o0;
+        for (int r = 0; r < rows; r++)
+        {
+            int* acc = tile + r * IntFullyConnected.OutputsPerTask;
+            long at = (long)(n0 + r) * W.OutFeatures + o0;
+            if (AccOut != null)
+            {
+                new ReadOnlySpan<int>(acc, count).CopyTo(new Span<int>(AccOut + at, count));
+                continue;
+            }
+            var rq = Rq!;
+            int j = 0;
+            for (; j + 16 <= count; j += 16)
+                Avx512F.ConvertToVector128Byte(rq.ApplyChannels(Vector512.Load(acc + j), o0 + j)).Store(Y + at + j);
+            for (; j < count; j++) Y[at + j] = (byte)rq.Apply(acc[j], o0 + j);
+        }
     }
 }

@@ -104,4 +104,29 @@ public sealed class Requantization
         v += Vector512.Create(OutputZeroPoint);
         return Vector512.Min(Vector512.Max(v, Vector512.Create(ClampMin)), Vector512.Create(ClampMax));
     }
+
+    /// <summary>
+    /// The epilogue on the accumulators of 16 consecutive channels c0 … c0 + 15 (offsets already added), each with its
+    /// own (M0, shift) — a fully connected layer's outputs — clamped. Bit-identical to <see cref="Apply"/> lane by lane.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal Vector512<int> ApplyChannels(Vector512<int> acc, int c0)
+    {
+        Vector512<int> m, sh;
+        if (_multipliers.Length == 1)
+        {
+            m = Vector512.Create(_multipliers[0]);
+            sh = Vector512.Create(_shifts[0]);
+        }
+        else
+        {
+            m = Vector512.Create(new ReadOnlySpan<int>(_multipliers, c0, 16));
+            sh = Vector512.Create(new ReadOnlySpan<int>(_shifts, c0, 16));
+        }
+        var v = Rounding == RequantRounding.Double
+            ? FixedPoint.MultiplyByQuantizedMultiplier(acc, m, sh)
+            : FixedPoint.MultiplyByQuantizedMultiplierSingleRounding(acc, m, sh);
+        v += Vector512.Create(OutputZeroPoint);
+        return Vector512.Min(Vector512.Max(v, Vector512.Create(ClampMin)), Vector512.Create(ClampMax));
+    }
 }
