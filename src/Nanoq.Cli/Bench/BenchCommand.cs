@@ -178,17 +178,14 @@ public static class BenchCommand
         return 0;
     }
 
-    /// <summary>One workload's timed runs, the managed bytes they allocated and the gen-2 collections during them.</summary>
-    public sealed record Measurement(double[] Times, long Allocated, int Gen2Collections);
-
-    private static void Print(TextWriter stdout, string name, Measurement m) =>
+    private static void Print(TextWriter stdout, string name, BenchMeasurement m) =>
         stdout.WriteLine($"{name,-24} {Median(m.Times),10:F1} {m.Times.Min(),9:F1} {PeakRssMiB(),13:F0} {m.Allocated / (1024.0 * 1024) / m.Times.Length,14:F1} {m.Gen2Collections,9}");
 
     /// <summary>
     /// Times <paramref name="runs"/> calls of each body after <paramref name="warmup"/> untimed ones, in turn (body 0,
     /// body 1, …, then again), so that several bodies see the same machine.
     /// </summary>
-    public static Measurement[] Measure(Action[] bodies, int runs, int warmup)
+    public static BenchMeasurement[] Measure(Action[] bodies, int runs, int warmup)
     {
         foreach (var body in bodies)
             for (int i = 0; i < warmup; i++) body();
@@ -206,7 +203,7 @@ public static class BenchCommand
                 allocated[b] += GC.GetTotalAllocatedBytes(precise: false) - bytes;
                 gen2[b] += GC.CollectionCount(2) - collections;
             }
-        return [.. bodies.Select((_, b) => new Measurement(times[b], allocated[b], gen2[b]))];
+        return [.. bodies.Select((_, b) => new BenchMeasurement(times[b], allocated[b], gen2[b]))];
     }
 
     public static double Median(double[] xs)

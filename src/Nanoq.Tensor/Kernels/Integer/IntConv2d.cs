@@ -12,15 +12,18 @@ namespace Nanoq.Kernels.Integer;
 /// chosen when the weights are packed (<see cref="IntConv2dWeights"/>, <see cref="IntConvPath"/>); every path gives the
 /// accumulators of <see cref="IntConv2dReference"/> bit for bit. Work is split over
 /// <see cref="ParallelRunner.MaxDegreeOfParallelism"/> cores by (image, group, position range), never along the
-/// sum, so results do not depend on the thread count. Scratch is per thread and reused: steady state allocates nothing.
+/// sum, so results do not depend on the thread count; small maps run as one batch of positions (<see cref="RunTall"/>).
+/// Scratch is per thread and reused: steady state allocates nothing.
 /// </summary>
 public static unsafe class IntConv2d
 {
     /// <summary>Tiles of 64 positions per task: small enough to balance two cores, large enough to amortise a hand-off.</summary>
     private const int TilesPerTask = 4;
+
     /// <summary>
-    /// Convs of fewer multiply-adds run on the calling thread: measured (one process, 8×64×C×C maps at 4 bits), a 2×2 or
-    /// 5×5 map took 27 and 54 µs on one thread against 61 and 66 µs on two; from 10×10 (29M) two threads win.
+    /// Convs of fewer multiply-adds run on the calling thread (waking the kernel worker costs 10–15 µs on a VM). Measured
+    /// in one process, 3×3 convs 64 → 64 channels at 4 bits, batch 8: a 2×2 map took 27 µs on one thread against 61 on
+    /// two, a 5×5 map 54 against 66; from 10×10 (29M multiply-adds) two threads win.
     /// </summary>
     private const long SerialBelowMacs = 1L << 24;
 
