@@ -64,58 +64,83 @@ public sealed class RpnProposalFilter
             throw new ArgumentException($"Filter: {numImages} images of {a} anchors need {numImages * a} scores and {4 * numImages * a} box floats, " +
                                         $"got {objectness.Length} and {proposals.Length}.");
         var result = new RpnProposals[numImages];
-        for (int i = 0; i < numImages; i++)
+        if (numImages == 1)
         {
-            var ob = objectness.Slice(a * i, a);
-            var pr = proposals.Slice(4 * a * i, 4 * a);
-            // Top-n per level, level by level (indices into the image's anchors).
-            var picked = new List<int>();
-            var pickedLevel = new List<int>();
-            int offset = 0;
-            for (int l = 0; l < numAnchorsPerLevel.Length; l++)
+            result[0] = FilterImage(objectness, proposals, numAnchorsPerLevel, imageSizes[0]);
+            return result;
+        }
+        // Images are independent: in parallel, each writing its own result (the same proposals whatever the split).
+        var ob = ArrayPool<float>.Shared.Rent(objectness.Length);
+        var pr = ArrayPool<float>.Shared.Rent(proposals.Length);
+        var perLevel = numAnchorsPerLevel.ToArray();
+        try
+        {
+            objectness.CopyTo(ob);
+            proposals.CopyTo(pr);
+            int anchors = a;
+            Nanoq.Kernels.WorkSplit.For(numImages, 16L * anchors, (i0, i1) =>
             {
-                int count = numAnchorsPerLevel[l];
-                foreach (int j in TopK.Select(ob.Slice(offset, count), Math.Min(PreNmsTopN, count)))
-                {
-                    picked.Add(offset + j);
-                    pickedLevel.Add(l);
-                }
-                offset += count;
-            }
-            int m = picked.Count;
-            var boxes = new float[4 * m];
-            var scores = new float[m];
-            for (int k = 0; k < m; k++)
-            {
-                pr.Slice(4 * picked[k], 4).CopyTo(boxes.AsSpan(4 * k, 4));
-                scores[k] = Sigmoid(ob[picked[k]]);
-            }
-            var (h, w) = imageSizes[i];
-            Boxes.ClipToImage(boxes, h, w, boxes);
-            // remove_small_boxes, then the score threshold, in that order.
-            var keep = new List<int>(m);
-            foreach (int k in Boxes.RemoveSmall(boxes, MinSize))
-                if (scores[k] >= ScoreThresh) keep.Add(k);
-            var kb = new float[4 * keep.Count];
-            var ks = new float[keep.Count];
-            var kl = new int[keep.Count];
-            for (int k = 0; k < keep.Count; k++)
-            {
-                boxes.AsSpan(4 * keep[k], 4).CopyTo(kb.AsSpan(4 * k, 4));
-                ks[k] = scores[keep[k]];
-                kl[k] = pickedLevel[keep[k]];
-            }
-            var nms = NonMaxSuppression.BatchedNms(kb, ks, kl, NmsThresh, PostNmsTopN);
-            var fb = new float[4 * nms.Length];
-            var fs = new float[nms.Length];
-            for (int k = 0; k < nms.Length; k++)
-            {
-                kb.AsSpan(4 * nms[k], 4).CopyTo(fb.AsSpan(4 * k, 4));
-                fs[k] = ks[nms[k]];
-            }
-            result[i] = new RpnProposals(fb, fs);
+                for (int i = i0; i < i1; i++)
+                    result[i] = FilterImage(ob.AsSpan(anchors * i, anchors), pr.AsSpan(4 * anchors * i, 4 * anchors), perLevel, imageSizes[i]);
+            });
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(ob);
+            ArrayPool<float>.Shared.Return(pr);
         }
         return result;
+    }
+
+    /// <summary>filter_proposals for one image: its [A] logits and [A, 4] decoded boxes.</summary>
+    private RpnProposals FilterImage(ReadOnlySpan<float> ob, ReadOnlySpan<float> pr, ReadOnlySpan<int> numAnchorsPerLevel, (int Height, int Width) imageSize)
+    {
+        // Top-n per level, level by level (indices into the image's anchors).
+        var picked = new List<int>();
+        var pickedLevel = new List<int>();
+        int offset = 0;
+        for (int l = 0; l < numAnchorsPerLevel.Length; l++)
+        {
+            int count = numAnchorsPerLevel[l];
+            foreach (int j in TopK.Select(ob.Slice(offset, count), Math.Min(PreNmsTopN, count)))
+            {
+                picked.Add(offset + j);
+                pickedLevel.Add(l);
+            }
+            offset += count;
+        }
+        int m = picked.Count;
+        var boxes = new float[4 * m];
+        var scores = new float[m];
+        for (int k = 0; k < m; k++)
+        {
+            pr.Slice(4 * picked[k], 4).CopyTo(boxes.AsSpan(4 * k, 4));
+            scores[k] = Sigmoid(ob[picked[k]]);
+        }
+        var (h, w) = imageSize;
+        Boxes.ClipToImage(boxes, h, w, boxes);
+        // remove_small_boxes, then the score threshold, in that order.
+        var keep = new List<int>(m);
+        foreach (int k in Boxes.RemoveSmall(boxes, MinSize))
+            if (scores[k] >= ScoreThresh) keep.Add(k);
+        var kb = new float[4 * keep.Count];
+        var ks = new float[keep.Count];
+        var kl = new int[keep.Count];
+        for (int k = 0; k < keep.Count; k++)
+        {
+            boxes.AsSpan(4 * keep[k], 4).CopyTo(kb.AsSpan(4 * k, 4));
+            ks[k] = scores[keep[k]];
+            kl[k] = pickedLevel[keep[k]];
+        }
+        var nms = NonMaxSuppression.BatchedNms(kb, ks, kl, NmsThresh, PostNmsTopN);
+        var fb = new float[4 * nms.Length];
+        var fs = new float[nms.Length];
+        for (int k = 0; k < nms.Length; k++)
+        {
+            kb.AsSpan(4 * nms[k], 4).CopyTo(fb.AsSpan(4 * k, 4));
+            fs[k] = ks[nms[k]];
+        }
+        return new RpnProposals(fb, fs);
     }
 
     /// <summary>σ(x) = 1 / (1 + e^−x) in float32.</summary>
