@@ -171,30 +171,41 @@ public sealed class FasterRcnn : Module, IDetector, IStepSeeded, IStagedDetector
         var perLevel = new int[levels];
         for (int l = 0; l < levels; l++) perLevel[l] = grids[l].Item1 * grids[l].Item2 * objectness[l].Shape[1];
         int a = perLevel.Sum();
-        var obj = new float[n * a];
-        var del = new float[4 * n * a];
-        for (int i = 0; i < n; i++)
+        // Three arrays of up to a few MB a forward: pooled, so a batch's proposals do not churn the large-object heap.
+        var obj = System.Buffers.ArrayPool<float>.Shared.Rent(n * a);
+        var del = System.Buffers.ArrayPool<float>.Shared.Rent(4 * n * a);
+        var decoded = System.Buffers.ArrayPool<float>.Shared.Rent(4 * n * a);
+        try
         {
-            int offset = i * a;
-            for (int l = 0; l < levels; l++)
+            for (int i = 0; i < n; i++)
             {
-                int na = objectness[l].Shape[1], hw = grids[l].Item1 * grids[l].Item2;
-                var o = objectness[l].Value.Span.Slice(i * na * hw, na * hw);   // [A, H·W] of image i
-                var d = deltas[l].Value.Span.Slice(i * 4 * na * hw, 4 * na * hw); // [A, 4, H·W]
-                for (int p = 0; p < hw; p++)
-                    for (int k = 0; k < na; k++)
-                    {
-                        int row = offset + p * na + k;
-                        obj[row] = o[k * hw + p];
-                        for (int c = 0; c < 4; c++) del[4 * row + c] = d[(k * 4 + c) * hw + p];
-                    }
-                offset += perLevel[l];
+                int offset = i * a;
+                for (int l = 0; l < levels; l++)
+                {
+                    int na = objectness[l].Shape[1], hw = grids[l].Item1 * grids[l].Item2;
+                    var o = objectness[l].Value.Span.Slice(i * na * hw, na * hw);   // [A, H·W] of image i
+                    var d = deltas[l].Value.Span.Slice(i * 4 * na * hw, 4 * na * hw); // [A, 4, H·W]
+                    for (int p = 0; p < hw; p++)
+                        for (int k = 0; k < na; k++)
+                        {
+                            int row = offset + p * na + k;
+                            obj[row] = o[k * hw + p];
+                            for (int c = 0; c < 4; c++) del[4 * row + c] = d[(k * 4 + c) * hw + p];
+                        }
+                    offset += perLevel[l];
+                }
             }
+            RpnProposalFilter.Decode(del.AsSpan(0, 4 * n * a), anchors.Span, n, decoded.AsSpan(0, 4 * n * a));
+            if (imageSizes is not null && imageSizes.Count != n) throw new ArgumentException($"FasterRcnn: {imageSizes.Count} image sizes for a batch of {n}.");
+            var sizes = imageSizes?.ToArray() ?? Enumerable.Repeat((height, width), n).ToArray();
+            return filter.Filter(decoded, obj, a, perLevel, sizes).Select(p => p.Boxes).ToArray();
         }
-        var decoded = RpnProposalFilter.Decode(del, anchors.Span, n);
-        if (imageSizes is not null && imageSizes.Count != n) throw new ArgumentException($"FasterRcnn: {imageSizes.Count} image sizes for a batch of {n}.");
-        var sizes = imageSizes?.ToArray() ?? Enumerable.Repeat((height, width), n).ToArray();
-        return filter.Filter(decoded, obj, perLevel, sizes).Select(p => p.Boxes).ToArray();
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(obj);
+            System.Buffers.ArrayPool<float>.Shared.Return(del);
+            System.Buffers.ArrayPool<float>.Shared.Return(decoded);
+        }
     }
 
     private static FasterRcnnState StateOf(DetectorOutput o) =>

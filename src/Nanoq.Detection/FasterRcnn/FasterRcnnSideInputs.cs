@@ -26,7 +26,14 @@ internal sealed class FasterRcnnSideInputs(FasterRcnn detector, IntegerModel mod
             $"FasterRcnn: RPN output value {id} is not computed before '{op.Name}'; the program is not a Faster R-CNN's.")));
         var obj = Enumerable.Range(0, l).Select(i => Read(outs[i])).ToArray();
         var del = Enumerable.Range(0, l).Select(i => Read(outs[l + i])).ToArray();
-        Proposals = detector.Propose(obj, del, height, width, detector.TestProposalFilter, imageSizes);
+        try
+        {
+            Proposals = detector.Propose(obj, del, height, width, detector.TestProposalFilter, imageSizes);
+        }
+        finally
+        {
+            foreach (var v in obj.Concat(del)) v.Value.Dispose();   // the dequantized maps back to the tensor pool
+        }
         var levelCodes = op.Inputs.Select(id => values[id] ?? throw new InvalidOperationException($"FasterRcnn: '{op.Name}' reads value {id} before it is computed.")).ToArray();
         var featureSizes = levelCodes.Select(c => (c.Height, c.Width)).ToArray();
         var sizes = Enumerable.Repeat((height, width), Proposals.Length).ToArray();

@@ -46,9 +46,18 @@ public sealed class RpnProposalFilter
         int a = Boxes.Count(anchors, nameof(anchors));
         if (deltas.Length != 4L * a * numImages) throw new ArgumentException($"Decode: {numImages} images of {a} anchors need {4L * a * numImages} deltas, got {deltas.Length}.");
         var boxes = new float[deltas.Length];
-        for (int i = 0; i < numImages; i++)
-            BoxCoder.DecodeSingle(deltas.Slice(4 * a * i, 4 * a), anchors, boxes.AsSpan(4 * a * i, 4 * a));
+        Decode(deltas, anchors, numImages, boxes);
         return boxes;
+    }
+
+    /// <summary>As <see cref="Decode(ReadOnlySpan{float}, ReadOnlySpan{float}, int)"/>, into <paramref name="boxes"/> [N·A, 4].</summary>
+    public static void Decode(ReadOnlySpan<float> deltas, ReadOnlySpan<float> anchors, int numImages, Span<float> boxes)
+    {
+        int a = Boxes.Count(anchors, nameof(anchors));
+        if (deltas.Length != 4L * a * numImages || boxes.Length != deltas.Length)
+            throw new ArgumentException($"Decode: {numImages} images of {a} anchors need {4L * a * numImages} deltas and boxes, got {deltas.Length} and {boxes.Length}.");
+        for (int i = 0; i < numImages; i++)
+            BoxCoder.DecodeSingle(deltas.Slice(4 * a * i, 4 * a), anchors, boxes.Slice(4 * a * i, 4 * a));
     }
 
     /// <summary>
@@ -63,32 +72,40 @@ public sealed class RpnProposalFilter
         if (objectness.Length != (long)numImages * a || proposals.Length != 4L * numImages * a)
             throw new ArgumentException($"Filter: {numImages} images of {a} anchors need {numImages * a} scores and {4 * numImages * a} box floats, " +
                                         $"got {objectness.Length} and {proposals.Length}.");
-        var result = new RpnProposals[numImages];
-        if (numImages == 1)
-        {
-            result[0] = FilterImage(objectness, proposals, numAnchorsPerLevel, imageSizes[0]);
-            return result;
-        }
-        // Images are independent: in parallel, each writing its own result (the same proposals whatever the split).
+        if (numImages == 1) return [FilterImage(objectness, proposals, numAnchorsPerLevel, imageSizes[0])];
         var ob = ArrayPool<float>.Shared.Rent(objectness.Length);
         var pr = ArrayPool<float>.Shared.Rent(proposals.Length);
-        var perLevel = numAnchorsPerLevel.ToArray();
         try
         {
             objectness.CopyTo(ob);
             proposals.CopyTo(pr);
-            int anchors = a;
-            Nanoq.Kernels.WorkSplit.For(numImages, 16L * anchors, (i0, i1) =>
-            {
-                for (int i = i0; i < i1; i++)
-                    result[i] = FilterImage(ob.AsSpan(anchors * i, anchors), pr.AsSpan(4 * anchors * i, 4 * anchors), perLevel, imageSizes[i]);
-            });
+            return Filter(pr, ob, a, numAnchorsPerLevel.ToArray(), imageSizes);
         }
         finally
         {
             ArrayPool<float>.Shared.Return(ob);
             ArrayPool<float>.Shared.Return(pr);
         }
+    }
+
+    /// <summary>
+    /// <see cref="Filter(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{int}, IReadOnlyList{ValueTuple{int, int}})"/>
+    /// on arrays holding at least N images of <paramref name="anchors"/> anchors (pooled arrays may be longer). Images are
+    /// independent and filtered in parallel, each writing its own result (the same proposals whatever the split).
+    /// </summary>
+    internal RpnProposals[] Filter(float[] proposals, float[] objectness, int anchors, int[] numAnchorsPerLevel,
+                                   IReadOnlyList<(int Height, int Width)> imageSizes)
+    {
+        int numImages = imageSizes.Count;
+        if (objectness.Length < (long)numImages * anchors || proposals.Length < 4L * numImages * anchors || numAnchorsPerLevel.Sum() != anchors)
+            throw new ArgumentException($"Filter: {numImages} images of {anchors} anchors need {numImages * anchors} scores and {4 * numImages * anchors} box floats.");
+        var result = new RpnProposals[numImages];
+        Nanoq.Kernels.WorkSplit.For(numImages, 16L * anchors, (i0, i1) =>
+        {
+            for (int i = i0; i < i1; i++)
+                result[i] = FilterImage(objectness.AsSpan(anchors * i, anchors), proposals.AsSpan(4 * anchors * i, 4 * anchors),
+                                        numAnchorsPerLevel, imageSizes[i]);
+        });
         return result;
     }
 
