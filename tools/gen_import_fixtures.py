@@ -199,30 +199,27 @@ def fasterrcnn_fixture():
         feats = list(features.values())
         spread(model.rpn.head.cls_logits, lambda: torch.cat([o.flatten() for o in model.rpn.head(feats)[0]]), 2.0, -1.0)
         spread(model.rpn.head.bbox_pred, lambda: torch.cat([o.flatten() for o in model.rpn.head(feats)[1]]), 0.2, 0.0)
-        batch, transformed, features, refs = common_refs(model, imgs)
-        feats = list(features.values())
-        obj, deltas = model.rpn.head(feats)
-        for k, (o, d) in enumerate(zip(obj, deltas)):
-            refs[f"objectness.{k}"] = o
-            refs[f"rpn_deltas.{k}"] = d
-        proposals, _ = model.rpn(transformed, features)
+        def rpn_stage():
+            """The common references, the RPN head's maps and the proposals of the model as it stands."""
+            batch, transformed, features, refs = common_refs(model, imgs)
+            obj, deltas = model.rpn.head(list(features.values()))
+            for k, (o, d) in enumerate(zip(obj, deltas)):
+                refs[f"objectness.{k}"] = o
+                refs[f"rpn_deltas.{k}"] = d
+            proposals, _ = model.rpn(transformed, features)
+            return batch, transformed, features, refs, proposals
         pred = model.roi_heads.box_predictor
-        def box_outputs():
+        def box_outputs(transformed, features, proposals):
             x = model.roi_heads.box_roi_pool(features, proposals, transformed.image_sizes)
             return pred(model.roi_heads.box_head(x))
-        spread(pred.cls_score, lambda: box_outputs()[0], 2.0, 0.0)
-        spread(pred.bbox_pred, lambda: box_outputs()[1], 0.5, 0.0)
+        _, transformed, features, _, proposals = rpn_stage()
+        spread(pred.cls_score, lambda: box_outputs(transformed, features, proposals)[0], 2.0, 0.0)
+        spread(pred.bbox_pred, lambda: box_outputs(transformed, features, proposals)[1], 0.5, 0.0)
         round_to_half(model)
-        batch, transformed, features, refs = common_refs(model, imgs)
-        feats = list(features.values())
-        obj, deltas = model.rpn.head(feats)
-        for k, (o, d) in enumerate(zip(obj, deltas)):
-            refs[f"objectness.{k}"] = o
-            refs[f"rpn_deltas.{k}"] = d
-        proposals, _ = model.rpn(transformed, features)
+        batch, transformed, features, refs, proposals = rpn_stage()
         for i, p in enumerate(proposals):
             refs[f"proposals.{i}"] = p
-        logits, regression = box_outputs()
+        logits, regression = box_outputs(transformed, features, proposals)
         refs["class_logits"] = logits
         refs["box_regression"] = regression
         counts = detections(refs, model(batch))

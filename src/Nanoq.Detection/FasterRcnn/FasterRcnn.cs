@@ -171,6 +171,8 @@ public sealed class FasterRcnn : Module, IDetector, IStepSeeded, IStagedDetector
         var perLevel = new int[levels];
         for (int l = 0; l < levels; l++) perLevel[l] = grids[l].Item1 * grids[l].Item2 * objectness[l].Shape[1];
         int a = perLevel.Sum();
+        if (imageSizes is not null && imageSizes.Count != n) throw new ArgumentException($"FasterRcnn: {imageSizes.Count} image sizes for a batch of {n}.");
+        var sizes = imageSizes?.ToArray() ?? Enumerable.Repeat((height, width), n).ToArray();
         // Three arrays of up to a few MB a forward: pooled, so a batch's proposals do not churn the large-object heap.
         var obj = System.Buffers.ArrayPool<float>.Shared.Rent(n * a);
         var del = System.Buffers.ArrayPool<float>.Shared.Rent(4 * n * a);
@@ -196,8 +198,6 @@ public sealed class FasterRcnn : Module, IDetector, IStepSeeded, IStagedDetector
                 }
             }
             RpnProposalFilter.Decode(del.AsSpan(0, 4 * n * a), anchors.Span, n, decoded.AsSpan(0, 4 * n * a));
-            if (imageSizes is not null && imageSizes.Count != n) throw new ArgumentException($"FasterRcnn: {imageSizes.Count} image sizes for a batch of {n}.");
-            var sizes = imageSizes?.ToArray() ?? Enumerable.Repeat((height, width), n).ToArray();
             return filter.Filter(decoded, obj, a, perLevel, sizes).Select(p => p.Boxes).ToArray();
         }
         finally

@@ -181,25 +181,18 @@ public class IntConv2dTests
         Assert.Equal(-15 * 15 * 576, acc[9]); // an interior pixel: all 576 terms are −225
     }
 
-    [FactRequires(Isa.Avx512BW)]
-    public void Batches_SpanningSeveralInputChunks()
+    /// <summary>
+    /// Batches whose interleaved input exceeds one 256K-unit chunk go through a chunk at a time: 128 channels of 92×92
+    /// interleave to 32 planes of 94·94 units ≈ 283K units an image (three images, packed and convolved one by one); of
+    /// 5×5 maps padded to 7×7, 1,568 units an image, so a chunk holds 167 and 170 images are two stacked tall planes.
+    /// </summary>
+    [TheoryRequires(Isa.Avx512BW)]
+    [InlineData(3, 92, 8)]
+    [InlineData(170, 5, 9)]
+    public void Batches_spanning_several_input_chunks(int batch, int size, int seed)
     {
-        // 128 channels of 92×92 interleave to 32 planes of 94·94 units ≈ 283K units an image, over the 256K-unit chunk:
-        // the three images are packed and convolved one at a time.
-        var g = new Conv2dGeometry(3, 128, 92, 92, 4, 3, 1, 1);
-        var data = IntConvData.Random(new Rng(8), g, 4, 4);
-        var acc = new int[g.OutputLength];
-        IntConv2d.ForwardAccumulators(g, data.X, data.Zx, data.Pack(IntConvPath.Madd16), data.Bias, acc);
-        Assert.Equal(data.ReferenceAcc(), acc);
-    }
-
-    [FactRequires(Isa.Avx512BW)]
-    public void Tall_planes_spanning_several_input_chunks()
-    {
-        // 128 channels (32 units) of 5×5 maps padded to 7×7: 1,568 units an image, so the 256K-unit chunk holds 167
-        // images; 170 go through as two tall planes.
-        var g = new Conv2dGeometry(170, 128, 5, 5, 4, 3, 1, 1);
-        var data = IntConvData.Random(new Rng(9), g, 4, 4);
+        var g = new Conv2dGeometry(batch, 128, size, size, 4, 3, 1, 1);
+        var data = IntConvData.Random(new Rng((ulong)seed), g, 4, 4);
         var acc = new int[g.OutputLength];
         IntConv2d.ForwardAccumulators(g, data.X, data.Zx, data.Pack(IntConvPath.Madd16), data.Bias, acc);
         Assert.Equal(data.ReferenceAcc(), acc);
