@@ -20,6 +20,12 @@ public interface IStagedDetector
                                                                IReadOnlyList<(int Height, int Width)>? imageSizes = null);
 
     /// <summary>
+    /// The state of a batch run as consecutive groups of images (<see cref="IntegerModel.RunGroups"/>), from the groups'
+    /// states in order: what one run of the whole batch would have given.
+    /// </summary>
+    object? JoinStates(IReadOnlyList<object?> states);
+
+    /// <summary>
     /// images [N, 3, H, W] → the convolutional first stage only, everything before the host's box geometry: what a
     /// runtime without the host (an ONNX export) can run. Faster R-CNN: the RPN maps and the pyramid levels RoIAlign reads.
     /// </summary>

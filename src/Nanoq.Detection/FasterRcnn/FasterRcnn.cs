@@ -35,7 +35,7 @@ public sealed class FasterRcnn : Module, IDetector, IStepSeeded, IStagedDetector
 {
     private readonly IBackbone _backbone;
     private readonly ActivationSite _input, _roiPool;
-    private readonly Dictionary<(int, int), Tensor> _anchorCache = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(int, int), Tensor> _anchorCache = new(); // integer runs by groups of images read it side by side
 
     public FasterRcnn(FasterRcnnConfig config, ulong seed = 0)
     {
@@ -145,9 +145,7 @@ public sealed class FasterRcnn : Module, IDetector, IStepSeeded, IStagedDetector
     /// <summary>Anchors [A, 4] for a padded input size and the RPN's grid sizes (cached by input size).</summary>
     public Tensor AnchorsFor(int height, int width, (int Height, int Width)[] gridSizes)
     {
-        if (!_anchorCache.TryGetValue((height, width), out var a))
-            _anchorCache[(height, width)] = a = Anchors.Generate(height, width, gridSizes);
-        return a;
+        return _anchorCache.GetOrAdd((height, width), _ => Anchors.Generate(height, width, gridSizes));
     }
 
     /// <summary>
@@ -275,6 +273,11 @@ public sealed class FasterRcnn : Module, IDetector, IStepSeeded, IStagedDetector
         var side = new FasterRcnnSideInputs(this, model, height, width, imageSizes);
         return (side, () => side.Proposals is { } p ? new FasterRcnnState(p, Fpn.NumLevels, null) : null);
     }
+
+    public object? JoinStates(IReadOnlyList<object?> states) =>
+        states.All(s => s is null) ? null
+            : new FasterRcnnState(states.SelectMany(s => (s as FasterRcnnState ?? throw new ArgumentException("FasterRcnn.JoinStates: a group's run gave no proposals.")).Proposals).ToArray(),
+                                  Fpn.NumLevels, null);
 
     /// <summary>Inference without the graph: forward and postprocess.</summary>
     public IReadOnlyList<Detections> Detect(Tensor images, IReadOnlyList<(int Height, int Width)> imageSizes) => Detectors.Detect(this, images, imageSizes);

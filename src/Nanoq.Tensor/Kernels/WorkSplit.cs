@@ -34,6 +34,19 @@ public static class WorkSplit
     }
 
     /// <summary>
+    /// <paramref name="body"/>(i) for every i in [0, <paramref name="count"/>) on the kernel threads, each index handed to
+    /// whichever thread is free next (coarse items of uneven cost: a group of images through a whole program). Kernels the
+    /// body calls run on its thread alone (<see cref="ParallelRunner"/> runs one region at a time), so the items, not
+    /// the kernels, are what runs side by side. An exception is rethrown after the region, as from <see cref="For"/>.
+    /// </summary>
+    public static void Tasks(int count, Action<int> body)
+    {
+        if (count <= 0) return;
+        var tasks = new WorkSplitTasks { Body = body };
+        ParallelRunner.Run(count, ref tasks);
+    }
+
+    /// <summary>
     /// <paramref name="body"/>(i) for every i in [0, <paramref name="count"/>) in parallel; if any throw, the exception of
     /// the lowest failing index is rethrown with its stack, as a sequential loop would have thrown it first.
     /// </summary>

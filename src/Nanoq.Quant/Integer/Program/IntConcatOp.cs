@@ -7,6 +7,7 @@ public sealed class IntConcatOp(string name, int[] inputs, int output, int axis)
 {
     public override string Kind => "concat";
     public int Axis { get; } = axis;
+    public override bool KeepsRowsApart => Axis != 0;
 
     public override CodeTensor Run(IReadOnlyList<CodeTensor> inputs, IntValue output, CodeArena arena)
     {

@@ -7,6 +7,7 @@ public sealed class IntFlattenOp(string name, int input, int output, int startAx
 {
     public override string Kind => "flatten";
     public int StartAxis { get; } = startAxis;
+    public override bool KeepsRowsApart => StartAxis != 0;
 
     public override CodeTensor Run(IReadOnlyList<CodeTensor> inputs, IntValue output, CodeArena arena)
     {

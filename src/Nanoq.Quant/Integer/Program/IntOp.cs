@@ -26,6 +26,13 @@ public abstract class IntOp
     public int[] Inputs { get; }
     public int Output { get; }
 
+    /// <summary>
+    /// Whether row r of the output (its first axis: an image, or a RoI after RoIAlign) is computed from row r of the
+    /// inputs alone, so that a batch may run as consecutive groups of rows and give the same codes
+    /// (<see cref="IntProgram.KeepsRowsApart"/>). True for every op but those that move data along the first axis.
+    /// </summary>
+    public virtual bool KeepsRowsApart => true;
+
     /// <summary>Computes the output codes (on <paramref name="output"/>'s grid) from the input codes.</summary>
     public abstract CodeTensor Run(IReadOnlyList<CodeTensor> inputs, IntValue output, CodeArena arena);
 

@@ -6,7 +6,7 @@ namespace Nanoq.Quant.Integer.Program;
 /// Values <see cref="Inputs"/> are given as codes (the float edge quantized them), ops run in order, values
 /// <see cref="Outputs"/> are returned as codes (the float edge dequantizes them). Bytes between ops, int32 inside an op,
 /// no floating point anywhere (an IL test checks every type the interpreter runs). Any model converts to one, with no
-/// model-specific code; <see cref="IntProgramFormat"/> stores any program. One run at a time (the arena is reused).
+/// model-specific code; <see cref="IntProgramFormat"/> stores any program. One run at a time per arena (its buffers are reused).
 /// </summary>
 public sealed class IntProgram
 {
@@ -47,6 +47,12 @@ public sealed class IntProgram
     public IReadOnlyList<IntOp> Ops { get; }
     public IReadOnlyList<int> Outputs { get; }
 
+    /// <summary>
+    /// Whether every op keeps rows apart (<see cref="IntOp.KeepsRowsApart"/>): then a batch run as consecutive groups of
+    /// images, each group with its own arena, gives the rows of the whole batch's run (<see cref="IntegerModel.RunGroups"/>).
+    /// </summary>
+    public bool KeepsRowsApart => Ops.All(o => o.KeepsRowsApart);
+
     /// <summary>The op named <paramref name="name"/>; throws naming it.</summary>
     public IntOp Op(string name) =>
         Ops.FirstOrDefault(o => o.Name == name) ?? throw new KeyNotFoundException($"IntProgram: no op named '{name}'.");
@@ -57,10 +63,19 @@ public sealed class IntProgram
     /// sees (and may replace) every op's output. <paramref name="sideInputs"/> supplies what ops beyond codes need (the
     /// RoIs of an <see cref="IntRoiAlignOp"/>), asked for when the op is about to run, with every value written so far.
     /// </summary>
-    public IReadOnlyList<CodeTensor> Run(IReadOnlyList<CodeTensor> inputs, IIntOpHook? hook = null, IIntSideInputs? sideInputs = null)
+    public IReadOnlyList<CodeTensor> Run(IReadOnlyList<CodeTensor> inputs, IIntOpHook? hook = null, IIntSideInputs? sideInputs = null) =>
+        Run(inputs, _arena, hook, sideInputs);
+
+    /// <summary>
+    /// As <see cref="Run(IReadOnlyList{CodeTensor}, IIntOpHook?, IIntSideInputs?)"/> in buffers of <paramref name="arena"/>
+    /// (reset first; the outputs live there until its next run): runs with different arenas may go side by side, since
+    /// ops hold no state of a run.
+    /// </summary>
+    public IReadOnlyList<CodeTensor> Run(IReadOnlyList<CodeTensor> inputs, CodeArena arena, IIntOpHook? hook = null, IIntSideInputs? sideInputs = null)
     {
+        ArgumentNullException.ThrowIfNull(arena);
         if (inputs.Count != Inputs.Count) throw new ArgumentException($"IntProgram: {inputs.Count} inputs for a program of {Inputs.Count}.");
-        _arena.Reset();
+        arena.Reset();
         var slots = new CodeTensor?[Values.Count];
         for (int i = 0; i < inputs.Count; i++)
         {
@@ -75,8 +90,8 @@ public sealed class IntProgram
             args.Clear();
             foreach (int v in op.Inputs) args.Add(slots[v]!);
             var y = op is IntRoiAlignOp roi
-                ? roi.Run(args, (sideInputs ?? throw new InvalidOperationException($"IntProgram: op '{op.Name}' needs side inputs (its RoIs); pass an IIntSideInputs.")).RoiAlign(roi, slots), Values[op.Output], _arena)
-                : op.Run(args, Values[op.Output], _arena);
+                ? roi.Run(args, (sideInputs ?? throw new InvalidOperationException($"IntProgram: op '{op.Name}' needs side inputs (its RoIs); pass an IIntSideInputs.")).RoiAlign(roi, slots), Values[op.Output], arena)
+                : op.Run(args, Values[op.Output], arena);
             if (hook?.AfterOp(op, args, y) is { } replaced) y = replaced;
             slots[op.Output] = y;
         }

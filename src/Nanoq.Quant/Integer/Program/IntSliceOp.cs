@@ -16,6 +16,7 @@ public sealed class IntSliceOp(string name, int input, int output, int axis, int
 
     public override string Kind => "slice";
     public int Axis { get; } = axis;
+    public override bool KeepsRowsApart => Axis != 0;
     public int Start { get; } = start;
     public int Length { get; } = length;
 
