@@ -36,6 +36,14 @@ public class IntConv2dTests
         { 5, 7, 3, 4, 6, 3, 1, 2, 2, 1 },     // dilated, padding 2
         { 8, 6, 3, 3, 5, 5, 1, 2, 1, 1 },
         { 3, 5, 4, 2, 7, 1, 1, 0, 1, 1 },     // 1×1, no padding
+        // tiles with at most 16 or 32 real positions compute only those (Madd16x1, Madd16x2)
+        { 1, 8, 3, 3, 5, 3, 1, 1, 1, 1 },     // 3 rows of 5 padded columns: 15 positions
+        { 1, 6, 4, 6, 7, 3, 1, 1, 1, 1 },     // 32 positions
+        { 1, 8, 9, 9, 6, 3, 2, 1, 1, 1 },     // strided, 25 gathered positions
+        { 1, 4, 7, 7, 5, 3, 2, 1, 1, 1 },     // strided, 16
+        { 1, 16, 10, 10, 9, 3, 1, 1, 1, 1 },  // 120 positions: a full tile and one of 56
+        { 3, 8, 2, 3, 6, 3, 1, 1, 1, 1 },     // tall: 3 images of 2×3, 18 positions
+        { 2, 70, 3, 3, 5, 3, 1, 1, 1, 1 },    // tall, 18 channel units (the last partial), 18 positions
     };
 
     private static Conv2dGeometry Geo(int n, int cin, int h, int w, int cout, int k, int s, int p, int d, int groups) =>
@@ -179,6 +187,23 @@ public class IntConv2dTests
         IntConv2dReference.Accumulators(g, x, 0, w, [15], [], expected);
         Assert.Equal(expected, acc);
         Assert.Equal(-15 * 15 * 576, acc[9]); // an interior pixel: all 576 terms are −225
+    }
+
+    /// <summary>The same bound on the narrow kernels: tiles of ≤ 16 and ≤ 32 positions, widened after 72 of 144 steps.</summary>
+    [TheoryRequires(Isa.Avx512BW)]
+    [InlineData(2)]
+    [InlineData(4)]
+    public void Madd16_WorstCaseCodesStayExact_OnSmallMaps(int size)
+    {
+        var g = new Conv2dGeometry(1, 64, size, size, 4, 3, 1, 1);
+        var x = Enumerable.Repeat((byte)15, g.InputLength).ToArray();
+        var w = new byte[g.WeightLength];
+        var weights = IntConv2dWeights.Pack(4, 64, 3, 3, 1, w, [15], 4, 4, IntConvPath.Madd16);
+        var acc = new int[g.OutputLength];
+        IntConv2d.ForwardAccumulators(g, x, 0, weights, [], acc);
+        var expected = new int[g.OutputLength];
+        IntConv2dReference.Accumulators(g, x, 0, w, [15], [], expected);
+        Assert.Equal(expected, acc);
     }
 
     /// <summary>

@@ -65,6 +65,8 @@ internal unsafe struct IntConvTask : IParallelBody
         for (int tile = tile0; tile < tile1; tile++)
         {
             int q0 = tile * Tile;
+            // Vectors of 16 positions that hold real ones: small maps fill one or two, and only those are computed.
+            int live = Positions - q0 < Tile ? (Positions - q0 + 15) >> 4 : Tile / 16;
             int* b;
             int* offs;
             nint stride;
@@ -76,7 +78,7 @@ internal unsafe struct IntConvTask : IParallelBody
             }
             else
             {
-                GatherPanel(xg, q0, panel, index);
+                GatherPanel(xg, q0, panel, index, Path == IntConvPath.Madd16 ? live : Tile / 16);
                 b = panel;
                 offs = panelOffsets;
                 stride = Tile;
@@ -86,6 +88,12 @@ internal unsafe struct IntConvTask : IParallelBody
                 int* a = Packed + (long)(g * ChannelBlocks + cb) * rowUnits * IntConv2dWeights.BlockChannels;
                 switch (Path)
                 {
+                    case IntConvPath.Madd16 when live == 1:
+                        IntConvMicroKernels.Madd16x1(a, b, offs, Taps, ChannelUnits, stride, StepsPerWiden, acc);
+                        break;
+                    case IntConvPath.Madd16 when live == 2:
+                        IntConvMicroKernels.Madd16x2(a, b, offs, Taps, ChannelUnits, stride, StepsPerWiden, acc);
+                        break;
                     case IntConvPath.Madd16:
                         IntConvMicroKernels.Madd16(a, b, offs, Taps, ChannelUnits, stride, StepsPerWiden, acc);
                         break;
@@ -101,14 +109,17 @@ internal unsafe struct IntConvTask : IParallelBody
                         IntConvMicroKernels.VnniEmulated(a, b + 32, offs, Taps, ChannelUnits, stride, acc + 32);
                         break;
                 }
-                Epilogue(n, g, cb, q0, acc, outTile);
+                Epilogue(n, g, cb, q0, live, acc, outTile);
             }
         }
     }
 
-    /// <summary>panel[(t·units + k)·64 + i] = unit k of the patch tap t of position q0 + i (index 0 past the end).</summary>
+    /// <summary>
+    /// panel[(t·units + k)·64 + i] = unit k of the patch tap t of position q0 + i (index 0 past the end), for the first
+    /// 16·<paramref name="live"/> positions (the rest of a row is left as it was: the kernel that reads it ignores it).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void GatherPanel(int* xg, int q0, int* panel, int* index)
+    private void GatherPanel(int* xg, int q0, int* panel, int* index, int live)
     {
         for (int i = 0; i < Tile; i++)
         {
@@ -126,7 +137,7 @@ internal unsafe struct IntConvTask : IParallelBody
             }
             else index[i] = 0;
         }
-        // .NET exposes no 512-bit gather: eight 256-bit vpgatherdd per tap and channel unit.
+        // .NET exposes no 512-bit gather: two 256-bit vpgatherdd per 16 positions, tap and channel unit.
         var i0 = Vector256.Load(index);
         var i1 = Vector256.Load(index + 8);
         var i2 = Vector256.Load(index + 16);
@@ -143,12 +154,18 @@ internal unsafe struct IntConvTask : IParallelBody
             {
                 Avx2.GatherVector256(src, i0, 4).Store(dst);
                 Avx2.GatherVector256(src, i1, 4).Store(dst + 8);
-                Avx2.GatherVector256(src, i2, 4).Store(dst + 16);
-                Avx2.GatherVector256(src, i3, 4).Store(dst + 24);
-                Avx2.GatherVector256(src, i4, 4).Store(dst + 32);
-                Avx2.GatherVector256(src, i5, 4).Store(dst + 40);
-                Avx2.GatherVector256(src, i6, 4).Store(dst + 48);
-                Avx2.GatherVector256(src, i7, 4).Store(dst + 56);
+                if (live > 1)
+                {
+                    Avx2.GatherVector256(src, i2, 4).Store(dst + 16);
+                    Avx2.GatherVector256(src, i3, 4).Store(dst + 24);
+                }
+                if (live > 2)
+                {
+                    Avx2.GatherVector256(src, i4, 4).Store(dst + 32);
+                    Avx2.GatherVector256(src, i5, 4).Store(dst + 40);
+                    Avx2.GatherVector256(src, i6, 4).Store(dst + 48);
+                    Avx2.GatherVector256(src, i7, 4).Store(dst + 56);
+                }
                 src += PlaneUnits;
                 dst += Tile;
             }
@@ -156,7 +173,7 @@ internal unsafe struct IntConvTask : IParallelBody
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Epilogue(int n, int g, int cb, int q0, int* acc, int* outTile)
+    private void Epilogue(int n, int g, int cb, int q0, int live, int* acc, int* outTile)
     {
         int plane = OutHeight * OutWidth;
         for (int m = 0; m < IntConv2dWeights.BlockChannels; m++)
@@ -170,7 +187,7 @@ internal unsafe struct IntConvTask : IParallelBody
             if (AccOut != null)
             {
                 var vo = Vector512.Create(offset);
-                for (int v = 0; v < Tile; v += 16) (Vector512.Load(row + v) + vo).Store(outTile + v);
+                for (int v = 0; v < 16 * live; v += 16) (Vector512.Load(row + v) + vo).Store(outTile + v);
                 if (ImagePlane != 0) CopyValidTall(outTile, AccOut + outBase, q0);
                 else CopyValid(outTile, AccOut + outBase, q0);
             }
@@ -178,7 +195,7 @@ internal unsafe struct IntConvTask : IParallelBody
             {
                 var rq = Rq!;
                 byte* bytes = (byte*)outTile;
-                for (int v = 0; v < Tile; v += 16)
+                for (int v = 0; v < 16 * live; v += 16)
                     Avx512F.ConvertToVector128Byte(rq.Apply(Vector512.Load(row + v), offset, o)).Store(bytes + v);
                 if (ImagePlane != 0) CopyValidTall(bytes, Y + outBase, q0);
                 else CopyValid(bytes, Y + outBase, q0);
