@@ -36,9 +36,11 @@ public class IntConv2dTests
         { 5, 7, 3, 4, 6, 3, 1, 2, 2, 1 },     // dilated, padding 2
         { 8, 6, 3, 3, 5, 5, 1, 2, 1, 1 },
         { 3, 5, 4, 2, 7, 1, 1, 0, 1, 1 },     // 1×1, no padding
-        // tiles with at most 16 or 32 real positions compute only those (Madd16x1, Madd16x2)
+        // tiles with at most 16, 32 or 48 real positions compute only those (Madd16x1, x2, x3)
         { 1, 8, 3, 3, 5, 3, 1, 1, 1, 1 },     // 3 rows of 5 padded columns: 15 positions
         { 1, 6, 4, 6, 7, 3, 1, 1, 1, 1 },     // 32 positions
+        { 1, 8, 5, 5, 6, 3, 1, 1, 1, 1 },     // 35 positions
+        { 1, 4, 11, 11, 5, 3, 2, 1, 1, 1 },   // strided, 36
         { 1, 8, 9, 9, 6, 3, 2, 1, 1, 1 },     // strided, 25 gathered positions
         { 1, 4, 7, 7, 5, 3, 2, 1, 1, 1 },     // strided, 16
         { 1, 16, 10, 10, 9, 3, 1, 1, 1, 1 },  // 120 positions: a full tile and one of 56
@@ -189,10 +191,11 @@ public class IntConv2dTests
         Assert.Equal(-15 * 15 * 576, acc[9]); // an interior pixel: all 576 terms are −225
     }
 
-    /// <summary>The same bound on the narrow kernels: tiles of ≤ 16 and ≤ 32 positions, widened after 72 of 144 steps.</summary>
+    /// <summary>The same bound on the narrow kernels: tiles of ≤ 16, ≤ 32 and ≤ 48 positions, widened after 72 of 144 steps.</summary>
     [TheoryRequires(Isa.Avx512BW)]
     [InlineData(2)]
     [InlineData(4)]
+    [InlineData(5)]
     public void Madd16_WorstCaseCodesStayExact_OnSmallMaps(int size)
     {
         var g = new Conv2dGeometry(1, 64, size, size, 4, 3, 1, 1);

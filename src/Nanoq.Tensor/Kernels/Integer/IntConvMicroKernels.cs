@@ -200,6 +200,75 @@ internal static unsafe class IntConvMicroKernels
     }
 
     /// <summary>
+    /// <see cref="Madd16"/> over the first 48 positions of the tile only (a tile with at most 48 real positions:
+    /// small maps); acc rows keep their stride of 64, and lanes past 48 are left as they were.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Madd16x3(int* a, int* b, int* tapOffsets, int taps, int units, nint unitStride, int stepsPerWiden, int* acc)
+    {
+        for (int m = 0; m < 4; m++) for (int n = 0; n < 3; n++) Vector512<int>.Zero.Store(acc + m * 64 + n * 16);
+        var ones = Vector512.Create((short)1);
+        Vector512<short> s00 = default; Vector512<short> s01 = default; Vector512<short> s02 = default; Vector512<short> s10 = default; Vector512<short> s11 = default; Vector512<short> s12 = default; Vector512<short> s20 = default; Vector512<short> s21 = default; Vector512<short> s22 = default; Vector512<short> s30 = default; Vector512<short> s31 = default; Vector512<short> s32 = default;
+        int left = stepsPerWiden;
+        for (int t = 0; t < taps; t++)
+        {
+            int* bt = b + tapOffsets[t];
+            for (int k = 0; k < units; k++)
+            {
+                var b0 = Vector512.Load((byte*)(bt + 0));
+                var b1 = Vector512.Load((byte*)(bt + 16));
+                var b2 = Vector512.Load((byte*)(bt + 32));
+                var w0 = Vector512.Create(a[0]).AsSByte();
+                s00 += Avx512BW.MultiplyAddAdjacent(b0, w0);
+                s01 += Avx512BW.MultiplyAddAdjacent(b1, w0);
+                s02 += Avx512BW.MultiplyAddAdjacent(b2, w0);
+                var w1 = Vector512.Create(a[1]).AsSByte();
+                s10 += Avx512BW.MultiplyAddAdjacent(b0, w1);
+                s11 += Avx512BW.MultiplyAddAdjacent(b1, w1);
+                s12 += Avx512BW.MultiplyAddAdjacent(b2, w1);
+                var w2 = Vector512.Create(a[2]).AsSByte();
+                s20 += Avx512BW.MultiplyAddAdjacent(b0, w2);
+                s21 += Avx512BW.MultiplyAddAdjacent(b1, w2);
+                s22 += Avx512BW.MultiplyAddAdjacent(b2, w2);
+                var w3 = Vector512.Create(a[3]).AsSByte();
+                s30 += Avx512BW.MultiplyAddAdjacent(b0, w3);
+                s31 += Avx512BW.MultiplyAddAdjacent(b1, w3);
+                s32 += Avx512BW.MultiplyAddAdjacent(b2, w3);
+                a += 4;
+                bt += unitStride;
+                if (--left == 0)
+                {
+                    Widen(acc + 0, s00, ones); s00 = default;
+                    Widen(acc + 16, s01, ones); s01 = default;
+                    Widen(acc + 32, s02, ones); s02 = default;
+                    Widen(acc + 64, s10, ones); s10 = default;
+                    Widen(acc + 80, s11, ones); s11 = default;
+                    Widen(acc + 96, s12, ones); s12 = default;
+                    Widen(acc + 128, s20, ones); s20 = default;
+                    Widen(acc + 144, s21, ones); s21 = default;
+                    Widen(acc + 160, s22, ones); s22 = default;
+                    Widen(acc + 192, s30, ones); s30 = default;
+                    Widen(acc + 208, s31, ones); s31 = default;
+                    Widen(acc + 224, s32, ones); s32 = default;
+                    left = stepsPerWiden;
+                }
+            }
+        }
+        Widen(acc + 0, s00, ones);
+        Widen(acc + 16, s01, ones);
+        Widen(acc + 32, s02, ones);
+        Widen(acc + 64, s10, ones);
+        Widen(acc + 80, s11, ones);
+        Widen(acc + 96, s12, ones);
+        Widen(acc + 128, s20, ones);
+        Widen(acc + 144, s21, ones);
+        Widen(acc + 160, s22, ones);
+        Widen(acc + 192, s30, ones);
+        Widen(acc + 208, s31, ones);
+        Widen(acc + 224, s32, ones);
+    }
+
+    /// <summary>
     /// s16 × s16 into int32 (<see cref="IntConvPath.Int16"/>): acc[m][n] += vpmaddwd(b[n], broadcast(a[m])) where a unit
     /// holds 2 input channels of one tap; exact for any 8-bit codes.
     /// </summary>

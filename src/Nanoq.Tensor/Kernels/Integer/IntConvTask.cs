@@ -94,6 +94,9 @@ internal unsafe struct IntConvTask : IParallelBody
                     case IntConvPath.Madd16 when live == 2:
                         IntConvMicroKernels.Madd16x2(a, b, offs, Taps, ChannelUnits, stride, StepsPerWiden, acc);
                         break;
+                    case IntConvPath.Madd16 when live == 3:
+                        IntConvMicroKernels.Madd16x3(a, b, offs, Taps, ChannelUnits, stride, StepsPerWiden, acc);
+                        break;
                     case IntConvPath.Madd16:
                         IntConvMicroKernels.Madd16(a, b, offs, Taps, ChannelUnits, stride, StepsPerWiden, acc);
                         break;
@@ -163,6 +166,9 @@ internal unsafe struct IntConvTask : IParallelBody
                 {
                     Avx2.GatherVector256(src, i4, 4).Store(dst + 32);
                     Avx2.GatherVector256(src, i5, 4).Store(dst + 40);
+                }
+                if (live > 3)
+                {
                     Avx2.GatherVector256(src, i6, 4).Store(dst + 48);
                     Avx2.GatherVector256(src, i7, 4).Store(dst + 56);
                 }
