@@ -29,7 +29,7 @@ internal unsafe struct IntMaxPoolTask : IParallelBody
         // t is computed for starts [0, tLength): at stride 2 two vectors of t give 64 outputs.
         int tLength = s == 2 ? 2 * RoundUp(ow) : RoundUp((ow - 1) * s + 1);
         // The row: p_w zeros, m (w codes), zeros up to every position a window start below tLength reads, and a vector more.
-        int rowLength = pw + Math.Max(w, tLength + KernelW) + 64;
+        int rowLength = pw + (w > tLength + KernelW ? w : tLength + KernelW) + 64;
         int scratch = rowLength + tLength + 64;
         byte[]? heap = scratch > 16384 ? new byte[scratch] : null;
         Span<byte> buffer = heap ?? stackalloc byte[scratch];
