@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using Nanoq.Kernels.Integer;
 
@@ -19,8 +20,9 @@ namespace Nanoq.Kernels;
 /// within one unit (2^−22) of a_p. Taps of weight 0 are dropped.</para>
 ///
 /// <para><b>Cost.</b> A bin has few taps (4 per sampling point: 16 at torchvision's sampling ratio 2), so each bin is
-/// planned in reusable scratch with insertion sorts and no allocation, and RoIs are planned in parallel — contiguous
-/// runs of RoIs a task, stitched in RoI order, so the plan does not depend on the split.</para>
+/// planned in reusable scratch with no allocation (taps merged per pixel as they come, then the few pixels sorted), and
+/// RoIs are planned in parallel — contiguous runs of RoIs a task, stitched in RoI order, so the plan does not depend on
+/// the split. The plan's arrays are rented from the shared pool (a batch's plan is megabytes); dispose it to return them.</para>
 /// </summary>
 public static class RoiAlignPlanner
 {
@@ -33,23 +35,29 @@ public static class RoiAlignPlanner
     {
         RoiAlign.CheckSizes(0, rois.Length, 0, 0, 0, h, w, pooledH, pooledW, "RoiAlignPlanner.Build");
         int k = rois.Length / 5, bins = pooledH * pooledW;
-        var geometry = new RoiAlignSampling.Roi[k];   // serially first: a bad RoI fails here, in the caller's thread
-        for (int r = 0; r < k; r++)
-            geometry[r] = RoiAlignSampling.Geometry(rois.Slice(5 * r, 5), n, pooledH, pooledW, spatialScale, samplingRatio, aligned);
-        int parts = Math.Max(1, Math.Min(k, 4 * ParallelRunner.MaxDegreeOfParallelism));
+        var pool = ArrayPool<int>.Shared;
+        var geometry = ArrayPool<RoiAlignSampling.Roi>.Shared.Rent(k);
+        int[] batch = pool.Rent(k), tapStart = pool.Rent(k * bins + 1);
+        int[]? tapIndex = null, tapWeight = null;
         var task = new PlanTask
         {
-            Geometry = geometry, Parts = new RoiAlignTaps[parts], TapCount = new int[k * bins],
-            H = h, W = w, PooledH = pooledH, PooledW = pooledW,
+            Geometry = geometry, Rois = k, Parts = new RoiAlignTaps[Math.Max(1, Math.Min(k, 4 * ParallelRunner.MaxDegreeOfParallelism))],
+            TapStart = tapStart, H = h, W = w, PooledH = pooledH, PooledW = pooledW,
         };
-        int[] tapIndex, tapWeight;
         try
         {
-            ParallelRunner.Run(parts, ref task);
-            int total = 0;
-            foreach (var part in task.Parts) total += part.Count;
-            tapIndex = GC.AllocateUninitializedArray<int>(total);
-            tapWeight = GC.AllocateUninitializedArray<int>(total);
+            for (int r = 0; r < k; r++)   // serially first: a bad RoI fails here, in the caller's thread
+            {
+                geometry[r] = RoiAlignSampling.Geometry(rois.Slice(5 * r, 5), n, pooledH, pooledW, spatialScale, samplingRatio, aligned);
+                batch[r] = geometry[r].Batch;
+            }
+            ParallelRunner.Run(task.Parts.Length, ref task);
+            // The parts wrote each bin's tap count to TapStart[j + 1]: offsets by a running sum.
+            tapStart[0] = 0;
+            for (int j = 0; j < k * bins; j++) tapStart[j + 1] += tapStart[j];
+            int total = tapStart[k * bins];
+            tapIndex = pool.Rent(total);
+            tapWeight = pool.Rent(total);
             int at = 0;
             foreach (var part in task.Parts)
             {
@@ -57,30 +65,33 @@ public static class RoiAlignPlanner
                 part.Weight.AsSpan(0, part.Count).CopyTo(tapWeight.AsSpan(at));
                 at += part.Count;
             }
+            return new IntRoiAlignPlan(k, pooledH, pooledW, h, w, total, batch, tapStart, tapIndex, tapWeight, pooled: true);
+        }
+        catch
+        {
+            foreach (var a in new[] { batch, tapStart, tapIndex, tapWeight }) if (a is not null) pool.Return(a);
+            throw;
         }
         finally
         {
             foreach (var part in task.Parts) part?.Dispose();
+            ArrayPool<RoiAlignSampling.Roi>.Shared.Return(geometry);
         }
-        var tapStart = new int[k * bins + 1];
-        for (int j = 0; j < k * bins; j++) tapStart[j + 1] = tapStart[j] + task.TapCount[j];
-        var batch = new int[k];
-        for (int r = 0; r < k; r++) batch[r] = geometry[r].Batch;
-        return new IntRoiAlignPlan(k, pooledH, pooledW, h, w, batch, tapStart, tapIndex, tapWeight);
     }
 
     /// <summary>Part <c>task</c> of the RoIs: a contiguous run, planned into its own <see cref="RoiAlignTaps"/>.</summary>
     private struct PlanTask : IParallelBody
     {
         public RoiAlignSampling.Roi[] Geometry;
+        public int Rois;
         public RoiAlignTaps[] Parts;
-        public int[] TapCount;
+        public int[] TapStart;
         public int H, W, PooledH, PooledW;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Invoke(int task)
         {
-            int k = Geometry.Length, parts = Parts.Length, bins = PooledH * PooledW;
+            int k = Rois, parts = Parts.Length, bins = PooledH * PooledW;
             int first = (int)((long)k * task / parts), end = (int)((long)k * (task + 1) / parts);
             var taps = Parts[task] = new RoiAlignTaps();
             for (int r = first; r < end; r++)
@@ -90,7 +101,7 @@ public static class RoiAlignPlanner
                 var samples = taps.Samples(per * bins);
                 RoiAlignSampling.Fill(roi, H, W, PooledH, PooledW, samples);
                 for (int b = 0; b < bins; b++)
-                    TapCount[r * bins + b] = taps.AddBin(samples.Slice(b * per, per), roi.Count);
+                    TapStart[r * bins + b + 1] = taps.AddBin(samples.Slice(b * per, per), roi.Count);
             }
         }
     }

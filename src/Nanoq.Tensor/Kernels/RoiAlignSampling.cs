@@ -91,25 +91,77 @@ internal static class RoiAlignSampling
 
     /// <summary>
     /// pre_calc_for_bilinear_interpolate: the samples of every bin, bin-major (ph, pw), then iy, ix — the order the
-    /// forward accumulates in. <paramref name="samples"/> holds pooledH · pooledW · SamplesPerBin entries.
+    /// forward accumulates in. <paramref name="samples"/> holds pooledH · pooledW · SamplesPerBin entries. A point's y
+    /// depends on (ph, iy) only and its x on (pw, ix), so each axis's half of <see cref="Bilinear"/> is computed once per
+    /// row and column of points (the same float32 operations), and a sample is their four products.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Fill(in Roi r, int h, int w, int pooledH, int pooledW, Span<Sample> samples)
     {
         int gh = r.GridH, gw = r.GridW;
         if (r.SamplesPerBin == 0) return;
+        int rows = pooledH * gh, cols = pooledW * gw;
+        Axis[]? heap = rows + cols > 512 ? new Axis[rows + cols] : null;
+        Span<Axis> axes = heap ?? stackalloc Axis[rows + cols];
+        Span<Axis> ys = axes[..rows], xs = axes.Slice(rows, cols);
+        for (int ph = 0; ph < pooledH; ph++)
+            for (int iy = 0; iy < gh; iy++)
+                ys[ph * gh + iy] = Axis.Of(r.StartH + ph * r.BinH + (iy + 0.5f) * r.BinH / gh, h);
+        for (int pw = 0; pw < pooledW; pw++)
+            for (int ix = 0; ix < gw; ix++)
+                xs[pw * gw + ix] = Axis.Of(r.StartW + pw * r.BinW + (ix + 0.5f) * r.BinW / gw, w);
         int k = 0;
         for (int ph = 0; ph < pooledH; ph++)
             for (int pw = 0; pw < pooledW; pw++)
                 for (int iy = 0; iy < gh; iy++)
                 {
-                    float yy = r.StartH + ph * r.BinH + (iy + 0.5f) * r.BinH / gh;
-                    for (int ix = 0; ix < gw; ix++)
-                    {
-                        float xx = r.StartW + pw * r.BinW + (ix + 0.5f) * r.BinW / gw;
-                        samples[k++] = Bilinear(yy, xx, h, w);
-                    }
+                    ref readonly Axis y = ref ys[ph * gh + iy];
+                    for (int ix = 0; ix < gw; ix++) samples[k++] = Combine(y, xs[pw * gw + ix], w);
                 }
+    }
+
+    /// <summary>One coordinate's half of a bilinear sample: its low and high index and weights, or off the map.</summary>
+    private struct Axis
+    {
+        public int Low, High;
+        public float L, H;
+        public bool Off;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Axis Of(float v, int size)
+        {
+            var a = default(Axis);
+            if (!(v >= -1f && v <= size))
+            {
+                a.Off = true;
+                return a;
+            }
+            if (v <= 0) v = 0;
+            a.Low = (int)v;
+            if (a.Low >= size - 1)
+            {
+                a.High = a.Low = size - 1;
+                v = a.Low;
+            }
+            else a.High = a.Low + 1;
+            a.L = v - a.Low;
+            a.H = (float)(1.0 - a.L);
+            return a;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Sample Combine(in Axis y, in Axis x, int w)
+    {
+        var s = default(Sample);
+        if (y.Off || x.Off)
+        {
+            s.OffMap = true;
+            return s;
+        }
+        s.W1 = y.H * x.H; s.W2 = y.H * x.L; s.W3 = y.L * x.H; s.W4 = y.L * x.L;
+        s.P1 = y.Low * w + x.Low; s.P2 = y.Low * w + x.High; s.P3 = y.High * w + x.Low; s.P4 = y.High * w + x.High;
+        return s;
     }
 
     /// <summary>The bilinear sample at (y, x); see the class comment for the boundary rules.</summary>

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using Nanoq.Kernels.Integer;
@@ -37,17 +38,31 @@ internal sealed class RoiAlignTaps : IDisposable
     {
         int m = 0;
         Reserve(4 * samples.Length);
+        // w / count in float32: where count is a power of two, w · (1 / count) is the same correctly rounded quotient.
+        float inverse = 1f / count;
+        bool scale = BitOperations.IsPow2((int)count) && count == (int)count;
+        // Each pixel's ideal weight is its first term, then += each later one, in the order of the sampling points —
+        // the additions a stable sort by pixel followed by a merge would make; then the pixels in ascending order.
         foreach (var s in samples)
         {
             if (s.OffMap) continue;   // real 0: the zero point's share, no tap
-            Push(ref m, s.P1, s.W1 / count);
-            Push(ref m, s.P2, s.W2 / count);
-            Push(ref m, s.P3, s.W3 / count);
-            Push(ref m, s.P4, s.W4 / count);
+            if (scale)
+            {
+                Merge(ref m, s.P1, s.W1 * inverse);
+                Merge(ref m, s.P2, s.W2 * inverse);
+                Merge(ref m, s.P3, s.W3 * inverse);
+                Merge(ref m, s.P4, s.W4 * inverse);
+            }
+            else
+            {
+                Merge(ref m, s.P1, s.W1 / count);
+                Merge(ref m, s.P2, s.W2 / count);
+                Merge(ref m, s.P3, s.W3 / count);
+                Merge(ref m, s.P4, s.W4 / count);
+            }
         }
         if (m == 0) return 0;
-        // Stable insertion sort by pixel, then merge equal pixels summing in the order of the sampling points.
-        for (int i = 1; i < m; i++)
+        for (int i = 1; i < m; i++)   // insertion sort of the (distinct) pixels
         {
             int p = _pixel[i];
             double a = _ideal[i];
@@ -60,17 +75,6 @@ internal sealed class RoiAlignTaps : IDisposable
             _pixel[j + 1] = p;
             _ideal[j + 1] = a;
         }
-        int merged = 0;
-        for (int i = 0; i < m; i++)
-        {
-            if (merged > 0 && _pixel[merged - 1] == _pixel[i]) _ideal[merged - 1] += _ideal[i];
-            else
-            {
-                _pixel[merged] = _pixel[i];
-                _ideal[merged++] = _ideal[i];
-            }
-        }
-        m = merged;
         double total = 0;
         for (int i = 0; i < m; i++) total += _ideal[i];
         long target = Math.Min((long)One, (long)Math.Round(total * One, MidpointRounding.ToEven));
@@ -87,8 +91,8 @@ internal sealed class RoiAlignTaps : IDisposable
             _order[j + 1] = i;
         }
         // Largest remainders first gain a unit; smallest first lose one if the floors overshoot.
-        for (int i = 0; sum < target; i = (i + 1) % m) { _units[_order[i]]++; sum++; }
-        for (int i = m - 1; sum > target; i = (i - 1 + m) % m)
+        for (int i = 0; sum < target; i = i + 1 == m ? 0 : i + 1) { _units[_order[i]]++; sum++; }
+        for (int i = m - 1; sum > target; i = i == 0 ? m - 1 : i - 1)
             if (_units[_order[i]] > 0) { _units[_order[i]]--; sum--; }
         int added = 0;
         for (int i = 0; i < m; i++)
@@ -101,10 +105,18 @@ internal sealed class RoiAlignTaps : IDisposable
         return added;
     }
 
-    private void Push(ref int m, int pixel, double ideal)
+    /// <summary>Adds a term to its pixel's entry (searched from the newest: a pixel's taps come close together), or opens one.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Merge(ref int m, int pixel, float term)
     {
+        for (int j = m - 1; j >= 0; j--)
+            if (_pixel[j] == pixel)
+            {
+                _ideal[j] += term;
+                return;
+            }
         _pixel[m] = pixel;
-        _ideal[m++] = ideal;
+        _ideal[m++] = term;
     }
 
     /// <summary>Room for a bin of up to <paramref name="taps"/> taps, in the scratch and at the end of the output.</summary>

@@ -89,9 +89,13 @@ public sealed class IntProgram
         {
             args.Clear();
             foreach (int v in op.Inputs) args.Add(slots[v]!);
-            var y = op is IntRoiAlignOp roi
-                ? roi.Run(args, (sideInputs ?? throw new InvalidOperationException($"IntProgram: op '{op.Name}' needs side inputs (its RoIs); pass an IIntSideInputs.")).RoiAlign(roi, slots), Values[op.Output], arena)
-                : op.Run(args, Values[op.Output], arena);
+            CodeTensor y;
+            if (op is IntRoiAlignOp roi)
+            {
+                using var side = (sideInputs ?? throw new InvalidOperationException($"IntProgram: op '{op.Name}' needs side inputs (its RoIs); pass an IIntSideInputs.")).RoiAlign(roi, slots);
+                y = roi.Run(args, side, Values[op.Output], arena);   // then the plans' pooled arrays go back
+            }
+            else y = op.Run(args, Values[op.Output], arena);
             if (hook?.AfterOp(op, args, y) is { } replaced) y = replaced;
             slots[op.Output] = y;
         }

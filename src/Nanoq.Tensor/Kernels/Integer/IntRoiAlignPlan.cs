@@ -15,7 +15,7 @@ namespace Nanoq.Kernels.Integer;
 /// <para>Layout (CSR): bin j = (k·PH + ph)·PW + pw owns taps [TapStart[j], TapStart[j + 1]); TapIndex is the flat
 /// index iy·W + ix inside the (batch, channel) plane; Batch[k] is RoI k's image. The plan is shared by all channels.</para>
 /// </summary>
-public sealed class IntRoiAlignPlan
+public sealed class IntRoiAlignPlan : IDisposable
 {
     /// <summary>Fraction bits of the weights: Q22.</summary>
     public const int FractionBits = 22;
@@ -23,6 +23,11 @@ public sealed class IntRoiAlignPlan
     /// <summary>1.0 in the weights' format.</summary>
     public const int One = 1 << FractionBits;
 
+    private int[] _batch, _tapStart, _tapIndex, _tapWeight;
+    private readonly bool _pooled;
+    private bool _disposed;
+
+    /// <summary>A plan from its arrays (exact lengths), checked: offsets, pixel indices, weights ≥ 0, Σ per bin ≤ 2^22.</summary>
     public IntRoiAlignPlan(int numRois, int pooledH, int pooledW, int height, int width,
                            int[] batch, int[] tapStart, int[] tapIndex, int[] tapWeight)
     {
@@ -51,8 +56,20 @@ public sealed class IntRoiAlignPlan
             }
             if (sum > One) throw new ArgumentException($"IntRoiAlignPlan: the weights of bin {j} sum to {sum} > 2^{FractionBits}: not a convex combination.");
         }
-        NumRois = numRois; PooledH = pooledH; PooledW = pooledW; Height = height; Width = width;
-        Batch = batch; TapStart = tapStart; TapIndex = tapIndex; TapWeight = tapWeight;
+        NumRois = numRois; PooledH = pooledH; PooledW = pooledW; Height = height; Width = width; Taps = tapIndex.Length;
+        _batch = batch; _tapStart = tapStart; _tapIndex = tapIndex; _tapWeight = tapWeight;
+    }
+
+    /// <summary>
+    /// <see cref="RoiAlignPlanner"/>'s plans: arrays rented from the shared array pool (at least as long as needed; a
+    /// batch's plan is megabytes, which fresh would churn the large-object heap every forward), valid by construction
+    /// (the planner's tests check the invariants the public constructor checks), returned by <see cref="Dispose"/>.
+    /// </summary>
+    internal IntRoiAlignPlan(int numRois, int pooledH, int pooledW, int height, int width, int taps,
+                             int[] batch, int[] tapStart, int[] tapIndex, int[] tapWeight, bool pooled)
+    {
+        NumRois = numRois; PooledH = pooledH; PooledW = pooledW; Height = height; Width = width; Taps = taps;
+        _batch = batch; _tapStart = tapStart; _tapIndex = tapIndex; _tapWeight = tapWeight; _pooled = pooled;
     }
 
     public int NumRois { get; }
@@ -60,11 +77,32 @@ public sealed class IntRoiAlignPlan
     public int PooledW { get; }
     public int Height { get; }
     public int Width { get; }
-    public int[] Batch { get; }
-    public int[] TapStart { get; }
-    public int[] TapIndex { get; }
-    public int[] TapWeight { get; }
+
+    /// <summary>Number of taps over all bins.</summary>
+    public int Taps { get; }
+
+    /// <summary>Batch[k]: RoI k's image.</summary>
+    public ReadOnlySpan<int> Batch => Live(_batch, NumRois);
+
+    /// <summary>Bin j's taps are [TapStart[j], TapStart[j + 1]).</summary>
+    public ReadOnlySpan<int> TapStart => Live(_tapStart, Bins + 1);
+
+    public ReadOnlySpan<int> TapIndex => Live(_tapIndex, Taps);
+    public ReadOnlySpan<int> TapWeight => Live(_tapWeight, Taps);
 
     /// <summary>Number of output bins, K · PH · PW.</summary>
     public int Bins => NumRois * PooledH * PooledW;
+
+    /// <summary>Returns a planner's pooled arrays (nothing for a plan made from arrays); the plan is unusable afterwards.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        if (_pooled)
+            foreach (var a in new[] { _batch, _tapStart, _tapIndex, _tapWeight }) System.Buffers.ArrayPool<int>.Shared.Return(a);
+        _batch = _tapStart = _tapIndex = _tapWeight = [];
+    }
+
+    private ReadOnlySpan<int> Live(int[] a, int length) =>
+        _disposed ? throw new ObjectDisposedException(nameof(IntRoiAlignPlan)) : a.AsSpan(0, length);
 }
