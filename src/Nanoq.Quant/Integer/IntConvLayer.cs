@@ -40,7 +40,12 @@ public sealed class IntConvLayer
         InputZeroPoint = inputZeroPoint;
         _bias = bias.IsEmpty ? new int[outChannels] : bias.ToArray();
         Requantization = requantization;
+        if (path == IntConvPath.Auto && IntConvPhases.Suits(inChannels, groups, kernelH, kernelW, strideH, strideW, dilationH, dilationW))
+            _phases = IntConvPhases.Pack(Weights);
     }
+
+    /// <summary>The stem's weights by phases (<see cref="IntConvPhases"/>: a stride-2 conv over ≤ 4 channels), or null.</summary>
+    private readonly IntConv2dWeights? _phases;
 
     public string Name { get; }
     public IntConv2dWeights Weights { get; }
@@ -65,8 +70,11 @@ public sealed class IntConvLayer
         new(batch, InChannels, height, width, OutChannels, KernelH, KernelW, StrideH, StrideW, PadH, PadW, DilationH, DilationW, Groups);
 
     /// <summary>Output codes [batch, C_out, OH, OW] (sizes: <see cref="Geometry"/>).</summary>
-    public void Forward(int batch, int height, int width, ReadOnlySpan<byte> input, Span<byte> output) =>
-        IntConv2d.Forward(Geometry(batch, height, width), input, InputZeroPoint, Weights, _bias, Requantization, output);
+    public void Forward(int batch, int height, int width, ReadOnlySpan<byte> input, Span<byte> output)
+    {
+        if (_phases is not null) IntConvPhases.Forward(Geometry(batch, height, width), input, InputZeroPoint, _phases, _bias, Requantization, output);
+        else IntConv2d.Forward(Geometry(batch, height, width), input, InputZeroPoint, Weights, _bias, Requantization, output);
+    }
 
     /// <summary>The step-by-step computation of output [n, c, oy, ox].</summary>
     public ConvTrace Trace(int batch, int height, int width, ReadOnlySpan<byte> input, int n, int c, int oy, int ox) =>

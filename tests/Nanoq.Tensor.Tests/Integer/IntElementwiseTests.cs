@@ -183,6 +183,10 @@ public class IntElementwiseTests
     [InlineData(3, 3, 9, 6)]
     [InlineData(7, 1, 14, 2)]
     [InlineData(5, 6, 5, 6)]
+    [InlineData(3, 20, 6, 40)]     // factor 2 rows: a 16-code step and an overlapping tail
+    [InlineData(2, 40, 4, 80)]     // a 32-code step and a tail
+    [InlineData(2, 64, 2, 128)]
+    [InlineData(3, 7, 6, 14)]      // shorter than a step: scalar
     public void Upsample_IntegerFactors_MatchPyTorchFormula(int h, int w, int oh, int ow)
     {
         var rng = new Rng(24);

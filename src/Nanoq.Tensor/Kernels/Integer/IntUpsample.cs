@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Nanoq.Kernels.Integer;
 
@@ -40,8 +42,42 @@ public static class IntUpsample
                     y.Slice((oy - 1) * outWidth, outWidth).CopyTo(dst); // same source row: copy the row just made
                     continue;
                 }
-                for (int ox = 0; ox < outWidth; ox++) dst[ox] = src[cols[ox]];
+                if (outWidth == 2 * width) DoubleRow(src, dst);
+                else for (int ox = 0; ox < outWidth; ox++) dst[ox] = src[cols[ox]];
             }
         }
+    }
+
+    /// <summary>
+    /// dst[2i] = dst[2i + 1] = src[i] (FPN's factor 2): bytes zero-extended to 16-bit lanes, each lane q | q·2^8 holds
+    /// the byte twice; the tail by one more step ending at the row's end (it rewrites the same values).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void DoubleRow(ReadOnlySpan<byte> src, Span<byte> dst)
+    {
+        int w = src.Length, i = 0;
+        ref byte s = ref MemoryMarshal.GetReference(src);
+        ref byte d = ref MemoryMarshal.GetReference(dst);
+        if (Vector512.IsHardwareAccelerated && w >= 32)
+        {
+            for (; ; i += 32)
+            {
+                if (i > w - 32) i = w - 32;
+                var q = Vector512.WidenLower(Vector256.LoadUnsafe(ref s, (nuint)i).ToVector512Unsafe());
+                (q | (q << 8)).AsByte().StoreUnsafe(ref d, (nuint)(2 * i));
+                if (i == w - 32) return;
+            }
+        }
+        if (Vector256.IsHardwareAccelerated && w >= 16)
+        {
+            for (; ; i += 16)
+            {
+                if (i > w - 16) i = w - 16;
+                var q = Vector256.WidenLower(Vector128.LoadUnsafe(ref s, (nuint)i).ToVector256Unsafe());
+                (q | (q << 8)).AsByte().StoreUnsafe(ref d, (nuint)(2 * i));
+                if (i == w - 16) return;
+            }
+        }
+        for (; i < w; i++) dst[2 * i] = dst[2 * i + 1] = src[i];
     }
 }
