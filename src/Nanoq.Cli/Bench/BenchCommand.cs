@@ -31,13 +31,14 @@ public static class BenchCommand
         managed memory allocated per timed run and the full (gen 2) garbage collections during the timed runs.
         Pairs — a detector's float and int4 forward at one batch size, its training and fine-tuning steps — run
         interleaved when both are selected (one run of each in turn, so a busy machine slows both alike), and print
-        their ratio: the median over runs of the paired ratios.
+        their ratio: the median over runs of the paired ratios. Each workload is warmed up for at least 2 seconds
+        (and --warmup runs) first: .NET compiles a method's final code only after it has run a while.
         """,
         spec =>
         {
             spec.Text("--only", "NAME[,NAME...]", "run these workloads only");
             spec.Int("--runs", "N", "timed runs of each workload (default 7 for the training step, 20 for the forwards)", 1, 1_000_000);
-            spec.Int("--warmup", "N", "untimed runs first (default 2 for the training step, 5 for the forwards)", 0, 1_000_000);
+            spec.Int("--warmup", "N", "untimed runs first, and at least 2 s of them (default 2 for the training step, 5 for the forwards; 0: none)", 0, 1_000_000);
         },
         Body);
 
@@ -182,13 +183,26 @@ public static class BenchCommand
         stdout.WriteLine($"{name,-24} {Median(m.Times),10:F1} {m.Times.Min(),9:F1} {PeakRssMiB(),13:F0} {m.Allocated / (1024.0 * 1024) / m.Times.Length,14:F1} {m.Gen2Collections,9}");
 
     /// <summary>
-    /// Times <paramref name="runs"/> calls of each body after <paramref name="warmup"/> untimed ones, in turn (body 0,
-    /// body 1, …, then again), so that several bodies see the same machine.
+    /// Untimed time a body runs first (with at least the warm-up runs asked for, unless 0 are). Why: .NET's tiered JIT
+    /// gives a hot method its optimized code only after 30 calls and a pause of 100 ms without new compilations, and
+    /// dynamic PGO recompiles later still; five runs of a 2 ms forward measured the early code — the integer RetinaNet at
+    /// batch 1 took 2.7–3.3 ms after 5 warm-up runs and 1.3–1.8 ms after 300, the RetinaNet training step 98.5 ms after 2
+    /// and 76.0 after 20 (2026-12-06, one sitting).
+    /// </summary>
+    public static readonly TimeSpan MinWarmup = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Times <paramref name="runs"/> calls of each body after <paramref name="warmup"/> untimed ones and at least
+    /// <see cref="MinWarmup"/> of them (none when <paramref name="warmup"/> is 0), in turn (body 0, body 1, …, then
+    /// again), so that several bodies see the same machine.
     /// </summary>
     public static BenchMeasurement[] Measure(Action[] bodies, int runs, int warmup)
     {
         foreach (var body in bodies)
-            for (int i = 0; i < warmup; i++) body();
+        {
+            long start = Stopwatch.GetTimestamp();
+            for (int i = 0; i < warmup || (warmup > 0 && Stopwatch.GetElapsedTime(start) < MinWarmup); i++) body();
+        }
         var times = bodies.Select(_ => new double[runs]).ToArray();
         var allocated = new long[bodies.Length];
         var gen2 = new int[bodies.Length];
