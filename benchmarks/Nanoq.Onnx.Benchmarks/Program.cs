@@ -139,7 +139,10 @@ foreach (int batch in new[] { 1, 8 })
     var medians = new Dictionary<string, double>();
     foreach (var (name, forward) in ways)
     {
-        for (int w = 0; w < 3; w++) forward(images); // warm-up: pools, JIT, ORT's arena
+        // Warm-up, at least 3 runs and 2 s: pools, ORT's arena, and .NET's tiered JIT, which compiles a method's final code
+        // only after it has run a while (3 runs of a 2 ms forward measured the early code; nanoq bench does the same).
+        var warm = Stopwatch.StartNew();
+        for (int w = 0; w < 3 || warm.Elapsed.TotalSeconds < 2; w++) forward(images).Outputs.ToList().ForEach(v => v.Value.Dispose());
         var times = new double[runs];
         for (int r = 0; r < runs; r++)
         {
