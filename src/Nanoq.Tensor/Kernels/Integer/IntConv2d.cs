@@ -21,9 +21,10 @@ public static unsafe class IntConv2d
     private const int TilesPerTask = 4;
 
     /// <summary>
-    /// Convs of fewer multiply-adds run on the calling thread (waking the kernel worker costs 10–15 µs on a VM). Measured
-    /// in one process, 3×3 convs 64 → 64 channels at 4 bits, batch 8: a 2×2 map took 27 µs on one thread against 61 on
-    /// two, a 5×5 map 54 against 66; from 10×10 (29M multiply-adds) two threads win.
+    /// Convs of fewer multiply-adds run on the calling thread (a kernel worker woken from sleep starts 50–70 µs late on this
+    /// VM, a spinning one ≈ 2 µs; benchmarks/README.md, fifth session). Measured in one process, 3×3 convs 64 → 64
+    /// channels at 4 bits, batch 8: a 2×2 map took 27 µs on one thread against 61 on two, a 5×5 map 54 against 66; from
+    /// 10×10 (29M multiply-adds) two threads win.
     /// </summary>
     private const long SerialBelowMacs = 1L << 24;
 
