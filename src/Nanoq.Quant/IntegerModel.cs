@@ -86,17 +86,18 @@ public sealed class IntegerModel
     /// image's activations moving between cores' caches. Same codes row for row as one run of the batch, since every op
     /// keeps rows apart (<see cref="IntProgram.KeepsRowsApart"/>, checked); each output is the groups' outputs joined
     /// along its first axis (images, or RoIs in image order). <paramref name="sideInputs"/>: each group's side inputs
-    /// (the group's images: <see cref="ImageGroup"/>). 1 ≤ <paramref name="groups"/> ≤ N.
+    /// (the group's images: <see cref="ImageGroup"/>). 1 ≤ <paramref name="groups"/> ≤ N; one group is one run of the
+    /// batch, for any program.
     /// </summary>
     public Tensor[] RunGroups(Tensor images, int groups, IReadOnlyList<IIntSideInputs?>? sideInputs = null)
     {
+        int n = images.Shape[0];
+        if (sideInputs is not null && sideInputs.Count != groups) throw new ArgumentException($"IntegerModel.RunGroups: {sideInputs.Count} side inputs for {groups} groups.");
+        if (groups == 1) return Run(sideInputs?[0], images);   // any program: one run of the batch
+        if (groups < 1 || groups > n) throw new ArgumentOutOfRangeException(nameof(groups), groups, $"IntegerModel.RunGroups: 1 to {n} groups for a batch of {n}.");
         if (Program.Inputs.Count != 1) throw new InvalidOperationException($"IntegerModel.RunGroups: the program has {Program.Inputs.Count} inputs; it splits one batch of images.");
         if (!Program.KeepsRowsApart)
             throw new InvalidOperationException($"IntegerModel.RunGroups: op '{Program.Ops.First(o => !o.KeepsRowsApart).Name}' mixes rows of the batch, so the program cannot run by groups of images.");
-        int n = images.Shape[0];
-        if (sideInputs is not null && sideInputs.Count != groups) throw new ArgumentException($"IntegerModel.RunGroups: {sideInputs.Count} side inputs for {groups} groups.");
-        if (groups == 1) return Run(sideInputs?[0], images);
-        if (groups < 1 || groups > n) throw new ArgumentOutOfRangeException(nameof(groups), groups, $"IntegerModel.RunGroups: 1 to {n} groups for a batch of {n}.");
 
         while (_groupArenas.Count < groups) { _groupArenas.Add(new CodeArena()); _groupCodes.Add([]); }
         var q = Grid(Program.Inputs[0]);

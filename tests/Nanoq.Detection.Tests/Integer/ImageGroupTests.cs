@@ -63,6 +63,7 @@ public class ImageGroupTests
         var model = new IntegerModel(program, [0.1f, 0.1f]);
         var x = Tensor.Zeros(2, 4);
         Assert.Equal([4, 4], model.Run(x)[0].Shape.ToArray());
+        Assert.Equal([4, 4], model.RunGroups(x, 1)[0].Shape.ToArray());   // one group is one run: any program
         var e = Assert.Throws<InvalidOperationException>(() => model.RunGroups(x, 2));
         Assert.Contains("'stack'", e.Message);
     }

@@ -9,6 +9,7 @@ namespace Nanoq.Quant.Integer.Program;
 /// </summary>
 public interface IIntSideInputs
 {
+    /// <summary>A fresh side input for each call: the program disposes it once the op has run (returning its plans' pooled arrays).</summary>
     /// <param name="op">the op about to run.</param>
     /// <param name="values">every value of the program by id: the codes written so far, null for those not yet written.</param>
     IntRoiAlignSideInput RoiAlign(IntRoiAlignOp op, IReadOnlyList<CodeTensor?> values);
