@@ -24,6 +24,12 @@ public class IntElementwiseTests
     [InlineData(4, 64, 4, 4, 4)]
     [InlineData(3, 5000, 9, 4, 4)]   // int8 rows: 79 steps of 64, widened after 72 and at the end
     [InlineData(6, 600, 6, 4, 8)]    // int8 rows with 8-bit inputs: S = ⌊32767 / (2·255·15)⌋ = 4, widened every 4 steps
+    // From 32 rows, int8 layers run as tiles of 64 rows on the conv's micro-kernel:
+    [InlineData(33, 37, 5, 4, 4)]    // one tile of 33 rows (three live vectors), a last unit of one feature, a last block of one output
+    [InlineData(150, 3136, 9, 4, 4)] // a box head's fc6 width: tiles of 64, 64 and 22 rows
+    [InlineData(64, 600, 6, 4, 8)]   // S = 4: widened every 4 units
+    [InlineData(100, 130, 131, 4, 4)]
+    [InlineData(40, 70, 3, 8, 8)]    // 8-bit weights: the int16 rows, whatever the batch
     public void FullyConnected_EqualsReference(int batch, int inF, int outF, int wbits, int xbits)
     {
         var rng = new Rng((ulong)(inF * 7 + outF));
@@ -61,9 +67,11 @@ public class IntElementwiseTests
     [InlineData(4, 4)]
     [InlineData(4, 8)]
     [InlineData(5, 6)]
-    public void FullyConnected_Int8Rows_AtTheSaturationBound(int wbits, int xbits)
+    [InlineData(4, 4, 40)]   // the tile path
+    [InlineData(4, 8, 70)]
+    public void FullyConnected_Int8Rows_AtTheSaturationBound(int wbits, int xbits, int batch = 5)
     {
-        int wmax = (1 << wbits) - 1, xmax = (1 << xbits) - 1, steps = 32767 / (2 * xmax * wmax), inF = 64 * steps * 2 + 64 + 5, outF = 6, batch = 5;
+        int wmax = (1 << wbits) - 1, xmax = (1 << xbits) - 1, steps = 32767 / (2 * xmax * wmax), inF = 64 * steps * 2 + 64 + 5, outF = 6;
         var x = Enumerable.Repeat((byte)xmax, batch * inF).ToArray();
         var w = new byte[outF * inF];
         for (int o = 0; o < outF; o++) for (int i = 0; i < inF; i++) w[o * inF + i] = (byte)(o % 2 == 0 ? 0 : wmax);

@@ -14,8 +14,9 @@ namespace Nanoq.Kernels.Integer;
 /// The last sum runs as int16 × int16 <c>vpmaddwd</c> (32 terms an instruction, exact for any k ≤ 8) — or, when the
 /// centered weights fit int8 and pair sums cannot saturate int16 (4-bit layers), as u8 × s8 <c>vpmaddubsw</c> (64 terms
 /// an instruction; <see cref="IntFullyConnectedWeights.Madd16Steps"/>) — four outputs and four input rows sharing each
-/// load (<see cref="IntFullyConnectedTask"/>). Tasks are (block of outputs, block of
-/// rows), so results do not depend on threads.
+/// load (<see cref="IntFullyConnectedTask"/>), or, from <see cref="TileRowsFrom"/> rows, as tiles of 64 rows on the
+/// conv's micro-kernel (<see cref="IntFullyConnectedTileTask"/>). Tasks are (block of outputs, block of rows) or tiles
+/// of rows, so results do not depend on threads.
 /// </summary>
 public static unsafe class IntFullyConnected
 {
@@ -23,6 +24,9 @@ public static unsafe class IntFullyConnected
 
     /// <summary>Input rows a task takes together, so a weight row loaded once serves them all (see the task).</summary>
     internal const int RowsPerTask = 4;
+
+    /// <summary>From this many rows, int8 layers run as tiles of 64 rows on the conv's micro-kernel (<see cref="IntFullyConnectedTileTask"/>).</summary>
+    internal const int TileRowsFrom = 32;
 
     /// <summary>y_q[N, out] from x_q[N, in]; <paramref name="bias"/> may be empty.</summary>
     public static void Forward(int batch, ReadOnlySpan<byte> input, int inputZeroPoint, IntFullyConnectedWeights weights,
@@ -94,6 +98,12 @@ public static unsafe class IntFullyConnected
         int* offsets = IntScratch.Current.Get(IntScratch.Offsets, w.OutFeatures);
         var sums = w.CenteredSums;
         for (int o = 0; o < w.OutFeatures; o++) offsets[o] = unchecked((bias == null ? 0 : bias[o]) - zx * sums[o]);
+        if (w.Madd16Steps > 0 && batch >= TileRowsFrom)
+        {
+            var tiles = new IntFullyConnectedTileTask { X = x, Y = y, AccOut = accOut, Offsets = offsets, W = w, Rq = rq, Batch = batch };
+            ParallelRunner.Run((batch + IntFullyConnectedTileTask.Rows - 1) / IntFullyConnectedTileTask.Rows, ref tiles);
+            return;
+        }
         int blocks = (w.OutFeatures + OutputsPerTask - 1) / OutputsPerTask, rowBlocks = (batch + RowsPerTask - 1) / RowsPerTask;
         var task = new IntFullyConnectedTask { X = x, Y = y, AccOut = accOut, Offsets = offsets, W = w, Rq = rq, Batch = batch, RowBlocks = rowBlocks };
         ParallelRunner.Run(blocks * rowBlocks, ref task);

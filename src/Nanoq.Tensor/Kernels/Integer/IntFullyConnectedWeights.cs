@@ -20,11 +20,14 @@ public sealed unsafe class IntFullyConnectedWeights
     private readonly int[] _centeredSums;
     private readonly short[] _rows;
     private readonly sbyte[] _bytes;
+    private readonly int[] _tiles;
 
     private IntFullyConnectedWeights(int outFeatures, int inFeatures, int weightBits, int inputBits, byte[] codes, int[] zeroPoints,
         int[] sums, short[] rows, int rowStride, sbyte[] bytes, int byteStride, int madd16Steps)
     {
         _bytes = bytes;
+        Units = (inFeatures + 3) / 4;
+        _tiles = madd16Steps > 0 ? Tiles(bytes, byteStride, outFeatures, Units) : [];
         ByteStride = byteStride;
         Madd16Steps = madd16Steps;
         OutFeatures = outFeatures;
@@ -56,6 +59,26 @@ public sealed unsafe class IntFullyConnectedWeights
     /// <summary>Padded length of the int8 rows (a multiple of 64).</summary>
     internal int ByteStride { get; }
     internal sbyte* BytesPointer => (sbyte*)Unsafe.AsPointer(ref _bytes[0]);
+
+    /// <summary>Input units of 4 features (⌈in / 4⌉): the conv micro-kernel's channel units, for the row-tile path.</summary>
+    internal int Units { get; }
+
+    /// <summary>
+    /// The int8 rows in the conv micro-kernel's weight layout (<see cref="IntConvMicroKernels"/>, one tap): per block of 4
+    /// outputs, per unit k, 4 ints — output m's features 4k … 4k + 3 as bytes (0 past the end) — for
+    /// <see cref="IntFullyConnectedTileTask"/>. Kept when <see cref="Madd16Steps"/> &gt; 0.
+    /// </summary>
+    internal int* TilesPointer => (int*)Unsafe.AsPointer(ref _tiles[0]);
+
+    private static int[] Tiles(sbyte[] bytes, int byteStride, int outFeatures, int units)
+    {
+        int blocks = (outFeatures + 3) / 4;
+        var tiles = GC.AllocateArray<int>(blocks * units * 4, pinned: true);
+        for (int o = 0; o < outFeatures; o++)
+            for (int k = 0; k < units; k++)
+                tiles[((o / 4) * units + k) * 4 + o % 4] = Unsafe.ReadUnaligned<int>(ref Unsafe.As<sbyte, byte>(ref bytes[o * byteStride + 4 * k]));
+        return tiles;
+    }
 
     /// <summary>
     /// Validates and packs <paramref name="codes"/> [outFeatures, inFeatures] with one zero point per output (or one for

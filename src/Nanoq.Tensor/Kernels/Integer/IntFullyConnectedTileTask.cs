@@ -1,0 +1,83 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Nanoq.Kernels.Integer;
+
+/// <summary>
+/// One task of <see cref="IntFullyConnected"/> for many rows and int8 weights: a tile of 64 input rows as a 1×1 conv of
+/// 64 positions. The rows are transposed into the conv's interleaved units (unit k of row r: features 4k … 4k + 3, an int;
+/// zeros past the features and past the batch), then every block of 4 outputs runs the conv's <c>vpmaddubsw</c>
+/// micro-kernel (<see cref="IntConvMicroKernels.Madd16"/>, one tap, the layer's S; its narrow forms for a last tile of
+/// at most 48 rows) on the layer's tile-ordered weights, and the epilogue requantizes 16 rows of an output at a time.
+/// Why: the row-block task (<see cref="IntFullyConnectedTask"/>) loads a weight vector for every four products of it;
+/// the micro-kernel broadcasts a weight int to 64 rows held in registers, as the conv does — fc6 of a box head
+/// (600 × 3,136 → 256) ran at ≈ 120 G multiply-adds/s the first way. Same int32 sums, so the same codes.
+/// </summary>
+internal unsafe struct IntFullyConnectedTileTask : IParallelBody
+{
+    public const int Rows = IntConvTask.Tile;
+
+    public byte* X, Y;
+    public int* AccOut, Offsets;
+    public IntFullyConnectedWeights W;
+    public Requantization? Rq;
+    public int Batch;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Invoke(int task)
+    {
+        int r0 = task * Rows, rows = Batch - r0 < Rows ? Batch - r0 : Rows;
+        int inF = W.InFeatures, outF = W.OutFeatures, units = W.Units, full = inF / 4;
+        var scratch = IntScratch.Current;
+        int* xu = scratch.Get(IntScratch.Input, (long)units * Rows);
+        int* acc = scratch.Get(IntScratch.AccTile, 4 * Rows);
+        byte* codes = (byte*)scratch.Get(IntScratch.ByteTile, Rows / 4);
+        int* tapOffsets = scratch.Get(IntScratch.PanelIndex, 1);
+        tapOffsets[0] = 0;
+        for (int r = 0; r < Rows; r++)
+        {
+            if (r >= rows)
+            {
+                for (int k = 0; k < units; k++) xu[k * Rows + r] = 0;
+                continue;
+            }
+            byte* row = X + (long)(r0 + r) * inF;
+            for (int k = 0; k < full; k++) xu[k * Rows + r] = Unsafe.ReadUnaligned<int>(row + 4 * k);
+            if (full < units)
+            {
+                int last = 0;
+                for (int j = 4 * full; j < inF; j++) last |= row[j] << (8 * (j - 4 * full));
+                xu[full * Rows + r] = last;
+            }
+        }
+        int live = (rows + 15) >> 4, steps = W.Madd16Steps;
+        int* weights = W.TilesPointer;
+        for (int cb = 0; cb < (outF + 3) / 4; cb++)
+        {
+            int* a = weights + (long)cb * units * 4;
+            switch (live)
+            {
+                case 1: IntConvMicroKernels.Madd16x1(a, xu, tapOffsets, 1, units, Rows, steps, acc); break;
+                case 2: IntConvMicroKernels.Madd16x2(a, xu, tapOffsets, 1, units, Rows, steps, acc); break;
+                case 3: IntConvMicroKernels.Madd16x3(a, xu, tapOffsets, 1, units, Rows, steps, acc); break;
+                default: IntConvMicroKernels.Madd16(a, xu, tapOffsets, 1, units, Rows, steps, acc); break;
+            }
+            for (int m = 0; m < 4; m++)
+            {
+                int o = cb * 4 + m;
+                if (o >= outF) break;
+                int offset = Offsets[o];
+                int* row = acc + m * Rows;
+                if (AccOut != null)
+                {
+                    for (int r = 0; r < rows; r++) AccOut[(long)(r0 + r) * outF + o] = unchecked(row[r] + offset);
+                    continue;
+                }
+                for (int v = 0; v < 16 * live; v += 16)
+                    Avx512F.ConvertToVector128Byte(Rq!.Apply(Vector512.Load(row + v), offset, o)).Store(codes + v);
+                for (int r = 0; r < rows; r++) Y[(long)(r0 + r) * outF + o] = codes[r];
+            }
+        }
+    }
+}
