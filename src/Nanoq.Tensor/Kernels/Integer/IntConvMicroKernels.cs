@@ -11,8 +11,8 @@ namespace Nanoq.Kernels.Integer;
 /// <code>
 ///     acc[m][p] = Σ_{t &lt; taps} Σ_{k &lt; units} dot(a[(t·units + k)·4 + m], b[tapOffsets[t] + k·unitStride + p])
 /// </code>
-/// where dot multiplies the U sub-lanes pairwise and adds them. acc is [4][64] ints, overwritten. Generated
-/// (straight-line code keeps the 16 accumulators in registers).
+/// where dot multiplies the U sub-lanes pairwise and adds them. acc is [4][64] ints, overwritten. Straight-line code
+/// keeps the 16 accumulators in registers.
 /// </summary>
 internal static unsafe class IntConvMicroKernels
 {
@@ -20,12 +20,36 @@ internal static unsafe class IntConvMicroKernels
     /// u8 × s8 with 16-bit accumulation (<see cref="IntConvPath.Madd16"/>): for a 4-channel × 64-position tile,
     /// s[m][n] += vpmaddubsw(b[n], broadcast(a[m])) for <paramref name="stepsPerWiden"/> steps (exact: see the path's
     /// bound), then acc[m][n] += vpmaddwd(s[m][n], 1) in int32 and s restarts at 0. A step is one (tap, channel unit):
-    /// 4 input channels of 64 positions against 4 weights of 4 output channels.
+    /// 4 input channels of 64 positions against 4 weights of 4 output channels. Only the first 16·<paramref name="live"/>
+    /// positions are computed (1–4 vectors: a tile of a small map holds fewer real positions); acc rows keep their stride
+    /// of 64, and lanes past the live ones are left as they were.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Madd16(int* a, int* b, int* tapOffsets, int taps, int units, nint unitStride, int stepsPerWiden, int* acc)
+    public static void Madd16(int live, int* a, int* b, int* tapOffsets, int taps, int units, nint unitStride, int stepsPerWiden, int* acc)
     {
-        for (int i = 0; i < 16; i++) Vector512<int>.Zero.Store(acc + i * 16);
+        switch (live)
+        {
+            case 1: Madd16<Live1>(a, b, tapOffsets, taps, units, unitStride, stepsPerWiden, acc); break;
+            case 2: Madd16<Live2>(a, b, tapOffsets, taps, units, unitStride, stepsPerWiden, acc); break;
+            case 3: Madd16<Live3>(a, b, tapOffsets, taps, units, unitStride, stepsPerWiden, acc); break;
+            default: Madd16<Live4>(a, b, tapOffsets, taps, units, unitStride, stepsPerWiden, acc); break;
+        }
+    }
+
+    /// <summary>Live vectors of a tile as a type, so that each count gets its own compiled kernel with the unused
+    /// accumulators and loads compiled away (<c>TLive.Count</c> is a constant in each instantiation).</summary>
+    private interface ILiveVectors { static abstract int Count { get; } }
+    private struct Live1 : ILiveVectors { public static int Count => 1; }
+    private struct Live2 : ILiveVectors { public static int Count => 2; }
+    private struct Live3 : ILiveVectors { public static int Count => 3; }
+    private struct Live4 : ILiveVectors { public static int Count => 4; }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Madd16<TLive>(int* a, int* b, int* tapOffsets, int taps, int units, nint unitStride, int stepsPerWiden, int* acc)
+        where TLive : struct, ILiveVectors
+    {
+        int n = TLive.Count;
+        for (int m = 0; m < 4; m++)
+            for (int v = 0; v < n; v++) Vector512<int>.Zero.Store(acc + m * 64 + v * 16);
         var ones = Vector512.Create((short)1);
         Vector512<short> s00 = default; Vector512<short> s01 = default; Vector512<short> s02 = default; Vector512<short> s03 = default; Vector512<short> s10 = default; Vector512<short> s11 = default; Vector512<short> s12 = default; Vector512<short> s13 = default; Vector512<short> s20 = default; Vector512<short> s21 = default; Vector512<short> s22 = default; Vector512<short> s23 = default; Vector512<short> s30 = default; Vector512<short> s31 = default; Vector512<short> s32 = default; Vector512<short> s33 = default;
         int left = stepsPerWiden;
@@ -34,238 +58,70 @@ internal static unsafe class IntConvMicroKernels
             int* bt = b + tapOffsets[t];
             for (int k = 0; k < units; k++)
             {
-                var b0 = Vector512.Load((byte*)(bt + 0));
-                var b1 = Vector512.Load((byte*)(bt + 16));
-                var b2 = Vector512.Load((byte*)(bt + 32));
-                var b3 = Vector512.Load((byte*)(bt + 48));
+                var b0 = Vector512.Load((byte*)bt);
+                var b1 = n > 1 ? Vector512.Load((byte*)(bt + 16)) : default;
+                var b2 = n > 2 ? Vector512.Load((byte*)(bt + 32)) : default;
+                var b3 = n > 3 ? Vector512.Load((byte*)(bt + 48)) : default;
                 var w0 = Vector512.Create(a[0]).AsSByte();
                 s00 += Avx512BW.MultiplyAddAdjacent(b0, w0);
-                s01 += Avx512BW.MultiplyAddAdjacent(b1, w0);
-                s02 += Avx512BW.MultiplyAddAdjacent(b2, w0);
-                s03 += Avx512BW.MultiplyAddAdjacent(b3, w0);
+                if (n > 1) s01 += Avx512BW.MultiplyAddAdjacent(b1, w0);
+                if (n > 2) s02 += Avx512BW.MultiplyAddAdjacent(b2, w0);
+                if (n > 3) s03 += Avx512BW.MultiplyAddAdjacent(b3, w0);
                 var w1 = Vector512.Create(a[1]).AsSByte();
                 s10 += Avx512BW.MultiplyAddAdjacent(b0, w1);
-                s11 += Avx512BW.MultiplyAddAdjacent(b1, w1);
-                s12 += Avx512BW.MultiplyAddAdjacent(b2, w1);
-                s13 += Avx512BW.MultiplyAddAdjacent(b3, w1);
+                if (n > 1) s11 += Avx512BW.MultiplyAddAdjacent(b1, w1);
+                if (n > 2) s12 += Avx512BW.MultiplyAddAdjacent(b2, w1);
+                if (n > 3) s13 += Avx512BW.MultiplyAddAdjacent(b3, w1);
                 var w2 = Vector512.Create(a[2]).AsSByte();
                 s20 += Avx512BW.MultiplyAddAdjacent(b0, w2);
-                s21 += Avx512BW.MultiplyAddAdjacent(b1, w2);
-                s22 += Avx512BW.MultiplyAddAdjacent(b2, w2);
-                s23 += Avx512BW.MultiplyAddAdjacent(b3, w2);
+                if (n > 1) s21 += Avx512BW.MultiplyAddAdjacent(b1, w2);
+                if (n > 2) s22 += Avx512BW.MultiplyAddAdjacent(b2, w2);
+                if (n > 3) s23 += Avx512BW.MultiplyAddAdjacent(b3, w2);
                 var w3 = Vector512.Create(a[3]).AsSByte();
                 s30 += Avx512BW.MultiplyAddAdjacent(b0, w3);
-                s31 += Avx512BW.MultiplyAddAdjacent(b1, w3);
-                s32 += Avx512BW.MultiplyAddAdjacent(b2, w3);
-                s33 += Avx512BW.MultiplyAddAdjacent(b3, w3);
+                if (n > 1) s31 += Avx512BW.MultiplyAddAdjacent(b1, w3);
+                if (n > 2) s32 += Avx512BW.MultiplyAddAdjacent(b2, w3);
+                if (n > 3) s33 += Avx512BW.MultiplyAddAdjacent(b3, w3);
                 a += 4;
                 bt += unitStride;
                 if (--left == 0)
                 {
-                    Widen(acc + 0, s00, ones); s00 = default;
-                    Widen(acc + 16, s01, ones); s01 = default;
-                    Widen(acc + 32, s02, ones); s02 = default;
-                    Widen(acc + 48, s03, ones); s03 = default;
-                    Widen(acc + 64, s10, ones); s10 = default;
-                    Widen(acc + 80, s11, ones); s11 = default;
-                    Widen(acc + 96, s12, ones); s12 = default;
-                    Widen(acc + 112, s13, ones); s13 = default;
-                    Widen(acc + 128, s20, ones); s20 = default;
-                    Widen(acc + 144, s21, ones); s21 = default;
-                    Widen(acc + 160, s22, ones); s22 = default;
-                    Widen(acc + 176, s23, ones); s23 = default;
-                    Widen(acc + 192, s30, ones); s30 = default;
-                    Widen(acc + 208, s31, ones); s31 = default;
-                    Widen(acc + 224, s32, ones); s32 = default;
-                    Widen(acc + 240, s33, ones); s33 = default;
+                    { Widen(acc + 0, s00, ones); s00 = default; }
+                    if (n > 1) { Widen(acc + 16, s01, ones); s01 = default; }
+                    if (n > 2) { Widen(acc + 32, s02, ones); s02 = default; }
+                    if (n > 3) { Widen(acc + 48, s03, ones); s03 = default; }
+                    { Widen(acc + 64, s10, ones); s10 = default; }
+                    if (n > 1) { Widen(acc + 80, s11, ones); s11 = default; }
+                    if (n > 2) { Widen(acc + 96, s12, ones); s12 = default; }
+                    if (n > 3) { Widen(acc + 112, s13, ones); s13 = default; }
+                    { Widen(acc + 128, s20, ones); s20 = default; }
+                    if (n > 1) { Widen(acc + 144, s21, ones); s21 = default; }
+                    if (n > 2) { Widen(acc + 160, s22, ones); s22 = default; }
+                    if (n > 3) { Widen(acc + 176, s23, ones); s23 = default; }
+                    { Widen(acc + 192, s30, ones); s30 = default; }
+                    if (n > 1) { Widen(acc + 208, s31, ones); s31 = default; }
+                    if (n > 2) { Widen(acc + 224, s32, ones); s32 = default; }
+                    if (n > 3) { Widen(acc + 240, s33, ones); s33 = default; }
                     left = stepsPerWiden;
                 }
             }
         }
         Widen(acc + 0, s00, ones);
-        Widen(acc + 16, s01, ones);
-        Widen(acc + 32, s02, ones);
-        Widen(acc + 48, s03, ones);
+        if (n > 1) Widen(acc + 16, s01, ones);
+        if (n > 2) Widen(acc + 32, s02, ones);
+        if (n > 3) Widen(acc + 48, s03, ones);
         Widen(acc + 64, s10, ones);
-        Widen(acc + 80, s11, ones);
-        Widen(acc + 96, s12, ones);
-        Widen(acc + 112, s13, ones);
+        if (n > 1) Widen(acc + 80, s11, ones);
+        if (n > 2) Widen(acc + 96, s12, ones);
+        if (n > 3) Widen(acc + 112, s13, ones);
         Widen(acc + 128, s20, ones);
-        Widen(acc + 144, s21, ones);
-        Widen(acc + 160, s22, ones);
-        Widen(acc + 176, s23, ones);
+        if (n > 1) Widen(acc + 144, s21, ones);
+        if (n > 2) Widen(acc + 160, s22, ones);
+        if (n > 3) Widen(acc + 176, s23, ones);
         Widen(acc + 192, s30, ones);
-        Widen(acc + 208, s31, ones);
-        Widen(acc + 224, s32, ones);
-        Widen(acc + 240, s33, ones);
-    }
-
-    /// <summary>
-    /// <see cref="Madd16"/> over the first 16 positions of the tile only (a tile with at most 16 real positions:
-    /// small maps); acc rows keep their stride of 64, and lanes past 16 are left as they were.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Madd16x1(int* a, int* b, int* tapOffsets, int taps, int units, nint unitStride, int stepsPerWiden, int* acc)
-    {
-        for (int m = 0; m < 4; m++) for (int n = 0; n < 1; n++) Vector512<int>.Zero.Store(acc + m * 64 + n * 16);
-        var ones = Vector512.Create((short)1);
-        Vector512<short> s00 = default; Vector512<short> s10 = default; Vector512<short> s20 = default; Vector512<short> s30 = default;
-        int left = stepsPerWiden;
-        for (int t = 0; t < taps; t++)
-        {
-            int* bt = b + tapOffsets[t];
-            for (int k = 0; k < units; k++)
-            {
-                var b0 = Vector512.Load((byte*)(bt + 0));
-                var w0 = Vector512.Create(a[0]).AsSByte();
-                s00 += Avx512BW.MultiplyAddAdjacent(b0, w0);
-                var w1 = Vector512.Create(a[1]).AsSByte();
-                s10 += Avx512BW.MultiplyAddAdjacent(b0, w1);
-                var w2 = Vector512.Create(a[2]).AsSByte();
-                s20 += Avx512BW.MultiplyAddAdjacent(b0, w2);
-                var w3 = Vector512.Create(a[3]).AsSByte();
-                s30 += Avx512BW.MultiplyAddAdjacent(b0, w3);
-                a += 4;
-                bt += unitStride;
-                if (--left == 0)
-                {
-                    Widen(acc + 0, s00, ones); s00 = default;
-                    Widen(acc + 64, s10, ones); s10 = default;
-                    Widen(acc + 128, s20, ones); s20 = default;
-                    Widen(acc + 192, s30, ones); s30 = default;
-                    left = stepsPerWiden;
-                }
-            }
-        }
-        Widen(acc + 0, s00, ones);
-        Widen(acc + 64, s10, ones);
-        Widen(acc + 128, s20, ones);
-        Widen(acc + 192, s30, ones);
-    }
-
-    /// <summary>
-    /// <see cref="Madd16"/> over the first 32 positions of the tile only (a tile with at most 32 real positions:
-    /// small maps); acc rows keep their stride of 64, and lanes past 32 are left as they were.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Madd16x2(int* a, int* b, int* tapOffsets, int taps, int units, nint unitStride, int stepsPerWiden, int* acc)
-    {
-        for (int m = 0; m < 4; m++) for (int n = 0; n < 2; n++) Vector512<int>.Zero.Store(acc + m * 64 + n * 16);
-        var ones = Vector512.Create((short)1);
-        Vector512<short> s00 = default; Vector512<short> s01 = default; Vector512<short> s10 = default; Vector512<short> s11 = default; Vector512<short> s20 = default; Vector512<short> s21 = default; Vector512<short> s30 = default; Vector512<short> s31 = default;
-        int left = stepsPerWiden;
-        for (int t = 0; t < taps; t++)
-        {
-            int* bt = b + tapOffsets[t];
-            for (int k = 0; k < units; k++)
-            {
-                var b0 = Vector512.Load((byte*)(bt + 0));
-                var b1 = Vector512.Load((byte*)(bt + 16));
-                var w0 = Vector512.Create(a[0]).AsSByte();
-                s00 += Avx512BW.MultiplyAddAdjacent(b0, w0);
-                s01 += Avx512BW.MultiplyAddAdjacent(b1, w0);
-                var w1 = Vector512.Create(a[1]).AsSByte();
-                s10 += Avx512BW.MultiplyAddAdjacent(b0, w1);
-                s11 += Avx512BW.MultiplyAddAdjacent(b1, w1);
-                var w2 = Vector512.Create(a[2]).AsSByte();
-                s20 += Avx512BW.MultiplyAddAdjacent(b0, w2);
-                s21 += Avx512BW.MultiplyAddAdjacent(b1, w2);
-                var w3 = Vector512.Create(a[3]).AsSByte();
-                s30 += Avx512BW.MultiplyAddAdjacent(b0, w3);
-                s31 += Avx512BW.MultiplyAddAdjacent(b1, w3);
-                a += 4;
-                bt += unitStride;
-                if (--left == 0)
-                {
-                    Widen(acc + 0, s00, ones); s00 = default;
-                    Widen(acc + 16, s01, ones); s01 = default;
-                    Widen(acc + 64, s10, ones); s10 = default;
-                    Widen(acc + 80, s11, ones); s11 = default;
-                    Widen(acc + 128, s20, ones); s20 = default;
-                    Widen(acc + 144, s21, ones); s21 = default;
-                    Widen(acc + 192, s30, ones); s30 = default;
-                    Widen(acc + 208, s31, ones); s31 = default;
-                    left = stepsPerWiden;
-                }
-            }
-        }
-        Widen(acc + 0, s00, ones);
-        Widen(acc + 16, s01, ones);
-        Widen(acc + 64, s10, ones);
-        Widen(acc + 80, s11, ones);
-        Widen(acc + 128, s20, ones);
-        Widen(acc + 144, s21, ones);
-        Widen(acc + 192, s30, ones);
-        Widen(acc + 208, s31, ones);
-    }
-
-    /// <summary>
-    /// <see cref="Madd16"/> over the first 48 positions of the tile only (a tile with at most 48 real positions:
-    /// small maps); acc rows keep their stride of 64, and lanes past 48 are left as they were.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Madd16x3(int* a, int* b, int* tapOffsets, int taps, int units, nint unitStride, int stepsPerWiden, int* acc)
-    {
-        for (int m = 0; m < 4; m++) for (int n = 0; n < 3; n++) Vector512<int>.Zero.Store(acc + m * 64 + n * 16);
-        var ones = Vector512.Create((short)1);
-        Vector512<short> s00 = default; Vector512<short> s01 = default; Vector512<short> s02 = default; Vector512<short> s10 = default; Vector512<short> s11 = default; Vector512<short> s12 = default; Vector512<short> s20 = default; Vector512<short> s21 = default; Vector512<short> s22 = default; Vector512<short> s30 = default; Vector512<short> s31 = default; Vector512<short> s32 = default;
-        int left = stepsPerWiden;
-        for (int t = 0; t < taps; t++)
-        {
-            int* bt = b + tapOffsets[t];
-            for (int k = 0; k < units; k++)
-            {
-                var b0 = Vector512.Load((byte*)(bt + 0));
-                var b1 = Vector512.Load((byte*)(bt + 16));
-                var b2 = Vector512.Load((byte*)(bt + 32));
-                var w0 = Vector512.Create(a[0]).AsSByte();
-                s00 += Avx512BW.MultiplyAddAdjacent(b0, w0);
-                s01 += Avx512BW.MultiplyAddAdjacent(b1, w0);
-                s02 += Avx512BW.MultiplyAddAdjacent(b2, w0);
-                var w1 = Vector512.Create(a[1]).AsSByte();
-                s10 += Avx512BW.MultiplyAddAdjacent(b0, w1);
-                s11 += Avx512BW.MultiplyAddAdjacent(b1, w1);
-                s12 += Avx512BW.MultiplyAddAdjacent(b2, w1);
-                var w2 = Vector512.Create(a[2]).AsSByte();
-                s20 += Avx512BW.MultiplyAddAdjacent(b0, w2);
-                s21 += Avx512BW.MultiplyAddAdjacent(b1, w2);
-                s22 += Avx512BW.MultiplyAddAdjacent(b2, w2);
-                var w3 = Vector512.Create(a[3]).AsSByte();
-                s30 += Avx512BW.MultiplyAddAdjacent(b0, w3);
-                s31 += Avx512BW.MultiplyAddAdjacent(b1, w3);
-                s32 += Avx512BW.MultiplyAddAdjacent(b2, w3);
-                a += 4;
-                bt += unitStride;
-                if (--left == 0)
-                {
-                    Widen(acc + 0, s00, ones); s00 = default;
-                    Widen(acc + 16, s01, ones); s01 = default;
-                    Widen(acc + 32, s02, ones); s02 = default;
-                    Widen(acc + 64, s10, ones); s10 = default;
-                    Widen(acc + 80, s11, ones); s11 = default;
-                    Widen(acc + 96, s12, ones); s12 = default;
-                    Widen(acc + 128, s20, ones); s20 = default;
-                    Widen(acc + 144, s21, ones); s21 = default;
-                    Widen(acc + 160, s22, ones); s22 = default;
-                    Widen(acc + 192, s30, ones); s30 = default;
-                    Widen(acc + 208, s31, ones); s31 = default;
-                    Widen(acc + 224, s32, ones); s32 = default;
-                    left = stepsPerWiden;
-                }
-            }
-        }
-        Widen(acc + 0, s00, ones);
-        Widen(acc + 16, s01, ones);
-        Widen(acc + 32, s02, ones);
-        Widen(acc + 64, s10, ones);
-        Widen(acc + 80, s11, ones);
-        Widen(acc + 96, s12, ones);
-        Widen(acc + 128, s20, ones);
-        Widen(acc + 144, s21, ones);
-        Widen(acc + 160, s22, ones);
-        Widen(acc + 192, s30, ones);
-        Widen(acc + 208, s31, ones);
-        Widen(acc + 224, s32, ones);
+        if (n > 1) Widen(acc + 208, s31, ones);
+        if (n > 2) Widen(acc + 224, s32, ones);
+        if (n > 3) Widen(acc + 240, s33, ones);
     }
 
     /// <summary>

@@ -88,17 +88,8 @@ internal unsafe struct IntConvTask : IParallelBody
                 int* a = Packed + (long)(g * ChannelBlocks + cb) * rowUnits * IntConv2dWeights.BlockChannels;
                 switch (Path)
                 {
-                    case IntConvPath.Madd16 when live == 1:
-                        IntConvMicroKernels.Madd16x1(a, b, offs, Taps, ChannelUnits, stride, StepsPerWiden, acc);
-                        break;
-                    case IntConvPath.Madd16 when live == 2:
-                        IntConvMicroKernels.Madd16x2(a, b, offs, Taps, ChannelUnits, stride, StepsPerWiden, acc);
-                        break;
-                    case IntConvPath.Madd16 when live == 3:
-                        IntConvMicroKernels.Madd16x3(a, b, offs, Taps, ChannelUnits, stride, StepsPerWiden, acc);
-                        break;
                     case IntConvPath.Madd16:
-                        IntConvMicroKernels.Madd16(a, b, offs, Taps, ChannelUnits, stride, StepsPerWiden, acc);
+                        IntConvMicroKernels.Madd16(live, a, b, offs, Taps, ChannelUnits, stride, StepsPerWiden, acc);
                         break;
                     case IntConvPath.Int16:
                         IntConvMicroKernels.Int16(a, b, offs, Taps, ChannelUnits, stride, acc);

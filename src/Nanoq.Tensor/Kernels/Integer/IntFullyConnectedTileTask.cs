@@ -56,13 +56,7 @@ internal unsafe struct IntFullyConnectedTileTask : IParallelBody
         for (int cb = 0; cb < (outF + 3) / 4; cb++)
         {
             int* a = weights + (long)cb * units * 4;
-            switch (live)
-            {
-                case 1: IntConvMicroKernels.Madd16x1(a, xu, tapOffsets, 1, units, Rows, steps, acc); break;
-                case 2: IntConvMicroKernels.Madd16x2(a, xu, tapOffsets, 1, units, Rows, steps, acc); break;
-                case 3: IntConvMicroKernels.Madd16x3(a, xu, tapOffsets, 1, units, Rows, steps, acc); break;
-                default: IntConvMicroKernels.Madd16(a, xu, tapOffsets, 1, units, Rows, steps, acc); break;
-            }
+            IntConvMicroKernels.Madd16(live, a, xu, tapOffsets, 1, units, Rows, steps, acc);
             for (int m = 0; m < 4; m++)
             {
                 int o = cb * 4 + m;
