@@ -160,7 +160,7 @@ public class IntElementwiseTests
     [InlineData(3, 3, 2, 2, 1, 1, 80, 79, 8, 16)]   // a stem's pool at batch 8: planes in parallel, rows of 64 codes and a tail
     [InlineData(3, 3, 2, 2, 1, 1, 160, 160)]         // 80 outputs a row: a full block of 64 and a partial one
     [InlineData(3, 3, 1, 1, 1, 1, 70, 130)]          // stride 1: t is the output row
-    [InlineData(2, 2, 2, 2, 0, 0, 33, 17)]           // 32- and 16-code tails of the row max
+    [InlineData(2, 2, 2, 2, 0, 0, 33, 17)]           // short rows: 16-code steps with an overlapping tail
     [InlineData(3, 3, 3, 3, 1, 1, 20, 40)]           // stride 3: picked one by one
     [InlineData(5, 5, 2, 2, 2, 2, 9, 200)]
     public void MaxPool_EqualsLoopWithMinusInfinityPadding(int kh, int kw, int sh, int sw, int ph, int pw, int h, int w, int n = 2, int c = 3)

@@ -88,7 +88,8 @@ internal unsafe struct IntMaxPoolTask : IParallelBody
 
     private static int RoundUp(int n) => (n + 63) & ~63;
 
-    /// <summary>m[i] = max(m[i], r[i]) for i &lt; w, a vector at a time; the tail by one more vector ending at w.</summary>
+    /// <summary>m[i] = max(m[i], r[i]) for i &lt; w, a vector at a time (64 codes, or 16 for short rows); the tail by one
+    /// more vector ending at w.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void MaxInto(byte* m, byte* r, int w)
     {
@@ -97,12 +98,6 @@ internal unsafe struct IntMaxPoolTask : IParallelBody
             int i = 0;
             for (; i + 64 <= w; i += 64) Vector512.Max(Vector512.Load(m + i), Vector512.Load(r + i)).Store(m + i);
             if (i < w) Vector512.Max(Vector512.Load(m + w - 64), Vector512.Load(r + w - 64)).Store(m + w - 64);
-        }
-        else if (Vector256.IsHardwareAccelerated && w >= 32)
-        {
-            int i = 0;
-            for (; i + 32 <= w; i += 32) Vector256.Max(Vector256.Load(m + i), Vector256.Load(r + i)).Store(m + i);
-            if (i < w) Vector256.Max(Vector256.Load(m + w - 32), Vector256.Load(r + w - 32)).Store(m + w - 32);
         }
         else if (Vector128.IsHardwareAccelerated && w >= 16)
         {
