@@ -100,17 +100,13 @@ public sealed class IntegerModel
             throw new InvalidOperationException($"IntegerModel.RunGroups: op '{Program.Ops.First(o => !o.KeepsRowsApart).Name}' mixes rows of the batch, so the program cannot run by groups of images.");
 
         while (_groupArenas.Count < groups) { _groupArenas.Add(new CodeArena()); _groupCodes.Add([]); }
-        var q = Grid(Program.Inputs[0]);
-        int row = n == 0 ? 0 : images.Size / n;
         var outs = new IReadOnlyList<CodeTensor>[groups];
         Nanoq.Kernels.WorkSplit.Tasks(groups, g =>
         {
             var (start, count) = ImageGroup(n, groups, g);
-            if (_groupCodes[g].Length != count * row) _groupCodes[g] = new byte[count * row];
-            FakeQuantKernels.Quantize(images.Span.Slice(start * row, count * row), q.Scale, q.ZeroPoint, q.QMax, _groupCodes[g]);
-            var shape = images.Shape.ToArray();
-            shape[0] = count;
-            outs[g] = Program.Run([new CodeTensor(_groupCodes[g], shape, q.ZeroPoint, q.Bits)], _groupArenas[g], null, sideInputs?[g]);
+            var codes = Quantize(0, images.Slice(start, count), _groupCodes[g]);
+            _groupCodes[g] = codes.Data;
+            outs[g] = Program.Run([codes], _groupArenas[g], null, sideInputs?[g]);
         });
 
         var result = new Tensor[Program.Outputs.Count];

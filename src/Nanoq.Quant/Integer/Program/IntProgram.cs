@@ -33,6 +33,7 @@ public sealed class IntProgram
         Inputs = inputs;
         Ops = ops;
         Outputs = outputs;
+        KeepsRowsApart = ops.All(o => o.KeepsRowsApart);
 
         void Define(int v, string by)
         {
@@ -51,7 +52,7 @@ public sealed class IntProgram
     /// Whether every op keeps rows apart (<see cref="IntOp.KeepsRowsApart"/>): then a batch run as consecutive groups of
     /// images, each group with its own arena, gives the rows of the whole batch's run (<see cref="IntegerModel.RunGroups"/>).
     /// </summary>
-    public bool KeepsRowsApart => Ops.All(o => o.KeepsRowsApart);
+    public bool KeepsRowsApart { get; }
 
     /// <summary>The op named <paramref name="name"/>; throws naming it.</summary>
     public IntOp Op(string name) =>
