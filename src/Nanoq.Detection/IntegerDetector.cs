@@ -60,9 +60,9 @@ public sealed class IntegerDetector
     /// <summary>
     /// A batch runs as one group of images per kernel thread (<see cref="IntegerModel.RunGroups"/>) when the program allows
     /// it; a single image runs op by op, each kernel split over the threads. Measured with the default RetinaNet at batch 8
-    /// on two cores (nanoq bench, 30 runs after 2 s of warm-up, 2026-12-06 17:50): 7.3–7.5 ms with one group a thread,
-    /// 7.7 with two, 7.4 with four (one image each), 9.1–10.9 op by op — smaller groups gain nothing and lose the batch's
-    /// tall small-map convs (IntConv2d.RunTall).
+    /// on two cores (nanoq bench, 30 runs after 2 s of warm-up, 2026-12-06 17:50, load 1.16–1.18): 7.3–7.5 ms with one
+    /// group a thread, 7.7 with two, 7.4 with four (one image each), 9.1–10.9 op by op — smaller groups gain nothing and
+    /// lose the batch's tall small-map convs (IntConv2d.RunTall).
     /// </summary>
     private int DefaultGroups(int n) =>
         n >= 2 && Model.Program.KeepsRowsApart ? Math.Min(n, Nanoq.Kernels.ParallelRunner.MaxDegreeOfParallelism) : 1;
