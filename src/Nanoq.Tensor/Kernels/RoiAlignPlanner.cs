@@ -19,10 +19,12 @@ namespace Nanoq.Kernels;
 /// the map sums to exactly 2^22, and no bin exceeds it (float32 bilinear weights can sum to 1 + ulp). Each W_p is
 /// within one unit (2^−22) of a_p. Taps of weight 0 are dropped.</para>
 ///
-/// <para><b>Cost.</b> A bin has few taps (4 per sampling point: 16 at torchvision's sampling ratio 2), so each bin is
-/// planned in reusable scratch with no allocation (taps merged per pixel as they come, then the few pixels sorted), and
-/// RoIs are planned in parallel — contiguous runs of RoIs a task, stitched in RoI order, so the plan does not depend on
-/// the split. The plan's arrays are rented from the shared pool (a batch's plan is megabytes); dispose it to return them.</para>
+/// <para><b>Cost.</b> A bin has few taps (4 per sampling point: 16 at torchvision's sampling ratio 2). Its pixels and
+/// ideal weights come separably (<see cref="RoiAlignTaps"/>: each axis's lines sorted once per pooled row or column,
+/// a pixel's terms as products of two short lists, in sampling order), the largest-remainder units by counting ranks,
+/// all in reusable scratch with no allocation; RoIs are planned in parallel — contiguous runs of RoIs a task, stitched
+/// in RoI order, so the plan does not depend on the split. The plan's arrays are rented from the shared pool (a
+/// batch's plan is megabytes); dispose it to return them.</para>
 /// </summary>
 public static class RoiAlignPlanner
 {
@@ -95,14 +97,7 @@ public static class RoiAlignPlanner
             int first = (int)((long)k * task / parts), end = (int)((long)k * (task + 1) / parts);
             var taps = Parts[task] = new RoiAlignTaps();
             for (int r = first; r < end; r++)
-            {
-                var roi = Geometry[r];
-                int per = roi.SamplesPerBin;
-                var samples = taps.Samples(per * bins);
-                RoiAlignSampling.Fill(roi, H, W, PooledH, PooledW, samples);
-                for (int b = 0; b < bins; b++)
-                    TapStart[r * bins + b + 1] = taps.AddBin(samples.Slice(b * per, per), roi.Count);
-            }
+                taps.AddRoi(Geometry[r], H, W, PooledH, PooledW, TapStart.AsSpan(r * bins + 1, bins));
         }
     }
 }

@@ -93,7 +93,7 @@ internal static class RoiAlignSampling
     /// pre_calc_for_bilinear_interpolate: the samples of every bin, bin-major (ph, pw), then iy, ix — the order the
     /// forward accumulates in. <paramref name="samples"/> holds pooledH · pooledW · SamplesPerBin entries. A point's y
     /// depends on (ph, iy) only and its x on (pw, ix), so each axis's half of <see cref="Bilinear"/> is computed once per
-    /// row and column of points (the same float32 operations), and a sample is their four products.
+    /// row and column of points (<see cref="Axes"/>: the same float32 operations), and a sample is their four products.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Fill(in Roi r, int h, int w, int pooledH, int pooledW, Span<Sample> samples)
@@ -104,12 +104,7 @@ internal static class RoiAlignSampling
         Axis[]? heap = rows + cols > 512 ? new Axis[rows + cols] : null;
         Span<Axis> axes = heap ?? stackalloc Axis[rows + cols];
         Span<Axis> ys = axes[..rows], xs = axes.Slice(rows, cols);
-        for (int ph = 0; ph < pooledH; ph++)
-            for (int iy = 0; iy < gh; iy++)
-                ys[ph * gh + iy] = Axis.Of(r.StartH + ph * r.BinH + (iy + 0.5f) * r.BinH / gh, h);
-        for (int pw = 0; pw < pooledW; pw++)
-            for (int ix = 0; ix < gw; ix++)
-                xs[pw * gw + ix] = Axis.Of(r.StartW + pw * r.BinW + (ix + 0.5f) * r.BinW / gw, w);
+        Axes(r, h, w, pooledH, pooledW, ys, xs);
         int k = 0;
         for (int ph = 0; ph < pooledH; ph++)
             for (int pw = 0; pw < pooledW; pw++)
@@ -120,8 +115,24 @@ internal static class RoiAlignSampling
                 }
     }
 
+    /// <summary>
+    /// Each axis's half of every sampling point: ys[ph·grid_h + iy] for the point rows, xs[pw·grid_w + ix] for the
+    /// point columns (pooledH · grid_h and pooledW · grid_w entries; nothing when the RoI has no samples).
+    /// </summary>
+    public static void Axes(in Roi r, int h, int w, int pooledH, int pooledW, Span<Axis> ys, Span<Axis> xs)
+    {
+        int gh = r.GridH, gw = r.GridW;
+        if (r.SamplesPerBin == 0) return;
+        for (int ph = 0; ph < pooledH; ph++)
+            for (int iy = 0; iy < gh; iy++)
+                ys[ph * gh + iy] = Axis.Of(r.StartH + ph * r.BinH + (iy + 0.5f) * r.BinH / gh, h);
+        for (int pw = 0; pw < pooledW; pw++)
+            for (int ix = 0; ix < gw; ix++)
+                xs[pw * gw + ix] = Axis.Of(r.StartW + pw * r.BinW + (ix + 0.5f) * r.BinW / gw, w);
+    }
+
     /// <summary>One coordinate's half of a bilinear sample: its low and high index and weights, or off the map.</summary>
-    private struct Axis
+    internal struct Axis
     {
         public int Low, High;
         public float L, H;

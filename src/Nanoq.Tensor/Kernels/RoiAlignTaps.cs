@@ -6,9 +6,18 @@ using Nanoq.Kernels.Integer;
 namespace Nanoq.Kernels;
 
 /// <summary>
-/// The taps of a run of bins as <see cref="RoiAlignPlanner"/> makes them (its class comment has the rule), with the
-/// scratch one bin needs: appended in bin order, growing as needed, no allocation per bin. The output buffers are
+/// The taps of a run of RoIs as <see cref="RoiAlignPlanner"/> makes them (its class comment has the rule), with the
+/// scratch one RoI needs: appended in bin order, growing as needed, no allocation per bin. The output buffers are
 /// rented from the shared array pool (a batch's plan has around a million taps); <see cref="Dispose"/> returns them.
+///
+/// <para><b>Separably.</b> A bin's sampling points are a grid: point (iy, ix) is on the map iff its row iy and its
+/// column ix are, and its four taps are {low, high row} × {low, high column}. So the bin's pixels are the rows of its
+/// on-map point rows × the columns of its on-map point columns — in ascending pixel order when both are ascending — and
+/// pixel (r, c) receives, from each point (iy, ix) touching it, the term (w_y · w_x) / count, in point order (iy, ix).
+/// Each axis's lines are therefore sorted once per pooled row or column of the RoI (<see cref="AxisLines"/>), and a
+/// bin's ideal weights are the products of two short lists: the same float32 terms added in the same order as merging
+/// the four taps of every point, with no search and no sort per bin. (A point on the last line has low = high and
+/// weight 0 on the high side; that term adds exactly 0 and is not listed.)</para>
 /// </summary>
 internal sealed class RoiAlignTaps : IDisposable
 {
@@ -18,63 +27,74 @@ internal sealed class RoiAlignTaps : IDisposable
     public int[] Weight = ArrayPool<int>.Shared.Rent(4096);
     public int Count;
 
-    private RoiAlignSampling.Sample[] _samples = [];
-    private int[] _pixel = new int[64];     // one bin's taps: pixel, ideal weight; then merged per pixel
+    private RoiAlignSampling.Axis[] _points = [];
+    private readonly AxisLines _rows = new(), _cols = new();
+    private int[] _pixel = new int[64];     // one bin's pixels, ascending, and their ideal weights
     private double[] _ideal = new double[64];
-    private long[] _units = new long[64];   // merged: ⌊a_p · 2^22⌋, then + or − the remainder's units
+    private long[] _units = new long[64];   // ⌊a_p · 2^22⌋, then + or − the remainder's units
     private double[] _remainder = new double[64];
     private int[] _order = new int[64];
 
-    /// <summary>Scratch for a RoI's sampling points.</summary>
-    public Span<RoiAlignSampling.Sample> Samples(int count)
+    /// <summary>
+    /// Appends the taps of every bin of one RoI (bin-major: ph, pw) on an h × w map and writes each bin's tap count to
+    /// <paramref name="binTaps"/> (pooledH · pooledW entries).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void AddRoi(in RoiAlignSampling.Roi roi, int h, int w, int pooledH, int pooledW, Span<int> binTaps)
     {
-        if (_samples.Length < count) _samples = new RoiAlignSampling.Sample[count];
-        return _samples.AsSpan(0, count);
+        int gh = roi.GridH, gw = roi.GridW;
+        if (roi.SamplesPerBin == 0)
+        {
+            binTaps.Clear();
+            return;
+        }
+        int rows = pooledH * gh, cols = pooledW * gw;
+        if (_points.Length < rows + cols) _points = new RoiAlignSampling.Axis[rows + cols];
+        Span<RoiAlignSampling.Axis> ys = _points.AsSpan(0, rows), xs = _points.AsSpan(rows, cols);
+        RoiAlignSampling.Axes(roi, h, w, pooledH, pooledW, ys, xs);
+        _rows.Build(ys, pooledH, gh);
+        _cols.Build(xs, pooledW, gw);
+        for (int ph = 0; ph < pooledH; ph++)
+            for (int pw = 0; pw < pooledW; pw++)
+                binTaps[ph * pooledW + pw] = AddBin(ph, pw, w, roi.Count);
     }
 
-    /// <summary>Appends one bin's taps from its sampling points (count: the RoI's points a bin); returns how many.</summary>
+    /// <summary>Appends bin (ph, pw)'s taps (count: the RoI's points a bin); returns how many.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public int AddBin(ReadOnlySpan<RoiAlignSampling.Sample> samples, float count)
+    private int AddBin(int ph, int pw, int w, float count)
     {
-        int m = 0;
-        Reserve(4 * samples.Length);
+        int r0 = _rows.Start[ph], r1 = _rows.Start[ph + 1], c0 = _cols.Start[pw], c1 = _cols.Start[pw + 1];
+        if (r0 == r1 || c0 == c1) return 0;   // every point off the map: real 0, the zero point's share, no tap
+        Reserve((r1 - r0) * (c1 - c0));
         // w / count in float32: where count is a power of two, w · (1 / count) is the same correctly rounded quotient.
         float inverse = 1f / count;
         bool scale = BitOperations.IsPow2((int)count) && count == (int)count;
-        // Each pixel's ideal weight is its first term, then += each later one, in the order of the sampling points —
-        // the additions a stable sort by pixel followed by a merge would make; then the pixels in ascending order.
-        foreach (var s in samples)
+        int[] rowLine = _rows.Line, colLine = _cols.Line;
+        float[] rowWeight = _rows.Weight, colWeight = _cols.Weight;
+        int m = 0;
+        for (int i = r0, iEnd; i < r1; i = iEnd)
         {
-            if (s.OffMap) continue;   // real 0: the zero point's share, no tap
-            if (scale)
+            for (iEnd = i + 1; iEnd < r1 && rowLine[iEnd] == rowLine[i]; iEnd++) { }
+            for (int j = c0, jEnd; j < c1; j = jEnd)
             {
-                Merge(ref m, s.P1, s.W1 * inverse);
-                Merge(ref m, s.P2, s.W2 * inverse);
-                Merge(ref m, s.P3, s.W3 * inverse);
-                Merge(ref m, s.P4, s.W4 * inverse);
-            }
-            else
-            {
-                Merge(ref m, s.P1, s.W1 / count);
-                Merge(ref m, s.P2, s.W2 / count);
-                Merge(ref m, s.P3, s.W3 / count);
-                Merge(ref m, s.P4, s.W4 / count);
+                for (jEnd = j + 1; jEnd < c1 && colLine[jEnd] == colLine[j]; jEnd++) { }
+                double a = 0;
+                for (int ii = i; ii < iEnd; ii++)
+                    for (int jj = j; jj < jEnd; jj++)
+                    {
+                        float product = rowWeight[ii] * colWeight[jj];
+                        a += scale ? product * inverse : product / count;
+                    }
+                _pixel[m] = rowLine[i] * w + colLine[j];
+                _ideal[m++] = a;
             }
         }
-        if (m == 0) return 0;
-        for (int i = 1; i < m; i++)   // insertion sort of the (distinct) pixels
-        {
-            int p = _pixel[i];
-            double a = _ideal[i];
-            int j = i - 1;
-            for (; j >= 0 && _pixel[j] > p; j--)
-            {
-                _pixel[j + 1] = _pixel[j];
-                _ideal[j + 1] = _ideal[j];
-            }
-            _pixel[j + 1] = p;
-            _ideal[j + 1] = a;
-        }
+        return Quantize(m);
+    }
+
+    /// <summary>The bin's m ideal weights (pixels ascending) to Q22 by the largest-remainder rule; appends the non-zero taps.</summary>
+    private int Quantize(int m)
+    {
         double total = 0;
         for (int i = 0; i < m; i++) total += _ideal[i];
         long target = Math.Min((long)One, (long)Math.Round(total * One, MidpointRounding.ToEven));
@@ -85,15 +105,36 @@ internal sealed class RoiAlignTaps : IDisposable
             _units[i] = (long)Math.Floor(scaled);
             _remainder[i] = scaled - _units[i];
             sum += _units[i];
-            // _order: by remainder, largest first; ties to the lower pixel (insertion keeps index order on ties).
-            int j = i - 1;
-            for (; j >= 0 && _remainder[_order[j]] < _remainder[i]; j--) _order[j + 1] = _order[j];
-            _order[j + 1] = i;
         }
-        // Largest remainders first gain a unit; smallest first lose one if the floors overshoot.
-        for (int i = 0; sum < target; i = i + 1 == m ? 0 : i + 1) { _units[_order[i]]++; sum++; }
-        for (int i = m - 1; sum > target; i = i == 0 ? m - 1 : i - 1)
-            if (_units[_order[i]] > 0) { _units[_order[i]]--; sum--; }
+        long deficit = target - sum;
+        if (deficit > 0 && deficit <= m && m <= 32)
+        {
+            // The usual case: the `deficit` largest remainders gain a unit — i.e. each pixel whose rank (larger
+            // remainders, then equal ones at lower pixels) is below it; counted without branches (m ≤ 16 at sampling 2; larger bins sort).
+            for (int i = 0; i < m; i++)
+            {
+                double r = _remainder[i];
+                int rank = 0;
+                for (int j = 0; j < i; j++) rank += _remainder[j] >= r ? 1 : 0;
+                for (int j = i + 1; j < m; j++) rank += _remainder[j] > r ? 1 : 0;
+                _units[i] += rank < deficit ? 1 : 0;
+            }
+        }
+        else if (deficit != 0)
+        {
+            // _order: by remainder, largest first; ties to the lower pixel (insertion keeps index order on ties).
+            for (int i = 0; i < m; i++)
+            {
+                int j = i - 1;
+                for (; j >= 0 && _remainder[_order[j]] < _remainder[i]; j--) _order[j + 1] = _order[j];
+                _order[j + 1] = i;
+            }
+            // Largest remainders first gain a unit (round and round if more than m); smallest first lose one if the
+            // floors overshoot.
+            for (int i = 0; sum < target; i = i + 1 == m ? 0 : i + 1) { _units[_order[i]]++; sum++; }
+            for (int i = m - 1; sum > target; i = i == 0 ? m - 1 : i - 1)
+                if (_units[_order[i]] > 0) { _units[_order[i]]--; sum--; }
+        }
         int added = 0;
         for (int i = 0; i < m; i++)
         {
@@ -103,20 +144,6 @@ internal sealed class RoiAlignTaps : IDisposable
             added++;
         }
         return added;
-    }
-
-    /// <summary>Adds a term to its pixel's entry (searched from the newest: a pixel's taps come close together), or opens one.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Merge(ref int m, int pixel, float term)
-    {
-        for (int j = m - 1; j >= 0; j--)
-            if (_pixel[j] == pixel)
-            {
-                _ideal[j] += term;
-                return;
-            }
-        _pixel[m] = pixel;
-        _ideal[m++] = term;
     }
 
     /// <summary>Room for a bin of up to <paramref name="taps"/> taps, in the scratch and at the end of the output.</summary>
@@ -148,5 +175,53 @@ internal sealed class RoiAlignTaps : IDisposable
         ArrayPool<int>.Shared.Return(Index);
         ArrayPool<int>.Shared.Return(Weight);
         Index = Weight = [];
+    }
+
+    /// <summary>
+    /// One axis of a RoI's points, per pooled index p (a bin row or column): the lines its on-map points touch with
+    /// their weights — (low, w_low) and, unless the point sits on the last line, (high, w_high) — stably sorted by
+    /// line, so each line's weights come in point order. Pooled index p owns entries [Start[p], Start[p + 1]).
+    /// </summary>
+    private sealed class AxisLines
+    {
+        public int[] Line = new int[32];
+        public float[] Weight = new float[32];
+        public int[] Start = new int[16];
+
+        public void Build(ReadOnlySpan<RoiAlignSampling.Axis> points, int pooled, int grid)
+        {
+            if (Line.Length < 2 * points.Length)
+            {
+                Line = new int[2 * points.Length];
+                Weight = new float[2 * points.Length];
+            }
+            if (Start.Length < pooled + 1) Start = new int[pooled + 1];
+            int n = 0;
+            for (int p = 0; p < pooled; p++)
+            {
+                int first = Start[p] = n;
+                foreach (ref readonly var a in points.Slice(p * grid, grid))
+                {
+                    if (a.Off) continue;
+                    Insert(ref n, first, a.Low, a.H);
+                    if (a.High != a.Low) Insert(ref n, first, a.High, a.L);
+                }
+            }
+            Start[pooled] = n;
+        }
+
+        /// <summary>Inserts after every entry of a line ≤ <paramref name="line"/> (stable: equal lines keep point order).</summary>
+        private void Insert(ref int n, int first, int line, float weight)
+        {
+            int j = n - 1;
+            for (; j >= first && Line[j] > line; j--)
+            {
+                Line[j + 1] = Line[j];
+                Weight[j + 1] = Weight[j];
+            }
+            Line[j + 1] = line;
+            Weight[j + 1] = weight;
+            n++;
+        }
     }
 }

@@ -28,17 +28,45 @@ public class RoiAlignPlannerTests
             float scale = new[] { 1f, 0.5f, 0.25f }[rng.NextInt(3)];
             bool aligned = rng.NextInt(2) == 1;
             var rois = RoiAlignTests.RandomRois(rng, rng.NextInt(1, 6), 2, h / scale, w / scale);
-            using var plan = RoiAlignPlanner.Build(rois, 2, h, w, ph, pw, scale, sampling, aligned);
-            int k = rois.Length / 5;
-            for (int r = 0; r < k; r++)
-                for (int bin = 0; bin < ph * pw; bin++)
-                {
-                    var (index, weight) = Reference(rois.AsSpan(5 * r, 5), h, w, ph, pw, bin / pw, bin % pw, scale, sampling, aligned);
-                    int j = r * ph * pw + bin, s = plan.TapStart[j], e = plan.TapStart[j + 1];
-                    Assert.Equal(index, plan.TapIndex[s..e].ToArray());
-                    Assert.Equal(weight, plan.TapWeight[s..e].ToArray());
-                }
+            AssertFollowsRule(rois, h, w, ph, pw, scale, sampling, aligned);
         }
+    }
+
+    /// <summary>
+    /// RoIs on whole map pixels with small pooled sizes: many sampling points fall exactly on pixel lines (a high tap of
+    /// weight 0, still one of the bin's pixels for the remainder rule) or on the last row or column (low = high), and
+    /// maps one pixel wide clamp every point.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(0)]
+    public void Weights_follow_the_rule_exactly_on_pixel_lines(int sampling)
+    {
+        var rng = new Rng((ulong)(190 + sampling));
+        for (int round = 0; round < 60; round++)
+        {
+            int h = rng.NextInt(1, 12), w = rng.NextInt(1, 12), ph = new[] { 1, 2, 4 }[rng.NextInt(3)], pw = new[] { 1, 2, 4 }[rng.NextInt(3)];
+            float scale = new[] { 1f, 0.5f }[rng.NextInt(2)];
+            var rois = RoiAlignTests.RandomRois(rng, rng.NextInt(1, 6), 2, h / scale, w / scale);
+            for (int i = 0; i < rois.Length; i++)
+                if (i % 5 != 0) rois[i] = MathF.Round(rois[i] * scale) / scale;   // whole pixels of the map
+            AssertFollowsRule(rois, h, w, ph, pw, scale, sampling, aligned: false);
+        }
+    }
+
+    private static void AssertFollowsRule(float[] rois, int h, int w, int ph, int pw, float scale, int sampling, bool aligned)
+    {
+        using var plan = RoiAlignPlanner.Build(rois, 2, h, w, ph, pw, scale, sampling, aligned);
+        int k = rois.Length / 5;
+        for (int r = 0; r < k; r++)
+            for (int bin = 0; bin < ph * pw; bin++)
+            {
+                var (index, weight) = Reference(rois.AsSpan(5 * r, 5), h, w, ph, pw, bin / pw, bin % pw, scale, sampling, aligned);
+                int j = r * ph * pw + bin, s = plan.TapStart[j], e = plan.TapStart[j + 1];
+                Assert.Equal(index, plan.TapIndex[s..e].ToArray());
+                Assert.Equal(weight, plan.TapWeight[s..e].ToArray());
+            }
     }
 
     [Fact]
