@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using Nanoq.Kernels.Integer;
 
 namespace Nanoq.Kernels;
@@ -17,7 +18,10 @@ namespace Nanoq.Kernels;
 /// Each axis's lines are therefore sorted once per pooled row or column of the RoI (<see cref="AxisLines"/>), and a
 /// bin's ideal weights are the products of two short lists: the same float32 terms added in the same order as merging
 /// the four taps of every point, with no search and no sort per bin. (A point on the last line has low = high and
-/// weight 0 on the high side; that term adds exactly 0 and is not listed.)</para>
+/// weight 0 on the high side; that term adds exactly 0 and is not listed.) Grids of at most 2 × 2 points — torchvision's
+/// sampling ratio 2 and below — list every point's weight on every line (0 where it does not touch it) so that a pixel
+/// is a fixed handful of products (<see cref="AddSmallGridBin"/>), and bins of at most 16 pixels take their
+/// largest-remainder units in two 8-lane vectors (<see cref="QuantizeSixteen"/>).</para>
 /// </summary>
 internal sealed class RoiAlignTaps : IDisposable
 {
@@ -29,6 +33,7 @@ internal sealed class RoiAlignTaps : IDisposable
 
     private RoiAlignSampling.Axis[] _points = [];
     private readonly AxisLines _rows = new(), _cols = new();
+    private readonly SmallGridLines _smallRows = new(), _smallCols = new();
     private int[] _pixel = new int[64];     // one bin's pixels, ascending, and their ideal weights
     private double[] _ideal = new double[64];
     private long[] _units = new long[64];   // ⌊a_p · 2^22⌋, then + or − the remainder's units
@@ -52,6 +57,15 @@ internal sealed class RoiAlignTaps : IDisposable
         if (_points.Length < rows + cols) _points = new RoiAlignSampling.Axis[rows + cols];
         Span<RoiAlignSampling.Axis> ys = _points.AsSpan(0, rows), xs = _points.AsSpan(rows, cols);
         RoiAlignSampling.Axes(roi, h, w, pooledH, pooledW, ys, xs);
+        if (gh <= 2 && gw <= 2)
+        {
+            _smallRows.Build(ys, pooledH, gh);
+            _smallCols.Build(xs, pooledW, gw);
+            for (int ph = 0; ph < pooledH; ph++)
+                for (int pw = 0; pw < pooledW; pw++)
+                    binTaps[ph * pooledW + pw] = AddSmallGridBin(ph, pw, w, gh, gw, 1f / roi.Count);
+            return;
+        }
         _rows.Build(ys, pooledH, gh);
         _cols.Build(xs, pooledW, gw);
         for (int ph = 0; ph < pooledH; ph++)
@@ -92,12 +106,51 @@ internal sealed class RoiAlignTaps : IDisposable
         return Quantize(m);
     }
 
+    /// <summary>
+    /// <see cref="AddBin"/> for grids of at most 2 × 2 points (torchvision's sampling ratio 2 and below): every line
+    /// lists a weight for each point, 0 where the point does not touch it, so a pixel's terms are a fixed 2 × 2 (or
+    /// fewer) products in point order — the zero terms add exactly 0 — and the loops have no data-dependent trip
+    /// counts. count = grid_h · grid_w ∈ {1, 2, 4}: w · (1 / count) is the float32 quotient.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int AddSmallGridBin(int ph, int pw, int w, int gh, int gw, float inverse)
+    {
+        int rows = _smallRows.Count[ph], cols = _smallCols.Count[pw];
+        if (rows == 0 || cols == 0) return 0;   // every point off the map: real 0, the zero point's share, no tap
+        Reserve(rows * cols);
+        int[] rowLine = _smallRows.Line, colLine = _smallCols.Line;
+        float[] rowWeight = _smallRows.Weight, colWeight = _smallCols.Weight;
+        int m = 0;
+        for (int i = 0; i < rows; i++)
+        {
+            int ri = SmallGridLines.Lines * ph + i;
+            float y0 = rowWeight[2 * ri], y1 = rowWeight[2 * ri + 1];
+            int rowStart = rowLine[ri] * w;
+            for (int j = 0; j < cols; j++)
+            {
+                int cj = SmallGridLines.Lines * pw + j;
+                float x0 = colWeight[2 * cj], x1 = colWeight[2 * cj + 1];
+                double a = y0 * x0 * inverse;
+                if (gw == 2) a += y0 * x1 * inverse;
+                if (gh == 2)
+                {
+                    a += y1 * x0 * inverse;
+                    if (gw == 2) a += y1 * x1 * inverse;
+                }
+                _pixel[m] = rowStart + colLine[cj];
+                _ideal[m++] = a;
+            }
+        }
+        return Quantize(m);
+    }
+
     /// <summary>The bin's m ideal weights (pixels ascending) to Q22 by the largest-remainder rule; appends the non-zero taps.</summary>
     private int Quantize(int m)
     {
         double total = 0;
         for (int i = 0; i < m; i++) total += _ideal[i];
         long target = Math.Min((long)One, (long)Math.Round(total * One, MidpointRounding.ToEven));
+        if (m <= 16 && Vector512.IsHardwareAccelerated && QuantizeSixteen(m, target, out int taps)) return taps;
         long sum = 0;
         for (int i = 0; i < m; i++)
         {
@@ -144,6 +197,50 @@ internal sealed class RoiAlignTaps : IDisposable
             added++;
         }
         return added;
+    }
+
+    /// <summary>
+    /// <see cref="Quantize"/>'s usual case in two 8-lane vectors (m ≤ 16, 0 &lt; deficit ≤ m): the same floors and
+    /// remainders, and pixel i gains a unit iff its rank — remainders greater, then equal ones at lower pixels — is
+    /// below the deficit, each rank two mask compares and popcounts. False (nothing written) otherwise.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool QuantizeSixteen(int m, long target, out int taps)
+    {
+        var one = Vector512.Create(One);
+        ref double ideal = ref _ideal[0];   // ≥ 64 entries: lanes past m are stale and masked off
+        Vector512<double> s0 = Vector512.LoadUnsafe(ref ideal) * one, s1 = Vector512.LoadUnsafe(ref ideal, 8) * one;
+        Vector512<double> f0 = Vector512.Floor(s0), f1 = Vector512.Floor(s1);
+        var lanes = Vector512.Create(0.0, 1, 2, 3, 4, 5, 6, 7);
+        Vector512<double> live0 = Vector512.LessThan(lanes, Vector512.Create((double)m)),
+                          live1 = Vector512.LessThan(lanes + Vector512.Create(8.0), Vector512.Create((double)m));
+        Vector512<long> u0 = Vector512.ConvertToInt64(f0) & live0.AsInt64(), u1 = Vector512.ConvertToInt64(f1) & live1.AsInt64();
+        long deficit = target - Vector512.Sum(u0 + u1);
+        taps = 0;
+        if (deficit <= 0 || deficit > m) return false;
+        var none = Vector512.Create(-1.0);   // below every remainder (all ≥ 0)
+        Vector512<double> r0 = Vector512.ConditionalSelect(live0, s0 - f0, none), r1 = Vector512.ConditionalSelect(live1, s1 - f1, none);
+        Span<double> remainder = stackalloc double[16];
+        Span<long> units = stackalloc long[16];
+        r0.CopyTo(remainder);
+        r1.CopyTo(remainder[8..]);
+        u0.CopyTo(units);
+        u1.CopyTo(units[8..]);
+        int count = Count;
+        for (int i = 0; i < m; i++)
+        {
+            var r = Vector512.Create(remainder[i]);
+            uint greater = (uint)(Vector512.GreaterThan(r0, r).ExtractMostSignificantBits() | Vector512.GreaterThan(r1, r).ExtractMostSignificantBits() << 8);
+            uint equal = (uint)(Vector512.Equals(r0, r).ExtractMostSignificantBits() | Vector512.Equals(r1, r).ExtractMostSignificantBits() << 8);
+            int rank = BitOperations.PopCount(greater) + BitOperations.PopCount(equal & ((1u << i) - 1));
+            long u = units[i] + (rank < deficit ? 1 : 0);
+            if (u == 0) continue;
+            Index[count] = _pixel[i];
+            Weight[count++] = (int)u;
+        }
+        taps = count - Count;
+        Count = count;
+        return true;
     }
 
     /// <summary>Room for a bin of up to <paramref name="taps"/> taps, in the scratch and at the end of the output.</summary>
@@ -221,6 +318,62 @@ internal sealed class RoiAlignTaps : IDisposable
             }
             Line[j + 1] = line;
             Weight[j + 1] = weight;
+            n++;
+        }
+    }
+
+    /// <summary>
+    /// One axis of a RoI's points for grids of at most 2 points a side, per pooled index p: its distinct lines
+    /// ascending (up to <see cref="Lines"/>: two points, a low and a high line each), Line[Lines·p + j], and each
+    /// line's weight from point i ∈ {0, 1}, Weight[2·(Lines·p + j) + i] — 0 where the point is off the map or does not
+    /// touch the line.
+    /// </summary>
+    private sealed class SmallGridLines
+    {
+        public const int Lines = 4;
+        public int[] Count = new int[16];
+        public int[] Line = new int[Lines * 16];
+        public float[] Weight = new float[2 * Lines * 16];
+
+        public void Build(ReadOnlySpan<RoiAlignSampling.Axis> points, int pooled, int grid)
+        {
+            if (Count.Length < pooled)
+            {
+                Count = new int[pooled];
+                Line = new int[Lines * pooled];
+                Weight = new float[2 * Lines * pooled];
+            }
+            for (int p = 0; p < pooled; p++)
+            {
+                var lines = Line.AsSpan(Lines * p, Lines);
+                int n = 0;
+                foreach (ref readonly var a in points.Slice(p * grid, grid))
+                {
+                    if (a.Off) continue;
+                    Add(lines, ref n, a.Low);
+                    Add(lines, ref n, a.High);
+                }
+                Count[p] = n;
+                var weights = Weight.AsSpan(2 * Lines * p, 2 * Lines);
+                weights.Clear();
+                for (int i = 0; i < grid; i++)
+                {
+                    ref readonly var a = ref points[p * grid + i];
+                    if (a.Off) continue;
+                    weights[2 * lines[..n].IndexOf(a.Low) + i] = a.H;
+                    if (a.High != a.Low) weights[2 * lines[..n].IndexOf(a.High) + i] = a.L;
+                }
+            }
+        }
+
+        /// <summary>Inserts a line into the ascending distinct list unless it is there.</summary>
+        private static void Add(Span<int> lines, ref int n, int line)
+        {
+            int j = n - 1;
+            for (; j >= 0 && lines[j] > line; j--) { }
+            if (j >= 0 && lines[j] == line) return;
+            for (int k = n - 1; k > j; k--) lines[k + 1] = lines[k];
+            lines[j + 1] = line;
             n++;
         }
     }
