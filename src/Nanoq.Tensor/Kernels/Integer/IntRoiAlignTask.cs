@@ -93,30 +93,45 @@ internal unsafe struct IntRoiAlignTask : IParallelBody
     /// <summary>
     /// The requantizing epilogue's common case (channels a multiple of 16): each 16-channel slice of a bin summed over its
     /// taps in one register, then requantized — the same int32 sums as the general loop, without the accumulators' round
-    /// trips through memory.
+    /// trips through memory. A slice's bins go 16 at a time through a 16 × 16 block transposed onto the 16 channel
+    /// planes (<see cref="ByteTranspose"/>), the last few bins byte by byte.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RequantizeBins(int k, int row, byte* image)
     {
-        int bins = Bins, c = Channels, z = ZeroPoint;
-        int* start = TapStart + (long)k * bins;
-        var rq = Requant!;
-        byte* lanes = stackalloc byte[16];
+        int bins = Bins, c = Channels;
+        byte* block = stackalloc byte[16 * 16];   // [bin][channel] of 16 bins
         byte* output = Requantized + (long)row * c * bins;
-        for (int bin = 0; bin < bins; bin++)
+        for (int ch = 0; ch < c; ch += 16)
         {
-            int t0 = start[bin], t1 = start[bin + 1], weights = 0;
-            for (int t = t0; t < t1; t++) weights += TapWeight[t];
-            int zw = z * weights;
-            for (int ch = 0; ch < c; ch += 16)
+            byte* planes = output + (long)ch * bins;   // channel ch + i's bins at planes + i · bins
+            int bin = 0;
+            for (; bin + 16 <= bins; bin += 16)
             {
-                var acc = Vector512<int>.Zero;
-                for (int t = t0; t < t1; t++)
-                    acc += Avx512F.MultiplyLow(Avx512F.ConvertToVector512Int32(Vector128.Load(image + (long)TapIndex[t] * c + ch)), Vector512.Create(TapWeight[t]));
-                Avx512F.ConvertToVector128Byte(rq.Apply(acc, -zw, 0)).Store(lanes);
-                byte* o = output + (long)ch * bins + bin;
-                for (int i = 0; i < 16; i++) o[(long)i * bins] = lanes[i];
+                for (int b = 0; b < 16; b++) RequantizeSlice(k, bin + b, image + ch).Store(block + 16 * b);
+                ByteTranspose.Transpose16x16(block, 16, planes + bin, bins);
+            }
+            for (; bin < bins; bin++)
+            {
+                RequantizeSlice(k, bin, image + ch).Store(block);
+                for (int i = 0; i < 16; i++) planes[(long)i * bins + bin] = block[i];
             }
         }
+    }
+
+    /// <summary>The 16 output codes of one bin for the channels at <paramref name="slice"/> (an image's first channel).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Vector128<byte> RequantizeSlice(int k, int bin, byte* slice)
+    {
+        int* start = TapStart + (long)k * Bins;
+        int t0 = start[bin], t1 = start[bin + 1], weights = 0, c = Channels;
+        var acc = Vector512<int>.Zero;
+        for (int t = t0; t < t1; t++)
+        {
+            int w = TapWeight[t];
+            weights += w;
+            acc += Avx512F.MultiplyLow(Avx512F.ConvertToVector512Int32(Vector128.Load(slice + (long)TapIndex[t] * c)), Vector512.Create(w));
+        }
+        return Avx512F.ConvertToVector128Byte(Requant!.Apply(acc, -ZeroPoint * weights, 0));
     }
 }
