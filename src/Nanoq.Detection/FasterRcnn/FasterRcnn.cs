@@ -171,10 +171,9 @@ public sealed class FasterRcnn : Module, IDetector, IStepSeeded, IStagedDetector
         int a = perLevel.Sum();
         if (imageSizes is not null && imageSizes.Count != n) throw new ArgumentException($"FasterRcnn: {imageSizes.Count} image sizes for a batch of {n}.");
         var sizes = imageSizes?.ToArray() ?? Enumerable.Repeat((height, width), n).ToArray();
-        // Three arrays of up to a few MB a forward: pooled, so a batch's proposals do not churn the large-object heap.
+        // Two arrays of up to a few MB a forward: pooled, so a batch's proposals do not churn the large-object heap.
         var obj = System.Buffers.ArrayPool<float>.Shared.Rent(n * a);
         var del = System.Buffers.ArrayPool<float>.Shared.Rent(4 * n * a);
-        var decoded = System.Buffers.ArrayPool<float>.Shared.Rent(4 * n * a);
         try
         {
             for (int i = 0; i < n; i++)
@@ -195,14 +194,14 @@ public sealed class FasterRcnn : Module, IDetector, IStepSeeded, IStagedDetector
                     offset += perLevel[l];
                 }
             }
-            RpnProposalFilter.Decode(del.AsSpan(0, 4 * n * a), anchors.Span, n, decoded.AsSpan(0, 4 * n * a));
-            return filter.Filter(decoded, obj, a, perLevel, sizes).Select(p => p.Boxes).ToArray();
+            // The deltas are decoded inside the filter, only for the anchors its per-level top-n keeps.
+            var anchorBoxes = new ReadOnlyMemory<float>(anchors.Buffer, anchors.Offset, anchors.Size);
+            return filter.Filter(del, anchorBoxes, obj, a, perLevel, sizes).Select(p => p.Boxes).ToArray();
         }
         finally
         {
             System.Buffers.ArrayPool<float>.Shared.Return(obj);
             System.Buffers.ArrayPool<float>.Shared.Return(del);
-            System.Buffers.ArrayPool<float>.Shared.Return(decoded);
         }
     }
 
