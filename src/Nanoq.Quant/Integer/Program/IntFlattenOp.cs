@@ -18,9 +18,8 @@ public sealed class IntFlattenOp(string name, int input, int output, int startAx
         Array.Copy(x.Shape, shape, StartAxis);
         shape[StartAxis] = 1;
         for (int d = StartAxis; d < x.Rank; d++) shape[StartAxis] *= x.Shape[d];
-        var y = arena.Rent(shape, x.ZeroPoint, x.Bits);
-        x.Data.CopyTo(y.Data, 0);
-        return y;
+        // A view: the same buffer under the merged shape (no op writes its inputs; the arena frees it with the run).
+        return new CodeTensor(x.Data, shape, x.ZeroPoint, x.Bits);
     }
 
     public override string Explain(IReadOnlyList<CodeTensor> inputs, int[] index)
@@ -32,7 +31,7 @@ public sealed class IntFlattenOp(string name, int input, int output, int startAx
         int f = 0;
         for (int d = 0; d < index.Length; d++) f = f * shape[d] + index[d];
         var src = x.IndexAt(f);
-        return $"flatten output [{string.Join(", ", index)}] = input [{string.Join(", ", src)}] = {x.Data[f]} (a copy)";
+        return $"flatten output [{string.Join(", ", index)}] = input [{string.Join(", ", src)}] = {x.Data[f]} (the same byte)";
     }
 
     public override void WriteAttributes(Utf8JsonWriter w) => w.WriteNumber("start_axis", StartAxis);
