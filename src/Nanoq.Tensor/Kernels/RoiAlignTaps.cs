@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Nanoq.Kernels.Integer;
 
 namespace Nanoq.Kernels;
@@ -18,10 +19,9 @@ namespace Nanoq.Kernels;
 /// Each axis's lines are therefore sorted once per pooled row or column of the RoI (<see cref="AxisLines"/>), and a
 /// bin's ideal weights are the products of two short lists: the same float32 terms added in the same order as merging
 /// the four taps of every point, with no search and no sort per bin. (A point on the last line has low = high and
-/// weight 0 on the high side; that term adds exactly 0 and is not listed.) Grids of at most 2 × 2 points — torchvision's
-/// sampling ratio 2 and below — list every point's weight on every line (0 where it does not touch it) so that a pixel
-/// is a fixed handful of products (<see cref="AddSmallGridBin"/>), and bins of at most 16 pixels take their
-/// largest-remainder units in two 8-lane vectors (<see cref="QuantizeSixteen"/>).</para>
+/// weight 0 on the high side; that term adds exactly 0 and is not listed.) With AVX-512, grids of at most 2 × 2 points
+/// — torchvision's sampling ratio 2 and below — take a bin in 16 lanes instead (<see cref="AddSmallGridBin"/>): every
+/// point's weight on every line (0 where it does not touch it), a pixel a lane, the units by counted ranks.</para>
 /// </summary>
 internal sealed class RoiAlignTaps : IDisposable
 {
@@ -57,13 +57,13 @@ internal sealed class RoiAlignTaps : IDisposable
         if (_points.Length < rows + cols) _points = new RoiAlignSampling.Axis[rows + cols];
         Span<RoiAlignSampling.Axis> ys = _points.AsSpan(0, rows), xs = _points.AsSpan(rows, cols);
         RoiAlignSampling.Axes(roi, h, w, pooledH, pooledW, ys, xs);
-        if (gh <= 2 && gw <= 2)
+        if (gh <= 2 && gw <= 2 && Vector512.IsHardwareAccelerated)
         {
-            _smallRows.Build(ys, pooledH, gh);
-            _smallCols.Build(xs, pooledW, gw);
+            _smallRows.Build(ys, pooledH, gh, rows: true);
+            _smallCols.Build(xs, pooledW, gw, rows: false);
             for (int ph = 0; ph < pooledH; ph++)
                 for (int pw = 0; pw < pooledW; pw++)
-                    binTaps[ph * pooledW + pw] = AddSmallGridBin(ph, pw, w, gh, gw, 1f / roi.Count);
+                    binTaps[ph * pooledW + pw] = AddSmallGridBin(ph, pw, w, 1f / roi.Count);
             return;
         }
         _rows.Build(ys, pooledH, gh);
@@ -107,42 +107,91 @@ internal sealed class RoiAlignTaps : IDisposable
     }
 
     /// <summary>
-    /// <see cref="AddBin"/> for grids of at most 2 × 2 points (torchvision's sampling ratio 2 and below): every line
-    /// lists a weight for each point, 0 where the point does not touch it, so a pixel's terms are a fixed 2 × 2 (or
-    /// fewer) products in point order — the zero terms add exactly 0 — and the loops have no data-dependent trip
-    /// counts. count = grid_h · grid_w ∈ {1, 2, 4}: w · (1 / count) is the float32 quotient.
+    /// <see cref="AddBin"/> for grids of at most 2 × 2 points (torchvision's sampling ratio 2 and below), a bin in 16
+    /// lanes: lane 4r + c is pixel (row line r, column line c) of the bin's ≤ 4 × 4, so live lanes ascend with the
+    /// pixel index. Every line lists a weight for each point, 0 where the point does not touch it (or does not exist),
+    /// so a pixel's ideal weight is the same four float32 terms t(iy, ix) = (w_y · w_x) · (1 / count), added in double
+    /// in point order — zero terms add exactly 0 — for all lanes at once (count = grid_h · grid_w ∈ {1, 2, 4}: the
+    /// product by 1 / count is the float32 quotient). The largest-remainder units likewise: floors in two 8-lane vectors,
+    /// and a pixel gains a unit iff its rank — remainders greater, then equal ones at lower pixels — is below the
+    /// deficit, each rank two mask compares and popcounts; the rare bins whose floors overshoot go to
+    /// <see cref="Quantize"/>. Σ a_p stays a sequential sum over the pixels in ascending order, as the rule says.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private int AddSmallGridBin(int ph, int pw, int w, int gh, int gw, float inverse)
+    private int AddSmallGridBin(int ph, int pw, int w, float inverse)
     {
+        const int lines = SmallGridLines.Lines;
         int rows = _smallRows.Count[ph], cols = _smallCols.Count[pw];
         if (rows == 0 || cols == 0) return 0;   // every point off the map: real 0, the zero point's share, no tap
-        Reserve(rows * cols);
+        Reserve(lines * lines);
+        ref float yLanes = ref _smallRows.Lanes[2 * 16 * ph];
+        ref float xLanes = ref _smallCols.Lanes[2 * 16 * pw];
+        Vector512<float> y0 = Vector512.LoadUnsafe(ref yLanes), y1 = Vector512.LoadUnsafe(ref yLanes, 16),
+                         x0 = Vector512.LoadUnsafe(ref xLanes), x1 = Vector512.LoadUnsafe(ref xLanes, 16), inv = Vector512.Create(inverse);
+        Vector512<float> t00 = y0 * x0 * inv, t01 = y0 * x1 * inv, t10 = y1 * x0 * inv, t11 = y1 * x1 * inv;
+        Vector512<double> a0 = Wide(t00.GetLower()) + Wide(t01.GetLower()) + Wide(t10.GetLower()) + Wide(t11.GetLower()),
+                          a1 = Wide(t00.GetUpper()) + Wide(t01.GetUpper()) + Wide(t10.GetUpper()) + Wide(t11.GetUpper());
+        uint live = ((1u << (lines * rows)) - 1) & ((1u << cols) - 1) * 0x1111u;
+        Span<double> ideal = stackalloc double[16];
+        a0.CopyTo(ideal);
+        a1.CopyTo(ideal[8..]);
+        double total = 0;
+        for (uint b = live; b != 0; b &= b - 1) total += ideal[BitOperations.TrailingZeroCount(b)];
+        long target = Math.Min((long)One, (long)Math.Round(total * One, MidpointRounding.ToEven));
+        var one = Vector512.Create(One);
+        Vector512<double> s0 = a0 * one, s1 = a1 * one, f0 = Vector512.Floor(s0), f1 = Vector512.Floor(s1);
+        Vector512<long> u0 = Vector512.ConvertToInt64(f0), u1 = Vector512.ConvertToInt64(f1);   // 0 on dead lanes
+        long deficit = target - Vector512.Sum(u0 + u1);
+        int m = BitOperations.PopCount(live);
         int[] rowLine = _smallRows.Line, colLine = _smallCols.Line;
-        float[] rowWeight = _smallRows.Weight, colWeight = _smallCols.Weight;
-        int m = 0;
-        for (int i = 0; i < rows; i++)
+        if (deficit < 0 || deficit > m)
         {
-            int ri = SmallGridLines.Lines * ph + i;
-            float y0 = rowWeight[2 * ri], y1 = rowWeight[2 * ri + 1];
-            int rowStart = rowLine[ri] * w;
-            for (int j = 0; j < cols; j++)
+            int k = 0;
+            for (uint b = live; b != 0; b &= b - 1)
             {
-                int cj = SmallGridLines.Lines * pw + j;
-                float x0 = colWeight[2 * cj], x1 = colWeight[2 * cj + 1];
-                double a = y0 * x0 * inverse;
-                if (gw == 2) a += y0 * x1 * inverse;
-                if (gh == 2)
-                {
-                    a += y1 * x0 * inverse;
-                    if (gw == 2) a += y1 * x1 * inverse;
-                }
-                _pixel[m] = rowStart + colLine[cj];
-                _ideal[m++] = a;
+                int lane = BitOperations.TrailingZeroCount(b);
+                _pixel[k] = rowLine[lines * ph + (lane >> 2)] * w + colLine[lines * pw + (lane & 3)];
+                _ideal[k++] = ideal[lane];
             }
+            return Quantize(m);
         }
-        return Quantize(m);
+        var shifts = Vector512.Create(0UL, 1, 2, 3, 4, 5, 6, 7);
+        var bits = Vector512.Create((ulong)live);
+        Vector512<double> live0 = Vector512.Equals(Avx512F.ShiftRightLogicalVariable(bits, shifts) & Vector512<ulong>.One, Vector512<ulong>.One).AsDouble(),
+                          live1 = Vector512.Equals(Avx512F.ShiftRightLogicalVariable(bits, shifts + Vector512.Create(8UL)) & Vector512<ulong>.One, Vector512<ulong>.One).AsDouble();
+        var none = Vector512.Create(-1.0);   // below every remainder (all ≥ 0): dead lanes never rank above a pixel
+        Vector512<double> r0 = Vector512.ConditionalSelect(live0, s0 - f0, none), r1 = Vector512.ConditionalSelect(live1, s1 - f1, none);
+        Span<double> remainder = stackalloc double[16];
+        Span<long> units = stackalloc long[16];
+        r0.CopyTo(remainder);
+        r1.CopyTo(remainder[8..]);
+        u0.CopyTo(units);
+        u1.CopyTo(units[8..]);
+        int count = Count;
+        for (uint b = live; b != 0; b &= b - 1)
+        {
+            int lane = BitOperations.TrailingZeroCount(b);
+            long u = units[lane];
+            if (deficit > 0)
+            {
+                var r = Vector512.Create(remainder[lane]);
+                uint greater = (uint)(Vector512.GreaterThan(r0, r).ExtractMostSignificantBits() | Vector512.GreaterThan(r1, r).ExtractMostSignificantBits() << 8);
+                uint equal = (uint)(Vector512.Equals(r0, r).ExtractMostSignificantBits() | Vector512.Equals(r1, r).ExtractMostSignificantBits() << 8);
+                int rank = BitOperations.PopCount(greater) + BitOperations.PopCount(equal & ((1u << lane) - 1));
+                u += rank < deficit ? 1 : 0;
+            }
+            if (u == 0) continue;
+            Index[count] = rowLine[lines * ph + (lane >> 2)] * w + colLine[lines * pw + (lane & 3)];
+            Weight[count++] = (int)u;
+        }
+        int added = count - Count;
+        Count = count;
+        return added;
     }
+
+    /// <summary>8 float32 lanes widened to double (exact).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<double> Wide(Vector256<float> x) => Avx512F.ConvertToVector512Double(x);
 
     /// <summary>The bin's m ideal weights (pixels ascending) to Q22 by the largest-remainder rule; appends the non-zero taps.</summary>
     private int Quantize(int m)
@@ -150,7 +199,6 @@ internal sealed class RoiAlignTaps : IDisposable
         double total = 0;
         for (int i = 0; i < m; i++) total += _ideal[i];
         long target = Math.Min((long)One, (long)Math.Round(total * One, MidpointRounding.ToEven));
-        if (m <= 16 && Vector512.IsHardwareAccelerated && QuantizeSixteen(m, target, out int taps)) return taps;
         long sum = 0;
         for (int i = 0; i < m; i++)
         {
@@ -197,50 +245,6 @@ internal sealed class RoiAlignTaps : IDisposable
             added++;
         }
         return added;
-    }
-
-    /// <summary>
-    /// <see cref="Quantize"/>'s usual case in two 8-lane vectors (m ≤ 16, 0 &lt; deficit ≤ m): the same floors and
-    /// remainders, and pixel i gains a unit iff its rank — remainders greater, then equal ones at lower pixels — is
-    /// below the deficit, each rank two mask compares and popcounts. False (nothing written) otherwise.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool QuantizeSixteen(int m, long target, out int taps)
-    {
-        var one = Vector512.Create(One);
-        ref double ideal = ref _ideal[0];   // ≥ 64 entries: lanes past m are stale and masked off
-        Vector512<double> s0 = Vector512.LoadUnsafe(ref ideal) * one, s1 = Vector512.LoadUnsafe(ref ideal, 8) * one;
-        Vector512<double> f0 = Vector512.Floor(s0), f1 = Vector512.Floor(s1);
-        var lanes = Vector512.Create(0.0, 1, 2, 3, 4, 5, 6, 7);
-        Vector512<double> live0 = Vector512.LessThan(lanes, Vector512.Create((double)m)),
-                          live1 = Vector512.LessThan(lanes + Vector512.Create(8.0), Vector512.Create((double)m));
-        Vector512<long> u0 = Vector512.ConvertToInt64(f0) & live0.AsInt64(), u1 = Vector512.ConvertToInt64(f1) & live1.AsInt64();
-        long deficit = target - Vector512.Sum(u0 + u1);
-        taps = 0;
-        if (deficit <= 0 || deficit > m) return false;
-        var none = Vector512.Create(-1.0);   // below every remainder (all ≥ 0)
-        Vector512<double> r0 = Vector512.ConditionalSelect(live0, s0 - f0, none), r1 = Vector512.ConditionalSelect(live1, s1 - f1, none);
-        Span<double> remainder = stackalloc double[16];
-        Span<long> units = stackalloc long[16];
-        r0.CopyTo(remainder);
-        r1.CopyTo(remainder[8..]);
-        u0.CopyTo(units);
-        u1.CopyTo(units[8..]);
-        int count = Count;
-        for (int i = 0; i < m; i++)
-        {
-            var r = Vector512.Create(remainder[i]);
-            uint greater = (uint)(Vector512.GreaterThan(r0, r).ExtractMostSignificantBits() | Vector512.GreaterThan(r1, r).ExtractMostSignificantBits() << 8);
-            uint equal = (uint)(Vector512.Equals(r0, r).ExtractMostSignificantBits() | Vector512.Equals(r1, r).ExtractMostSignificantBits() << 8);
-            int rank = BitOperations.PopCount(greater) + BitOperations.PopCount(equal & ((1u << i) - 1));
-            long u = units[i] + (rank < deficit ? 1 : 0);
-            if (u == 0) continue;
-            Index[count] = _pixel[i];
-            Weight[count++] = (int)u;
-        }
-        taps = count - Count;
-        Count = count;
-        return true;
     }
 
     /// <summary>Room for a bin of up to <paramref name="taps"/> taps, in the scratch and at the end of the output.</summary>
@@ -326,7 +330,8 @@ internal sealed class RoiAlignTaps : IDisposable
     /// One axis of a RoI's points for grids of at most 2 points a side, per pooled index p: its distinct lines
     /// ascending (up to <see cref="Lines"/>: two points, a low and a high line each), Line[Lines·p + j], and each
     /// line's weight from point i ∈ {0, 1}, Weight[2·(Lines·p + j) + i] — 0 where the point is off the map or does not
-    /// touch the line.
+    /// touch the line. Lanes[32·p + 16·i + lane]: point i's weights spread over the 16 lanes of a bin — lane 4r + c
+    /// takes line r's weight on the rows axis, line c's on the columns axis.
     /// </summary>
     private sealed class SmallGridLines
     {
@@ -334,14 +339,22 @@ internal sealed class RoiAlignTaps : IDisposable
         public int[] Count = new int[16];
         public int[] Line = new int[Lines * 16];
         public float[] Weight = new float[2 * Lines * 16];
+        public float[] Lanes = new float[2 * 16 * 16];
 
-        public void Build(ReadOnlySpan<RoiAlignSampling.Axis> points, int pooled, int grid)
+        // Weight[2j + i] for lane 4r + c: j = r on the rows axis, j = c on the columns axis; i = the point.
+        private static readonly Vector512<int> RowLanes0 = Vector512.Create(0, 0, 0, 0, 2, 2, 2, 2, 4, 4, 4, 4, 6, 6, 6, 6),
+                                               RowLanes1 = RowLanes0 + Vector512<int>.One,
+                                               ColumnLanes0 = Vector512.Create(0, 2, 4, 6, 0, 2, 4, 6, 0, 2, 4, 6, 0, 2, 4, 6),
+                                               ColumnLanes1 = ColumnLanes0 + Vector512<int>.One;
+
+        public void Build(ReadOnlySpan<RoiAlignSampling.Axis> points, int pooled, int grid, bool rows)
         {
             if (Count.Length < pooled)
             {
                 Count = new int[pooled];
                 Line = new int[Lines * pooled];
                 Weight = new float[2 * Lines * pooled];
+                Lanes = new float[2 * 16 * pooled];
             }
             for (int p = 0; p < pooled; p++)
             {
@@ -363,6 +376,10 @@ internal sealed class RoiAlignTaps : IDisposable
                     weights[2 * lines[..n].IndexOf(a.Low) + i] = a.H;
                     if (a.High != a.Low) weights[2 * lines[..n].IndexOf(a.High) + i] = a.L;
                 }
+                // Lane 4r + c takes line r's (rows) or line c's (columns) weight of point i: a permutation of the 8.
+                var all = Vector512.Create(Vector256.Create<float>(weights), Vector256<float>.Zero);
+                Avx512F.PermuteVar16x32(all, rows ? RowLanes0 : ColumnLanes0).StoreUnsafe(ref Lanes[32 * p]);
+                Avx512F.PermuteVar16x32(all, rows ? RowLanes1 : ColumnLanes1).StoreUnsafe(ref Lanes[32 * p + 16]);
             }
         }
 
