@@ -129,8 +129,9 @@ public static unsafe class IntRoiAlign
         }
     }
 
-    /// <summary>[n, c, plane] → [n, plane, c]: a tap then reads its c codes contiguously. Four channels a pass, so each
-    /// pixel's destination is written four bytes at a time.</summary>
+    /// <summary>[n, c, plane] → [n, plane, c]: a tap then reads its c codes contiguously. 16 channels × 16 pixels a block
+    /// (<see cref="ByteTranspose"/>), then the remaining channels four a pass, so each pixel's destination is written
+    /// four bytes at a time.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ToChannelsLast(ReadOnlySpan<byte> codes, int batch, int channels, int plane, byte[] result)
     {
@@ -140,6 +141,14 @@ public static unsafe class IntRoiAlign
             {
                 byte* src = x + (long)b * channels * plane, dst = y + (long)b * channels * plane;
                 int ch = 0;
+                for (; ch + 16 <= channels; ch += 16)
+                {
+                    int p = 0;
+                    for (; p + 16 <= plane; p += 16)
+                        ByteTranspose.Transpose16x16(src + (long)ch * plane + p, plane, dst + (long)p * channels + ch, channels);
+                    for (; p < plane; p++)
+                        for (int i = 0; i < 16; i++) dst[(long)p * channels + ch + i] = src[(long)(ch + i) * plane + p];
+                }
                 for (; ch + 4 <= channels; ch += 4)
                 {
                     byte* r0 = src + (long)ch * plane, r1 = r0 + plane, r2 = r1 + plane, r3 = r2 + plane;
