@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using Nanoq.Kernels.Integer;
 
 namespace Nanoq.Kernels;
@@ -33,8 +34,18 @@ public static class RoiAlignPlanner
     /// <see cref="RoiAlign.Forward"/>'s parameters.
     /// </summary>
     public static IntRoiAlignPlan Build(ReadOnlySpan<float> rois, int n, int h, int w, int pooledH, int pooledW,
-        float spatialScale, int samplingRatio, bool aligned)
+        float spatialScale, int samplingRatio, bool aligned) =>
+        Build(rois, n, h, w, pooledH, pooledW, spatialScale, samplingRatio, aligned, lanes: Vector512.IsHardwareAccelerated);
+
+    /// <summary>
+    /// As the public <see cref="Build(ReadOnlySpan{float}, int, int, int, int, int, float, int, bool)"/>, choosing whether
+    /// grids of at most 2 × 2 points take <see cref="RoiAlignTaps"/>' 16-lane path (<paramref name="lanes"/>, AVX-512
+    /// only) or the separable one that serves every grid — the same plans; tests run both.
+    /// </summary>
+    internal static IntRoiAlignPlan Build(ReadOnlySpan<float> rois, int n, int h, int w, int pooledH, int pooledW,
+        float spatialScale, int samplingRatio, bool aligned, bool lanes)
     {
+        if (lanes && !Vector512.IsHardwareAccelerated) throw new PlatformNotSupportedException("RoiAlignPlanner: the 16-lane path needs AVX-512.");
         RoiAlign.CheckSizes(0, rois.Length, 0, 0, 0, h, w, pooledH, pooledW, "RoiAlignPlanner.Build");
         int k = rois.Length / 5, bins = pooledH * pooledW;
         var pool = ArrayPool<int>.Shared;
@@ -44,7 +55,7 @@ public static class RoiAlignPlanner
         var task = new PlanTask
         {
             Geometry = geometry, Rois = k, Parts = new RoiAlignTaps[Math.Max(1, Math.Min(k, 4 * ParallelRunner.MaxDegreeOfParallelism))],
-            TapStart = tapStart, H = h, W = w, PooledH = pooledH, PooledW = pooledW,
+            TapStart = tapStart, H = h, W = w, PooledH = pooledH, PooledW = pooledW, Lanes = lanes,
         };
         try
         {
@@ -89,13 +100,14 @@ public static class RoiAlignPlanner
         public RoiAlignTaps[] Parts;
         public int[] TapStart;
         public int H, W, PooledH, PooledW;
+        public bool Lanes;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Invoke(int task)
         {
             int k = Rois, parts = Parts.Length, bins = PooledH * PooledW;
             int first = (int)((long)k * task / parts), end = (int)((long)k * (task + 1) / parts);
-            var taps = Parts[task] = new RoiAlignTaps();
+            var taps = Parts[task] = new RoiAlignTaps(Lanes);
             for (int r = first; r < end; r++)
                 taps.AddRoi(Geometry[r], H, W, PooledH, PooledW, TapStart.AsSpan(r * bins + 1, bins));
         }

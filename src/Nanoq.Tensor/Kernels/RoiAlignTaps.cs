@@ -23,7 +23,7 @@ namespace Nanoq.Kernels;
 /// — torchvision's sampling ratio 2 and below — take a bin in 16 lanes instead (<see cref="AddSmallGridBin"/>): every
 /// point's weight on every line (0 where it does not touch it), a pixel a lane, the units by counted ranks.</para>
 /// </summary>
-internal sealed class RoiAlignTaps : IDisposable
+internal sealed class RoiAlignTaps(bool lanes) : IDisposable
 {
     private const double One = IntRoiAlignPlan.One;
 
@@ -57,7 +57,7 @@ internal sealed class RoiAlignTaps : IDisposable
         if (_points.Length < rows + cols) _points = new RoiAlignSampling.Axis[rows + cols];
         Span<RoiAlignSampling.Axis> ys = _points.AsSpan(0, rows), xs = _points.AsSpan(rows, cols);
         RoiAlignSampling.Axes(roi, h, w, pooledH, pooledW, ys, xs);
-        if (gh <= 2 && gw <= 2 && Vector512.IsHardwareAccelerated)
+        if (lanes && gh <= 2 && gw <= 2)
         {
             _smallRows.Build(ys, pooledH, gh, rows: true);
             _smallCols.Build(xs, pooledW, gw, rows: false);
@@ -211,7 +211,7 @@ internal sealed class RoiAlignTaps : IDisposable
         if (deficit > 0 && deficit <= m && m <= 32)
         {
             // The usual case: the `deficit` largest remainders gain a unit — i.e. each pixel whose rank (larger
-            // remainders, then equal ones at lower pixels) is below it; counted without branches (m ≤ 16 at sampling 2; larger bins sort).
+            // remainders, then equal ones at lower pixels) is below it; counted without branches (bins of up to 32 pixels; larger ones sort).
             for (int i = 0; i < m; i++)
             {
                 double r = _remainder[i];

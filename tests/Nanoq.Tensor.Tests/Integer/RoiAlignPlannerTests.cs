@@ -55,9 +55,16 @@ public class RoiAlignPlannerTests
         }
     }
 
+    /// <summary>Both ways a plan is made on this CPU (the 16-lane path for small grids where AVX-512 has it, the separable one everywhere).</summary>
     private static void AssertFollowsRule(float[] rois, int h, int w, int ph, int pw, float scale, int sampling, bool aligned)
     {
-        using var plan = RoiAlignPlanner.Build(rois, 2, h, w, ph, pw, scale, sampling, aligned);
+        AssertFollowsRule(rois, h, w, ph, pw, scale, sampling, aligned, lanes: false);
+        if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated) AssertFollowsRule(rois, h, w, ph, pw, scale, sampling, aligned, lanes: true);
+    }
+
+    private static void AssertFollowsRule(float[] rois, int h, int w, int ph, int pw, float scale, int sampling, bool aligned, bool lanes)
+    {
+        using var plan = RoiAlignPlanner.Build(rois, 2, h, w, ph, pw, scale, sampling, aligned, lanes);
         int k = rois.Length / 5;
         for (int r = 0; r < k; r++)
             for (int bin = 0; bin < ph * pw; bin++)
