@@ -6,6 +6,7 @@ namespace Nanoq.Kernels.Integer;
 /// <summary>
 /// 16 × 16 byte blocks transposed in registers: four rounds of interleaving (bytes, pairs, quads, halves of rows), the
 /// classic SSE2 transpose — 64 unpacks and 16 stores where writing a block column by column takes 256 byte stores.
+/// x86 only (callers check <c>Sse2.IsSupported</c>).
 /// </summary>
 public static unsafe class ByteTranspose
 {

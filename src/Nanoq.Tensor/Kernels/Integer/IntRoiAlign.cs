@@ -141,7 +141,7 @@ public static unsafe class IntRoiAlign
             {
                 byte* src = x + (long)b * channels * plane, dst = y + (long)b * channels * plane;
                 int ch = 0;
-                for (; ch + 16 <= channels; ch += 16)
+                for (; System.Runtime.Intrinsics.X86.Sse2.IsSupported && ch + 16 <= channels; ch += 16)
                 {
                     int p = 0;
                     for (; p + 16 <= plane; p += 16)
