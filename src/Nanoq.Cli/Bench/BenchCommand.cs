@@ -31,14 +31,14 @@ public static class BenchCommand
         managed memory allocated per timed run and the full (gen 2) garbage collections during the timed runs.
         Pairs — a detector's float and int4 forward at one batch size, its training and fine-tuning steps — run
         interleaved when both are selected (one run of each in turn, so a busy machine slows both alike), and print
-        their ratio: the median over runs of the paired ratios. Each workload is warmed up for at least 2 seconds
+        their ratio: the median over runs of the paired ratios. Each workload is warmed up for at least 4 seconds
         (and --warmup runs) first: .NET compiles a method's final code only after it has run a while.
         """,
         spec =>
         {
             spec.Text("--only", "NAME[,NAME...]", "run these workloads only");
             spec.Int("--runs", "N", "timed runs of each workload (default 7 for the training step, 20 for the forwards)", 1, 1_000_000);
-            spec.Int("--warmup", "N", "untimed runs first, and at least 2 s of them (default 2 for the training step, 5 for the forwards; 0: none)", 0, 1_000_000);
+            spec.Int("--warmup", "N", "untimed runs first, and at least 4 s of them (default 2 for the training step, 5 for the forwards; 0: none)", 0, 1_000_000);
         },
         Body);
 
@@ -187,9 +187,12 @@ public static class BenchCommand
     /// gives a hot method its optimized code only after 30 calls and a pause of 100 ms without new compilations, and
     /// dynamic PGO recompiles later still; five runs of a 2 ms forward measured the early code — the integer RetinaNet at
     /// batch 1 took 2.7–3.3 ms after 5 warm-up runs and 1.3–1.8 ms after 300, the RetinaNet training step 98.5 ms after 2
-    /// and 76.0 after 20 (2026-12-06, one sitting).
+    /// and 76.0 after 20 (2026-12-06, one sitting). 4 s rather than 2: with 2 s the integer Faster R-CNN at batch 8 run
+    /// alone had a stretch of runs at twice their time ≈ 0.2 s after timing began in 3 of 4 runs of 150 (the JIT
+    /// recompiling in the background on one of the two cores: none in 3 of 4 with DOTNET_TieredCompilation=0), which
+    /// put the medians of 25 runs at 17.7–18.7 ms against 12.9–14.2 interleaved (2026-12-06, 20:06–20:40, load 1.5–2.5).
     /// </summary>
-    public static readonly TimeSpan MinWarmup = TimeSpan.FromSeconds(2);
+    public static readonly TimeSpan MinWarmup = TimeSpan.FromSeconds(4);
 
     /// <summary>
     /// Times <paramref name="runs"/> calls of each body after <paramref name="warmup"/> untimed ones and at least
