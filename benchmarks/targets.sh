@@ -8,7 +8,7 @@
 #
 # RUN_FOLDER: a default `nanoq run`'s folder (default runs/shapes; skipped if absent). OLD_NANOQ: another build's
 # nanoq executable to alternate with this one for a before/after (e.g. from `git worktree add ../old <commit>`
-# and a Release build there). Warm-ups are given explicitly so that both builds get at least 2 s of them.
+# and a Release build there). Warm-ups are given explicitly so that both builds get at least 2 s of them (this build's `nanoq bench` adds its own minimum of 4 s; an older build may have 2 s).
 set -u
 cd "$(dirname "$0")/.."
 RUN=${1:-runs/shapes}
