@@ -25,6 +25,7 @@ public sealed class IntegerModel
     private readonly Dictionary<int, byte[]> _inputCodes = new(); // Run reuses each input's code buffer (steady state allocates nothing large)
     private readonly List<CodeArena> _groupArenas = new();        // RunGroups: each group's arena and input codes, reused
     private readonly List<byte[]> _groupCodes = new();
+    private readonly List<CodeArena> _branchArenas = new();              // RunGroups with one group: by branches
 
     public IntegerModel(IntProgram program, float[] scales, IReadOnlyDictionary<string, string>? metadata = null)
     {
@@ -79,6 +80,22 @@ public sealed class IntegerModel
     }
 
     /// <summary>
+    /// One run of the whole batch: by branches on the kernel threads (<see cref="IntProgram.RunBranches"/>) when the
+    /// program needs no side inputs and there are several threads, else in order (<see cref="Run(IIntSideInputs?, Tensor[])"/>).
+    /// The same outputs either way.
+    /// </summary>
+    private Tensor[] RunWhole(Tensor images, IIntSideInputs? sideInputs)
+    {
+        int threads = Nanoq.Kernels.ParallelRunner.MaxDegreeOfParallelism;
+        if (Program.HasSideInputs || threads < 2 || Program.Inputs.Count != 1) return Run(sideInputs, images);
+        while (_branchArenas.Count < threads) _branchArenas.Add(new CodeArena());
+        var codes = Quantize(0, images, _inputCodes.GetValueOrDefault(0));
+        _inputCodes[0] = codes.Data;
+        var outs = Program.RunBranches([codes], _branchArenas.GetRange(0, threads));
+        return outs.Select((c, i) => Dequantize(i, c)).ToArray();
+    }
+
+    /// <summary>
     /// As <see cref="Run(IIntSideInputs?, Tensor[])"/> for a one-input program over a batch of images [N, …], run as
     /// <paramref name="groups"/> consecutive groups of images side by side on the kernel threads: each group goes through
     /// the whole program on one thread, in its own arena, its kernels serial. Why: on a few cores a batch splits better
@@ -87,13 +104,13 @@ public sealed class IntegerModel
     /// keeps rows apart (<see cref="IntProgram.KeepsRowsApart"/>, checked); each output is the groups' outputs joined
     /// along its first axis (images, or RoIs in image order). <paramref name="sideInputs"/>: each group's side inputs
     /// (the group's images: <see cref="ImageGroup"/>). 1 ≤ <paramref name="groups"/> ≤ N; one group is one run of the
-    /// batch, for any program.
+    /// batch, for any program (by branches where it can: <see cref="RunWhole"/>).
     /// </summary>
     public Tensor[] RunGroups(Tensor images, int groups, IReadOnlyList<IIntSideInputs?>? sideInputs = null)
     {
         int n = images.Shape[0];
         if (sideInputs is not null && sideInputs.Count != groups) throw new ArgumentException($"IntegerModel.RunGroups: {sideInputs.Count} side inputs for {groups} groups.");
-        if (groups == 1) return Run(sideInputs?[0], images);   // any program: one run of the batch
+        if (groups == 1) return RunWhole(images, sideInputs?[0]);
         if (groups < 1 || groups > n) throw new ArgumentOutOfRangeException(nameof(groups), groups, $"IntegerModel.RunGroups: 1 to {n} groups for a batch of {n}.");
         if (Program.Inputs.Count != 1) throw new InvalidOperationException($"IntegerModel.RunGroups: the program has {Program.Inputs.Count} inputs; it splits one batch of images.");
         if (!Program.KeepsRowsApart)

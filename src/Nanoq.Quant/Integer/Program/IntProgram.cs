@@ -34,6 +34,7 @@ public sealed class IntProgram
         Ops = ops;
         Outputs = outputs;
         KeepsRowsApart = ops.All(o => o.KeepsRowsApart);
+        HasSideInputs = ops.Any(o => o is IntRoiAlignOp);
 
         void Define(int v, string by)
         {
@@ -53,6 +54,9 @@ public sealed class IntProgram
     /// images, each group with its own arena, gives the rows of the whole batch's run (<see cref="IntegerModel.RunGroups"/>).
     /// </summary>
     public bool KeepsRowsApart { get; }
+
+    /// <summary>Whether an op needs the host's side inputs (<see cref="IntRoiAlignOp"/>: its RoIs), decided when the program is built.</summary>
+    public bool HasSideInputs { get; }
 
     /// <summary>The op named <paramref name="name"/>; throws naming it.</summary>
     public IntOp Op(string name) =>
@@ -75,8 +79,90 @@ public sealed class IntProgram
     public IReadOnlyList<CodeTensor> Run(IReadOnlyList<CodeTensor> inputs, CodeArena arena, IIntOpHook? hook = null, IIntSideInputs? sideInputs = null)
     {
         ArgumentNullException.ThrowIfNull(arena);
-        if (inputs.Count != Inputs.Count) throw new ArgumentException($"IntProgram: {inputs.Count} inputs for a program of {Inputs.Count}.");
         arena.Reset();
+        var slots = Bind(inputs);
+        var args = new List<CodeTensor>(4);
+        foreach (var op in Ops)
+        {
+            var y = RunOp(op, slots, args, arena, sideInputs);
+            if (hook?.AfterOp(op, args, y) is { } replaced) y = replaced;
+            slots[op.Output] = y;
+        }
+        return Results(slots);
+    }
+
+    /// <summary>
+    /// As <see cref="Run(IReadOnlyList{CodeTensor}, CodeArena, IIntOpHook?, IIntSideInputs?)"/> with independent ops side
+    /// by side, for programs without side inputs (<see cref="HasSideInputs"/>): each of <paramref name="arenas"/>.Count
+    /// kernel threads takes the first op in program order whose inputs are computed and runs it alone (its kernels
+    /// serial), in its own arena (all reset first; the outputs live in them until their next run). Why: a detector's
+    /// branches — RetinaNet's class and box towers, its pyramid levels — then share the cores at batch 1, where splitting
+    /// each op over them gains little on this VM (RetinaNet int4 at batch 1 took 1.2 ms on two threads and 1.2 on one;
+    /// by branches 1.0–1.1, 2026-12-06 20:48, load 1.4–1.7). The same codes as a run in order: an op computes the same on
+    /// any thread. (Faster R-CNN's RoIAlign and box head after it are few large ops whose kernels want both cores; run by
+    /// branches up to the RoIAlign and in order after it, its batch-1 forward was slower, 3.5 against 2.7 ms.)
+    /// </summary>
+    public IReadOnlyList<CodeTensor> RunBranches(IReadOnlyList<CodeTensor> inputs, IReadOnlyList<CodeArena> arenas)
+    {
+        ArgumentNullException.ThrowIfNull(arenas);
+        if (arenas.Count == 0) throw new ArgumentException("IntProgram.RunBranches: no arenas.");
+        if (HasSideInputs) throw new InvalidOperationException($"IntProgram.RunBranches: op '{Ops.First(o => o is IntRoiAlignOp).Name}' needs side inputs; run the program in order.");
+        foreach (var a in arenas) a.Reset();
+        var slots = Bind(inputs);
+        int n = Ops.Count, done = 0, firstOpen = 0;
+        var state = new byte[n];   // 0 waiting, 1 running, 2 done
+        var gate = new object();
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo? error = null;
+
+        bool Ready(int i)
+        {
+            foreach (int v in Ops[i].Inputs)
+                if (slots[v] is null) return false;
+            return true;
+        }
+
+        Nanoq.Kernels.WorkSplit.Tasks(arenas.Count, t =>
+        {
+            var args = new List<CodeTensor>(4);
+            while (true)
+            {
+                int pick = -1;
+                lock (gate)
+                {
+                    while (pick < 0)
+                    {
+                        if (done == n || error is not null) return;
+                        for (int i = firstOpen; i < n && pick < 0; i++)
+                            if (state[i] == 0 && Ready(i)) pick = i;
+                        if (pick < 0) Monitor.Wait(gate);   // an op is running; its end wakes us
+                    }
+                    state[pick] = 1;
+                }
+                CodeTensor y;
+                try { y = RunOp(Ops[pick], slots, args, arenas[t], null); }
+                catch (Exception e)
+                {
+                    lock (gate) { error ??= System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e); Monitor.PulseAll(gate); }
+                    return;
+                }
+                lock (gate)
+                {
+                    slots[Ops[pick].Output] = y;
+                    state[pick] = 2;
+                    done++;
+                    while (firstOpen < n && state[firstOpen] == 2) firstOpen++;
+                    Monitor.PulseAll(gate);
+                }
+            }
+        });
+        error?.Throw();
+        return Results(slots);
+    }
+
+    /// <summary>The value slots of a run with its inputs bound (checked against their grids).</summary>
+    private CodeTensor?[] Bind(IReadOnlyList<CodeTensor> inputs)
+    {
+        if (inputs.Count != Inputs.Count) throw new ArgumentException($"IntProgram: {inputs.Count} inputs for a program of {Inputs.Count}.");
         var slots = new CodeTensor?[Values.Count];
         for (int i = 0; i < inputs.Count; i++)
         {
@@ -85,21 +171,24 @@ public sealed class IntProgram
                 throw new ArgumentException($"IntProgram: input {i} {inputs[i]} is not on the grid of '{v.Name}' (z = {v.ZeroPoint}, {v.Bits} bits).");
             slots[Inputs[i]] = inputs[i];
         }
-        var args = new List<CodeTensor>(4);
-        foreach (var op in Ops)
+        return slots;
+    }
+
+    /// <summary>One op on the values computed so far (its inputs gathered into <paramref name="args"/>), into <paramref name="arena"/>.</summary>
+    private CodeTensor RunOp(IntOp op, CodeTensor?[] slots, List<CodeTensor> args, CodeArena arena, IIntSideInputs? sideInputs)
+    {
+        args.Clear();
+        foreach (int v in op.Inputs) args.Add(slots[v]!);
+        if (op is IntRoiAlignOp roi)
         {
-            args.Clear();
-            foreach (int v in op.Inputs) args.Add(slots[v]!);
-            CodeTensor y;
-            if (op is IntRoiAlignOp roi)
-            {
-                using var side = (sideInputs ?? throw new InvalidOperationException($"IntProgram: op '{op.Name}' needs side inputs (its RoIs); pass an IIntSideInputs.")).RoiAlign(roi, slots);
-                y = roi.Run(args, side, Values[op.Output], arena);   // then the plans' pooled arrays go back
-            }
-            else y = op.Run(args, Values[op.Output], arena);
-            if (hook?.AfterOp(op, args, y) is { } replaced) y = replaced;
-            slots[op.Output] = y;
+            using var side = (sideInputs ?? throw new InvalidOperationException($"IntProgram: op '{op.Name}' needs side inputs (its RoIs); pass an IIntSideInputs.")).RoiAlign(roi, slots);
+            return roi.Run(args, side, Values[op.Output], arena);   // then the plans' pooled arrays go back
         }
+        return op.Run(args, Values[op.Output], arena);
+    }
+
+    private CodeTensor[] Results(CodeTensor?[] slots)
+    {
         var outs = new CodeTensor[Outputs.Count];
         for (int i = 0; i < outs.Length; i++) outs[i] = slots[Outputs[i]]!;
         return outs;
