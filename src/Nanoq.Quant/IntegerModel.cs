@@ -25,7 +25,7 @@ public sealed class IntegerModel
     private readonly Dictionary<int, byte[]> _inputCodes = new(); // Run reuses each input's code buffer (steady state allocates nothing large)
     private readonly List<CodeArena> _groupArenas = new();        // RunGroups: each group's arena and input codes, reused
     private readonly List<byte[]> _groupCodes = new();
-    private readonly List<CodeArena> _branchArenas = new();              // RunGroups with one group: by branches
+    private CodeArena[] _branchArenas = [];                       // RunGroups with one group, by branches: one arena a thread
 
     public IntegerModel(IntProgram program, float[] scales, IReadOnlyDictionary<string, string>? metadata = null)
     {
@@ -67,17 +67,7 @@ public sealed class IntegerModel
     public Tensor[] Run(params Tensor[] inputs) => Run(null, inputs);
 
     /// <summary>As <see cref="Run(Tensor[])"/>, with the host's side inputs for ops that need them (RoIAlign's RoIs).</summary>
-    public Tensor[] Run(IIntSideInputs? sideInputs, params Tensor[] inputs)
-    {
-        var codes = new CodeTensor[inputs.Length];
-        for (int i = 0; i < inputs.Length; i++)
-        {
-            codes[i] = Quantize(i, inputs[i], _inputCodes.GetValueOrDefault(i)); // each input's code buffer is reused
-            _inputCodes[i] = codes[i].Data;
-        }
-        var outs = Program.Run(codes, null, sideInputs);
-        return outs.Select((c, i) => Dequantize(i, c)).ToArray();
-    }
+    public Tensor[] Run(IIntSideInputs? sideInputs, params Tensor[] inputs) => Dequantize(Program.Run(QuantizeInputs(inputs), null, sideInputs));
 
     /// <summary>
     /// One run of the whole batch: by branches on the kernel threads (<see cref="IntProgram.RunBranches"/>) when the
@@ -87,13 +77,24 @@ public sealed class IntegerModel
     private Tensor[] RunWhole(Tensor images, IIntSideInputs? sideInputs)
     {
         int threads = Nanoq.Kernels.ParallelRunner.MaxDegreeOfParallelism;
-        if (Program.HasSideInputs || threads < 2 || Program.Inputs.Count != 1) return Run(sideInputs, images);
-        while (_branchArenas.Count < threads) _branchArenas.Add(new CodeArena());
-        var codes = Quantize(0, images, _inputCodes.GetValueOrDefault(0));
-        _inputCodes[0] = codes.Data;
-        var outs = Program.RunBranches([codes], _branchArenas.GetRange(0, threads));
-        return outs.Select((c, i) => Dequantize(i, c)).ToArray();
+        if (Program.HasSideInputs || threads < 2) return Run(sideInputs, images);
+        if (_branchArenas.Length != threads) _branchArenas = [.. Enumerable.Range(0, threads).Select(_ => new CodeArena())];
+        return Dequantize(Program.RunBranches(QuantizeInputs([images]), _branchArenas));
     }
+
+    /// <summary>Every input to codes, each in its reused buffer (a steady state allocates nothing large).</summary>
+    private CodeTensor[] QuantizeInputs(Tensor[] inputs)
+    {
+        var codes = new CodeTensor[inputs.Length];
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            codes[i] = Quantize(i, inputs[i], _inputCodes.GetValueOrDefault(i));
+            _inputCodes[i] = codes[i].Data;
+        }
+        return codes;
+    }
+
+    private Tensor[] Dequantize(IReadOnlyList<CodeTensor> outputs) => [.. outputs.Select((c, i) => Dequantize(i, c))];
 
     /// <summary>
     /// As <see cref="Run(IIntSideInputs?, Tensor[])"/> for a one-input program over a batch of images [N, …], run as

@@ -190,7 +190,7 @@ public static class BenchCommand
     /// and 76.0 after 20 (2026-12-06, one sitting). 4 s rather than 2: with 2 s the integer Faster R-CNN at batch 8 run
     /// alone had a stretch of runs at twice their time ≈ 0.2 s after timing began in 3 of 4 runs of 150 (the JIT
     /// recompiling in the background on one of the two cores: none in 3 of 4 with DOTNET_TieredCompilation=0), which
-    /// put the medians of 25 runs at 17.7–18.7 ms against 12.9–14.2 interleaved (2026-12-06, 20:06–20:40, load 1.5–2.5).
+    /// put the medians of 25 runs at 17.7–18.7 ms against 12.9–14.2 interleaved (2026-12-06, 20:06–20:36, load 1.2–2.5).
     /// </summary>
     public static readonly TimeSpan MinWarmup = TimeSpan.FromSeconds(4);
 

@@ -328,20 +328,19 @@ internal sealed class RoiAlignTaps(bool lanes) : IDisposable
 
     /// <summary>
     /// One axis of a RoI's points for grids of at most 2 points a side, per pooled index p: its distinct lines
-    /// ascending (up to <see cref="Lines"/>: two points, a low and a high line each), Line[Lines·p + j], and each
-    /// line's weight from point i ∈ {0, 1}, Weight[2·(Lines·p + j) + i] — 0 where the point is off the map or does not
-    /// touch the line. Lanes[32·p + 16·i + lane]: point i's weights spread over the 16 lanes of a bin — lane 4r + c
-    /// takes line r's weight on the rows axis, line c's on the columns axis.
+    /// ascending (up to <see cref="Lines"/>: two points, a low and a high line each), Line[Lines·p + j], and
+    /// Lanes[32·p + 16·i + lane]: point i's (i ∈ {0, 1}) weights spread over the 16 lanes of a bin — lane 4r + c takes
+    /// its weight on line r on the rows axis, on line c on the columns axis; 0 where the point is off the map or does not
+    /// touch the line (or the line does not exist).
     /// </summary>
     private sealed class SmallGridLines
     {
         public const int Lines = 4;
         public int[] Count = new int[16];
         public int[] Line = new int[Lines * 16];
-        public float[] Weight = new float[2 * Lines * 16];
         public float[] Lanes = new float[2 * 16 * 16];
 
-        // Weight[2j + i] for lane 4r + c: j = r on the rows axis, j = c on the columns axis; i = the point.
+        // The index into a pooled index's weights w[2j + i] (line j, point i) for lane 4r + c: j = r on the rows axis, j = c on the columns axis; i = the point.
         private static readonly Vector512<int> RowLanes0 = Vector512.Create(0, 0, 0, 0, 2, 2, 2, 2, 4, 4, 4, 4, 6, 6, 6, 6),
                                                RowLanes1 = RowLanes0 + Vector512<int>.One,
                                                ColumnLanes0 = Vector512.Create(0, 2, 4, 6, 0, 2, 4, 6, 0, 2, 4, 6, 0, 2, 4, 6),
@@ -353,9 +352,9 @@ internal sealed class RoiAlignTaps(bool lanes) : IDisposable
             {
                 Count = new int[pooled];
                 Line = new int[Lines * pooled];
-                Weight = new float[2 * Lines * pooled];
                 Lanes = new float[2 * 16 * pooled];
             }
+            Span<float> weights = stackalloc float[2 * Lines];
             for (int p = 0; p < pooled; p++)
             {
                 var lines = Line.AsSpan(Lines * p, Lines);
@@ -367,7 +366,6 @@ internal sealed class RoiAlignTaps(bool lanes) : IDisposable
                     Add(lines, ref n, a.High);
                 }
                 Count[p] = n;
-                var weights = Weight.AsSpan(2 * Lines * p, 2 * Lines);
                 weights.Clear();
                 for (int i = 0; i < grid; i++)
                 {

@@ -97,10 +97,11 @@ public sealed class IntProgram
     /// kernel threads takes the first op in program order whose inputs are computed and runs it alone (its kernels
     /// serial), in its own arena (all reset first; the outputs live in them until their next run). Why: a detector's
     /// branches — RetinaNet's class and box towers, its pyramid levels — then share the cores at batch 1, where splitting
-    /// each op over them gains little on this VM (RetinaNet int4 at batch 1 took 1.2 ms on two threads and 1.2 on one;
-    /// by branches 1.0–1.1, 2026-12-06 20:48, load 1.4–1.7). The same codes as a run in order: an op computes the same on
-    /// any thread. (Faster R-CNN's RoIAlign and box head after it are few large ops whose kernels want both cores; run by
-    /// branches up to the RoIAlign and in order after it, its batch-1 forward was slower, 3.5 against 2.7 ms.)
+    /// each op over them gains little on this VM (RetinaNet int4 at batch 1 took 1.2 ms on two threads and 1.2 on one,
+    /// back to back at 20:45, load 0.3–0.9; in order 1.2–1.3 against 1.0–1.1 by branches, alternating at 20:47–20:50, load
+    /// 1.4–2.0; 2026-12-06). The same codes as a run in order: an op computes the same on any thread. (Faster R-CNN's
+    /// RoIAlign and box head after it are few large ops whose kernels want both cores; run by branches up to the
+    /// RoIAlign and in order after it, its batch-1 forward was slower in the same alternation, 3.5 against 2.7 ms.)
     /// </summary>
     public IReadOnlyList<CodeTensor> RunBranches(IReadOnlyList<CodeTensor> inputs, IReadOnlyList<CodeArena> arenas)
     {

@@ -119,7 +119,7 @@ internal unsafe struct IntRoiAlignTask : IParallelBody
         }
     }
 
-    /// <summary>The 16 output codes of one bin for the channels at <paramref name="slice"/> (an image's first channel).</summary>
+    /// <summary>The 16 output codes of RoI k's bin for the 16 channels from <paramref name="slice"/> (the image's channels-last codes, from the slice's first channel).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private Vector128<byte> RequantizeSlice(int k, int bin, byte* slice)
     {
