@@ -100,6 +100,14 @@ public static unsafe class Conv2dKernels
                 for (long i = 0; i < g.OutputLength; i++) y[i] = bias == null ? 0f : bias[i / g.OutputPlane % g.OutChannels];
             return;
         }
+        if (Conv2dBatchedGemm.Suits(g))
+        {
+            float* packedW = GemmScratch.Current.Get(GemmScratch.Weights, Conv2dBatchedGemm.PackedFloats(g));
+            var pw = new GemmPackANormal(w, kg);
+            GemmDriver.PrepackA(ref pw, mg, kg, packedW);
+            Conv2dBatchedGemm.Forward(g, x, packedW, bias, y, beta);
+            return;
+        }
         long groupStride = GemmDriver.PrepackedFloats(mg, kg);
         float* packed = GemmScratch.Current.Get(GemmScratch.Weights, Math.Max(1, g.Groups * groupStride));
         for (int gi = 0; gi < g.Groups; gi++)
@@ -131,6 +139,14 @@ public static unsafe class Conv2dKernels
             var t = Conv2dGeometry.Unchecked(g.Batch, g.OutChannels, g.OutHeight, g.OutWidth, g.InChannels,
                 g.KernelH, g.KernelW, 1, 1, g.DilationH * (g.KernelH - 1) - g.PadH, g.DilationW * (g.KernelW - 1) - g.PadW,
                 g.DilationH, g.DilationW, g.Groups);
+            if (Conv2dBatchedGemm.Suits(t))
+            {
+                float* packedWt = GemmScratch.Current.Get(GemmScratch.Weights, Conv2dBatchedGemm.PackedFloats(t));
+                var pf = new Conv2dPackAFlipped(w, cg, g.KernelH, g.KernelW);
+                GemmDriver.PrepackA(ref pf, cg, t.PatchSize, packedWt);
+                Conv2dBatchedGemm.Forward(t, dy, packedWt, null, dx, accumulate ? 1f : 0f);
+                return;
+            }
             long groupStride = GemmDriver.PrepackedFloats(cg, t.PatchSize);
             float* packed = GemmScratch.Current.Get(GemmScratch.Weights, Math.Max(1, g.Groups * groupStride));
             for (int gi = 0; gi < g.Groups; gi++)
@@ -171,6 +187,11 @@ public static unsafe class Conv2dKernels
     internal static void BackwardWeightCore(in Conv2dGeometry g, float* x, float* dy, float* dw, bool accumulate)
     {
         if (g.OutChannels == 0 || g.WeightLength == 0) return;
+        if (Conv2dBatchedGemm.Suits(g))
+        {
+            Conv2dBatchedGemm.BackwardWeight(g, x, dy, dw, accumulate);
+            return;
+        }
         int kg = g.PatchSize;
         long total = (long)g.Batch * g.OutputPlane;
         // K chunks (ranges of output rows): a function of the sizes alone (never of the thread count), so the sums

@@ -217,13 +217,17 @@ internal readonly unsafe struct Conv2dPhase
                     if (!add) Conv2dSpan.Zero(d + n, W - n);
                     continue;
                 }
-                for (int ix = 0; ix < W; ix++)
+                // Column phase by column phase: pixels ix ≡ px − PW (mod SW) read phase px at t = (ix + PW) / SW.
+                for (int px = 0; px < SW; px++)
                 {
-                    int px = (ix + PW) % SW, t = (ix + PW) / SW;
-                    float v = 0f;
-                    if (rowOk && mx[px] >= 0 && t < Wq)
-                        v = buffer[((long)((my[py] * countX + mx[px]) * Cg + c) * RowsAlloc + r) * Wq + t];
-                    d[ix] = add ? d[ix] + v : v;
+                    int ix = ((px - PW) % SW + SW) % SW, t = (ix + PW) / SW;
+                    if (rowOk && mx[px] >= 0)
+                    {
+                        float* s = buffer + ((long)((my[py] * countX + mx[px]) * Cg + c) * RowsAlloc + r) * Wq;
+                        for (; ix < W && t < Wq; ix += SW, t++) d[ix] = add ? d[ix] + s[t] : s[t];
+                    }
+                    if (!add)
+                        for (; ix < W; ix += SW) d[ix] = 0f;
                 }
             }
     }

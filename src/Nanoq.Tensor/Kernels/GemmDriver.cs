@@ -58,16 +58,43 @@ internal static unsafe class GemmDriver
         PrepackA(ref pa, m, k, dst, KcStep(k));
 
     /// <summary>Packs all of op(A) (m × k) in K blocks of <paramref name="kcStep"/> (the last one shorter).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <remarks>
+    /// A large operand (a ResNet stage's 9 MiB of weights) is packed by all threads, each a range of 8-row panels,
+    /// so the other core does not wait through it.
+    /// </remarks>
     public static void PrepackA<TA>(ref TA pa, int m, int k, float* dst, int kcStep) where TA : struct, IGemmPackA
     {
-        int mp = PaddedM(m);
-        for (int pc = 0; pc < k; pc += kcStep)
+        var task = new PrepackTask<TA> { Packer = pa, M = m, K = k, Dst = dst, KcStep = kcStep, Tasks = 1 };
+        if ((long)m * k >= PrepackParallelFloats && ParallelRunner.MaxDegreeOfParallelism > 1)
+            task.Tasks = Math.Min(ParallelRunner.MaxDegreeOfParallelism, PaddedM(m) / 8);
+        if (task.Tasks > 1) ParallelRunner.Run(task.Tasks, ref task);
+        else task.Invoke(0);
+    }
+
+    /// <summary>Operands at least this big (floats) are prepacked by all threads.</summary>
+    private const long PrepackParallelFloats = 1 << 18;
+
+    /// <summary>One range of 8-row panels of a prepacked A, every K block.</summary>
+    private struct PrepackTask<TA> : IParallelBody where TA : struct, IGemmPackA
+    {
+        public TA Packer;
+        public int M, K, KcStep, Tasks;
+        public float* Dst;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Invoke(int task)
         {
-            int kc = Math.Min(kcStep, k - pc);
-            float* block = dst + (long)pc * mp;
-            float* packed = pa.Pack(block, 0, m, pc, kc);
-            if (packed != block) Buffer.MemoryCopy(packed, block, (long)mp * kc * 4, (long)mp * kc * 4);
+            int mp = PaddedM(M), panels = mp / 8;
+            int i0 = (int)((long)panels * task / Tasks) * 8, i1 = Math.Min(M, (int)((long)panels * (task + 1) / Tasks) * 8);
+            if (i1 <= i0) return;
+            for (int pc = 0; pc < K; pc += KcStep)
+            {
+                int kc = Math.Min(KcStep, K - pc);
+                float* block = Dst + (long)pc * mp + (long)i0 * kc;
+                long bytes = (long)PaddedM(i1 - i0) * kc * 4;
+                float* packed = Packer.Pack(block, i0, i1 - i0, pc, kc);
+                if (packed != block) Buffer.MemoryCopy(packed, block, bytes, bytes);
+            }
         }
     }
 

@@ -30,6 +30,14 @@ public class Conv2dTests
         new[] { 1, 4, 6, 6, 200, 3, 3, 1, 1, 1, 1, 1, 1, 1 },
         new[] { 2, 0, 4, 4, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1 },     // no input channels: y = bias, dw empty
         new[] { 2, 3, 4, 4, 0, 3, 3, 1, 1, 1, 1, 1, 1, 1 },     // no output channels: dx = 0
+        // Small maps run as one GEMM over the batch (Conv2dBatchedGemm, output planes of at most 100 pixels); the
+        // same features on planes above that take the per-image phase grid.
+        new[] { 3, 8, 5, 7, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1 },    // batched: 32-column panels straddle images
+        new[] { 2, 6, 9, 8, 10, 3, 3, 2, 1, 1, 1, 1, 1, 1 },    // batched with stride 2 along rows only
+        new[] { 1, 512, 5, 5, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1 },  // batched, weights big enough to be packed by all threads
+        new[] { 1, 512, 12, 12, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1 }, // the phase grid, the same weights
+        new[] { 1, 5, 12, 12, 3, 3, 3, 1, 1, 3, 3, 1, 1, 1 },   // phase grid: padding beyond the kernel, Cout 3
+        new[] { 2, 4, 14, 14, 9, 3, 3, 1, 1, 1, 2, 3, 3, 1 },   // phase grid: dilation 3
     };
 
     private static Conv2dGeometry Make(int[] p) =>
