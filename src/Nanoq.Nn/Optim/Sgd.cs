@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using Nanoq.Autograd;
+using Nanoq.Kernels;
 
 namespace Nanoq.Nn.Optim;
 
@@ -33,22 +34,24 @@ public sealed class Sgd
     /// <summary>Parameters whose names match are not decayed (e.g. batch-norm γ/β and biases if wanted).</summary>
     public Func<string, bool> NoDecay { get; init; } = _ => false;
 
-    public void Step()
+    public void Step() =>
+        // Parameters are independent: each is handed to whichever kernel thread is free next (a ResNet's last convs
+        // are 2.4 M floats each, its batch-norm vectors 64).
+        WorkSplit.Tasks(_params.Length, StepOne);
+
+    private void StepOne(int i)
     {
-        for (int i = 0; i < _params.Length; i++)
+        var (name, p) = _params[i];
+        if (p.Grad is null) return;
+        float wd = NoDecay(name) ? 0f : WeightDecay;
+        if (Momentum == 0f)
         {
-            var (name, p) = _params[i];
-            if (p.Grad is null) continue;
-            float wd = NoDecay(name) ? 0f : WeightDecay;
-            if (Momentum == 0f)
-            {
-                Update(p.Value.Span, p.Grad.Span, default, Lr, 0f, wd, first: false);
-                continue;
-            }
-            bool first = _momentum[i] is null;
-            var bufT = _momentum[i] ??= Tensor.Zeros(p.Shape);
-            Update(p.Value.Span, p.Grad.Span, bufT.Span, Lr, Momentum, wd, first);
+            Update(p.Value.Span, p.Grad.Span, default, Lr, 0f, wd, first: false);
+            return;
         }
+        bool first = _momentum[i] is null;
+        var bufT = _momentum[i] ??= Tensor.Zeros(p.Shape);
+        Update(p.Value.Span, p.Grad.Span, bufT.Span, Lr, Momentum, wd, first);
     }
 
     /// <summary>

@@ -34,8 +34,29 @@ public static class Activations
 
     // ---- relu: y = max(x, 0);  dx = dy · [x > 0] ------------------------------------------------------------
 
-    /// <summary>y = max(x, 0); NaN stays NaN (as PyTorch).</summary>
-    public static void ReluForward(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Max(x, 0f, y);
+    /// <summary>y = max(x, 0); NaN stays NaN (as PyTorch). Long spans are cut between the kernel threads.</summary>
+    public static unsafe void ReluForward(ReadOnlySpan<float> x, Span<float> y)
+    {
+        if (x.Length < ElementwiseSplit.MinParallelElements || y.Length != x.Length)
+        {
+            TensorPrimitives.Max(x, 0f, y);
+            return;
+        }
+        fixed (float* px = x)
+        fixed (float* py = y)
+        {
+            var body = new ReluRange { X = px, Y = py };
+            ElementwiseSplit.Run(x.Length, ref body);
+        }
+    }
+
+    private unsafe struct ReluRange : ElementwiseSplit.IRange
+    {
+        public float* X, Y;
+
+        public readonly void Run(int start, int length) =>
+            TensorPrimitives.Max(new ReadOnlySpan<float>(X + start, length), 0f, new Span<float>(Y + start, length));
+    }
 
     public static void ReluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx)
         => SimdMap.Map(new RangeMask(0f, float.PositiveInfinity, inclusive: false), x, dy, dx);

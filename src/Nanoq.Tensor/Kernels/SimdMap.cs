@@ -27,11 +27,64 @@ internal static class SimdMap
         Vector512<float> Invoke(Vector512<float> a, Vector512<float> b);
     }
 
-    /// <summary>yᵢ = op(xᵢ).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Map<TOp>(TOp op, ReadOnlySpan<float> x, Span<float> y) where TOp : struct, IUnary
+    /// <summary>yᵢ = op(xᵢ); long spans are cut between the kernel threads (<see cref="ElementwiseSplit"/>).</summary>
+    public static unsafe void Map<TOp>(TOp op, ReadOnlySpan<float> x, Span<float> y) where TOp : struct, IUnary
     {
         if (y.Length != x.Length) throw new ArgumentException($"Lengths {x.Length} and {y.Length} differ.");
+        if (x.Length < ElementwiseSplit.MinParallelElements)
+        {
+            MapRange(op, x, y);
+            return;
+        }
+        fixed (float* px = x)
+        fixed (float* py = y)
+        {
+            var body = new UnaryRange<TOp> { Op = op, X = px, Y = py };
+            ElementwiseSplit.Run(x.Length, ref body);
+        }
+    }
+
+    /// <summary>yᵢ = op(aᵢ, bᵢ); long spans are cut between the kernel threads.</summary>
+    public static unsafe void Map<TOp>(TOp op, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) where TOp : struct, IBinary
+    {
+        if (a.Length != b.Length || y.Length != a.Length)
+            throw new ArgumentException($"Lengths {a.Length}, {b.Length} and {y.Length} differ.");
+        if (a.Length < ElementwiseSplit.MinParallelElements)
+        {
+            MapRange(op, a, b, y);
+            return;
+        }
+        fixed (float* pa = a)
+        fixed (float* pb = b)
+        fixed (float* py = y)
+        {
+            var body = new BinaryRange<TOp> { Op = op, A = pa, B = pb, Y = py };
+            ElementwiseSplit.Run(a.Length, ref body);
+        }
+    }
+
+    private unsafe struct UnaryRange<TOp> : ElementwiseSplit.IRange where TOp : struct, IUnary
+    {
+        public TOp Op;
+        public float* X, Y;
+
+        public readonly void Run(int start, int length) =>
+            MapRange(Op, new ReadOnlySpan<float>(X + start, length), new Span<float>(Y + start, length));
+    }
+
+    private unsafe struct BinaryRange<TOp> : ElementwiseSplit.IRange where TOp : struct, IBinary
+    {
+        public TOp Op;
+        public float* A, B, Y;
+
+        public readonly void Run(int start, int length) =>
+            MapRange(Op, new ReadOnlySpan<float>(A + start, length), new ReadOnlySpan<float>(B + start, length),
+                new Span<float>(Y + start, length));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void MapRange<TOp>(TOp op, ReadOnlySpan<float> x, Span<float> y) where TOp : struct, IUnary
+    {
         ref float px = ref MemoryMarshal.GetReference(x);
         ref float py = ref MemoryMarshal.GetReference(y);
         int n = x.Length, i = 0;
@@ -44,12 +97,9 @@ internal static class SimdMap
         for (; i < n; i++) Unsafe.Add(ref py, i) = op.Invoke(Unsafe.Add(ref px, i));
     }
 
-    /// <summary>yᵢ = op(aᵢ, bᵢ).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Map<TOp>(TOp op, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) where TOp : struct, IBinary
+    private static void MapRange<TOp>(TOp op, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) where TOp : struct, IBinary
     {
-        if (a.Length != b.Length || y.Length != a.Length)
-            throw new ArgumentException($"Lengths {a.Length}, {b.Length} and {y.Length} differ.");
         ref float pa = ref MemoryMarshal.GetReference(a);
         ref float pb = ref MemoryMarshal.GetReference(b);
         ref float py = ref MemoryMarshal.GetReference(y);

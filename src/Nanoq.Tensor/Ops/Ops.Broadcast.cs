@@ -97,6 +97,31 @@ public static partial class Ops
         return y;
     }
 
+    /// <summary>y = a ⊕ b over equal lengths, long spans cut between the kernel threads (a residual add, a gradient sum).</summary>
+    private static unsafe void SameShape<TK>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) where TK : struct, IBinaryKernel
+    {
+        if (y.Length < Kernels.ElementwiseSplit.MinParallelElements)
+        {
+            TK.Run(a, b, y);
+            return;
+        }
+        fixed (float* pa = a)
+        fixed (float* pb = b)
+        fixed (float* py = y)
+        {
+            var body = new SameShapeRange<TK> { A = pa, B = pb, Y = py };
+            Kernels.ElementwiseSplit.Run(y.Length, ref body);
+        }
+    }
+
+    private unsafe struct SameShapeRange<TK> : Kernels.ElementwiseSplit.IRange where TK : struct, IBinaryKernel
+    {
+        public float* A, B, Y;
+
+        public readonly void Run(int start, int length) =>
+            TK.Run(new ReadOnlySpan<float>(A + start, length), new ReadOnlySpan<float>(B + start, length), new Span<float>(Y + start, length));
+    }
+
     /// <summary>y = a ⊕ b with a and b broadcast to y's shape (y may be a itself: runs then overlap exactly).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BinaryInto<TK>(Tensor a, Tensor b, Tensor y) where TK : struct, IBinaryKernel
@@ -104,7 +129,7 @@ public static partial class Ops
         if (y.Size == 0) return;
         var ys = y.Span;
         ReadOnlySpan<float> asp = a.Span, bsp = b.Span;
-        if (a.Size == y.Size && b.Size == y.Size) { TK.Run(asp, bsp, ys); return; }   // same shape
+        if (a.Size == y.Size && b.Size == y.Size) { SameShape<TK>(asp, bsp, ys); return; }
         if (b.Size == 1 && a.Size == y.Size) { TK.Run(asp, bsp[0], ys); return; }    // tensor ⊕ scalar
         if (a.Size == 1 && b.Size == y.Size) { TK.Run(asp[0], bsp, ys); return; }    // scalar ⊕ tensor
 

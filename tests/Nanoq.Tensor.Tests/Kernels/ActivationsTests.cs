@@ -87,3 +87,52 @@ public class ActivationsTests
         Assert.Equal([0f, 5f, 0f, 0f, 0f, 5f], y); // masks are 0 at NaN and at 0
     }
 }
+
+/// <summary>
+/// Passes long enough to be cut between the kernel threads (<see cref="ElementwiseSplit"/>) give the bits of the same
+/// pass on the calling thread alone, at a length that is no multiple of the cut's 16-float grain.
+/// </summary>
+public class ElementwiseSplitTests
+{
+    [Fact]
+    public void Long_passes_split_between_threads_equal_one_thread()
+    {
+        int n = ElementwiseSplit.MinParallelElements * 3 + 5;
+        var rng = new Rng(11);
+        var x = Data.Uniform(rng, n, -2f, 8f);
+        var dy = Data.Uniform(rng, n, -1f, 1f);
+        var a = Tensor.FromArray(x, n);
+        var b = Tensor.FromArray(dy, n);
+        float[][] Run()
+        {
+            var relu = new float[n];
+            var mask = new float[n];
+            var sign = new float[n];
+            Activations.ReluForward(x, relu);
+            Activations.ReluBackward(x, dy, mask);
+            Activations.Sign(x, sign);
+            using var sum = Nanoq.Ops.Add(a, b);
+            return [relu, mask, sign, sum.ToArray()];
+        }
+        int saved = ParallelRunner.MaxDegreeOfParallelism;
+        try
+        {
+            ParallelRunner.MaxDegreeOfParallelism = 1;
+            var one = Run();
+            ParallelRunner.MaxDegreeOfParallelism = 3;
+            var three = Run();
+            for (int i = 0; i < one.Length; i++) Assert.Equal(one[i], three[i]);
+            // And the split pass is the definition, element by element.
+            for (int i = 0; i < n; i++)
+            {
+                Assert.Equal(Math.Max(x[i], 0f), three[0][i]);
+                Assert.Equal(x[i] > 0f ? dy[i] : 0f, three[1][i]);
+                Assert.Equal(x[i] + dy[i], three[3][i]);
+            }
+        }
+        finally
+        {
+            ParallelRunner.MaxDegreeOfParallelism = saved;
+        }
+    }
+}
