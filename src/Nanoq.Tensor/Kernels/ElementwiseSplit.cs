@@ -5,7 +5,7 @@ namespace Nanoq.Kernels;
 /// boundaries (whole vectors). An elementwise result does not depend on the cut. Why: a ReLU or a residual add over a
 /// ResNet-18 activation at batch 8 (8 × 64 × 112 × 112 floats, 26 MB) is bound by one core's memory bandwidth, and the
 /// other core waited through it: in a ResNet-18 training step these passes were ≈ 4 % of the first core's samples and
-/// none of the second's (perf, 22:05).
+/// none of the second's (perf, 21:58).
 /// </summary>
 internal static class ElementwiseSplit
 {
