@@ -70,16 +70,15 @@ public sealed class IntegerModel
     public Tensor[] Run(IIntSideInputs? sideInputs, params Tensor[] inputs) => Dequantize(Program.Run(QuantizeInputs(inputs), null, sideInputs));
 
     /// <summary>
-    /// One run of the whole batch: by branches on the kernel threads (<see cref="IntProgram.RunBranches"/>) when the
-    /// program needs no side inputs and there are several threads, else in order (<see cref="Run(IIntSideInputs?, Tensor[])"/>).
-    /// The same outputs either way.
+    /// One run of the whole batch: by branches on the kernel threads (<see cref="IntProgram.RunBranches"/>) when there are
+    /// several threads, else in order (<see cref="Run(IIntSideInputs?, Tensor[])"/>). The same outputs either way.
     /// </summary>
     private Tensor[] RunWhole(Tensor images, IIntSideInputs? sideInputs)
     {
         int threads = Nanoq.Kernels.ParallelRunner.MaxDegreeOfParallelism;
-        if (Program.HasSideInputs || threads < 2) return Run(sideInputs, images);
+        if (threads < 2) return Run(sideInputs, images);
         if (_branchArenas.Length != threads) _branchArenas = [.. Enumerable.Range(0, threads).Select(_ => new CodeArena())];
-        return Dequantize(Program.RunBranches(QuantizeInputs([images]), _branchArenas));
+        return Dequantize(Program.RunBranches(QuantizeInputs([images]), _branchArenas, sideInputs));
     }
 
     /// <summary>Every input to codes, each in its reused buffer (a steady state allocates nothing large).</summary>

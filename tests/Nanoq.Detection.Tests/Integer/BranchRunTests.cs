@@ -16,7 +16,8 @@ public class BranchRunTests
     /// <see cref="IntProgram.RunBranches"/> (independent ops side by side, what a whole-batch run of a program without
     /// side inputs does on several threads) against the program run in order: the same codes bit for bit, at batch 1 and
     /// 3, with one to three threads' arenas, ten runs each (the kernel threads are free here: this class runs alone, so
-    /// the ops do go side by side); programs with side inputs are refused; an op's failure comes out.
+    /// the ops do go side by side); a program with side inputs (Faster R-CNN) by branches up to its RoIAlign and in order
+    /// after it, the same codes; an op's failure comes out.
     /// </summary>
     [Fact]
     public void Ops_run_by_branches_give_the_codes_of_a_run_in_order()
@@ -49,9 +50,28 @@ public class BranchRunTests
         var batch = QuantizedDetector.Images(new Rng(71), 2, 64);
         Calibrator.Calibrate(faster, [batch], b => faster.Forward(new Var(b)), 1);
         faster.Eval();
-        var fasterProgram = Detectors.Convert(faster, batch).Model.Program;
+        // With side inputs (Faster R-CNN's RoIs): by branches up to the RoIAlign, in order from there; the host's
+        // proposals read the RPN maps the branches wrote.
+        var fasterModel = Detectors.Convert(faster, batch).Model;
+        var fasterProgram = fasterModel.Program;
         Assert.True(fasterProgram.HasSideInputs);
-        Assert.Throws<InvalidOperationException>(() => fasterProgram.RunBranches([new CodeTensor(new byte[2 * 3 * 64 * 64], 2, 3, 64, 64, 0, 8)], [new CodeArena()]));
+        var fasterCodes = fasterModel.Quantize(0, batch);
+        var fasterInOrder = fasterProgram.Run([fasterCodes], null, faster.IntegerRun(fasterModel, 64, 64).SideInputs).Select(c => c.Clone()).ToArray();
+        foreach (int threads in new[] { 1, 2, 3 })
+        {
+            var arenas = Enumerable.Range(0, threads).Select(_ => new CodeArena()).ToArray();
+            for (int repeat = 0; repeat < 5; repeat++)
+            {
+                var branches = fasterProgram.RunBranches([fasterCodes], arenas, faster.IntegerRun(fasterModel, 64, 64).SideInputs);
+                Assert.Equal(fasterInOrder.Length, branches.Count);
+                for (int i = 0; i < fasterInOrder.Length; i++)
+                {
+                    Assert.Equal(fasterInOrder[i].Shape, branches[i].Shape);
+                    Assert.True(fasterInOrder[i].Data.AsSpan().SequenceEqual(branches[i].Data), $"Faster R-CNN output {i}, {threads} threads");
+                }
+            }
+        }
+        Assert.Throws<InvalidOperationException>(() => fasterProgram.RunBranches([fasterCodes], [new CodeArena()]));   // no side inputs
 
         // x [1, 4], y [1, 2] → add(x, y): the op throws inside a branch thread; the run rethrows it.
         var values = new[] { new IntValue(0, "x", 3, 4), new IntValue(1, "y", 3, 4), new IntValue(2, "s", 3, 4) };

@@ -93,24 +93,48 @@ public sealed class IntProgram
 
     /// <summary>
     /// As <see cref="Run(IReadOnlyList{CodeTensor}, CodeArena, IIntOpHook?, IIntSideInputs?)"/> with independent ops side
-    /// by side, for programs without side inputs (<see cref="HasSideInputs"/>): each of <paramref name="arenas"/>.Count
-    /// kernel threads takes the first op in program order whose inputs are computed and runs it alone (its kernels
-    /// serial), in its own arena (all reset first; the outputs live in them until their next run). Why: a detector's
-    /// branches — RetinaNet's class and box towers, its pyramid levels — then share the cores at batch 1, where splitting
-    /// each op over them gains little on this VM (RetinaNet int4 at batch 1 took 1.2 ms on two threads and 1.2 on one,
-    /// back to back at 20:45, load 0.3–0.9; in order 1.2–1.3 against 1.0–1.1 by branches, alternating at 20:47–20:50, load
-    /// 1.4–2.0; 2026-12-06). The same codes as a run in order: an op computes the same on any thread. (Faster R-CNN's
-    /// RoIAlign and box head after it are few large ops whose kernels want both cores; run by branches up to the
-    /// RoIAlign and in order after it, its batch-1 forward was slower in the same alternation, 3.5 against 2.7 ms.)
+    /// by side: each of <paramref name="arenas"/>.Count kernel threads takes the first op in program order whose inputs
+    /// are computed and runs it alone (its kernels serial), in its own arena (all reset first; the outputs live in them
+    /// until their next run). Why: a detector's branches — RetinaNet's class and box towers, its pyramid levels, Faster
+    /// R-CNN's FPN and RPN levels — then share the cores at batch 1, where splitting each op over them gains little on
+    /// this VM (RetinaNet int4 at batch 1 took 1.2 ms on two threads and 1.2 on one, back to back at 20:45, load 0.3–0.9;
+    /// in order 1.2–1.3 against 1.0–1.1 by branches, alternating at 20:47–20:50, load 1.4–2.0; 2026-12-06). A program with
+    /// side inputs runs by branches up to its first RoIAlign and in order from there (in <paramref name="arenas"/>[0]),
+    /// so the host's proposals and the few large ops after them keep both cores for their kernels. The same codes as a
+    /// run in order: an op computes the same on any thread.
+    /// <para>
+    /// A thread that finds no op ready sleeps until one that finishes leaves two ready (or the run ends): waking it is a
+    /// system call on the finishing op's path, and along a chain of single ops (a backbone) the finishing thread simply
+    /// takes the next one. Waking the other thread after every op (the first version) made Faster R-CNN's batch-1
+    /// forward by branches slower than in order (3.5 against 2.7 ms); with the wake-ups cut it is 2.44–2.57 against
+    /// 2.53–2.70 ms, and RetinaNet's 0.97–1.06 against 1.04–1.08 ms (alternating with the previous build, 200 runs each,
+    /// 22:43–22:49, load 1.5–2.3).
+    /// </para>
     /// </summary>
-    public IReadOnlyList<CodeTensor> RunBranches(IReadOnlyList<CodeTensor> inputs, IReadOnlyList<CodeArena> arenas)
+    public IReadOnlyList<CodeTensor> RunBranches(IReadOnlyList<CodeTensor> inputs, IReadOnlyList<CodeArena> arenas, IIntSideInputs? sideInputs = null)
     {
         ArgumentNullException.ThrowIfNull(arenas);
         if (arenas.Count == 0) throw new ArgumentException("IntProgram.RunBranches: no arenas.");
-        if (HasSideInputs) throw new InvalidOperationException($"IntProgram.RunBranches: op '{Ops.First(o => o is IntRoiAlignOp).Name}' needs side inputs; run the program in order.");
         foreach (var a in arenas) a.Reset();
         var slots = Bind(inputs);
-        int n = Ops.Count, done = 0, firstOpen = 0;
+        int end = Ops.Count;
+        for (int i = 0; i < Ops.Count; i++)
+            if (Ops[i] is IntRoiAlignOp)
+            {
+                end = i;
+                break;
+            }
+        RunBranches(slots, end, arenas);
+        var args = new List<CodeTensor>(4);
+        for (int i = end; i < Ops.Count; i++) slots[Ops[i].Output] = RunOp(Ops[i], slots, args, arenas[0], sideInputs);
+        return Results(slots);
+    }
+
+    /// <summary>Ops [0, <paramref name="end"/>) by branches (their inputs all come before them in program order).</summary>
+    private void RunBranches(CodeTensor?[] slots, int end, IReadOnlyList<CodeArena> arenas)
+    {
+        int n = end, done = 0, firstOpen = 0, sleeping = 0;
+        if (n == 0) return;
         var state = new byte[n];   // 0 waiting, 1 running, 2 done
         var gate = new object();
         System.Runtime.ExceptionServices.ExceptionDispatchInfo? error = null;
@@ -120,6 +144,15 @@ public sealed class IntProgram
             foreach (int v in Ops[i].Inputs)
                 if (slots[v] is null) return false;
             return true;
+        }
+
+        // More than one op can start now: the thread that just finished takes one, a sleeping thread may take another.
+        bool TwoReady()
+        {
+            int ready = 0;
+            for (int i = firstOpen; i < n; i++)
+                if (state[i] == 0 && Ready(i) && ++ready == 2) return true;
+            return false;
         }
 
         Nanoq.Kernels.WorkSplit.Tasks(arenas.Count, t =>
@@ -135,7 +168,13 @@ public sealed class IntProgram
                         if (done == n || error is not null) return;
                         for (int i = firstOpen; i < n && pick < 0; i++)
                             if (state[i] == 0 && Ready(i)) pick = i;
-                        if (pick < 0) Monitor.Wait(gate);   // an op is running; its end wakes us
+                        if (pick < 0)
+                        {
+                            // An op is running; its end wakes us if there is work for two.
+                            sleeping++;
+                            Monitor.Wait(gate);
+                            sleeping--;
+                        }
                     }
                     state[pick] = 1;
                 }
@@ -152,12 +191,15 @@ public sealed class IntProgram
                     state[pick] = 2;
                     done++;
                     while (firstOpen < n && state[firstOpen] == 2) firstOpen++;
-                    Monitor.PulseAll(gate);
+                    // Waking a sleeping thread is a system call on this op's path (tens of µs on this VM when the thread
+                    // was asleep): only when the run is over or there is an op for it — along a chain of single ops
+                    // (the backbone) the finishing thread simply takes the next one.
+                    if (done == n) Monitor.PulseAll(gate);
+                    else if (sleeping > 0 && TwoReady()) Monitor.Pulse(gate);
                 }
             }
         });
         error?.Throw();
-        return Results(slots);
     }
 
     /// <summary>The value slots of a run with its inputs bound (checked against their grids).</summary>
