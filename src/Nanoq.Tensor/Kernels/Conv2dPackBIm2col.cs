@@ -10,24 +10,26 @@ namespace Nanoq.Kernels;
 /// kk = (c·KH + ky)·KW + kx,   j = n·P + oy·OW + ox,   P = OH·OW</code>
 /// Unlike the phase grid (<see cref="Conv2dPhase"/>) it has no junk columns and its columns run across images, so
 /// small maps (7 × 7: 49 pixels, two 32-wide strips with 15 columns wasted) fill whole panels and one packed A
-/// block serves the whole batch. A 16-column half-panel is a few runs of one output row each; with stride 1 a run's
-/// sources are consecutive, so each run is one masked load whose lanes land where the run sits in the panel
+/// block serves the whole batch. A 16-column half-panel is a few runs of one output row each; with stride 1 along rows
+/// a run's sources are consecutive, so each run is one masked load whose lanes land where the run sits in the panel
 /// (masked-off lanes are never read, so a run hanging over the image's edge reads nothing outside it).
 /// </summary>
 internal readonly unsafe struct Conv2dPackBIm2col : IGemmPackB
 {
     private readonly float* _x;
-    private readonly int _h, _w, _kh, _kw, _sh, _sw, _ph, _pw, _dh, _dw, _ow, _plane, _imageFloats;
+    private readonly int _h, _w, _kh, _kw, _sh, _ph, _pw, _dh, _dw, _ow, _plane, _imageFloats;
 
+    /// <summary>Needs AVX-512 and stride 1 along rows (<see cref="Conv2dBatchedGemm.Suits"/>): its runs are masked loads.</summary>
     public Conv2dPackBIm2col(float* x, in Conv2dGeometry g)
     {
+        if (!Avx512F.IsSupported || g.StrideW != 1)
+            throw new NotSupportedException("Conv2dPackBIm2col packs runs with AVX-512 masked loads, for stride 1 along rows.");
         _x = x;
         _h = g.Height;
         _w = g.Width;
         _kh = g.KernelH;
         _kw = g.KernelW;
         _sh = g.StrideH;
-        _sw = g.StrideW;
         _ph = g.PadH;
         _pw = g.PadW;
         _dh = g.DilationH;
@@ -75,7 +77,7 @@ internal readonly unsafe struct Conv2dPackBIm2col : IGemmPackB
             runs.Start[r] = lane;
             runs.Length[r] = len;
             runs.Iy0[r] = oy * _sh - _ph;
-            runs.Ix0[r] = ox * _sw - _pw;
+            runs.Ix0[r] = ox - _pw;
             runs.Origin[r] = (long)n * _imageFloats + (long)runs.Iy0[r] * _w + runs.Ix0[r];
             lane += len;
         }
@@ -89,11 +91,6 @@ internal readonly unsafe struct Conv2dPackBIm2col : IGemmPackB
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void PackRows(float* d, int w, int p0, int kc, ref Runs runs)
     {
-        if (_sw != 1 || !Avx512F.IsSupported)
-        {
-            PackRowsScalar(d, w, p0, kc, ref runs);
-            return;
-        }
         int taps = _kh * _kw, end = p0 + kc;
         long planeFloats = (long)_h * _w;
         var iota = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
@@ -128,34 +125,6 @@ internal readonly unsafe struct Conv2dPackBIm2col : IGemmPackB
                     sources[i] += planeFloats;
                 }
                 Vector512.Store(v, row);
-            }
-        }
-    }
-
-    /// <summary>The same rows element by element, for any stride (and without AVX-512).</summary>
-    private void PackRowsScalar(float* d, int w, int p0, int kc, ref Runs runs)
-    {
-        int taps = _kh * _kw;
-        int c = p0 / taps, ky = p0 % taps / _kw, kx = p0 % _kw;
-        long planeFloats = (long)_h * _w;
-        for (int kk = 0; kk < kc; kk++, d += w)
-        {
-            for (int t = 0; t < 16; t++) d[t] = 0f;
-            for (int r = 0; r < runs.Count; r++)
-            {
-                if ((uint)(runs.Iy0[r] + ky * _dh) >= (uint)_h) continue;
-                float* s = _x + runs.Origin[r] + c * planeFloats + (long)ky * _dh * _w + (long)kx * _dw;
-                for (int t = 0, ix = runs.Ix0[r] + kx * _dw; t < runs.Length[r]; t++, ix += _sw)
-                    if ((uint)ix < (uint)_w) d[runs.Start[r] + t] = s[(long)t * _sw];
-            }
-            if (++kx == _kw)
-            {
-                kx = 0;
-                if (++ky == _kh)
-                {
-                    ky = 0;
-                    c++;
-                }
             }
         }
     }
