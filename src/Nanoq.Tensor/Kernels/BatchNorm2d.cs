@@ -159,9 +159,9 @@ public static unsafe class BatchNorm2d
                     double sumDy = 0, sumDyXc = 0; // Σ dy, Σ dy (x − μ)
                     for (int b = 0; b < n; b++)
                     {
-                        var g = new ReadOnlySpan<float>(gs + b * stride, hw);
-                        sumDy += Summation.Sum(g);
-                        sumDyXc += Summation.Dot(g, new ReadOnlySpan<float>(xs + b * stride, hw), mean);
+                        var (s, d) = Summation.SumAndDot(new ReadOnlySpan<float>(gs + b * stride, hw), new ReadOnlySpan<float>(xs + b * stride, hw), mean);
+                        sumDy += s;
+                        sumDyXc += d;
                     }
                     double dBeta = sumDy, dGamma = sumDyXc * invstd;
                     if (wantDg) ((float*)adg)[ch] = (float)dGamma;
@@ -203,8 +203,9 @@ public static unsafe class BatchNorm2d
             for (int b = 0; b < n; b++)
             {
                 int at = (b * c + ch) * hw;
-                sumDy += Summation.Sum(dy.Slice(at, hw));
-                sumDyXc += Summation.Dot(dy.Slice(at, hw), x.Slice(at, hw), mean);
+                var (s, d) = Summation.SumAndDot(dy.Slice(at, hw), x.Slice(at, hw), mean);
+                sumDy += s;
+                sumDyXc += d;
             }
             if (!dgamma.IsEmpty) dgamma[ch] = (float)(sumDyXc * invstd);
             if (!dbeta.IsEmpty) dbeta[ch] = (float)sumDy;

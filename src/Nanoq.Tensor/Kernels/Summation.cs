@@ -140,6 +140,58 @@ public static class Summation
         return total;
     }
 
+    /// <summary>
+    /// (<see cref="Sum"/>(a), <see cref="Dot"/>(a, b, shift)) in one pass over a, bit-identical to the two calls (each total
+    /// keeps its own accumulators in the same order): batch norm's backward reads dy once for Σ dy and Σ dy (x − μ).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static (double Sum, double Dot) SumAndDot(ReadOnlySpan<float> a, ReadOnlySpan<float> b, double shift = 0)
+    {
+        if (a.Length != b.Length) throw new ArgumentException($"SumAndDot: lengths {a.Length} and {b.Length} differ.");
+        ref float pa = ref MemoryMarshal.GetReference(a);
+        ref float pb = ref MemoryMarshal.GetReference(b);
+        int n = a.Length, i = 0;
+        double sum = 0, dot = 0;
+        if (Vector512.IsHardwareAccelerated && n >= 16)
+        {
+            var k = Vector512.Create(shift);
+            Vector512<double> s0 = default, s1 = default, d0 = default, d1 = default;
+            for (; i <= n - 16; i += 16)
+            {
+                var (alo, ahi) = Vector512.Widen(Vector512.LoadUnsafe(ref pa, (nuint)i));
+                var (blo, bhi) = Vector512.Widen(Vector512.LoadUnsafe(ref pb, (nuint)i));
+                s0 += alo;
+                s1 += ahi;
+                d0 = Vector512.FusedMultiplyAdd(alo, blo - k, d0);
+                d1 = Vector512.FusedMultiplyAdd(ahi, bhi - k, d1);
+            }
+            sum += Vector512.Sum(s0 + s1);
+            dot += Vector512.Sum(d0 + d1);
+        }
+        if (Vector256.IsHardwareAccelerated && i <= n - 8)
+        {
+            var k = Vector256.Create(shift);
+            Vector256<double> s0 = default, s1 = default, d0 = default, d1 = default;
+            for (; i <= n - 8; i += 8)
+            {
+                var (alo, ahi) = Vector256.Widen(Vector256.LoadUnsafe(ref pa, (nuint)i));
+                var (blo, bhi) = Vector256.Widen(Vector256.LoadUnsafe(ref pb, (nuint)i));
+                s0 += alo;
+                s1 += ahi;
+                d0 = Vector256.FusedMultiplyAdd(alo, blo - k, d0);
+                d1 = Vector256.FusedMultiplyAdd(ahi, bhi - k, d1);
+            }
+            sum += Vector256.Sum(s0 + s1);
+            dot += Vector256.Sum(d0 + d1);
+        }
+        for (; i < n; i++)
+        {
+            sum += Unsafe.Add(ref pa, i);
+            dot += (double)Unsafe.Add(ref pa, i) * (Unsafe.Add(ref pb, i) - shift);
+        }
+        return (sum, dot);
+    }
+
     /// <summary>accᵢ += xᵢ, widening each float to double.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AccumulateInto(ReadOnlySpan<float> x, Span<double> acc)
