@@ -37,9 +37,9 @@ public static class Activations
     /// <summary>y = max(x, 0); NaN stays NaN (as PyTorch). Long spans are cut between the kernel threads.</summary>
     public static unsafe void ReluForward(ReadOnlySpan<float> x, Span<float> y)
     {
-        if (x.Length < ElementwiseSplit.MinParallelElements || y.Length != x.Length)
+        if (y.Length != x.Length)
         {
-            TensorPrimitives.Max(x, 0f, y);
+            TensorPrimitives.Max(x, 0f, y);   // its own error, naming the lengths
             return;
         }
         fixed (float* px = x)

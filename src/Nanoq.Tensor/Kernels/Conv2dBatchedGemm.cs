@@ -15,7 +15,7 @@ internal static unsafe class Conv2dBatchedGemm
 {
     /// <summary>
     /// Largest output plane taken this way. Measured against the phase grid at batch 8 (both ways in one process,
-    /// 21:50–22:00, load 1.0–1.8, AMD EPYC family 26 — Zen 5 — two cores; forward / input gradient / weight gradient):
+    /// 21:45–21:55, load 1.0–1.8, AMD EPYC family 26 — Zen 5 — two cores; forward / input gradient / weight gradient):
     /// 3 × 3 convs on 2 × 2 to 5 × 5 maps 1.6–3× faster, 7 × 7 (512 channels) 8.2 / 9.5 / 9.6 → 7.5 / 7.8 / 6.1–7.0 ms,
     /// 10 × 10 (64 channels) the same, 14 × 14 (256) the same forward and 2–5 % slower for the weight gradient, 20 × 20
     /// and up slower (packing the im2col costs more than the weights' re-reads it saves).
@@ -30,14 +30,16 @@ internal static unsafe class Conv2dBatchedGemm
         Avx512F.IsSupported && g.Groups == 1 && !g.IsPointwise && g.StrideW == 1 && g.OutputPlane <= MaxPlane
         && (long)g.Batch * g.InChannels * g.InputPlane < int.MaxValue;
 
-    /// <summary>Floats of the prepacked weights (<see cref="GemmDriver.PrepackA{TA}"/> with the driver's K blocks).</summary>
-    public static long PackedFloats(in Conv2dGeometry g) => GemmDriver.PrepackedFloats(g.OutChannels, g.PatchSize);
-
-    /// <summary>y = conv(x, w) + bias, or y += conv(x, w) when <paramref name="beta"/> = 1; w prepacked by the driver.</summary>
-    public static void Forward(in Conv2dGeometry g, float* x, float* packedW, float* bias, float* y, float beta)
+    /// <summary>
+    /// y = conv(x, w) + bias, or y += conv(x, w) when <paramref name="beta"/> = 1 (no bias then), with w [Cout, PatchSize]
+    /// read through <paramref name="weights"/> (the layer's own, or the flipped ones of an input gradient) and packed once.
+    /// </summary>
+    public static void Forward<TA>(in Conv2dGeometry g, float* x, TA weights, float* bias, float* y, float beta) where TA : struct, IGemmPackA
     {
         int m = g.OutChannels, k = g.PatchSize, plane = g.OutputPlane;
         int n = g.Batch * plane;
+        float* packedW = GemmScratch.Current.Get(GemmScratch.Weights, GemmDriver.PrepackedFloats(m, k));
+        GemmDriver.PrepackA(ref weights, m, k, packedW);
         float* c = GemmScratch.Current.Get(GemmScratch.Partials, (long)m * n);
         var pa = new GemmPackAPrepacked(packedW, GemmDriver.PaddedM(m));
         var pb = new Conv2dPackBIm2col(x, g);

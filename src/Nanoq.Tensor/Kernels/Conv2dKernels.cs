@@ -102,10 +102,7 @@ public static unsafe class Conv2dKernels
         }
         if (Conv2dBatchedGemm.Suits(g))
         {
-            float* packedW = GemmScratch.Current.Get(GemmScratch.Weights, Conv2dBatchedGemm.PackedFloats(g));
-            var pw = new GemmPackANormal(w, kg);
-            GemmDriver.PrepackA(ref pw, mg, kg, packedW);
-            Conv2dBatchedGemm.Forward(g, x, packedW, bias, y, beta);
+            Conv2dBatchedGemm.Forward(g, x, new GemmPackANormal(w, kg), bias, y, beta);
             return;
         }
         long groupStride = GemmDriver.PrepackedFloats(mg, kg);
@@ -141,10 +138,7 @@ public static unsafe class Conv2dKernels
                 g.DilationH, g.DilationW, g.Groups);
             if (Conv2dBatchedGemm.Suits(t))
             {
-                float* packedWt = GemmScratch.Current.Get(GemmScratch.Weights, Conv2dBatchedGemm.PackedFloats(t));
-                var pf = new Conv2dPackAFlipped(w, cg, g.KernelH, g.KernelW);
-                GemmDriver.PrepackA(ref pf, cg, t.PatchSize, packedWt);
-                Conv2dBatchedGemm.Forward(t, dy, packedWt, null, dx, accumulate ? 1f : 0f);
+                Conv2dBatchedGemm.Forward(t, dy, new Conv2dPackAFlipped(w, cg, g.KernelH, g.KernelW), null, dx, accumulate ? 1f : 0f);
                 return;
             }
             long groupStride = GemmDriver.PrepackedFloats(cg, t.PatchSize);

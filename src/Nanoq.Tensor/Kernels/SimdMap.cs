@@ -31,11 +31,6 @@ internal static class SimdMap
     public static unsafe void Map<TOp>(TOp op, ReadOnlySpan<float> x, Span<float> y) where TOp : struct, IUnary
     {
         if (y.Length != x.Length) throw new ArgumentException($"Lengths {x.Length} and {y.Length} differ.");
-        if (x.Length < ElementwiseSplit.MinParallelElements)
-        {
-            MapRange(op, x, y);
-            return;
-        }
         fixed (float* px = x)
         fixed (float* py = y)
         {
@@ -49,11 +44,6 @@ internal static class SimdMap
     {
         if (a.Length != b.Length || y.Length != a.Length)
             throw new ArgumentException($"Lengths {a.Length}, {b.Length} and {y.Length} differ.");
-        if (a.Length < ElementwiseSplit.MinParallelElements)
-        {
-            MapRange(op, a, b, y);
-            return;
-        }
         fixed (float* pa = a)
         fixed (float* pb = b)
         fixed (float* py = y)

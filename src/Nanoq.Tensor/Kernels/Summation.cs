@@ -102,47 +102,16 @@ public static class Summation
     }
 
     /// <summary>Σᵢ aᵢ (bᵢ − shift), in double (a dot product when <paramref name="shift"/> is 0).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <remarks>The dot half of <see cref="SumAndDot"/>: its accumulators are the dot's own, so the sum beside it changes no bit.</remarks>
     public static double Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b, double shift = 0)
     {
         if (a.Length != b.Length) throw new ArgumentException($"Dot: lengths {a.Length} and {b.Length} differ.");
-        ref float pa = ref MemoryMarshal.GetReference(a);
-        ref float pb = ref MemoryMarshal.GetReference(b);
-        int n = a.Length, i = 0;
-        double total = 0;
-        if (Vector512.IsHardwareAccelerated && n >= 16)
-        {
-            var k = Vector512.Create(shift);
-            Vector512<double> a0 = default, a1 = default;
-            for (; i <= n - 16; i += 16)
-            {
-                var (alo, ahi) = Vector512.Widen(Vector512.LoadUnsafe(ref pa, (nuint)i));
-                var (blo, bhi) = Vector512.Widen(Vector512.LoadUnsafe(ref pb, (nuint)i));
-                a0 = Vector512.FusedMultiplyAdd(alo, blo - k, a0);
-                a1 = Vector512.FusedMultiplyAdd(ahi, bhi - k, a1);
-            }
-            total += Vector512.Sum(a0 + a1);
-        }
-        if (Vector256.IsHardwareAccelerated && i <= n - 8)
-        {
-            var k = Vector256.Create(shift);
-            Vector256<double> a0 = default, a1 = default;
-            for (; i <= n - 8; i += 8)
-            {
-                var (alo, ahi) = Vector256.Widen(Vector256.LoadUnsafe(ref pa, (nuint)i));
-                var (blo, bhi) = Vector256.Widen(Vector256.LoadUnsafe(ref pb, (nuint)i));
-                a0 = Vector256.FusedMultiplyAdd(alo, blo - k, a0);
-                a1 = Vector256.FusedMultiplyAdd(ahi, bhi - k, a1);
-            }
-            total += Vector256.Sum(a0 + a1);
-        }
-        for (; i < n; i++) total += (double)Unsafe.Add(ref pa, i) * (Unsafe.Add(ref pb, i) - shift);
-        return total;
+        return SumAndDot(a, b, shift).Dot;
     }
 
     /// <summary>
-    /// (<see cref="Sum"/>(a), <see cref="Dot"/>(a, b, shift)) in one pass over a, bit-identical to the two calls (each total
-    /// keeps its own accumulators in the same order): batch norm's backward reads dy once for Σ dy and Σ dy (x − μ).
+    /// (Σᵢ aᵢ, Σᵢ aᵢ (bᵢ − shift)) in one pass, each total in its own accumulators — the sum's bit-identical to
+    /// <see cref="Sum"/>(a) (test): batch norm's backward reads dy once for Σ dy and Σ dy (x − μ).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static (double Sum, double Dot) SumAndDot(ReadOnlySpan<float> a, ReadOnlySpan<float> b, double shift = 0)

@@ -100,11 +100,6 @@ public static partial class Ops
     /// <summary>y = a ⊕ b over equal lengths, long spans cut between the kernel threads (a residual add, a gradient sum).</summary>
     private static unsafe void SameShape<TK>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) where TK : struct, IBinaryKernel
     {
-        if (y.Length < Kernels.ElementwiseSplit.MinParallelElements)
-        {
-            TK.Run(a, b, y);
-            return;
-        }
         fixed (float* pa = a)
         fixed (float* pb = b)
         fixed (float* py = y)

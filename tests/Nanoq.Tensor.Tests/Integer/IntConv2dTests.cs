@@ -232,21 +232,13 @@ public class IntConv2dTests
         var g = new Conv2dGeometry(3, 24, 21, 19, 20, 3, 1, 1);
         var data = IntConvData.Random(new Rng(5), g, 4, 4);
         var weights = data.Pack(IntConvPath.Auto);
-        int saved = ParallelRunner.MaxDegreeOfParallelism;
-        try
+        byte[] Run()
         {
-            ParallelRunner.MaxDegreeOfParallelism = 1;
-            var one = new byte[g.OutputLength];
-            IntConv2d.Forward(g, data.X, data.Zx, weights, data.Bias, data.Rq, one);
-            ParallelRunner.MaxDegreeOfParallelism = 2;
-            var two = new byte[g.OutputLength];
-            IntConv2d.Forward(g, data.X, data.Zx, weights, data.Bias, data.Rq, two);
-            Assert.Equal(one, two);
+            var y = new byte[g.OutputLength];
+            IntConv2d.Forward(g, data.X, data.Zx, weights, data.Bias, data.Rq, y);
+            return y;
         }
-        finally
-        {
-            ParallelRunner.MaxDegreeOfParallelism = saved;
-        }
+        Assert.Equal(Threads.With(1, Run), Threads.With(2, Run));
     }
 
     [Fact]

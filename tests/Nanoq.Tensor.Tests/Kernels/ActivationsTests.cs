@@ -114,25 +114,15 @@ public class ElementwiseSplitTests
             using var sum = Nanoq.Ops.Add(a, b);
             return [relu, mask, sign, sum.ToArray()];
         }
-        int saved = ParallelRunner.MaxDegreeOfParallelism;
-        try
+        var one = Threads.With(1, Run);
+        var three = Threads.With(3, Run);
+        for (int i = 0; i < one.Length; i++) Assert.Equal(one[i], three[i]);
+        // And the split pass is the definition, element by element.
+        for (int i = 0; i < n; i++)
         {
-            ParallelRunner.MaxDegreeOfParallelism = 1;
-            var one = Run();
-            ParallelRunner.MaxDegreeOfParallelism = 3;
-            var three = Run();
-            for (int i = 0; i < one.Length; i++) Assert.Equal(one[i], three[i]);
-            // And the split pass is the definition, element by element.
-            for (int i = 0; i < n; i++)
-            {
-                Assert.Equal(Math.Max(x[i], 0f), three[0][i]);
-                Assert.Equal(x[i] > 0f ? dy[i] : 0f, three[1][i]);
-                Assert.Equal(x[i] + dy[i], three[3][i]);
-            }
-        }
-        finally
-        {
-            ParallelRunner.MaxDegreeOfParallelism = saved;
+            Assert.Equal(Math.Max(x[i], 0f), three[0][i]);
+            Assert.Equal(x[i] > 0f ? dy[i] : 0f, three[1][i]);
+            Assert.Equal(x[i] + dy[i], three[3][i]);
         }
     }
 }

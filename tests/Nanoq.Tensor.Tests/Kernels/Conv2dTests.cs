@@ -150,19 +150,9 @@ public class Conv2dTests
             Conv2dKernels.Conv2dBackwardWeight(g, x, dy, dw, db);
             return [y, dx, dw, db];
         }
-        int saved = ParallelRunner.MaxDegreeOfParallelism;
-        try
-        {
-            ParallelRunner.MaxDegreeOfParallelism = 1;
-            var one = Run();
-            ParallelRunner.MaxDegreeOfParallelism = 3;
-            var three = Run();
-            for (int i = 0; i < one.Length; i++) Assert.Equal(one[i], three[i]);
-        }
-        finally
-        {
-            ParallelRunner.MaxDegreeOfParallelism = saved;
-        }
+        var one = Threads.With(1, Run);
+        var three = Threads.With(3, Run);
+        for (int i = 0; i < one.Length; i++) Assert.Equal(one[i], three[i]);
     }
 
     [Fact]

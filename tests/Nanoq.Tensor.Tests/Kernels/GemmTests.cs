@@ -80,18 +80,8 @@ public class GemmTests
         var b = GemmReference.Random(rng, k * n);
         var c1 = GemmReference.Random(rng, m * n);
         var c2 = (float[])c1.Clone();
-        int saved = ParallelRunner.MaxDegreeOfParallelism;
-        try
-        {
-            ParallelRunner.MaxDegreeOfParallelism = 1;
-            Gemm.Sgemm(false, true, m, n, k, 0.7f, a, k, b, k, 0.3f, c1, n);
-            ParallelRunner.MaxDegreeOfParallelism = Math.Max(2, Environment.ProcessorCount);
-            Gemm.Sgemm(false, true, m, n, k, 0.7f, a, k, b, k, 0.3f, c2, n);
-        }
-        finally
-        {
-            ParallelRunner.MaxDegreeOfParallelism = saved;
-        }
+        Threads.With(1, () => { Gemm.Sgemm(false, true, m, n, k, 0.7f, a, k, b, k, 0.3f, c1, n); return 0; });
+        Threads.With(Math.Max(2, Environment.ProcessorCount), () => { Gemm.Sgemm(false, true, m, n, k, 0.7f, a, k, b, k, 0.3f, c2, n); return 0; });
         Assert.Equal(c1, c2);
     }
 

@@ -34,7 +34,7 @@ public sealed class IntProgram
         Ops = ops;
         Outputs = outputs;
         KeepsRowsApart = ops.All(o => o.KeepsRowsApart);
-        HasSideInputs = ops.Any(o => o is IntRoiAlignOp);
+        FirstSideInputOp = ops.TakeWhile(o => o is not IntRoiAlignOp).Count();
 
         void Define(int v, string by)
         {
@@ -55,8 +55,14 @@ public sealed class IntProgram
     /// </summary>
     public bool KeepsRowsApart { get; }
 
-    /// <summary>Whether an op needs the host's side inputs (<see cref="IntRoiAlignOp"/>: its RoIs), decided when the program is built.</summary>
-    public bool HasSideInputs { get; }
+    /// <summary>
+    /// Index of the first op that needs the host's side inputs (<see cref="IntRoiAlignOp"/>: its RoIs), or the op count:
+    /// where <see cref="RunBranches"/> stops running by branches.
+    /// </summary>
+    public int FirstSideInputOp { get; }
+
+    /// <summary>Whether an op needs the host's side inputs.</summary>
+    public bool HasSideInputs => FirstSideInputOp < Ops.Count;
 
     /// <summary>The op named <paramref name="name"/>; throws naming it.</summary>
     public IntOp Op(string name) =>
@@ -117,16 +123,9 @@ public sealed class IntProgram
         if (arenas.Count == 0) throw new ArgumentException("IntProgram.RunBranches: no arenas.");
         foreach (var a in arenas) a.Reset();
         var slots = Bind(inputs);
-        int end = Ops.Count;
-        for (int i = 0; i < Ops.Count; i++)
-            if (Ops[i] is IntRoiAlignOp)
-            {
-                end = i;
-                break;
-            }
-        RunBranches(slots, end, arenas);
+        RunBranches(slots, FirstSideInputOp, arenas);
         var args = new List<CodeTensor>(4);
-        for (int i = end; i < Ops.Count; i++) slots[Ops[i].Output] = RunOp(Ops[i], slots, args, arenas[0], sideInputs);
+        for (int i = FirstSideInputOp; i < Ops.Count; i++) slots[Ops[i].Output] = RunOp(Ops[i], slots, args, arenas[0], sideInputs);
         return Results(slots);
     }
 
