@@ -31,7 +31,10 @@ public sealed class Sgd
     public float Momentum { get; }
     public float WeightDecay { get; }
 
-    /// <summary>Parameters whose names match are not decayed (e.g. batch-norm γ/β and biases if wanted).</summary>
+    /// <summary>
+    /// Parameters whose names match are not decayed (e.g. batch-norm γ/β and biases if wanted). <see cref="Step"/> calls it
+    /// from the kernel threads, several at once: keep it a pure function of the name.
+    /// </summary>
     public Func<string, bool> NoDecay { get; init; } = _ => false;
 
     public void Step() =>
