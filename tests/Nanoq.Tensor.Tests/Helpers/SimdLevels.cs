@@ -1,0 +1,47 @@
+using Nanoq.Kernels;
+
+namespace Nanoq.Tests;
+
+/// <summary>
+/// For the tests that the 256-bit and 512-bit forms of a kernel give the same results: the vector levels this CPU has,
+/// and a way to run code at one of them. Tests that switch levels belong to the <see cref="SimdCollection"/>, which runs
+/// alone, so no other test sees a lowered level.
+/// </summary>
+internal static class SimdLevels
+{
+    /// <summary>The vector levels this CPU runs (AVX2, and AVX-512 where present), as theory data.</summary>
+    public static TheoryData<SimdLevel> Vector
+    {
+        get
+        {
+            var data = new TheoryData<SimdLevel>();
+            for (var l = SimdLevel.Avx2; l <= Simd.Hardware; l++) data.Add(l);
+            if (data.Count == 0) data.Add(SimdLevel.Portable);   // no vector path: the portable one is what runs
+            return data;
+        }
+    }
+
+    /// <summary><paramref name="body"/> with <see cref="Simd.Level"/> at <paramref name="level"/>, restored afterwards.</summary>
+    public static T With<T>(SimdLevel level, Func<T> body)
+    {
+        var saved = Simd.Level;
+        try
+        {
+            Simd.Level = level;
+            return body();
+        }
+        finally
+        {
+            Simd.Level = saved;
+        }
+    }
+
+    public static void With(SimdLevel level, Action body) => With(level, () => { body(); return 0; });
+}
+
+/// <summary>Tests that change <see cref="Simd.Level"/> run in this collection, alone.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class SimdCollection
+{
+    public const string Name = "Simd level";
+}
