@@ -7,6 +7,9 @@ namespace Nanoq.Tests;
 /// </summary>
 public enum Isa
 {
+    /// <summary>AVX2 + FMA (256-bit vectors): the 256-bit forms of the kernels.</summary>
+    Avx2,
+
     /// <summary>AVX-512BW (vpmaddubsw/vpmaddwd on 512-bit vectors): every vector integer path.</summary>
     Avx512BW,
 

@@ -7,6 +7,7 @@ public static class IsaSupport
 {
     public static bool IsSupported(Isa isa) => isa switch
     {
+        Isa.Avx2 => Avx2.IsSupported && Fma.IsSupported,
         Isa.Avx512BW => Avx512BW.IsSupported,
         Isa.AvxVnni => AvxVnni.IsSupported,
         _ => throw new ArgumentOutOfRangeException(nameof(isa), isa, null),

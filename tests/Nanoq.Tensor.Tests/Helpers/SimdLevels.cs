@@ -9,14 +9,18 @@ namespace Nanoq.Tests;
 /// </summary>
 internal static class SimdLevels
 {
-    /// <summary>The vector levels this CPU runs (AVX2, and AVX-512 where present), as theory data.</summary>
+    /// <summary>The vector levels this CPU runs: AVX2, and AVX-512 where present (on a CPU with neither, the portable
+    /// level, which is then what runs).</summary>
+    public static IReadOnlyList<SimdLevel> VectorLevels =>
+        Simd.Hardware == SimdLevel.Portable ? [SimdLevel.Portable] : Enumerable.Range(1, (int)Simd.Hardware).Select(l => (SimdLevel)l).ToArray();
+
+    /// <summary><see cref="VectorLevels"/> as theory data.</summary>
     public static TheoryData<SimdLevel> Vector
     {
         get
         {
             var data = new TheoryData<SimdLevel>();
-            for (var l = SimdLevel.Avx2; l <= Simd.Hardware; l++) data.Add(l);
-            if (data.Count == 0) data.Add(SimdLevel.Portable);   // no vector path: the portable one is what runs
+            foreach (var l in VectorLevels) data.Add(l);
             return data;
         }
     }

@@ -226,4 +226,68 @@ public class FixedPointTests
             }
         }
     }
+
+    /// <summary>The 8-lane (AVX2) forms against the scalar ones, as <see cref="VectorForms_MatchScalar"/>: random pairs,
+    /// right shifts on any input, left shifts on inputs small enough not to overflow, both roundings.</summary>
+    [FactRequires(Isa.Avx2)]
+    public void VectorForms256_MatchScalar()
+    {
+        var rng = new Rng(12);
+        var a = new int[8];
+        var b = new int[8];
+        var pairs = Pairs().ToArray();
+        for (int i = 0; i + 8 <= pairs.Length; i += 8)
+        {
+            for (int j = 0; j < 8; j++) (a[j], b[j]) = pairs[i + j];
+            var va = Vector256.Create(a);
+            var vb = Vector256.Create(b);
+            var hm = FixedPoint.SaturatingRoundingDoublingHighMul(va, vb);
+            int e = rng.NextInt(32);
+            var dp = FixedPoint.RoundingDivideByPOT(va, e);
+            int m0 = b[0] & int.MaxValue;
+            int shift = rng.NextInt(-31, 1);
+            var mq = FixedPoint.MultiplyByQuantizedMultiplier(va, m0, shift);
+            int left = rng.NextInt(1, 31);
+            var small = Vector256.ShiftRightArithmetic(va, left);
+            var ml = FixedPoint.MultiplyByQuantizedMultiplier(small, m0, left);
+            var sr = FixedPoint.MultiplyByQuantizedMultiplierSingleRounding(va, m0, shift);
+            var sl = FixedPoint.MultiplyByQuantizedMultiplierSingleRounding(small, m0, left);
+            for (int j = 0; j < 8; j++)
+            {
+                Assert.Equal(FixedPoint.SaturatingRoundingDoublingHighMul(a[j], b[j]), hm[j]);
+                Assert.Equal(FixedPoint.RoundingDivideByPOT(a[j], e), dp[j]);
+                Assert.Equal(FixedPoint.MultiplyByQuantizedMultiplier(a[j], m0, shift), mq[j]);
+                Assert.Equal(FixedPoint.MultiplyByQuantizedMultiplier(a[j] >> left, m0, left), ml[j]);
+                Assert.Equal(FixedPoint.MultiplyByQuantizedMultiplierSingleRounding(a[j], m0, shift), sr[j]);
+                Assert.Equal(FixedPoint.MultiplyByQuantizedMultiplierSingleRounding(a[j] >> left, m0, left), sl[j]);
+            }
+        }
+    }
+
+    /// <summary>The 8-lane lane-wise forms against the scalar ones (as <see cref="LaneWiseForms_MatchScalar"/>).</summary>
+    [FactRequires(Isa.Avx2)]
+    public void LaneWiseForms256_MatchScalar()
+    {
+        var rng = new Rng(13);
+        var pairs = Pairs().ToArray();
+        var x = new int[8];
+        var m = new int[8];
+        var sh = new int[8];
+        for (int i = 0; i + 8 <= pairs.Length; i += 8)
+        {
+            for (int j = 0; j < 8; j++)
+            {
+                m[j] = pairs[i + j].Item2 & int.MaxValue;
+                sh[j] = rng.NextInt(4) == 0 ? rng.NextInt(1, 31) : rng.NextInt(-31, 1);
+                x[j] = sh[j] > 0 ? pairs[i + j].Item1 >> sh[j] : pairs[i + j].Item1;
+            }
+            var d = FixedPoint.MultiplyByQuantizedMultiplier(Vector256.Create(x), Vector256.Create(m), Vector256.Create(sh));
+            var single = FixedPoint.MultiplyByQuantizedMultiplierSingleRounding(Vector256.Create(x), Vector256.Create(m), Vector256.Create(sh));
+            for (int j = 0; j < 8; j++)
+            {
+                Assert.Equal(FixedPoint.MultiplyByQuantizedMultiplier(x[j], m[j], sh[j]), d[j]);
+                Assert.Equal(FixedPoint.MultiplyByQuantizedMultiplierSingleRounding(x[j], m[j], sh[j]), single[j]);
+            }
+        }
+    }
 }

@@ -9,6 +9,7 @@ namespace Nanoq.Tests.Integer;
 /// reference bit for bit (accumulators and requantized codes), over odd sizes, strides, padding, dilation, groups and
 /// depthwise; thread-count independence; the guards.
 /// </summary>
+[Collection(SimdCollection.Name)]
 public class IntConv2dTests
 {
     public static TheoryData<int, int, int, int, int, int, int, int, int, int> Geometries => new()
@@ -122,12 +123,17 @@ public class IntConv2dTests
         { IntConvPath.Auto, 8, 8, false },
     };
 
-    /// <summary>The AVX-512BW paths (Auto picks one of them there); on a CPU without AVX-512BW every row reports as
-    /// skipped rather than passing empty.</summary>
-    [TheoryRequires(Isa.Avx512BW)]
+    /// <summary>The vector paths (Auto picks one of them), in their 256-bit (AVX2) and, where the CPU has AVX-512BW,
+    /// 512-bit forms; VnniEmulated and the depthwise kernel are 512-bit only. On a CPU without AVX2 every row reports
+    /// as skipped rather than passing empty.</summary>
+    [TheoryRequires(Isa.Avx2)]
     [MemberData(nameof(VectorPaths))]
-    public void FastPaths_EqualReference(IntConvPath path, int inputBits, int weightBits, bool narrow) =>
-        CheckPathAgainstReference(path, inputBits, weightBits, narrow);
+    public void FastPaths_EqualReference(IntConvPath path, int inputBits, int weightBits, bool narrow)
+    {
+        foreach (var level in SimdLevels.VectorLevels)
+            if (level == SimdLevel.Avx512 || path != IntConvPath.VnniEmulated)
+                SimdLevels.With(level, () => CheckPathAgainstReference(path, inputBits, weightBits, narrow));
+    }
 
     /// <summary>The native AVX-VNNI path (a 256-bit micro-kernel inside the AVX-512 task, so it needs both). .NET exposes
     /// only the 256-bit AVX-VNNI: the Zen 4 of DESIGN.md §8 lacks it and reports this as skipped, the Zen 5-class CPU of
@@ -151,7 +157,8 @@ public class IntConv2dTests
         {
             var g = Geo((int)row[0], (int)row[1], (int)row[2], (int)row[3], (int)row[4], (int)row[5], (int)row[6], (int)row[7], (int)row[8], (int)row[9]);
             var p = path;
-            if (g.IsDepthwise && path is not (IntConvPath.Auto or IntConvPath.Reference)) p = IntConvPath.Depthwise;
+            // Depthwise geometries take the direct kernel where it runs (AVX-512), else the grouped GEMM of the path.
+            if (g.IsDepthwise && path is not (IntConvPath.Auto or IntConvPath.Reference) && Simd.Is512) p = IntConvPath.Depthwise;
             var data = IntConvData.Random(rng, g, inputBits, weightBits, narrowWeights: narrow);
             var weights = data.Pack(p);
             if (p != IntConvPath.Auto) Assert.Equal(p, weights.Path);
@@ -173,8 +180,13 @@ public class IntConv2dTests
         Assert.Equal(Geometries.Count(), checkedGeometries);
     }
 
-    [FactRequires(Isa.Avx512BW)]
+    [FactRequires(Isa.Avx2)]
     public void Madd16_WorstCaseCodesStayExact()
+    {
+        foreach (var level in SimdLevels.VectorLevels) SimdLevels.With(level, Madd16_WorstCase);
+    }
+
+    private static void Madd16_WorstCase()
     {
         // Every product at its bound: x = 15, w − z_w = −15 (z_w = 15, w = 0) and z_x = 0, so each 16-bit lane receives
         // −450 per step for the full S = 72 steps before it is widened; K = 64·9 = 576 = 144 steps.
@@ -192,11 +204,16 @@ public class IntConv2dTests
     }
 
     /// <summary>The same bound on the narrow kernels: tiles of ≤ 16, ≤ 32 and ≤ 48 positions, widened after 72 of 144 steps.</summary>
-    [TheoryRequires(Isa.Avx512BW)]
+    [TheoryRequires(Isa.Avx2)]
     [InlineData(2)]
     [InlineData(4)]
     [InlineData(5)]
     public void Madd16_WorstCaseCodesStayExact_OnSmallMaps(int size)
+    {
+        foreach (var level in SimdLevels.VectorLevels) SimdLevels.With(level, () => Madd16_WorstCaseSmall(size));
+    }
+
+    private static void Madd16_WorstCaseSmall(int size)
     {
         var g = new Conv2dGeometry(1, 64, size, size, 4, 3, 1, 1);
         var x = Enumerable.Repeat((byte)15, g.InputLength).ToArray();
@@ -214,16 +231,20 @@ public class IntConv2dTests
     /// interleave to 32 planes of 94·94 units ≈ 283K units an image (three images, packed and convolved one by one); of
     /// 5×5 maps padded to 7×7, 1,568 units an image, so a chunk holds 167 and 170 images are two stacked tall planes.
     /// </summary>
-    [TheoryRequires(Isa.Avx512BW)]
+    [TheoryRequires(Isa.Avx2)]
     [InlineData(3, 92, 8)]
     [InlineData(170, 5, 9)]
     public void Batches_spanning_several_input_chunks(int batch, int size, int seed)
     {
         var g = new Conv2dGeometry(batch, 128, size, size, 4, 3, 1, 1);
         var data = IntConvData.Random(new Rng((ulong)seed), g, 4, 4);
-        var acc = new int[g.OutputLength];
-        IntConv2d.ForwardAccumulators(g, data.X, data.Zx, data.Pack(IntConvPath.Madd16), data.Bias, acc);
-        Assert.Equal(data.ReferenceAcc(), acc);
+        var expected = data.ReferenceAcc();
+        foreach (var level in SimdLevels.VectorLevels)
+        {
+            var acc = new int[g.OutputLength];
+            SimdLevels.With(level, () => IntConv2d.ForwardAccumulators(g, data.X, data.Zx, data.Pack(IntConvPath.Madd16), data.Bias, acc));
+            Assert.Equal(expected, acc);
+        }
     }
 
     [Fact]
@@ -256,7 +277,7 @@ public class IntConv2dTests
         Assert.Throws<ArgumentException>(() => IntConv2dWeights.Pack(1, 20000, 1, 1, 1, new byte[20000], [255], 8, 8));
     }
 
-    [FactRequires(Isa.Avx512BW)]
+    [FactRequires(Isa.Avx2)]
     public void Guards_VectorPaths()
     {
         var g = new Conv2dGeometry(1, 4, 6, 6, 4, 3, 1, 1);
@@ -271,18 +292,25 @@ public class IntConv2dTests
         Assert.Throws<ArgumentException>(() => IntConv2dWeights.Pack(1, 1, 1, 2, 1, [0, 255], [0], 8, 8, IntConvPath.Madd16));
     }
 
-    /// <summary>Without AVX-512BW every vector path refuses to pack instead of failing inside the conv (Vnni did, on an
-    /// AVX-VNNI CPU without AVX-512: its task is AVX-512). Run with DOTNET_EnableAVX512=0 to take this branch.</summary>
+    /// <summary>A path the level cannot run refuses to pack instead of failing inside the conv: at the portable level every
+    /// vector path (Auto gives the reference); at AVX2 the 512-bit-only ones (Vnni's kernel needs AVX-512's registers,
+    /// the depthwise kernel is 512-bit), while Auto gives Madd16.</summary>
     [Fact]
-    public void VectorPaths_RefuseWithoutAvx512()
+    public void Paths_RefuseLevelsThatCannotRunThem()
     {
-        if (Avx512BW.IsSupported)
+        SimdLevels.With(SimdLevel.Portable, () =>
+        {
+            Assert.Equal(IntConvPath.Reference, IntConv2dWeights.Pack(1, 1, 1, 1, 1, [3], [0], 4, 4).Path);
+            foreach (var path in new[] { IntConvPath.Madd16, IntConvPath.Int16, IntConvPath.Vnni, IntConvPath.VnniEmulated })
+                Assert.Throws<NotSupportedException>(() => IntConv2dWeights.Pack(1, 1, 1, 1, 1, [3], [0], 4, 4, path));
+        });
+        if (Simd.Hardware < SimdLevel.Avx2) return;
+        SimdLevels.With(SimdLevel.Avx2, () =>
         {
             Assert.Equal(IntConvPath.Madd16, IntConv2dWeights.Pack(1, 1, 1, 1, 1, [3], [0], 4, 4).Path);
-            return;
-        }
-        Assert.Equal(IntConvPath.Reference, IntConv2dWeights.Pack(1, 1, 1, 1, 1, [3], [0], 4, 4).Path);
-        foreach (var path in new[] { IntConvPath.Madd16, IntConvPath.Int16, IntConvPath.Vnni, IntConvPath.VnniEmulated })
-            Assert.Throws<NotSupportedException>(() => IntConv2dWeights.Pack(1, 1, 1, 1, 1, [3], [0], 4, 4, path));
+            foreach (var path in new[] { IntConvPath.Vnni, IntConvPath.VnniEmulated })
+                Assert.Throws<NotSupportedException>(() => IntConv2dWeights.Pack(1, 1, 1, 1, 1, [3], [0], 4, 4, path));
+            Assert.Throws<NotSupportedException>(() => IntConv2dWeights.Pack(2, 2, 3, 3, 2, new byte[18], [0], 4, 4, IntConvPath.Depthwise));
+        });
     }
 }

@@ -208,6 +208,6 @@ public static unsafe class IntConv2d
         }
     }
 
-    /// <summary>Whether this CPU runs the SIMD paths (AVX-512BW); without it every conv takes <see cref="IntConvPath.Reference"/>.</summary>
-    public static bool IsAccelerated => Avx512BW.IsSupported;
+    /// <summary>Whether the SIMD paths run (<see cref="Simd.Level"/> AVX2 or AVX-512); without them every conv takes <see cref="IntConvPath.Reference"/>.</summary>
+    public static bool IsAccelerated => Simd.IsVector;
 }

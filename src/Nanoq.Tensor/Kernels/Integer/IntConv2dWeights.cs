@@ -173,7 +173,7 @@ public sealed unsafe class IntConv2dWeights
 
     private static IntConvPath Choose(IntConvPath path, bool depthwise, int maxAbs, int xmax)
     {
-        bool simd = Avx512BW.IsSupported;
+        bool simd = Simd.IsVector;
         bool fitsS8 = maxAbs <= 127;
         long pair = 2L * xmax * maxAbs;
         long steps = pair == 0 ? long.MaxValue : short.MaxValue / pair;
@@ -181,15 +181,15 @@ public sealed unsafe class IntConv2dWeights
         {
             case IntConvPath.Auto:
                 if (!simd) return IntConvPath.Reference;
-                if (depthwise) return IntConvPath.Depthwise;
+                if (depthwise) return Simd.Is512 ? IntConvPath.Depthwise : IntConvPath.Reference;   // the direct kernel is 512-bit only
                 if (fitsS8 && steps >= 2) return IntConvPath.Madd16;
-                if (fitsS8 && AvxVnni.IsSupported) return IntConvPath.Vnni;
+                if (fitsS8 && AvxVnni.IsSupported && Simd.Is512) return IntConvPath.Vnni;
                 return IntConvPath.Int16;
             case IntConvPath.Reference:
                 return path;
             case IntConvPath.Depthwise:
                 if (!depthwise) throw new ArgumentException("IntConv2dWeights: the depthwise path needs groups = in_channels = out_channels.");
-                RequireSimd(path);
+                Require512(path);
                 return path;
             case IntConvPath.Int16:
                 RequireSimd(path);
@@ -200,14 +200,14 @@ public sealed unsafe class IntConv2dWeights
                     throw new ArgumentException($"IntConv2dWeights: Madd16 needs max|w_q − z_w| ≤ 127 and 2·{xmax}·{maxAbs} ≤ 32767.");
                 return path;
             case IntConvPath.Vnni:
-                // The VNNI micro-kernel is 256-bit, but the task around it (gather, epilogue) is AVX-512: a CPU with
-                // AVX-VNNI and no AVX-512 (Alder Lake) must be refused here, not fail inside the conv.
-                RequireSimd(path);
+                // The VNNI micro-kernel holds 16 accumulators and 4 loads of b: 21 registers, which only AVX-512's 32
+                // ymm registers hold without spilling; a CPU with AVX-VNNI and no AVX-512 (Alder Lake) takes Madd16.
+                Require512(path);
                 if (!AvxVnni.IsSupported) throw new NotSupportedException("IntConv2dWeights: this CPU (or runtime) has no AVX-VNNI.");
                 if (!fitsS8) throw new ArgumentException($"IntConv2dWeights: VNNI needs max|w_q − z_w| ≤ 127, got {maxAbs}.");
                 return path;
             case IntConvPath.VnniEmulated:
-                RequireSimd(path);
+                Require512(path);
                 if (!fitsS8) throw new ArgumentException($"IntConv2dWeights: VNNI needs max|w_q − z_w| ≤ 127, got {maxAbs}.");
                 return path;
             default:
@@ -217,7 +217,12 @@ public sealed unsafe class IntConv2dWeights
 
     private static void RequireSimd(IntConvPath path)
     {
-        if (!Avx512BW.IsSupported) throw new NotSupportedException($"IntConv2dWeights: the {path} path needs AVX-512BW.");
+        if (!Simd.IsVector) throw new NotSupportedException($"IntConv2dWeights: the {path} path needs AVX2 (Simd.Level is {Simd.Level}).");
+    }
+
+    private static void Require512(IntConvPath path)
+    {
+        if (!Simd.Is512) throw new NotSupportedException($"IntConv2dWeights: the {path} path needs AVX-512BW (Simd.Level is {Simd.Level}).");
     }
 
     /// <summary>Throws unless <paramref name="g"/> has this layer's channels, kernel and groups.</summary>

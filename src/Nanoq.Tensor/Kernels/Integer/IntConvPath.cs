@@ -9,7 +9,8 @@ public enum IntConvPath
 {
     /// <summary>Choose: <see cref="Depthwise"/> for depthwise geometries, else <see cref="Madd16"/> when it may sum at
     /// least two steps in 16 bits, else <see cref="Vnni"/> when the CPU has AVX-VNNI and the weights fit int8, else
-    /// <see cref="Int16"/>; <see cref="Reference"/> without AVX-512BW.</summary>
+    /// <see cref="Int16"/>; <see cref="Reference"/> without a vector level (<see cref="Simd.Level"/>).
+    /// Every path but <see cref="Vnni"/> has a 512-bit (AVX-512BW) and a 256-bit (AVX2) form with the same layout.</summary>
     Auto = 0,
 
     /// <summary>The naive scalar loop over codes (<see cref="IntConv2dReference"/>): the ground truth and the fallback.</summary>
@@ -30,8 +31,8 @@ public enum IntConvPath
     Madd16,
 
     /// <summary>u8 input codes × s8 centered weights with AVX-VNNI <c>vpdpbusd</c> (256-bit, 32 multiply-adds an
-    /// instruction straight into int32); needs <c>AvxVnni.IsSupported</c> (and AVX-512BW, as the task around the
-    /// micro-kernel does) and max|w_q − z_w| ≤ 127.</summary>
+    /// instruction straight into int32); needs <c>AvxVnni.IsSupported</c> (and AVX-512, whose 32 registers the
+    /// micro-kernel needs) and max|w_q − z_w| ≤ 127.</summary>
     Vnni,
 
     /// <summary>The <see cref="Vnni"/> kernel with <c>vpdpbusd</c> emulated by <c>vpmaddwd</c>: the same data layout and

@@ -183,8 +183,8 @@ internal unsafe struct IntConvTask : IParallelBody
             int* row = acc + m * Tile;
             if (AccOut != null)
             {
-                var vo = Vector512.Create(offset);
-                for (int v = 0; v < 16 * live; v += 16) (Vector512.Load(row + v) + vo).Store(outTile + v);
+                var vo = Vector256.Create(offset);
+                for (int v = 0; v < 16 * live; v += 8) (Vector256.Load(row + v) + vo).Store(outTile + v);
                 if (ImagePlane != 0) CopyValidTall(outTile, AccOut + outBase, q0);
                 else CopyValid(outTile, AccOut + outBase, q0);
             }
@@ -192,8 +192,12 @@ internal unsafe struct IntConvTask : IParallelBody
             {
                 var rq = Rq!;
                 byte* bytes = (byte*)outTile;
-                for (int v = 0; v < 16 * live; v += 16)
-                    Avx512F.ConvertToVector128Byte(rq.Apply(Vector512.Load(row + v), offset, o)).Store(bytes + v);
+                if (Simd.Is512)
+                    for (int v = 0; v < 16 * live; v += 16)
+                        Avx512F.ConvertToVector128Byte(rq.Apply(Vector512.Load(row + v), offset, o)).Store(bytes + v);
+                else
+                    for (int v = 0; v < 16 * live; v += 16)
+                        Narrow.ToBytes(rq.Apply(Vector256.Load(row + v), offset, o), rq.Apply(Vector256.Load(row + v + 8), offset, o)).Store(bytes + v);
                 if (ImagePlane != 0) CopyValidTall(bytes, Y + outBase, q0);
                 else CopyValid(bytes, Y + outBase, q0);
             }
