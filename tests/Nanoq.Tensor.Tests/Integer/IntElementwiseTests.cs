@@ -1,11 +1,14 @@
+using Nanoq.Kernels;
 using Nanoq.Kernels.Integer;
 
 namespace Nanoq.Tests.Integer;
 
 /// <summary>
 /// Fully connected, quantized add, requantize, max pooling and nearest upsampling on codes: SIMD against the scalar
-/// form over lengths 0..256 (all tails), against independent loops, and hand cases.
+/// form over lengths 0..256 (all tails), against independent loops, and hand cases — the vector kernels at each vector
+/// level the CPU has (<see cref="SimdLevels"/>).
 /// </summary>
+[Collection(SimdCollection.Name)]
 public class IntElementwiseTests
 {
     private static byte[] Codes(Rng rng, int n, int max = 255)
@@ -31,6 +34,11 @@ public class IntElementwiseTests
     [InlineData(100, 130, 131, 4, 4)]
     [InlineData(40, 70, 3, 8, 8)]    // 8-bit weights: the int16 rows, whatever the batch
     public void FullyConnected_EqualsReference(int batch, int inF, int outF, int wbits, int xbits)
+    {
+        foreach (var level in SimdLevels.VectorLevels) SimdLevels.With(level, () => FullyConnected(batch, inF, outF, wbits, xbits));
+    }
+
+    private static void FullyConnected(int batch, int inF, int outF, int wbits, int xbits)
     {
         var rng = new Rng((ulong)(inF * 7 + outF));
         var x = Codes(rng, batch * inF, (1 << xbits) - 1);
@@ -70,6 +78,11 @@ public class IntElementwiseTests
     [InlineData(4, 4, 40)]   // the tile path
     [InlineData(4, 8, 70)]
     public void FullyConnected_Int8Rows_AtTheSaturationBound(int wbits, int xbits, int batch = 5)
+    {
+        foreach (var level in SimdLevels.VectorLevels) SimdLevels.With(level, () => FullyConnectedAtBound(wbits, xbits, batch));
+    }
+
+    private static void FullyConnectedAtBound(int wbits, int xbits, int batch)
     {
         int wmax = (1 << wbits) - 1, xmax = (1 << xbits) - 1, steps = 32767 / (2 * xmax * wmax), inF = 64 * steps * 2 + 64 + 5, outF = 6;
         var x = Enumerable.Repeat((byte)xmax, batch * inF).ToArray();

@@ -190,14 +190,8 @@ internal unsafe struct IntConvTask : IParallelBody
             }
             else
             {
-                var rq = Rq!;
                 byte* bytes = (byte*)outTile;
-                if (Simd.Is512)
-                    for (int v = 0; v < 16 * live; v += 16)
-                        Avx512F.ConvertToVector128Byte(rq.Apply(Vector512.Load(row + v), offset, o)).Store(bytes + v);
-                else
-                    for (int v = 0; v < 16 * live; v += 16)
-                        Narrow.ToBytes(rq.Apply(Vector256.Load(row + v), offset, o), rq.Apply(Vector256.Load(row + v + 8), offset, o)).Store(bytes + v);
+                Rq!.ApplyToBytes(row, live, offset, o, bytes);
                 if (ImagePlane != 0) CopyValidTall(bytes, Y + outBase, q0);
                 else CopyValid(bytes, Y + outBase, q0);
             }

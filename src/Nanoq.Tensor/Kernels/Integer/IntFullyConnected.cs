@@ -95,7 +95,10 @@ public static unsafe class IntFullyConnected
     private static void Core(int batch, byte* x, int zx, IntFullyConnectedWeights w, int* bias, Requantization? rq, byte* y, int* accOut)
     {
         if (batch == 0) return;
-        if (!Avx512BW.IsSupported)
+        // The row-block task is 512-bit only; AVX2 runs every int8 layer as tiles (slower than row blocks below
+        // TileRowsFrom rows on AVX-512, still vector), and 8-bit layers through the reference.
+        bool asTiles = w.Madd16Steps > 0 && (batch >= TileRowsFrom || !Simd.Is512);
+        if (!Simd.Is512 && !asTiles || !Simd.IsVector)
         {
             Fallback(batch, x, zx, w, bias, rq, y, accOut);
             return;
@@ -103,7 +106,7 @@ public static unsafe class IntFullyConnected
         int* offsets = IntScratch.Current.Get(IntScratch.Offsets, w.OutFeatures);
         var sums = w.CenteredSums;
         for (int o = 0; o < w.OutFeatures; o++) offsets[o] = unchecked((bias == null ? 0 : bias[o]) - zx * sums[o]);
-        if (w.Madd16Steps > 0 && batch >= TileRowsFrom)
+        if (asTiles)
         {
             var tiles = new IntFullyConnectedTileTask { X = x, Y = y, AccOut = accOut, Offsets = offsets, W = w, Rq = rq, Batch = batch };
             ParallelRunner.Run((batch + IntFullyConnectedTileTask.Rows - 1) / IntFullyConnectedTileTask.Rows, ref tiles);
@@ -114,7 +117,7 @@ public static unsafe class IntFullyConnected
         ParallelRunner.Run(blocks * rowBlocks, ref task);
     }
 
-    /// <summary>Without AVX-512: the reference loop, then the scalar requantization.</summary>
+    /// <summary>Where no vector task runs: the reference loop, then the scalar requantization.</summary>
     private static void Fallback(int batch, byte* x, int zx, IntFullyConnectedWeights w, int* bias, Requantization? rq, byte* y, int* accOut)
     {
         int count = batch * w.OutFeatures;

@@ -68,8 +68,7 @@ internal unsafe struct IntFullyConnectedTileTask : IParallelBody
                     for (int r = 0; r < rows; r++) AccOut[(long)(r0 + r) * outF + o] = unchecked(row[r] + offset);
                     continue;
                 }
-                for (int v = 0; v < 16 * live; v += 16)
-                    Avx512F.ConvertToVector128Byte(Rq!.Apply(Vector512.Load(row + v), offset, o)).Store(codes + v);
+                Rq!.ApplyToBytes(row, live, offset, o, codes);
                 for (int r = 0; r < rows; r++) Y[(long)(r0 + r) * outF + o] = codes[r];
             }
         }

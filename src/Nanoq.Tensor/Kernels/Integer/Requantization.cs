@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Nanoq.Kernels.Integer;
 
@@ -162,5 +163,21 @@ public sealed class Requantization
             : FixedPoint.MultiplyByQuantizedMultiplierSingleRounding(acc, m, sh);
         v += Vector256.Create(OutputZeroPoint);
         return Vector256.Min(Vector256.Max(v, Vector256.Create(ClampMin)), Vector256.Create(ClampMax));
+    }
+
+    /// <summary>
+    /// codes[i] = y_q of (acc[i] + offset) for channel <paramref name="c"/>, i &lt; 16·<paramref name="vectors"/>: the
+    /// epilogue of a conv or FC tile row, 16 lanes at a time in 512-bit or two 256-bit halves (<see cref="Simd.Level"/>),
+    /// bit-identical to <see cref="Apply(int, int)"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal unsafe void ApplyToBytes(int* acc, int vectors, int offset, int c, byte* codes)
+    {
+        if (Simd.Is512)
+            for (int v = 0; v < 16 * vectors; v += 16)
+                Avx512F.ConvertToVector128Byte(Apply(Vector512.Load(acc + v), offset, c)).Store(codes + v);
+        else
+            for (int v = 0; v < 16 * vectors; v += 16)
+                Narrow.ToBytes(Apply(Vector256.Load(acc + v), offset, c), Apply(Vector256.Load(acc + v + 8), offset, c)).Store(codes + v);
     }
 }
