@@ -10,7 +10,7 @@ namespace Nanoq.Tests.Integer;
 /// </summary>
 public class IntConvPhasesTests
 {
-    [TheoryRequires(Isa.Avx512BW)]
+    [TheoryRequires(Isa.Avx2)]
     [InlineData(4, 4)]
     [InlineData(8, 8)]
     public void Phases_give_the_strided_convs_codes(int inputBits, int weightBits)

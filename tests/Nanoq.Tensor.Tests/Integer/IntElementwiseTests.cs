@@ -105,6 +105,11 @@ public class IntElementwiseTests
     [Fact]
     public void Add_LongInputsSplitOverCoresEqualScalar()
     {
+        foreach (var level in SimdLevels.VectorLevels) SimdLevels.With(level, () => Add_LongInputsSplitOverCoresEqualScalarAt());
+    }
+
+    private static void Add_LongInputsSplitOverCoresEqualScalarAt()
+    {
         var rng = new Rng(22);
         int n = (1 << 17) + 13;
         var p = new QuantizedAddParams(rng.NextInt(16), (1 << 30) + rng.NextInt(1 << 30), -rng.NextInt(1, 4),
@@ -136,6 +141,11 @@ public class IntElementwiseTests
     [Fact]
     public void Add_VectorEqualsScalar_AllLengths()
     {
+        foreach (var level in SimdLevels.VectorLevels) SimdLevels.With(level, () => Add_VectorEqualsScalar_AllLengthsAt());
+    }
+
+    private static void Add_VectorEqualsScalar_AllLengthsAt()
+    {
         var rng = new Rng(21);
         for (int n = 0; n <= 256; n++)
         {
@@ -152,6 +162,11 @@ public class IntElementwiseTests
 
     [Fact]
     public void Requantize_VectorEqualsScalar_AllLengths()
+    {
+        foreach (var level in SimdLevels.VectorLevels) SimdLevels.With(level, () => Requantize_VectorEqualsScalar_AllLengthsAt());
+    }
+
+    private static void Requantize_VectorEqualsScalar_AllLengthsAt()
     {
         var rng = new Rng(22);
         for (int n = 0; n <= 256; n++)
@@ -177,6 +192,11 @@ public class IntElementwiseTests
     [InlineData(3, 3, 3, 3, 1, 1, 20, 40)]           // stride 3: picked one by one
     [InlineData(5, 5, 2, 2, 2, 2, 9, 200)]
     public void MaxPool_EqualsLoopWithMinusInfinityPadding(int kh, int kw, int sh, int sw, int ph, int pw, int h, int w, int n = 2, int c = 3)
+    {
+        foreach (var level in SimdLevels.VectorLevels) SimdLevels.With(level, () => MaxPool_EqualsLoopWithMinusInfinityPaddingAt(kh, kw, sh, sw, ph, pw, h, w, n, c));
+    }
+
+    private static void MaxPool_EqualsLoopWithMinusInfinityPaddingAt(int kh, int kw, int sh, int sw, int ph, int pw, int h, int w, int n = 2, int c = 3)
     {
         var rng = new Rng(23);
         var x = Codes(rng, n * c * h * w);

@@ -11,6 +11,7 @@ namespace Nanoq.Tests.Integer;
 /// within the range of the codes they read, and the integer kernel agrees with the fake-quant model (float RoIAlign of
 /// dequantized codes, rounded back onto the same grid) code for code except near rounding boundaries.
 /// </summary>
+[Collection(SimdCollection.Name)]
 public class IntRoiAlignTests(ITestOutputHelper output)
 {
     private readonly record struct Case(int N, int C, int H, int W, int PH, int PW, float Scale, int Sampling, bool Aligned, float[] Rois);
@@ -264,6 +265,11 @@ public class IntRoiAlignTests(ITestOutputHelper output)
     [InlineData(40, RequantRounding.Double)]
     [InlineData(64, RequantRounding.Single)]
     public void Wide_channels_equal_the_naive_loop_and_requantize_like_the_scalar(int channels, RequantRounding rounding)
+    {
+        foreach (var level in SimdLevels.VectorLevels) SimdLevels.With(level, () => WideChannels(channels, rounding));
+    }
+
+    private static void WideChannels(int channels, RequantRounding rounding)
     {
         var rng = new Rng((ulong)(channels * 7 + (int)rounding));
         for (int trial = 0; trial < 20; trial++)

@@ -25,7 +25,7 @@ internal unsafe struct IntMaxPoolTask : IParallelBody
     {
         int first = (int)((long)Planes * task / Parts), end = (int)((long)Planes * (task + 1) / Parts);
         int w = Width, ow = OutWidth, s = StrideW, pw = PadW;
-        bool vector = Vector512.IsHardwareAccelerated && (s == 1 || s == 2);
+        bool vector = Simd.IsVector && (s == 1 || s == 2), wide = Simd.Is512;
         // t is computed for starts [0, tLength): at stride 2 two vectors of t give 64 outputs.
         int tLength = s == 2 ? 2 * RoundUp(ow) : RoundUp((ow - 1) * s + 1);
         // The row: p_w zeros, m (w codes), zeros up to every position a window start below tLength reads, and a vector more.
@@ -60,12 +60,20 @@ internal unsafe struct IntMaxPoolTask : IParallelBody
                         }
                         continue;
                     }
-                    for (int j = 0; j < tLength; j += 64)
-                    {
-                        var v = Vector512.Load(m + j - pw);
-                        for (int k = 1; k < KernelW; k++) v = Vector512.Max(v, Vector512.Load(m + j - pw + k));
-                        v.Store(t + j);
-                    }
+                    if (wide)
+                        for (int j = 0; j < tLength; j += 64)
+                        {
+                            var v = Vector512.Load(m + j - pw);
+                            for (int k = 1; k < KernelW; k++) v = Vector512.Max(v, Vector512.Load(m + j - pw + k));
+                            v.Store(t + j);
+                        }
+                    else
+                        for (int j = 0; j < tLength; j += 32)   // AVX2: the same blocks of 64 as two vectors of 32
+                        {
+                            var v = Vector256.Load(m + j - pw);
+                            for (int k = 1; k < KernelW; k++) v = Vector256.Max(v, Vector256.Load(m + j - pw + k));
+                            v.Store(t + j);
+                        }
                     if (s == 1)
                     {
                         Buffer.MemoryCopy(t, yr, ow, ow);
@@ -73,13 +81,14 @@ internal unsafe struct IntMaxPoolTask : IParallelBody
                     }
                     for (int o = 0; o < ow; o += 64)
                     {
-                        var even = Vector512.Narrow(Vector512.Load(t + 2 * o).AsUInt16(), Vector512.Load(t + 2 * o + 64).AsUInt16());
-                        if (o + 64 <= ow) even.Store(yr + o);
+                        byte* dst = o + 64 <= ow ? yr + o : last;
+                        if (wide) Vector512.Narrow(Vector512.Load(t + 2 * o).AsUInt16(), Vector512.Load(t + 2 * o + 64).AsUInt16()).Store(dst);
                         else
                         {
-                            even.Store(last);
-                            Buffer.MemoryCopy(last, yr + o, ow - o, ow - o);
+                            Vector256.Narrow(Vector256.Load(t + 2 * o).AsUInt16(), Vector256.Load(t + 2 * o + 32).AsUInt16()).Store(dst);
+                            Vector256.Narrow(Vector256.Load(t + 2 * o + 64).AsUInt16(), Vector256.Load(t + 2 * o + 96).AsUInt16()).Store(dst + 32);
                         }
+                        if (dst == last) Buffer.MemoryCopy(last, yr + o, ow - o, ow - o);
                     }
                 }
             }
@@ -88,16 +97,22 @@ internal unsafe struct IntMaxPoolTask : IParallelBody
 
     private static int RoundUp(int n) => (n + 63) & ~63;
 
-    /// <summary>m[i] = max(m[i], r[i]) for i &lt; w, a vector at a time (64 codes, or 16 for short rows); the tail by one
+    /// <summary>m[i] = max(m[i], r[i]) for i &lt; w, a vector at a time (64 or 32 codes by the level, or 16 for short rows); the tail by one
     /// more vector ending at w.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void MaxInto(byte* m, byte* r, int w)
     {
-        if (Vector512.IsHardwareAccelerated && w >= 64)
+        if (Simd.Is512 && w >= 64)
         {
             int i = 0;
             for (; i + 64 <= w; i += 64) Vector512.Max(Vector512.Load(m + i), Vector512.Load(r + i)).Store(m + i);
             if (i < w) Vector512.Max(Vector512.Load(m + w - 64), Vector512.Load(r + w - 64)).Store(m + w - 64);
+        }
+        else if (Simd.IsVector && w >= 32)
+        {
+            int i = 0;
+            for (; i + 32 <= w; i += 32) Vector256.Max(Vector256.Load(m + i), Vector256.Load(r + i)).Store(m + i);
+            if (i < w) Vector256.Max(Vector256.Load(m + w - 32), Vector256.Load(r + w - 32)).Store(m + w - 32);
         }
         else if (Vector128.IsHardwareAccelerated && w >= 16)
         {

@@ -12,7 +12,7 @@ namespace Nanoq.Kernels.Integer;
 /// </code>
 /// 16 lanes at a time, bit-identical to <see cref="Apply"/>.
 /// </summary>
-public static class IntRequantize
+public static unsafe class IntRequantize
 {
     /// <summary>One code; <paramref name="rq"/> is per tensor (its channel 0).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -26,7 +26,7 @@ public static class IntRequantize
         if (rq.Channels != 1) throw new ArgumentException("IntRequantize: needs a per-tensor requantization.");
         if ((uint)inputZeroPoint > 255) throw new ArgumentOutOfRangeException(nameof(inputZeroPoint));
         int i = 0;
-        if (Avx512BW.IsSupported)
+        if (Simd.Is512)
         {
             ref byte rx = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(input);
             ref byte ry = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(output);
@@ -37,6 +37,12 @@ public static class IntRequantize
                 Avx512F.ConvertToVector128Byte(v).StoreUnsafe(ref ry, (nuint)i);
             }
         }
+        else if (Simd.IsVector)
+            fixed (byte* x = input)
+            fixed (byte* y = output)
+                for (; i + 16 <= input.Length; i += 16)
+                    Narrow.ToBytes(rq.Apply(Avx2.ConvertToVector256Int32(x + i), -inputZeroPoint, 0),
+                        rq.Apply(Avx2.ConvertToVector256Int32(x + i + 8), -inputZeroPoint, 0)).Store(y + i);
         for (; i < input.Length; i++) output[i] = (byte)Apply(input[i], inputZeroPoint, rq);
     }
 }

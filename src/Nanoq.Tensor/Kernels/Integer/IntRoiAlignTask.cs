@@ -34,8 +34,8 @@ internal unsafe struct IntRoiAlignTask : IParallelBody
         byte* image = Codes + (long)Batch[k] * Plane * c;
         int* acc = stackalloc int[c + 16];
         byte* lanes = stackalloc byte[16];
-        bool simd = Avx512BW.IsSupported;
-        if (simd && Requantized != null && c % 16 == 0)
+        bool simd = Simd.Is512, simd256 = Simd.IsVector && !simd;
+        if (Simd.IsVector && Requantized != null && c % 16 == 0)
         {
             RequantizeBins(k, row, image);
             return;
@@ -55,6 +55,12 @@ internal unsafe struct IntRoiAlignTask : IParallelBody
                     var wv = Vector512.Create(w);
                     for (; ch + 16 <= c; ch += 16)
                         Vector512.Store(Vector512.Load(acc + ch) + Avx512F.MultiplyLow(Avx512F.ConvertToVector512Int32(Vector128.Load(x + ch)), wv), acc + ch);
+                }
+                else if (simd256)
+                {
+                    var wv = Vector256.Create(w);
+                    for (; ch + 8 <= c; ch += 8)
+                        Vector256.Store(Vector256.Load(acc + ch) + Avx2.MultiplyLow(Avx2.ConvertToVector256Int32(x + ch), wv), acc + ch);
                 }
                 for (; ch < c; ch++) acc[ch] += w * x[ch];
             }
@@ -79,10 +85,10 @@ internal unsafe struct IntRoiAlignTask : IParallelBody
             {
                 var rq = Requant!;
                 int ch = 0;
-                if (simd)
+                if (Simd.IsVector)
                     for (; ch + 16 <= c; ch += 16)
                     {
-                        Avx512F.ConvertToVector128Byte(rq.Apply(Vector512.Load(acc + ch), -zw, 0)).Store(lanes);
+                        rq.ApplyToBytes(acc + ch, 1, -zw, 0, lanes);
                         for (int i = 0; i < 16; i++) Requantized[at + (long)(ch + i) * bins] = lanes[i];
                     }
                 for (; ch < c; ch++) Requantized[at + (long)ch * bins] = (byte)rq.Apply(acc[ch] - zw, 0);
@@ -125,6 +131,22 @@ internal unsafe struct IntRoiAlignTask : IParallelBody
     {
         int* start = TapStart + (long)k * Bins;
         int t0 = start[bin], t1 = start[bin + 1], weights = 0, c = Channels;
+        if (!Simd.Is512)
+        {
+            // AVX2: the 16 channels as two halves of 8, the same sums.
+            Vector256<int> lo = default, hi = default;
+            for (int t = t0; t < t1; t++)
+            {
+                int w = TapWeight[t];
+                weights += w;
+                byte* x = slice + (long)TapIndex[t] * c;
+                var wv = Vector256.Create(w);
+                lo += Avx2.MultiplyLow(Avx2.ConvertToVector256Int32(x), wv);
+                hi += Avx2.MultiplyLow(Avx2.ConvertToVector256Int32(x + 8), wv);
+            }
+            int offset = -ZeroPoint * weights;
+            return Narrow.ToBytes(Requant!.Apply(lo, offset, 0), Requant!.Apply(hi, offset, 0));
+        }
         var acc = Vector512<int>.Zero;
         for (int t = t0; t < t1; t++)
         {
