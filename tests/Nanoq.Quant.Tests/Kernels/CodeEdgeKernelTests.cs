@@ -1,10 +1,11 @@
+using Nanoq.Kernels;
 using Nanoq.Quant.Kernels;
 
 namespace Nanoq.Tests.Kernels;
 
 /// <summary>
 /// The integer runtime's float edges: <see cref="FakeQuantKernels.Quantize"/> (image → codes) and
-/// <see cref="FakeQuantKernels.Dequantize"/> (codes → reals) run 16 lanes at a time with a scalar tail. Every length
+/// <see cref="FakeQuantKernels.Dequantize"/> (codes → reals) run 16 lanes (AVX-512) or 32 and 8 (AVX2) at a time with a scalar tail. Every length
 /// 0..70 (all tails), ties, ±∞, values far off the grid: the codes are the scalar formula's
 /// clamp(round_half_even(x·(1/Δ)) + z, 0, 2^k − 1), and dequantized codes are the fake-quant forward bit for bit.
 /// A NaN is named by its index wherever it sits in a vector block.
@@ -26,8 +27,27 @@ public class CodeEdgeKernelTests
         return x;
     }
 
+    /// <summary>At each vector level the CPU has (AVX2's 32-code blocks, AVX-512's 16): the same codes. Lowering the
+    /// level while other tests run changes only their speed (every level gives the same results).</summary>
     [Fact]
     public void Quantize_is_the_scalar_formula_and_dequantize_is_the_fake_quant_forward()
+    {
+        var saved = Simd.Level;
+        try
+        {
+            for (var level = SimdLevel.Portable; level <= Simd.Hardware; level++)
+            {
+                Simd.Level = level;
+                QuantizeAndDequantize();
+            }
+        }
+        finally
+        {
+            Simd.Level = saved;
+        }
+    }
+
+    private static void QuantizeAndDequantize()
     {
         var rng = new Rng(17);
         for (int n = 0; n <= 70; n++)
