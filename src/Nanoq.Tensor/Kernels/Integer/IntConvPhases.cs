@@ -99,14 +99,16 @@ public static unsafe class IntConvPhases
                                 for (int bk = 0; bk < blocks; bk++)
                                 {
                                     byte* s = row + 128 * bk + px;
-                                    var picked = Vector512.Narrow(Vector512.Load(s).AsUInt16(), Vector512.Load(s + 64).AsUInt16());
                                     int j = 64 * bk;
-                                    if (j + 64 <= wh) picked.Store(o + j);
+                                    byte* d = j + 64 <= wh ? o + j : tail;
+                                    // Every second byte: the low bytes of 64 uint16 (one 512-bit narrow, or two 256-bit).
+                                    if (Simd.Is512) Vector512.Narrow(Vector512.Load(s).AsUInt16(), Vector512.Load(s + 64).AsUInt16()).Store(d);
                                     else
                                     {
-                                        picked.Store(tail);
-                                        Buffer.MemoryCopy(tail, o + j, wh - j, wh - j);
+                                        Vector256.Narrow(Vector256.Load(s).AsUInt16(), Vector256.Load(s + 32).AsUInt16()).Store(d);
+                                        Vector256.Narrow(Vector256.Load(s + 64).AsUInt16(), Vector256.Load(s + 96).AsUInt16()).Store(d + 32);
                                     }
+                                    if (d == tail) Buffer.MemoryCopy(tail, o + j, wh - j, wh - j);
                                 }
                             }
                         }
