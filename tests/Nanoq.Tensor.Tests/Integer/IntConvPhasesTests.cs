@@ -6,14 +6,20 @@ namespace Nanoq.Tests.Integer;
 /// <summary>
 /// Stride-2 convs over few channels run by phases (<see cref="IntConvPhases"/>, space-to-depth) give the strided conv's
 /// codes exactly: against the scalar reference over channel counts 1–4, kernels 3–7, every padding up to half the
-/// kernel, odd and even sizes, 4 and 8 bits.
+/// kernel, odd and even sizes, 4 and 8 bits — at each vector level the CPU has.
 /// </summary>
+[Collection(SimdCollection.Name)]
 public class IntConvPhasesTests
 {
     [TheoryRequires(Isa.Avx2)]
     [InlineData(4, 4)]
     [InlineData(8, 8)]
     public void Phases_give_the_strided_convs_codes(int inputBits, int weightBits)
+    {
+        foreach (var level in SimdLevels.VectorLevels) SimdLevels.With(level, () => PhasesAt(inputBits, weightBits));
+    }
+
+    private static void PhasesAt(int inputBits, int weightBits)
     {
         var rng = new Rng((ulong)(300 + inputBits));
         int cases = 0;
