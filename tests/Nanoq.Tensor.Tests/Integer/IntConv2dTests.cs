@@ -123,8 +123,8 @@ public class IntConv2dTests
         { IntConvPath.Auto, 8, 8, false },
     };
 
-    /// <summary>The vector paths (Auto picks one of them), in their 256-bit (AVX2) and, where the CPU has AVX-512BW,
-    /// 512-bit forms; VnniEmulated and the depthwise kernel are 512-bit only. On a CPU without AVX2 every row reports
+    /// <summary>The vector paths (Auto picks one of them; depthwise geometries take the depthwise kernel), in their
+    /// 256-bit (AVX2) and, where the CPU has AVX-512BW, 512-bit forms; VnniEmulated is 512-bit only. On a CPU without AVX2 every row reports
     /// as skipped rather than passing empty.</summary>
     [TheoryRequires(Isa.Avx2)]
     [MemberData(nameof(VectorPaths))]
@@ -157,8 +157,7 @@ public class IntConv2dTests
         {
             var g = Geo((int)row[0], (int)row[1], (int)row[2], (int)row[3], (int)row[4], (int)row[5], (int)row[6], (int)row[7], (int)row[8], (int)row[9]);
             var p = path;
-            // Depthwise geometries take the direct kernel where it runs (AVX-512), else the grouped GEMM of the path.
-            if (g.IsDepthwise && path is not (IntConvPath.Auto or IntConvPath.Reference) && Simd.Is512) p = IntConvPath.Depthwise;
+            if (g.IsDepthwise && path is not (IntConvPath.Auto or IntConvPath.Reference)) p = IntConvPath.Depthwise;
             var data = IntConvData.Random(rng, g, inputBits, weightBits, narrowWeights: narrow);
             var weights = data.Pack(p);
             if (p != IntConvPath.Auto) Assert.Equal(p, weights.Path);
@@ -293,8 +292,8 @@ public class IntConv2dTests
     }
 
     /// <summary>A path the level cannot run refuses to pack instead of failing inside the conv: at the portable level every
-    /// vector path (Auto gives the reference); at AVX2 the 512-bit-only ones (Vnni's kernel needs AVX-512's registers,
-    /// the depthwise kernel is 512-bit), while Auto gives Madd16.</summary>
+    /// vector path (Auto gives the reference); at AVX2 the 512-bit-only ones (Vnni's kernel needs AVX-512's registers),
+    /// while Auto gives Madd16, and Depthwise for a depthwise conv.</summary>
     [Fact]
     public void Paths_RefuseLevelsThatCannotRunThem()
     {
@@ -310,7 +309,7 @@ public class IntConv2dTests
             Assert.Equal(IntConvPath.Madd16, IntConv2dWeights.Pack(1, 1, 1, 1, 1, [3], [0], 4, 4).Path);
             foreach (var path in new[] { IntConvPath.Vnni, IntConvPath.VnniEmulated })
                 Assert.Throws<NotSupportedException>(() => IntConv2dWeights.Pack(1, 1, 1, 1, 1, [3], [0], 4, 4, path));
-            Assert.Throws<NotSupportedException>(() => IntConv2dWeights.Pack(2, 2, 3, 3, 2, new byte[18], [0], 4, 4, IntConvPath.Depthwise));
+            Assert.Equal(IntConvPath.Depthwise, IntConv2dWeights.Pack(2, 2, 3, 3, 2, new byte[18], [0], 4, 4).Path);
         });
     }
 }

@@ -181,7 +181,7 @@ public sealed unsafe class IntConv2dWeights
         {
             case IntConvPath.Auto:
                 if (!simd) return IntConvPath.Reference;
-                if (depthwise) return Simd.Is512 ? IntConvPath.Depthwise : IntConvPath.Reference;   // the direct kernel is 512-bit only
+                if (depthwise) return IntConvPath.Depthwise;
                 if (fitsS8 && steps >= 2) return IntConvPath.Madd16;
                 if (fitsS8 && AvxVnni.IsSupported && Simd.Is512) return IntConvPath.Vnni;
                 return IntConvPath.Int16;
@@ -189,7 +189,7 @@ public sealed unsafe class IntConv2dWeights
                 return path;
             case IntConvPath.Depthwise:
                 if (!depthwise) throw new ArgumentException("IntConv2dWeights: the depthwise path needs groups = in_channels = out_channels.");
-                Require512(path);
+                RequireSimd(path);
                 return path;
             case IntConvPath.Int16:
                 RequireSimd(path);

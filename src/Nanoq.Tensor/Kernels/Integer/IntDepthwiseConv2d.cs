@@ -13,7 +13,7 @@ namespace Nanoq.Kernels.Integer;
 /// </code>
 /// over q = oy·Wp + ox for stride 1 (16 positions a vector, columns past OW dropped); other strides take 16 outputs of a
 /// row at a time with byte gathers (<c>vpgatherdd</c> at byte offsets, low byte kept). offset[c] = bias[c] − z_x·Σ_t
-/// (w_q − z_w[c]).
+/// (w_q − z_w[c]). 512-bit, or as two 256-bit halves (<see cref="Simd.Level"/>).
 /// </summary>
 internal unsafe struct IntDepthwiseConv2d : IParallelBody
 {
@@ -72,6 +72,11 @@ internal unsafe struct IntDepthwiseConv2d : IParallelBody
         int offset = Offsets[c];
         long outBase = (long)task * OutHeight * OutWidth;
 
+        if (!Simd.Is512)
+        {
+            Invoke256(task, c, pad, tile, wc, offset, outBase);
+            return;
+        }
         if (StrideH == 1 && StrideW == 1)
         {
             int positions = OutHeight * Wp;
@@ -124,6 +129,74 @@ internal unsafe struct IntDepthwiseConv2d : IParallelBody
                 else
                 {
                     Avx512F.ConvertToVector128Byte(Rq!.Apply(acc, 0, c)).Store((byte*)tile);
+                    for (int j = 0; j < count; j++) Y[i + j] = ((byte*)tile)[j];
+                }
+            }
+        }
+    }
+
+    /// <summary>The 256-bit (AVX2) form of the two loops above: each block of 16 positions as two vectors of 8 lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Invoke256(int task, int c, byte* pad, int* tile, int* wc, int offset, long outBase)
+    {
+        var vo = Vector256.Create(offset);
+        if (StrideH == 1 && StrideW == 1)
+        {
+            int positions = OutHeight * Wp;
+            for (int q = 0; q < positions; q += 16)
+            {
+                Vector256<int> lo = vo, hi = vo;
+                for (int t = 0; t < Taps; t++)
+                {
+                    byte* p = pad + q + TapOffsets[t];
+                    var w = Vector256.Create(wc[t]);
+                    lo += Avx2.MultiplyLow(Avx2.ConvertToVector256Int32(p), w);
+                    hi += Avx2.MultiplyLow(Avx2.ConvertToVector256Int32(p + 8), w);
+                }
+                int end = q + 16 < positions ? q + 16 : positions;
+                if (AccOut != null)
+                {
+                    lo.Store(tile);
+                    hi.Store(tile + 8);
+                    CopyValid(tile, AccOut + outBase, q, end);
+                }
+                else
+                {
+                    Narrow.ToBytes(Rq!.Apply(lo, 0, c), Rq!.Apply(hi, 0, c)).Store((byte*)tile);
+                    CopyValid((byte*)tile, Y + outBase, q, end);
+                }
+            }
+            return;
+        }
+
+        var lanes = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * StrideW;
+        var lowByte = Vector256.Create(0xFF);
+        for (int oy = 0; oy < OutHeight; oy++)
+        {
+            int rowBase = oy * StrideH * Wp;
+            for (int ox = 0; ox < OutWidth; ox += 16)
+            {
+                var i0 = lanes + Vector256.Create(rowBase + ox * StrideW);
+                var i1 = i0 + Vector256.Create(8 * StrideW);
+                Vector256<int> lo = vo, hi = vo;
+                for (int t = 0; t < Taps; t++)
+                {
+                    int* at = (int*)(pad + TapOffsets[t]);
+                    var w = Vector256.Create(wc[t]);
+                    lo += Avx2.MultiplyLow(Avx2.GatherVector256(at, i0, 1) & lowByte, w);
+                    hi += Avx2.MultiplyLow(Avx2.GatherVector256(at, i1, 1) & lowByte, w);
+                }
+                int count = OutWidth - ox < 16 ? OutWidth - ox : 16;
+                long i = outBase + (long)oy * OutWidth + ox;
+                if (AccOut != null)
+                {
+                    lo.Store(tile);
+                    hi.Store(tile + 8);
+                    for (int j = 0; j < count; j++) AccOut[i + j] = tile[j];
+                }
+                else
+                {
+                    Narrow.ToBytes(Rq!.Apply(lo, 0, c), Rq!.Apply(hi, 0, c)).Store((byte*)tile);
                     for (int j = 0; j < count; j++) Y[i + j] = ((byte*)tile)[j];
                 }
             }
