@@ -1,5 +1,3 @@
-using System.Runtime.Intrinsics.X86;
-
 namespace Nanoq.Kernels;
 
 /// <summary>
@@ -25,9 +23,11 @@ internal static unsafe class Conv2dBatchedGemm
     /// <summary>
     /// Whether a convolution runs here: one group, stride 1 along rows (the packer's runs are then single masked
     /// loads), not a plain pointwise product (that already multiplies by the image plane), and a small output plane.
+    /// The packer has AVX-512 and AVX2 forms giving the same bits, so both levels take this path and a model gives
+    /// the same bytes on either; the portable level takes the phase grid.
     /// </summary>
     public static bool Suits(in Conv2dGeometry g) =>
-        Avx512F.IsSupported && g.Groups == 1 && !g.IsPointwise && g.StrideW == 1 && g.OutputPlane <= MaxPlane
+        Simd.IsVector && g.Groups == 1 && !g.IsPointwise && g.StrideW == 1 && g.OutputPlane <= MaxPlane
         && (long)g.Batch * g.InChannels * g.InputPlane < int.MaxValue;
 
     /// <summary>

@@ -72,7 +72,7 @@ internal static unsafe class Conv2dDirectGemm
                 for (int ir = 0; ir < mp; ir += GemmMicroKernel.MR)
                     GemmMicroKernel.Kernel8x32Rows(kc, ablock + (long)ir * kc, b, offsets + pc, strip + ir * NR, NR, ep);
             }
-            if (Avx512F.IsSupported)
+            if (Simd.Is512)
             {
                 for (int s = 0; s < segments; s++)
                 {
@@ -102,6 +102,11 @@ internal static unsafe class Conv2dDirectGemm
                     }
                 }
             }
+            else if (Simd.IsVector)
+            {
+                for (int s = 0; s < segments; s++)
+                    ScatterRun256(strip + segStart[s], y + segTarget[s], segLength[s], m, plane, bias, add);
+            }
             else
             {
                 for (int o = 0; o < m; o++)
@@ -115,6 +120,36 @@ internal static unsafe class Conv2dDirectGemm
                         for (int i = 0; i < segLength[s]; i++) d[i] = add ? d[i] + a[i] : a[i] + bv;
                     }
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The 256-bit form of the run scatter above: y[o, 0..len) (+)= strip row o (+ bias[o]) for the m rows, one
+    /// 8-lane block at a time — plain loads and stores where the block lies inside the run, <c>vmaskmovps</c> only on
+    /// the run's last partial block (AMD's masked stores are slow). The same adds lane by lane, so the same bits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ScatterRun256(float* src, float* dst, int len, int m, long plane, float* bias, bool add)
+    {
+        const int NR = GemmMicroKernel.NR;
+        int full = len & ~7;
+        var tail = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(len - full)).AsSingle();
+        for (int o = 0; o < m; o++, src += NR, dst += plane)
+        {
+            var bv = bias == null ? Vector256<float>.Zero : Vector256.Create(bias[o]);
+            int i = 0;
+            for (; i < full; i += 8)
+            {
+                var v = Vector256.Load(src + i);
+                v += add ? Vector256.Load(dst + i) : bv;
+                Vector256.Store(v, dst + i);
+            }
+            if (i < len)
+            {
+                var v = Vector256.Load(src + i);
+                v += add ? Avx.MaskLoad(dst + i, tail) : bv;
+                Avx.MaskStore(dst + i, tail, v);
             }
         }
     }

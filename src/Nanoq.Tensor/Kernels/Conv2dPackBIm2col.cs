@@ -13,17 +13,20 @@ namespace Nanoq.Kernels;
 /// block serves the whole batch. A 16-column half-panel is a few runs of one output row each; with stride 1 along rows
 /// a run's sources are consecutive, so each run is one masked load whose lanes land where the run sits in the panel
 /// (masked-off lanes are never read, so a run hanging over the image's edge reads nothing outside it).
+/// At <see cref="SimdLevel.Avx2"/> a 16-column row is two 8-lane halves of <c>vmaskmovps</c> loads, which zero the
+/// lanes off the mask: OR-ing a row's disjoint runs together gives the same bits as the 512-bit merging loads (a copy
+/// either way).
 /// </summary>
 internal readonly unsafe struct Conv2dPackBIm2col : IGemmPackB
 {
     private readonly float* _x;
     private readonly int _h, _w, _kh, _kw, _sh, _ph, _pw, _dh, _dw, _ow, _plane, _imageFloats;
 
-    /// <summary>Needs AVX-512 and stride 1 along rows (<see cref="Conv2dBatchedGemm.Suits"/>): its runs are masked loads.</summary>
+    /// <summary>Needs a vector level and stride 1 along rows (<see cref="Conv2dBatchedGemm.Suits"/>): its runs are masked loads.</summary>
     public Conv2dPackBIm2col(float* x, in Conv2dGeometry g)
     {
-        if (!Avx512F.IsSupported || g.StrideW != 1)
-            throw new NotSupportedException("Conv2dPackBIm2col packs runs with AVX-512 masked loads, for stride 1 along rows.");
+        if (!Simd.IsVector || g.StrideW != 1)
+            throw new NotSupportedException("Conv2dPackBIm2col packs runs with AVX2 or AVX-512 masked loads, for stride 1 along rows.");
         _x = x;
         _h = g.Height;
         _w = g.Width;
@@ -93,6 +96,7 @@ internal readonly unsafe struct Conv2dPackBIm2col : IGemmPackB
     {
         int taps = _kh * _kw, end = p0 + kc;
         long planeFloats = (long)_h * _w;
+        bool is512 = Simd.Is512;
         var iota = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
         var masks = stackalloc Vector512<float>[16];
         float** sources = stackalloc float*[16];
@@ -110,21 +114,46 @@ internal readonly unsafe struct Conv2dPackBIm2col : IGemmPackB
                 int ix = runs.Ix0[r] + kx * _dw;
                 int lo = Math.Max(0, -ix), hi = Math.Min(runs.Length[r], _w - ix);
                 if (hi <= lo) continue;
-                masks[valid] = (Vector512.GreaterThanOrEqual(iota, Vector512.Create(runs.Start[r] + lo))
-                    & Vector512.LessThan(iota, Vector512.Create(runs.Start[r] + hi))).AsSingle();
+                // Built with 256-bit compares when AVX-512 is off (Vector512's are emulated there), the same lanes.
+                var first = runs.Start[r] + lo;
+                var last = runs.Start[r] + hi;
+                masks[valid] = is512
+                    ? (Vector512.GreaterThanOrEqual(iota, Vector512.Create(first)) & Vector512.LessThan(iota, Vector512.Create(last))).AsSingle()
+                    : Vector512.Create(
+                        (Vector256.GreaterThanOrEqual(iota.GetLower(), Vector256.Create(first)) & Vector256.LessThan(iota.GetLower(), Vector256.Create(last))).AsSingle(),
+                        (Vector256.GreaterThanOrEqual(iota.GetUpper(), Vector256.Create(first)) & Vector256.LessThan(iota.GetUpper(), Vector256.Create(last))).AsSingle());
                 sources[valid] = _x + runs.Origin[r] + (long)ky * _dh * _w + (long)kx * _dw - runs.Start[r] + c * planeFloats;
                 valid++;
             }
             float* row = d + (long)(kk - p0) * w;
-            for (; kk < end; kk += taps, row += (long)taps * w)
+            if (is512)
             {
-                var v = Vector512<float>.Zero;
-                for (int i = 0; i < valid; i++)
+                for (; kk < end; kk += taps, row += (long)taps * w)
                 {
-                    v = Avx512F.MaskLoad(sources[i], masks[i], v);
-                    sources[i] += planeFloats;
+                    var v = Vector512<float>.Zero;
+                    for (int i = 0; i < valid; i++)
+                    {
+                        v = Avx512F.MaskLoad(sources[i], masks[i], v);
+                        sources[i] += planeFloats;
+                    }
+                    Vector512.Store(v, row);
                 }
-                Vector512.Store(v, row);
+            }
+            else
+            {
+                for (; kk < end; kk += taps, row += (long)taps * w)
+                {
+                    Vector256<float> v0 = Vector256<float>.Zero, v1 = Vector256<float>.Zero;
+                    for (int i = 0; i < valid; i++)
+                    {
+                        // Runs own disjoint lanes and the loads zero the others, so OR merges them exactly.
+                        v0 |= Avx.MaskLoad(sources[i], masks[i].GetLower());
+                        v1 |= Avx.MaskLoad(sources[i] + 8, masks[i].GetUpper());
+                        sources[i] += planeFloats;
+                    }
+                    Vector256.Store(v0, row);
+                    Vector256.Store(v1, row + 8);
+                }
             }
         }
     }

@@ -17,7 +17,8 @@ namespace Nanoq.Kernels;
 /// <c>Vector512.Create(a[r])</c> compiles to <c>vbroadcastss zmm, [mem]</c>; the loop body is 2 loads,
 /// 8 broadcasts and 16 FMAs with no spills (checked with <c>DOTNET_JitDisasm</c>).
 /// <c>Vector512.FusedMultiplyAdd</c> is one <c>vfmadd231ps</c> on AVX-512 hardware and a correct (slow)
-/// emulation elsewhere, so the code stays portable.
+/// emulation elsewhere, so the code stays portable. At <see cref="SimdLevel.Avx2"/> each kernel runs its
+/// <see cref="GemmMicroKernel256"/> form instead (4×16 ymm sub-tiles, the same bits).
 /// The α multiply is kept even when α = 1 (exact), so there is one code path.
 /// </remarks>
 internal static unsafe class GemmMicroKernel
@@ -26,12 +27,23 @@ internal static unsafe class GemmMicroKernel
     public const int NR = 32;
 
     /// <summary>
+    /// Whether the 256-bit forms run: at <see cref="SimdLevel.Avx2"/>. The <c>Vector512</c> code below is the
+    /// AVX-512 form and, emulated, the portable one.
+    /// </summary>
+    private static bool Uses256 => !Simd.Is512 && Simd.IsVector;
+
+    /// <summary>
     /// C[0..8, 0..32] ⊕= α · Σ_k a[k·8 + r] · b[k·32 + j] over k in [0, kc): packed A panel [kc][8], packed B panel [kc][32].
     /// 16 accumulators in zmm registers; one broadcast of A and 2 loads of B feed 16 FMAs per k.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Kernel8x32(int kc, float* a, float* b, float* c, int ldc, in GemmEpilogue ep)
     {
+        if (Uses256)
+        {
+            GemmMicroKernel256.Kernel8x32(kc, a, b, c, ldc, ep);
+            return;
+        }
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
         for (int k = 0; k < kc; k++)
         {
@@ -131,6 +143,11 @@ internal static unsafe class GemmMicroKernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Kernel8x32Rows(int kc, float* a, float* b, int* rows, float* c, int ldc, in GemmEpilogue ep)
     {
+        if (Uses256)
+        {
+            GemmMicroKernel256.Kernel8x32Rows(kc, a, b, rows, c, ldc, ep);
+            return;
+        }
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
         for (int k = 0; k < kc; k++)
         {
@@ -228,6 +245,11 @@ internal static unsafe class GemmMicroKernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Kernel8x16(int kc, float* a, float* b, float* c, int ldc, in GemmEpilogue ep)
     {
+        if (Uses256)
+        {
+            GemmMicroKernel256.Kernel8x16(kc, a, b, c, ldc, ep);
+            return;
+        }
         Vector512<float> c00 = default, c10 = default, c20 = default, c30 = default, c40 = default, c50 = default, c60 = default, c70 = default;
         for (int k = 0; k < kc; k++)
         {
