@@ -58,7 +58,7 @@ public sealed class Sgd
     }
 
     /// <summary>
-    /// One parameter's update, 16 lanes at a time with the same float32 operations as the scalar tail (a product, then a
+    /// One parameter's update, 16 (AVX-512) or 8 (AVX2) lanes at a time with the same float32 operations as the scalar tail (a product, then a
     /// sum: no fused multiply-add), so every element gets the scalar formula's bits:
     /// <code>
     ///   d = g + λ·w;   b = first ? d : μ·b + d;   w = w − lr·b          (μ = 0: no buffer, w = w − lr·d)
@@ -67,7 +67,7 @@ public sealed class Sgd
     internal static void Update(Span<float> w, ReadOnlySpan<float> g, Span<float> b, float lr, float momentum, float wd, bool first)
     {
         int n = w.Length, j = 0;
-        if (Vector512.IsHardwareAccelerated)
+        if (Simd.Level == SimdLevel.Avx512)
         {
             var vwd = Vector512.Create(wd); var vlr = Vector512.Create(lr); var vm = Vector512.Create(momentum);
             ref float pw = ref MemoryMarshal.GetReference(w);
@@ -80,6 +80,25 @@ public sealed class Sgd
                 if (momentum != 0f)
                 {
                     d = first ? d : vm * Vector512.LoadUnsafe(ref pb, (nuint)j) + d;
+                    d.StoreUnsafe(ref pb, (nuint)j);
+                }
+                (wv - vlr * d).StoreUnsafe(ref pw, (nuint)j);
+            }
+        }
+        else if (Simd.Level >= SimdLevel.Avx2)
+        {
+            // The same operations 8 lanes at a time.
+            var vwd = Vector256.Create(wd); var vlr = Vector256.Create(lr); var vm = Vector256.Create(momentum);
+            ref float pw = ref MemoryMarshal.GetReference(w);
+            ref float pg = ref MemoryMarshal.GetReference(g);
+            ref float pb = ref MemoryMarshal.GetReference(b);
+            for (; j <= n - 8; j += 8)
+            {
+                var wv = Vector256.LoadUnsafe(ref pw, (nuint)j);
+                var d = Vector256.LoadUnsafe(ref pg, (nuint)j) + vwd * wv;
+                if (momentum != 0f)
+                {
+                    d = first ? d : vm * Vector256.LoadUnsafe(ref pb, (nuint)j) + d;
                     d.StoreUnsafe(ref pb, (nuint)j);
                 }
                 (wv - vlr * d).StoreUnsafe(ref pw, (nuint)j);

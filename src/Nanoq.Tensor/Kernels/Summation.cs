@@ -9,7 +9,8 @@ namespace Nanoq.Kernels;
 /// losses) lose digits when accumulated in float32 — the error of a float sum grows with the count, while a
 /// double accumulator keeps it below float rounding for any tensor that fits in memory.
 /// Each float is widened exactly (<c>Vector512.Widen</c>), so the only rounding is in the double adds.
-/// Results depend only on the data and its length (never on alignment or threads).
+/// Results depend only on the data and its length (never on alignment, threads or <see cref="Simd.Level"/>: blocks of
+/// 16 floats go into 16 double lanes at both vector levels, folded in one written-out order).
 /// </summary>
 public static class Summation
 {
@@ -20,7 +21,7 @@ public static class Summation
         ref float px = ref MemoryMarshal.GetReference(x);
         int n = x.Length, i = 0;
         double total = 0;
-        if (Vector512.IsHardwareAccelerated && n >= 16)
+        if (Simd.Is512 && n >= 16)
         {
             var a0 = Vector512<double>.Zero;
             var a1 = Vector512<double>.Zero;
@@ -30,7 +31,20 @@ public static class Summation
                 a0 += lo;
                 a1 += hi;
             }
-            total += Vector512.Sum(a0 + a1);
+            total += Fold(a0 + a1);
+        }
+        else if (Simd.IsVector && n >= 16)
+        {
+            // The 512-bit loop's 16 double lanes as four 256-bit quarters: the same adds, so the same bits.
+            Vector256<double> a00 = default, a01 = default, a10 = default, a11 = default;
+            for (; i <= n - 16; i += 16)
+            {
+                var (l0, h0) = Vector256.Widen(Vector256.LoadUnsafe(ref px, (nuint)i));
+                var (l1, h1) = Vector256.Widen(Vector256.LoadUnsafe(ref px, (nuint)i + 8));
+                a00 += l0; a01 += h0;
+                a10 += l1; a11 += h1;
+            }
+            total += Fold(a00 + a10, a01 + a11);
         }
         if (Vector256.IsHardwareAccelerated && i <= n - 8)
         {
@@ -58,7 +72,7 @@ public static class Summation
         ref float px = ref MemoryMarshal.GetReference(x);
         int n = x.Length, i = 0;
         double s = 0, s2 = 0;
-        if (Vector512.IsHardwareAccelerated && n >= 16)
+        if (Simd.Is512 && n >= 16)
         {
             var k = Vector512.Create(shift);
             Vector512<double> a0 = default, a1 = default, q0 = default, q1 = default;
@@ -72,8 +86,26 @@ public static class Summation
                 q0 = Vector512.FusedMultiplyAdd(lo, lo, q0);
                 q1 = Vector512.FusedMultiplyAdd(hi, hi, q1);
             }
-            s += Vector512.Sum(a0 + a1);
-            s2 += Vector512.Sum(q0 + q1);
+            s += Fold(a0 + a1);
+            s2 += Fold(q0 + q1);
+        }
+        else if (Simd.IsVector && n >= 16)
+        {
+            var k = Vector256.Create(shift);
+            Vector256<double> a00 = default, a01 = default, a10 = default, a11 = default, q00 = default, q01 = default, q10 = default, q11 = default;
+            for (; i <= n - 16; i += 16)
+            {
+                var (l0, h0) = Vector256.Widen(Vector256.LoadUnsafe(ref px, (nuint)i));
+                var (l1, h1) = Vector256.Widen(Vector256.LoadUnsafe(ref px, (nuint)i + 8));
+                l0 -= k; h0 -= k; l1 -= k; h1 -= k;
+                a00 += l0; a01 += h0; a10 += l1; a11 += h1;
+                q00 = Vector256.FusedMultiplyAdd(l0, l0, q00);
+                q01 = Vector256.FusedMultiplyAdd(h0, h0, q01);
+                q10 = Vector256.FusedMultiplyAdd(l1, l1, q10);
+                q11 = Vector256.FusedMultiplyAdd(h1, h1, q11);
+            }
+            s += Fold(a00 + a10, a01 + a11);
+            s2 += Fold(q00 + q10, q01 + q11);
         }
         if (Vector256.IsHardwareAccelerated && i <= n - 8)
         {
@@ -121,7 +153,7 @@ public static class Summation
         ref float pb = ref MemoryMarshal.GetReference(b);
         int n = a.Length, i = 0;
         double sum = 0, dot = 0;
-        if (Vector512.IsHardwareAccelerated && n >= 16)
+        if (Simd.Is512 && n >= 16)
         {
             var k = Vector512.Create(shift);
             Vector512<double> s0 = default, s1 = default, d0 = default, d1 = default;
@@ -134,8 +166,27 @@ public static class Summation
                 d0 = Vector512.FusedMultiplyAdd(alo, blo - k, d0);
                 d1 = Vector512.FusedMultiplyAdd(ahi, bhi - k, d1);
             }
-            sum += Vector512.Sum(s0 + s1);
-            dot += Vector512.Sum(d0 + d1);
+            sum += Fold(s0 + s1);
+            dot += Fold(d0 + d1);
+        }
+        else if (Simd.IsVector && n >= 16)
+        {
+            var k = Vector256.Create(shift);
+            Vector256<double> s00 = default, s01 = default, s10 = default, s11 = default, d00 = default, d01 = default, d10 = default, d11 = default;
+            for (; i <= n - 16; i += 16)
+            {
+                var (al0, ah0) = Vector256.Widen(Vector256.LoadUnsafe(ref pa, (nuint)i));
+                var (al1, ah1) = Vector256.Widen(Vector256.LoadUnsafe(ref pa, (nuint)i + 8));
+                var (bl0, bh0) = Vector256.Widen(Vector256.LoadUnsafe(ref pb, (nuint)i));
+                var (bl1, bh1) = Vector256.Widen(Vector256.LoadUnsafe(ref pb, (nuint)i + 8));
+                s00 += al0; s01 += ah0; s10 += al1; s11 += ah1;
+                d00 = Vector256.FusedMultiplyAdd(al0, bl0 - k, d00);
+                d01 = Vector256.FusedMultiplyAdd(ah0, bh0 - k, d01);
+                d10 = Vector256.FusedMultiplyAdd(al1, bl1 - k, d10);
+                d11 = Vector256.FusedMultiplyAdd(ah1, bh1 - k, d11);
+            }
+            sum += Fold(s00 + s10, s01 + s11);
+            dot += Fold(d00 + d10, d01 + d11);
         }
         if (Vector256.IsHardwareAccelerated && i <= n - 8)
         {
@@ -169,7 +220,7 @@ public static class Summation
         ref float px = ref MemoryMarshal.GetReference(x);
         ref double pa = ref MemoryMarshal.GetReference(acc);
         int n = x.Length, i = 0;
-        if (Vector512.IsHardwareAccelerated)
+        if (Simd.Is512)
         {
             for (; i <= n - 16; i += 16)
             {
@@ -189,6 +240,18 @@ public static class Summation
         }
         for (; i < n; i++) Unsafe.Add(ref pa, i) += Unsafe.Add(ref px, i);
     }
+
+    /// <summary>
+    /// The sum of 8 double lanes in one fixed order, written out rather than left to <c>Vector512.Sum</c> (whose order is
+    /// the JIT's): lanes i and i + 4 first, then <see cref="Vector256.Sum{T}"/> — the order the 256-bit form
+    /// (<see cref="Fold(Vector256{double}, Vector256{double})"/>) reproduces, so both levels give the same bits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double Fold(Vector512<double> v) => Vector256.Sum(v.GetLower() + v.GetUpper());
+
+    /// <summary><see cref="Fold(Vector512{double})"/> of the 8 lanes held as lanes 0–3 and 4–7.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double Fold(Vector256<double> lanes0To3, Vector256<double> lanes4To7) => Vector256.Sum(lanes0To3 + lanes4To7);
 
     /// <summary>yᵢ = (float)accᵢ · scale (rounded once, from double).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

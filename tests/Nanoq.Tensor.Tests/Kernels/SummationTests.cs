@@ -2,8 +2,49 @@ using Nanoq.Kernels;
 
 namespace Nanoq.Tests.Kernels;
 
+[Collection(SimdCollection.Name)]
 public class SummationTests
 {
+    /// <summary>
+    /// Every reduction gives the same bits at every vector level (16 double lanes a block at both, folded in one order):
+    /// batch-norm statistics, and so training, do not depend on the machine. On a CPU without AVX-512 only the AVX2 level
+    /// runs and this compares it with itself; on an AVX-512 machine it compares the two forms.
+    /// </summary>
+    [Fact]
+    public void Reductions_are_bit_identical_across_vector_levels()
+    {
+        var rng = new Rng(9);
+        foreach (int n in new[] { 0, 7, 8, 15, 16, 17, 31, 32, 40, 63, 100, 257, 4099 })
+        {
+            var a = new float[n];
+            var b = new float[n];
+            for (int i = 0; i < n; i++) { a[i] = rng.Uniform(-3f, 5f) * (1 + i % 7); b[i] = rng.Uniform(-1f, 2f); }
+            (double, double, double, double, double, double[]) Run()
+            {
+                var (s, s2) = Summation.ShiftedMoments(a, 0.37);
+                var (sum, dot) = Summation.SumAndDot(a, b, -0.25);
+                var acc = new double[n];
+                Summation.AccumulateInto(a, acc);
+                return (Summation.Sum(a), s, s2, sum, dot, acc);
+            }
+            var first = SimdLevels.With(SimdLevels.VectorLevels[0], Run);
+            foreach (var level in SimdLevels.VectorLevels)
+            {
+                var r = SimdLevels.With(level, Run);
+                Assert.Equal(BitConverter.DoubleToInt64Bits(first.Item1), BitConverter.DoubleToInt64Bits(r.Item1));
+                Assert.Equal(BitConverter.DoubleToInt64Bits(first.Item2), BitConverter.DoubleToInt64Bits(r.Item2));
+                Assert.Equal(BitConverter.DoubleToInt64Bits(first.Item3), BitConverter.DoubleToInt64Bits(r.Item3));
+                Assert.Equal(BitConverter.DoubleToInt64Bits(first.Item4), BitConverter.DoubleToInt64Bits(r.Item4));
+                Assert.Equal(BitConverter.DoubleToInt64Bits(first.Item5), BitConverter.DoubleToInt64Bits(r.Item5));
+                Assert.Equal(first.Item6, r.Item6);
+                // And each is the sum it claims to be.
+                double exact = 0;
+                foreach (float v in a) exact += v;
+                Assert.Equal(exact, r.Item1, 1e-9 * (1 + Math.Abs(exact)));
+            }
+        }
+    }
+
     [Fact]
     public void Sums_match_a_double_loop_for_every_length_up_to_256()
     {
