@@ -16,6 +16,10 @@ OLD=${2:-}
 dotnet build src/Nanoq.Cli -c Release -v q >/dev/null && dotnet build benchmarks/Nanoq.Onnx.Benchmarks -c Release -v q >/dev/null || exit 1
 dotnet build-server shutdown >/dev/null 2>&1
 N=src/Nanoq.Cli/bin/Release/net10.0/nanoq
+# The PyTorch peers need Debian's python3-torch and python3-torchvision (not on every fresh machine).
+/usr/bin/python3 -c "import torch, torchvision" 2>/dev/null || { command -v apt-get >/dev/null \
+  && apt-get install -y -qq python3-torch python3-torchvision >/dev/null 2>&1; } \
+  || echo "note: python3-torch and python3-torchvision are missing and could not be installed; the PyTorch rows will fail"
 export MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=17179869184 MALLOC_ARENA_MAX=1   # peer_bench.py's allocator settings
 la() { echo "## loadavg $(cut -d' ' -f1-3 /proc/loadavg) at $(date +%T)"; }
 warm() { case "$1" in retinanet-1) echo 600;; retinanet-8) echo 150;; faster-rcnn-1) echo 300;; faster-rcnn-8) echo 60;; esac; }
