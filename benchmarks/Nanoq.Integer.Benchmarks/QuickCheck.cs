@@ -45,6 +45,11 @@ internal static class QuickCheck
             maxDiff = Math.Max(maxDiff, d);
         }
         Console.WriteLine($"nanoq vs ONNX Runtime, 8-bit conv codes: {differ} of {ours.Length} differ ({100.0 * differ / ours.Length:F4}%), max |diff| = {maxDiff}");
+        // The arbiter: the exact int64 scalar loop. Nanoq must equal it; ORT may differ by a rounding step (it requantizes
+        // in float) — or by more where its AVX2 u8s8 kernel (vpmaddubsw without VNNI) saturates a pair sum in int16.
+        var exact = new byte[g.OutputLength];
+        IntConv2dReference.Forward(g, x, 10, w, [128], bias, rq, exact);
+        Console.WriteLine($"nanoq vs the scalar reference: {Differ(ours, exact)}; ONNX Runtime vs the scalar reference: {Differ(theirs, exact)} (Simd.Level {Simd.Level})");
 
         var bench = new IntConvBenchmarks();
         bench.Setup();
@@ -70,5 +75,17 @@ internal static class QuickCheck
         Array.Sort(t);
         double gops = 2.0 * IntConvBenchmarks.G.OutputLength * IntConvBenchmarks.G.PatchSize / (t[repeats / 2] * 1e6);
         Console.WriteLine($"{name,-24} median {t[repeats / 2],7:F2} ms   min {t[0],7:F2} ms   {gops,6:F0} GOP/s");
+    }
+
+    private static string Differ(byte[] a, byte[] b)
+    {
+        int differ = 0, maxDiff = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            int d = Math.Abs(a[i] - b[i]);
+            if (d != 0) differ++;
+            maxDiff = Math.Max(maxDiff, d);
+        }
+        return $"{differ} of {a.Length} codes differ, max |diff| = {maxDiff}";
     }
 }
