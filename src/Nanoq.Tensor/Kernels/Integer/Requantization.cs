@@ -176,8 +176,44 @@ public sealed class Requantization
         if (Simd.Is512)
             for (int v = 0; v < 16 * vectors; v += 16)
                 Avx512F.ConvertToVector128Byte(Apply(Vector512.Load(acc + v), offset, c)).Store(codes + v);
+        else if (Rounding == RequantRounding.Double)
+            ApplyToBytesDouble256(acc, vectors, offset, c, codes);
         else
             for (int v = 0; v < 16 * vectors; v += 16)
                 Narrow.ToBytes(Apply(Vector256.Load(acc + v), offset, c), Apply(Vector256.Load(acc + v + 8), offset, c)).Store(codes + v);
+    }
+
+    /// <summary>
+    /// The AVX2 epilogue with gemmlowp's double rounding, its per-channel constants built once for the row rather than
+    /// for every 8 lanes: the same operations as <see cref="FixedPoint.MultiplyByQuantizedMultiplier(Vector256{int}, int, int)"/>
+    /// (M0 ≥ 0: no saturation case; M0 broadcast, so its odd lanes need no shift for <c>vpmuldq</c>), bit-identical.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private unsafe void ApplyToBytesDouble256(int* acc, int vectors, int offset, int c, byte* codes)
+    {
+        int shift = Shift(c), left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
+        var vo = Vector256.Create(offset);
+        var m = Vector256.Create(Multiplier(c));
+        var round = Vector256.Create(1L << 30);
+        var odd = Vector256.Create(0, -1, 0, -1, 0, -1, 0, -1);
+        var mask = Vector256.Create((int)((1L << right) - 1));
+        var half = Vector256.ShiftRightArithmetic(mask, 1);
+        var zy = Vector256.Create(OutputZeroPoint);
+        var lo = Vector256.Create(ClampMin);
+        var hi = Vector256.Create(ClampMax);
+        for (int v = 0; v < 16 * vectors; v += 16)
+        {
+            var a0 = Vector256.ShiftLeft(Vector256.Load(acc + v) + vo, left);
+            var a1 = Vector256.ShiftLeft(Vector256.Load(acc + v + 8) + vo, left);
+            // (a·M + 2^30) >> 31 of even and odd lanes (logical shifts: only bits 31…62 are kept).
+            var h0 = Avx2.BlendVariable(Avx2.ShiftRightLogical(Avx2.Multiply(a0, m) + round, 31).AsInt32(),
+                Avx2.ShiftLeftLogical(Avx2.Multiply(Avx2.ShiftRightLogical(a0.AsInt64(), 32).AsInt32(), m) + round, 1).AsInt32(), odd);
+            var h1 = Avx2.BlendVariable(Avx2.ShiftRightLogical(Avx2.Multiply(a1, m) + round, 31).AsInt32(),
+                Avx2.ShiftLeftLogical(Avx2.Multiply(Avx2.ShiftRightLogical(a1.AsInt64(), 32).AsInt32(), m) + round, 1).AsInt32(), odd);
+            // RoundingDivideByPOT(h, right), then z_y and the clamp.
+            var y0 = Vector256.ShiftRightArithmetic(h0, right) - Vector256.GreaterThan(h0 & mask, half - Vector256.ShiftRightArithmetic(h0, 31)) + zy;
+            var y1 = Vector256.ShiftRightArithmetic(h1, right) - Vector256.GreaterThan(h1 & mask, half - Vector256.ShiftRightArithmetic(h1, 31)) + zy;
+            Narrow.ToBytes(Vector256.Min(Vector256.Max(y0, lo), hi), Vector256.Min(Vector256.Max(y1, lo), hi)).Store(codes + v);
+        }
     }
 }
