@@ -1,3 +1,4 @@
+using Nanoq.Kernels;
 using Nanoq.Kernels.Integer;
 using Nanoq.Tests.Kernels;
 
@@ -7,8 +8,10 @@ namespace Nanoq.Tests.Integer;
 /// <see cref="QuantizedAddTable"/> against the scalar <see cref="QuantizedAdd.Apply"/>: every pair of codes of every
 /// width split (k_a + k_b ≤ 8), lengths across the 64-code blocks and the tail, and inputs with codes outside their
 /// grid — those blocks and tail elements go to the arithmetic, so the result equals <see cref="QuantizedAdd.Forward"/>
-/// for any bytes.
+/// for any bytes — at each vector level the CPU has (AVX2's row lookups for codes of at most 4 bits, AVX-512 VBMI's
+/// permutes where present).
 /// </summary>
+[Collection(SimdCollection.Name)]
 public class QuantizedAddTableTests
 {
     private static QuantizedAddParams RandomParams(Rng rng, int bitsA, int bitsB, int bitsY) => new(
@@ -24,6 +27,11 @@ public class QuantizedAddTableTests
     [InlineData(2, 2)]
     public void Every_pair_and_every_length_equals_the_scalar(int bitsA, int bitsB)
     {
+        foreach (var level in SimdLevels.VectorLevels) SimdLevels.With(level, () => EveryPair(bitsA, bitsB));
+    }
+
+    private static void EveryPair(int bitsA, int bitsB)
+    {
         var rng = new Rng((ulong)(bitsA * 10 + bitsB));
         for (int trial = 0; trial < 4; trial++)
         {
@@ -35,13 +43,18 @@ public class QuantizedAddTableTests
             for (int x = 0; x < 1 << bitsA; x++)
                 for (int z = 0; z < 1 << bitsB; z++) { a.Add((byte)x); b.Add((byte)z); }
             AssertEqualsScalar(table, [.. a], [.. b]);
-            foreach (int n in new[] { 0, 1, 63, 64, 65, 130, 1000 })
+            foreach (int n in new[] { 0, 1, 31, 32, 33, 63, 64, 65, 130, 1000 })
                 AssertEqualsScalar(table, Codes(rng, n, bitsA), Codes(rng, n, bitsB));
         }
     }
 
     [Fact]
     public void Codes_outside_their_grid_are_computed_not_looked_up()
+    {
+        foreach (var level in SimdLevels.VectorLevels) SimdLevels.With(level, OutsideTheGrid);
+    }
+
+    private static void OutsideTheGrid()
     {
         var rng = new Rng(7);
         var p = RandomParams(rng, 4, 4, 8);
