@@ -1,3 +1,4 @@
+using Nanoq.Kernels;
 using Nanoq.Autograd;
 using Nanoq.Nn.Optim;
 
@@ -9,6 +10,7 @@ namespace Nanoq.Tests;
 /// parameters: "a" decayed with λ = 0.1, "b" in a group with weight decay 0 (our NoDecay). Three steps with the
 /// fixture's gradients; after each, the parameters (and buffers) must match PyTorch's.
 /// </summary>
+[Collection(SimdLevelCollection.Name)]
 public class SgdTorchParityTests
 {
     public static TheoryData<float> Momenta => new() { 0f, 0.9f };
@@ -60,11 +62,29 @@ public class SgdTorchParityTests
     }
 
     /// <summary>
-    /// The update runs 16 lanes at a time: for every length 0..70 (all tails) and both branches, three steps give the
+    /// The update runs 16 or 8 lanes at a time: for every length 0..70 (all tails) and both branches, three steps give the
     /// scalar formula's bits (d = g + λw; b = d on the first step, else μb + d; w −= lr·b), buffers included.
     /// </summary>
     [Fact]
     public void Vector_update_is_the_scalar_formula_bit_for_bit()
+    {
+        // At every level the CPU has: scalar, AVX2's 8 lanes, AVX-512's 16.
+        var saved = Simd.Level;
+        try
+        {
+            for (var level = SimdLevel.Portable; level <= Simd.Hardware; level++)
+            {
+                Simd.Level = level;
+                VectorUpdate();
+            }
+        }
+        finally
+        {
+            Simd.Level = saved;
+        }
+    }
+
+    private static void VectorUpdate()
     {
         var rng = new Rng(23);
         foreach (float momentum in new[] { 0f, 0.9f })

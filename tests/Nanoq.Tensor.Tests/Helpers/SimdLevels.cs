@@ -42,10 +42,3 @@ internal static class SimdLevels
 
     public static void With(SimdLevel level, Action body) => With(level, () => { body(); return 0; });
 }
-
-/// <summary>Tests that change <see cref="Simd.Level"/> run in this collection, alone.</summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class SimdCollection
-{
-    public const string Name = "Simd level";
-}
