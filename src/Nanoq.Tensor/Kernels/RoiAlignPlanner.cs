@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 using Nanoq.Kernels.Integer;
 
 namespace Nanoq.Kernels;
@@ -35,17 +34,17 @@ public static class RoiAlignPlanner
     /// </summary>
     public static IntRoiAlignPlan Build(ReadOnlySpan<float> rois, int n, int h, int w, int pooledH, int pooledW,
         float spatialScale, int samplingRatio, bool aligned) =>
-        Build(rois, n, h, w, pooledH, pooledW, spatialScale, samplingRatio, aligned, lanes: Vector512.IsHardwareAccelerated);
+        Build(rois, n, h, w, pooledH, pooledW, spatialScale, samplingRatio, aligned, lanes: Simd.IsVector);
 
     /// <summary>
     /// As the public <see cref="Build(ReadOnlySpan{float}, int, int, int, int, int, float, int, bool)"/>, choosing whether
-    /// grids of at most 2 × 2 points take <see cref="RoiAlignTaps"/>' 16-lane path (<paramref name="lanes"/>, AVX-512
-    /// only) or the separable one that serves every grid — the same plans; tests run both.
+    /// grids of at most 2 × 2 points take <see cref="RoiAlignTaps"/>' 16-lane path (<paramref name="lanes"/>, AVX2 or
+    /// AVX-512: the form of <see cref="Simd.Level"/>) or the separable one that serves every grid — the same plans; tests run both.
     /// </summary>
     internal static IntRoiAlignPlan Build(ReadOnlySpan<float> rois, int n, int h, int w, int pooledH, int pooledW,
         float spatialScale, int samplingRatio, bool aligned, bool lanes)
     {
-        if (lanes && !Vector512.IsHardwareAccelerated) throw new PlatformNotSupportedException("RoiAlignPlanner: the 16-lane path needs AVX-512.");
+        if (lanes && !Simd.IsVector) throw new PlatformNotSupportedException("RoiAlignPlanner: the 16-lane path needs AVX2 or AVX-512 (Simd.Level).");
         RoiAlign.CheckSizes(0, rois.Length, 0, 0, 0, h, w, pooledH, pooledW, "RoiAlignPlanner.Build");
         int k = rois.Length / 5, bins = pooledH * pooledW;
         var pool = ArrayPool<int>.Shared;

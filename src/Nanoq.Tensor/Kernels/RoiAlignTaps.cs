@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Nanoq.Kernels.Integer;
@@ -19,9 +20,10 @@ namespace Nanoq.Kernels;
 /// Each axis's lines are therefore sorted once per pooled row or column of the RoI (<see cref="AxisLines"/>), and a
 /// bin's ideal weights are the products of two short lists: the same float32 terms added in the same order as merging
 /// the four taps of every point, with no search and no sort per bin. (A point on the last line has low = high and
-/// weight 0 on the high side; that term adds exactly 0 and is not listed.) With AVX-512, grids of at most 2 × 2 points
-/// — torchvision's sampling ratio 2 and below — take a bin in 16 lanes instead (<see cref="AddSmallGridBin"/>): every
-/// point's weight on every line (0 where it does not touch it), a pixel a lane, the units by counted ranks.</para>
+/// weight 0 on the high side; that term adds exactly 0 and is not listed.) With AVX2 or AVX-512, grids of at most
+/// 2 × 2 points — torchvision's sampling ratio 2 and below — take a bin in 16 lanes instead
+/// (<see cref="AddSmallGridBin"/>): every point's weight on every line (0 where it does not touch it), a pixel a lane,
+/// the units by counted ranks.</para>
 /// </summary>
 internal sealed class RoiAlignTaps(bool lanes) : IDisposable
 {
@@ -39,6 +41,7 @@ internal sealed class RoiAlignTaps(bool lanes) : IDisposable
     private long[] _units = new long[64];   // ⌊a_p · 2^22⌋, then + or − the remainder's units
     private double[] _remainder = new double[64];
     private int[] _order = new int[64];
+    private readonly bool _wide = Simd.Is512;   // the 16-lane path's form: one 512-bit vector or two 256-bit ones
 
     /// <summary>
     /// Appends the taps of every bin of one RoI (bin-major: ph, pw) on an h × w map and writes each bin's tap count to
@@ -59,8 +62,8 @@ internal sealed class RoiAlignTaps(bool lanes) : IDisposable
         RoiAlignSampling.Axes(roi, h, w, pooledH, pooledW, ys, xs);
         if (lanes && gh <= 2 && gw <= 2)
         {
-            _smallRows.Build(ys, pooledH, gh, rows: true);
-            _smallCols.Build(xs, pooledW, gw, rows: false);
+            _smallRows.Build(ys, pooledH, gh, rows: true, _wide);
+            _smallCols.Build(xs, pooledW, gw, rows: false, _wide);
             for (int ph = 0; ph < pooledH; ph++)
                 for (int pw = 0; pw < pooledW; pw++)
                     binTaps[ph * pooledW + pw] = AddSmallGridBin(ph, pw, w, 1f / roi.Count);
@@ -112,49 +115,44 @@ internal sealed class RoiAlignTaps(bool lanes) : IDisposable
     /// pixel index. Every line lists a weight for each point, 0 where the point does not touch it (or does not exist),
     /// so a pixel's ideal weight is the same four float32 terms t(iy, ix) = (w_y · w_x) · (1 / count), added in double
     /// in point order — zero terms add exactly 0 — for all lanes at once (count = grid_h · grid_w ∈ {1, 2, 4}: the
-    /// product by 1 / count is the float32 quotient). The largest-remainder units likewise: floors in two 8-lane vectors,
-    /// and a pixel gains a unit iff its rank — remainders greater, then equal ones at lower pixels — is below the
-    /// deficit, each rank two mask compares and popcounts; the rare bins whose floors overshoot go to
-    /// <see cref="Quantize"/>. Σ a_p stays a sequential sum over the pixels in ascending order, as the rule says.
+    /// product by 1 / count is the float32 quotient). The largest-remainder units likewise: floors of all lanes, and a
+    /// pixel gains a unit iff its rank — remainders greater, then equal ones at lower pixels — is below the deficit,
+    /// each rank mask compares and popcounts; the rare bins whose floors overshoot go to <see cref="Quantize"/>. Σ a_p
+    /// stays a sequential sum over the pixels in ascending order, as the rule says. The 16 lanes are one 512-bit vector
+    /// of floats (two of doubles) with AVX-512 and two (four) 256-bit ones with AVX2: the same operations lane by lane,
+    /// so the same bits.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int AddSmallGridBin(int ph, int pw, int w, float inverse)
     {
-        const int lines = SmallGridLines.Lines;
         int rows = _smallRows.Count[ph], cols = _smallCols.Count[pw];
         if (rows == 0 || cols == 0) return 0;   // every point off the map: real 0, the zero point's share, no tap
-        Reserve(lines * lines);
+        Reserve(SmallGridLines.Lines * SmallGridLines.Lines);
+        uint live = ((1u << (SmallGridLines.Lines * rows)) - 1) & ((1u << cols) - 1) * 0x1111u;
         ref float yLanes = ref _smallRows.Lanes[2 * 16 * ph];
         ref float xLanes = ref _smallCols.Lanes[2 * 16 * pw];
+        return _wide ? AddSmallGridBin512(ph, pw, w, inverse, live, ref yLanes, ref xLanes)
+                     : AddSmallGridBin256(ph, pw, w, inverse, live, ref yLanes, ref xLanes);
+    }
+
+    /// <summary><see cref="AddSmallGridBin"/>'s lanes as 512-bit vectors (AVX-512).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int AddSmallGridBin512(int ph, int pw, int w, float inverse, uint live, ref float yLanes, ref float xLanes)
+    {
         Vector512<float> y0 = Vector512.LoadUnsafe(ref yLanes), y1 = Vector512.LoadUnsafe(ref yLanes, 16),
                          x0 = Vector512.LoadUnsafe(ref xLanes), x1 = Vector512.LoadUnsafe(ref xLanes, 16), inv = Vector512.Create(inverse);
         Vector512<float> t00 = y0 * x0 * inv, t01 = y0 * x1 * inv, t10 = y1 * x0 * inv, t11 = y1 * x1 * inv;
         Vector512<double> a0 = Wide(t00.GetLower()) + Wide(t01.GetLower()) + Wide(t10.GetLower()) + Wide(t11.GetLower()),
                           a1 = Wide(t00.GetUpper()) + Wide(t01.GetUpper()) + Wide(t10.GetUpper()) + Wide(t11.GetUpper());
-        uint live = ((1u << (lines * rows)) - 1) & ((1u << cols) - 1) * 0x1111u;
         Span<double> ideal = stackalloc double[16];
         a0.CopyTo(ideal);
         a1.CopyTo(ideal[8..]);
-        double total = 0;
-        for (uint b = live; b != 0; b &= b - 1) total += ideal[BitOperations.TrailingZeroCount(b)];
-        long target = Math.Min((long)One, (long)Math.Round(total * One, MidpointRounding.ToEven));
+        long target = SmallGridTarget(ideal, live);
         var one = Vector512.Create(One);
         Vector512<double> s0 = a0 * one, s1 = a1 * one, f0 = Vector512.Floor(s0), f1 = Vector512.Floor(s1);
         Vector512<long> u0 = Vector512.ConvertToInt64(f0), u1 = Vector512.ConvertToInt64(f1);   // 0 on dead lanes
         long deficit = target - Vector512.Sum(u0 + u1);
-        int m = BitOperations.PopCount(live);
-        int[] rowLine = _smallRows.Line, colLine = _smallCols.Line;
-        if (deficit < 0 || deficit > m)
-        {
-            int k = 0;
-            for (uint b = live; b != 0; b &= b - 1)
-            {
-                int lane = BitOperations.TrailingZeroCount(b);
-                _pixel[k] = rowLine[lines * ph + (lane >> 2)] * w + colLine[lines * pw + (lane & 3)];
-                _ideal[k++] = ideal[lane];
-            }
-            return Quantize(m);
-        }
+        if (deficit < 0 || deficit > BitOperations.PopCount(live)) return QuantizeSmallGrid(ph, pw, w, live, ideal);
         var shifts = Vector512.Create(0UL, 1, 2, 3, 4, 5, 6, 7);
         var bits = Vector512.Create((ulong)live);
         Vector512<double> live0 = Vector512.Equals(Avx512F.ShiftRightLogicalVariable(bits, shifts) & Vector512<ulong>.One, Vector512<ulong>.One).AsDouble(),
@@ -167,31 +165,136 @@ internal sealed class RoiAlignTaps(bool lanes) : IDisposable
         r1.CopyTo(remainder[8..]);
         u0.CopyTo(units);
         u1.CopyTo(units[8..]);
-        int count = Count;
-        for (uint b = live; b != 0; b &= b - 1)
-        {
-            int lane = BitOperations.TrailingZeroCount(b);
-            long u = units[lane];
-            if (deficit > 0)
+        uint gains = 0;   // the lanes whose rank is below the deficit
+        if (deficit > 0)
+            for (uint b = live; b != 0; b &= b - 1)
             {
+                int lane = BitOperations.TrailingZeroCount(b);
                 var r = Vector512.Create(remainder[lane]);
                 uint greater = (uint)(Vector512.GreaterThan(r0, r).ExtractMostSignificantBits() | Vector512.GreaterThan(r1, r).ExtractMostSignificantBits() << 8);
                 uint equal = (uint)(Vector512.Equals(r0, r).ExtractMostSignificantBits() | Vector512.Equals(r1, r).ExtractMostSignificantBits() << 8);
-                int rank = BitOperations.PopCount(greater) + BitOperations.PopCount(equal & ((1u << lane) - 1));
-                u += rank < deficit ? 1 : 0;
+                gains |= Gains(greater, equal, lane, deficit);
             }
-            if (u == 0) continue;
-            Index[count] = rowLine[lines * ph + (lane >> 2)] * w + colLine[lines * pw + (lane & 3)];
-            Weight[count++] = (int)u;
+        return AppendSmallGrid(ph, pw, w, live, gains, units);
+    }
+
+    /// <summary>
+    /// <see cref="AddSmallGridBin"/>'s lanes as 256-bit vectors (AVX2): the floats of lanes 0–7 and 8–15, the doubles
+    /// of lanes 4q … 4q + 3 (quarter q), each through the stack.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int AddSmallGridBin256(int ph, int pw, int w, float inverse, uint live, ref float yLanes, ref float xLanes)
+    {
+        Span<double> ideal = stackalloc double[16];
+        ref double idealRef = ref MemoryMarshal.GetReference(ideal);
+        var inv = Vector256.Create(inverse);
+        for (int half = 0; half < 16; half += 8)
+        {
+            Vector256<float> y0 = Vector256.LoadUnsafe(ref yLanes, (nuint)half), y1 = Vector256.LoadUnsafe(ref yLanes, (nuint)(16 + half)),
+                             x0 = Vector256.LoadUnsafe(ref xLanes, (nuint)half), x1 = Vector256.LoadUnsafe(ref xLanes, (nuint)(16 + half));
+            Vector256<float> t00 = y0 * x0 * inv, t01 = y0 * x1 * inv, t10 = y1 * x0 * inv, t11 = y1 * x1 * inv;
+            (Wide(t00.GetLower()) + Wide(t01.GetLower()) + Wide(t10.GetLower()) + Wide(t11.GetLower())).StoreUnsafe(ref idealRef, (nuint)half);
+            (Wide(t00.GetUpper()) + Wide(t01.GetUpper()) + Wide(t10.GetUpper()) + Wide(t11.GetUpper())).StoreUnsafe(ref idealRef, (nuint)(half + 4));
         }
-        int added = count - Count;
-        Count = count;
-        return added;
+        long target = SmallGridTarget(ideal, live);
+        Span<double> remainder = stackalloc double[16];
+        Span<long> units = stackalloc long[16];
+        ref double remainderRef = ref MemoryMarshal.GetReference(remainder);
+        ref long unitsRef = ref MemoryMarshal.GetReference(units);
+        var one = Vector256.Create(One);
+        var none = Vector256.Create(-1.0);   // below every remainder (all ≥ 0): dead lanes never rank above a pixel
+        var shifts = Vector256.Create(0UL, 1, 2, 3);
+        var bits = Vector256.Create((ulong)live);
+        Vector256<long> sum = Vector256<long>.Zero;
+        for (int q = 0; q < 16; q += 4)
+        {
+            Vector256<double> s = Vector256.LoadUnsafe(ref idealRef, (nuint)q) * one, f = Vector256.Floor(s);
+            // ⌊s⌋ ∈ [0, 2^22] is exact in 32 bits: truncation to int32, then sign-extension (AVX2 has no double → int64).
+            Vector256<long> u = Avx2.ConvertToVector256Int64(Avx.ConvertToVector128Int32WithTruncation(f));   // 0 on dead lanes
+            u.StoreUnsafe(ref unitsRef, (nuint)q);
+            sum += u;
+            Vector256<double> isLive = Vector256.Equals(Avx2.ShiftRightLogicalVariable(bits, shifts + Vector256.Create((ulong)q)) & Vector256<ulong>.One, Vector256<ulong>.One).AsDouble();
+            Vector256.ConditionalSelect(isLive, s - f, none).StoreUnsafe(ref remainderRef, (nuint)q);
+        }
+        long deficit = target - Vector256.Sum(sum);
+        if (deficit < 0 || deficit > BitOperations.PopCount(live)) return QuantizeSmallGrid(ph, pw, w, live, ideal);
+        uint gains = 0;   // the lanes whose rank is below the deficit
+        if (deficit > 0)
+        {
+            Vector256<double> r0 = Vector256.LoadUnsafe(ref remainderRef), r1 = Vector256.LoadUnsafe(ref remainderRef, 4),
+                              r2 = Vector256.LoadUnsafe(ref remainderRef, 8), r3 = Vector256.LoadUnsafe(ref remainderRef, 12);
+            for (uint b = live; b != 0; b &= b - 1)
+            {
+                int lane = BitOperations.TrailingZeroCount(b);
+                var r = Vector256.Create(remainder[lane]);
+                uint greater = Vector256.GreaterThan(r0, r).ExtractMostSignificantBits() | Vector256.GreaterThan(r1, r).ExtractMostSignificantBits() << 4
+                             | Vector256.GreaterThan(r2, r).ExtractMostSignificantBits() << 8 | Vector256.GreaterThan(r3, r).ExtractMostSignificantBits() << 12;
+                uint equal = Vector256.Equals(r0, r).ExtractMostSignificantBits() | Vector256.Equals(r1, r).ExtractMostSignificantBits() << 4
+                           | Vector256.Equals(r2, r).ExtractMostSignificantBits() << 8 | Vector256.Equals(r3, r).ExtractMostSignificantBits() << 12;
+                gains |= Gains(greater, equal, lane, deficit);
+            }
+        }
+        return AppendSmallGrid(ph, pw, w, live, gains, units);
     }
 
     /// <summary>8 float32 lanes widened to double (exact).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<double> Wide(Vector256<float> x) => Avx512F.ConvertToVector512Double(x);
+
+    /// <summary>4 float32 lanes widened to double (exact).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<double> Wide(Vector128<float> x) => Avx.ConvertToVector256Double(x);
+
+    /// <summary>A small-grid bin's target: min(2^22, round(Σ a_p · 2^22)), Σ over its live lanes (pixels) in ascending order.</summary>
+    private static long SmallGridTarget(ReadOnlySpan<double> ideal, uint live)
+    {
+        double total = 0;
+        for (uint b = live; b != 0; b &= b - 1) total += ideal[BitOperations.TrailingZeroCount(b)];
+        return Math.Min((long)One, (long)Math.Round(total * One, MidpointRounding.ToEven));
+    }
+
+    /// <summary>
+    /// Lane <paramref name="lane"/>'s bit if it gains a unit: its rank (lanes of greater remainders, then equal ones at
+    /// lower lanes) below <paramref name="deficit"/>. Without a branch (the sign of rank − deficit): which lanes gain
+    /// is data, a branch on it mispredicts about every other lane.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Gains(uint greater, uint equal, int lane, long deficit) =>
+        (uint)((ulong)(BitOperations.PopCount(greater) + BitOperations.PopCount(equal & ((1u << lane) - 1)) - deficit) >> 63) << lane;
+
+    /// <summary>A small-grid bin whose floors overshoot (or fall short by more than a unit a pixel): its live lanes through <see cref="Quantize"/>.</summary>
+    private int QuantizeSmallGrid(int ph, int pw, int w, uint live, ReadOnlySpan<double> ideal)
+    {
+        const int lines = SmallGridLines.Lines;
+        int[] rowLine = _smallRows.Line, colLine = _smallCols.Line;
+        int k = 0;
+        for (uint b = live; b != 0; b &= b - 1)
+        {
+            int lane = BitOperations.TrailingZeroCount(b);
+            _pixel[k] = rowLine[lines * ph + (lane >> 2)] * w + colLine[lines * pw + (lane & 3)];
+            _ideal[k++] = ideal[lane];
+        }
+        return Quantize(k);
+    }
+
+    /// <summary>Appends a small-grid bin's non-zero taps: each live lane's floor plus its bit of <paramref name="gains"/>; returns how many.</summary>
+    private int AppendSmallGrid(int ph, int pw, int w, uint live, uint gains, ReadOnlySpan<long> units)
+    {
+        const int lines = SmallGridLines.Lines;
+        int[] rowLine = _smallRows.Line, colLine = _smallCols.Line;
+        int count = Count;
+        for (uint b = live; b != 0; b &= b - 1)
+        {
+            int lane = BitOperations.TrailingZeroCount(b);
+            long u = units[lane] + ((gains >> lane) & 1);
+            Index[count] = rowLine[lines * ph + (lane >> 2)] * w + colLine[lines * pw + (lane & 3)];
+            Weight[count] = (int)u;
+            count += u != 0 ? 1 : 0;   // written always, kept if non-zero (room reserved): no branch on the data
+        }
+        int added = count - Count;
+        Count = count;
+        return added;
+    }
 
     /// <summary>The bin's m ideal weights (pixels ascending) to Q22 by the largest-remainder rule; appends the non-zero taps.</summary>
     private int Quantize(int m)
@@ -346,7 +449,7 @@ internal sealed class RoiAlignTaps(bool lanes) : IDisposable
                                                ColumnLanes0 = Vector512.Create(0, 2, 4, 6, 0, 2, 4, 6, 0, 2, 4, 6, 0, 2, 4, 6),
                                                ColumnLanes1 = ColumnLanes0 + Vector512<int>.One;
 
-        public void Build(ReadOnlySpan<RoiAlignSampling.Axis> points, int pooled, int grid, bool rows)
+        public void Build(ReadOnlySpan<RoiAlignSampling.Axis> points, int pooled, int grid, bool rows, bool wide)
         {
             if (Count.Length < pooled)
             {
@@ -375,9 +478,22 @@ internal sealed class RoiAlignTaps(bool lanes) : IDisposable
                     if (a.High != a.Low) weights[2 * lines[..n].IndexOf(a.High) + i] = a.L;
                 }
                 // Lane 4r + c takes line r's (rows) or line c's (columns) weight of point i: a permutation of the 8.
-                var all = Vector512.Create(Vector256.Create<float>(weights), Vector256<float>.Zero);
-                Avx512F.PermuteVar16x32(all, rows ? RowLanes0 : ColumnLanes0).StoreUnsafe(ref Lanes[32 * p]);
-                Avx512F.PermuteVar16x32(all, rows ? RowLanes1 : ColumnLanes1).StoreUnsafe(ref Lanes[32 * p + 16]);
+                // Every index is below 8, so with AVX2 each 8-lane half of the 16 is the same permutation of one vector.
+                Vector512<int> lanes0 = rows ? RowLanes0 : ColumnLanes0, lanes1 = rows ? RowLanes1 : ColumnLanes1;
+                if (wide)
+                {
+                    var all = Vector512.Create(Vector256.Create<float>(weights), Vector256<float>.Zero);
+                    Avx512F.PermuteVar16x32(all, lanes0).StoreUnsafe(ref Lanes[32 * p]);
+                    Avx512F.PermuteVar16x32(all, lanes1).StoreUnsafe(ref Lanes[32 * p + 16]);
+                }
+                else
+                {
+                    var all = Vector256.Create<float>(weights);
+                    Avx2.PermuteVar8x32(all, lanes0.GetLower()).StoreUnsafe(ref Lanes[32 * p]);
+                    Avx2.PermuteVar8x32(all, lanes0.GetUpper()).StoreUnsafe(ref Lanes[32 * p + 8]);
+                    Avx2.PermuteVar8x32(all, lanes1.GetLower()).StoreUnsafe(ref Lanes[32 * p + 16]);
+                    Avx2.PermuteVar8x32(all, lanes1.GetUpper()).StoreUnsafe(ref Lanes[32 * p + 24]);
+                }
             }
         }
 

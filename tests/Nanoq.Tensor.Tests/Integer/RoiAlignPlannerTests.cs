@@ -10,8 +10,10 @@ namespace Nanoq.Tests.Integer;
 /// of its terms in sampling order, ⌊a·2^22⌋ plus the largest-remainder units up to min(2^22, round(Σ a·2^22)) (ties
 /// to the lower pixel; the smallest lose a unit when the floors overshoot), zero weights dropped. Every sampling ratio
 /// (adaptive included), aligned or not, RoIs partly or wholly off the map. Also: the planner's pooled plans are returned
-/// by Dispose and unusable afterwards.
+/// by Dispose and unusable afterwards. The 16-lane path runs at every vector level (its 256- and 512-bit forms), so the
+/// tests switch <see cref="Simd.Level"/> and run alone.
 /// </summary>
+[Collection(SimdCollection.Name)]
 public class RoiAlignPlannerTests
 {
     [Theory]
@@ -55,11 +57,16 @@ public class RoiAlignPlannerTests
         }
     }
 
-    /// <summary>Both ways a plan is made on this CPU (the 16-lane path for small grids where AVX-512 has it, the separable one everywhere).</summary>
+    /// <summary>
+    /// Every way a plan is made on this CPU: the separable path, which serves every grid, and the 16-lane path for small
+    /// grids in each form the CPU has (256-bit with AVX2, 512-bit with AVX-512).
+    /// </summary>
     private static void AssertFollowsRule(float[] rois, int h, int w, int ph, int pw, float scale, int sampling, bool aligned)
     {
         AssertFollowsRule(rois, h, w, ph, pw, scale, sampling, aligned, lanes: false);
-        if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated) AssertFollowsRule(rois, h, w, ph, pw, scale, sampling, aligned, lanes: true);
+        foreach (var level in SimdLevels.VectorLevels)
+            if (level != SimdLevel.Portable)
+                SimdLevels.With(level, () => AssertFollowsRule(rois, h, w, ph, pw, scale, sampling, aligned, lanes: true));
     }
 
     private static void AssertFollowsRule(float[] rois, int h, int w, int ph, int pw, float scale, int sampling, bool aligned, bool lanes)
