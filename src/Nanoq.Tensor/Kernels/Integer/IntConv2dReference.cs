@@ -4,7 +4,7 @@ namespace Nanoq.Kernels.Integer;
 
 /// <summary>
 /// The integer conv written as the formula, one output at a time (the ground truth the fast kernels are tested
-/// against, and the fallback without AVX-512):
+/// against, and the fallback where no vector level runs, <see cref="SimdLevel.Portable"/>):
 /// <code>
 ///     acc[n, o, oy, ox] = bias_q[o] + Σ_{c, ky, kx} (w_q[o, c, ky, kx] − z_w[o]) · (x_q[n, g·C_in/groups + c, iy, ix] − z_x)
 ///     iy = oy·stride_h − pad_h + ky·dil_h,  ix = ox·stride_w − pad_w + kx·dil_w,   x_q = z_x outside the image

@@ -12,7 +12,9 @@ namespace Nanoq.Kernels.Integer;
 ///     acc[m][p] = Σ_{t &lt; taps} Σ_{k &lt; units} dot(a[(t·units + k)·4 + m], b[tapOffsets[t] + k·unitStride + p])
 /// </code>
 /// where dot multiplies the U sub-lanes pairwise and adds them. acc is [4][64] ints, overwritten. Straight-line code
-/// keeps the 16 accumulators in registers.
+/// keeps the 16 accumulators in registers. Without AVX-512 (<see cref="Simd.Level"/> AVX2) the tile goes through
+/// 256-bit forms a quarter (16 positions) at a time: 4 channels × 2 vectors, 8 accumulators of AVX2's 16 registers,
+/// the same steps in the same order, so the same exact sums.
 /// </summary>
 internal static unsafe class IntConvMicroKernels
 {

@@ -17,13 +17,13 @@ public enum IntConvPath
     Reference,
 
     /// <summary>
-    /// Centered weights and input codes widened to int16, <c>vpmaddwd</c> (<c>Avx512BW.MultiplyAddAdjacent</c>): 32
-    /// multiply-adds an instruction into int32, exact for every k ≤ 8 (|w_q − z_w| ≤ 255 need not fit int8).
+    /// Centered weights and input codes widened to int16, <c>vpmaddwd</c> (<c>Avx512BW</c> / <c>Avx2.MultiplyAddAdjacent</c>):
+    /// 32 (16 on AVX2) multiply-adds an instruction into int32, exact for every k ≤ 8 (|w_q − z_w| ≤ 255 need not fit int8).
     /// </summary>
     Int16,
 
     /// <summary>
-    /// u8 input codes × s8 centered weights with <c>vpmaddubsw</c>: 64 multiply-adds an instruction, pairs summed into
+    /// u8 input codes × s8 centered weights with <c>vpmaddubsw</c>: 64 (32 on AVX2) multiply-adds an instruction, pairs summed into
     /// int16 lanes which are summed again for S steps before widening to int32 with <c>vpmaddwd</c> by ones. Exact when
     /// max|w_q − z_w| ≤ 127 and S = ⌊32767 / (2 · x_max · w_max)⌋ ≥ 1: each step adds one saturation-free pair sum of at
     /// most 2·x_max·w_max to a lane, so S steps never leave int16. 4-bit codes: x_max = w_max = 15, S = ⌊32767/450⌋ = 72.
