@@ -156,39 +156,64 @@ public class FixedPointTests
         Assert.Throws<ArgumentOutOfRangeException>(() => FixedPoint.MultiplyByQuantizedMultiplier(1, 1 << 30, -32));
     }
 
-    /// <summary>The vector forms exist only for the AVX-512 kernels; without AVX-512BW this reports as skipped.</summary>
+    /// <summary>The 16-lane (AVX-512) forms against the scalar ones; without AVX-512BW this reports as skipped.</summary>
     [FactRequires(Isa.Avx512BW)]
     public void VectorForms_MatchScalar()
     {
-        var rng = new Rng(10);
-        var a = new int[16];
-        var b = new int[16];
-        var pairs = Pairs().ToArray();
-        for (int i = 0; i + 16 <= pairs.Length; i += 16)
+        CheckPerTensorForms(16, 10,
+            (x, e) => ToArray(FixedPoint.RoundingDivideByPOT(Vector512.Create(x), e)),
+            (x, m, sh) => ToArray(FixedPoint.MultiplyByQuantizedMultiplier(Vector512.Create(x), m, sh)),
+            (x, m, sh) => ToArray(FixedPoint.MultiplyByQuantizedMultiplierSingleRounding(Vector512.Create(x), m, sh)));
+        // The saturating high multiply with lane-wise operands (the lane-wise forms below use it).
+        foreach (var chunk in Pairs().Chunk(16).Where(c => c.Length == 16))
         {
-            for (int j = 0; j < 16; j++) (a[j], b[j]) = pairs[i + j];
-            var va = Vector512.Create(a);
-            var vb = Vector512.Create(b);
-            var hm = FixedPoint.SaturatingRoundingDoublingHighMul(va, vb);
+            var hm = FixedPoint.SaturatingRoundingDoublingHighMul(Vector512.Create(chunk.Select(p => p.Item1).ToArray()),
+                Vector512.Create(chunk.Select(p => p.Item2).ToArray()));
+            for (int j = 0; j < 16; j++) Assert.Equal(FixedPoint.SaturatingRoundingDoublingHighMul(chunk[j].Item1, chunk[j].Item2), hm[j]);
+        }
+    }
+
+    /// <summary>The 8-lane (AVX2) forms the kernels use (one M0 ≥ 0 and shift for all lanes) against the scalar ones.</summary>
+    [FactRequires(Isa.Avx2)]
+    public void VectorForms256_MatchScalar() =>
+        CheckPerTensorForms(8, 12,
+            (x, e) => ToArray(FixedPoint.RoundingDivideByPOT(Vector256.Create(x), e)),
+            (x, m, sh) => ToArray(FixedPoint.MultiplyByQuantizedMultiplier(Vector256.Create(x), m, sh)),
+            (x, m, sh) => ToArray(FixedPoint.MultiplyByQuantizedMultiplierSingleRounding(Vector256.Create(x), m, sh)));
+
+    private static int[] ToArray(Vector512<int> v) { var a = new int[16]; v.CopyTo(a); return a; }
+
+    private static int[] ToArray(Vector256<int> v) { var a = new int[8]; v.CopyTo(a); return a; }
+
+    /// <summary>
+    /// The per-tensor forms of one width (<paramref name="lanes"/>) against the scalar ones over <see cref="Pairs"/>:
+    /// division by a random power of two, both roundings with right shifts on any input and left shifts on inputs small
+    /// enough not to overflow (|x| &lt; 2^(31 − left), as the converter guarantees), M0 ≥ 0.
+    /// </summary>
+    private static void CheckPerTensorForms(int lanes, ulong seed, Func<int[], int, int[]> divide,
+        Func<int[], int, int, int[]> multiply, Func<int[], int, int, int[]> single)
+    {
+        var rng = new Rng(seed);
+        foreach (var chunk in Pairs().Chunk(lanes).Where(c => c.Length == lanes))
+        {
+            var a = chunk.Select(p => p.Item1).ToArray();
             int e = rng.NextInt(32);
-            var dp = FixedPoint.RoundingDivideByPOT(va, e);
-            int m0 = b[0] & int.MaxValue;
+            int m0 = chunk[0].Item2 & int.MaxValue;
             int shift = rng.NextInt(-31, 1);
-            var mq = FixedPoint.MultiplyByQuantizedMultiplier(va, m0, shift);
-            // Left shifts (multipliers above 1) on inputs small enough not to overflow: |x| < 2^(31 − left).
             int left = rng.NextInt(1, 31);
-            var small = Vector512.ShiftRightArithmetic(va, left);
-            var ml = FixedPoint.MultiplyByQuantizedMultiplier(small, m0, left);
-            var sr = FixedPoint.MultiplyByQuantizedMultiplierSingleRounding(va, m0, shift);
-            var sl = FixedPoint.MultiplyByQuantizedMultiplierSingleRounding(small, m0, left);
-            for (int j = 0; j < 16; j++)
+            var small = a.Select(x => x >> left).ToArray();
+            var dp = divide(a, e);
+            var mq = multiply(a, m0, shift);
+            var ml = multiply(small, m0, left);
+            var sr = single(a, m0, shift);
+            var sl = single(small, m0, left);
+            for (int j = 0; j < lanes; j++)
             {
-                Assert.Equal(FixedPoint.SaturatingRoundingDoublingHighMul(a[j], b[j]), hm[j]);
                 Assert.Equal(FixedPoint.RoundingDivideByPOT(a[j], e), dp[j]);
                 Assert.Equal(FixedPoint.MultiplyByQuantizedMultiplier(a[j], m0, shift), mq[j]);
-                Assert.Equal(FixedPoint.MultiplyByQuantizedMultiplier(a[j] >> left, m0, left), ml[j]);
+                Assert.Equal(FixedPoint.MultiplyByQuantizedMultiplier(small[j], m0, left), ml[j]);
                 Assert.Equal(FixedPoint.MultiplyByQuantizedMultiplierSingleRounding(a[j], m0, shift), sr[j]);
-                Assert.Equal(FixedPoint.MultiplyByQuantizedMultiplierSingleRounding(a[j] >> left, m0, left), sl[j]);
+                Assert.Equal(FixedPoint.MultiplyByQuantizedMultiplierSingleRounding(small[j], m0, left), sl[j]);
             }
         }
     }
@@ -220,70 +245,6 @@ public class FixedPointTests
             var d = FixedPoint.MultiplyByQuantizedMultiplier(vx, vm, vs);
             var single = FixedPoint.MultiplyByQuantizedMultiplierSingleRounding(vx, vm, vs);
             for (int j = 0; j < 16; j++)
-            {
-                Assert.Equal(FixedPoint.MultiplyByQuantizedMultiplier(x[j], m[j], sh[j]), d[j]);
-                Assert.Equal(FixedPoint.MultiplyByQuantizedMultiplierSingleRounding(x[j], m[j], sh[j]), single[j]);
-            }
-        }
-    }
-
-    /// <summary>The 8-lane (AVX2) forms against the scalar ones, as <see cref="VectorForms_MatchScalar"/>: random pairs,
-    /// right shifts on any input, left shifts on inputs small enough not to overflow, both roundings.</summary>
-    [FactRequires(Isa.Avx2)]
-    public void VectorForms256_MatchScalar()
-    {
-        var rng = new Rng(12);
-        var a = new int[8];
-        var b = new int[8];
-        var pairs = Pairs().ToArray();
-        for (int i = 0; i + 8 <= pairs.Length; i += 8)
-        {
-            for (int j = 0; j < 8; j++) (a[j], b[j]) = pairs[i + j];
-            var va = Vector256.Create(a);
-            var vb = Vector256.Create(b);
-            var hm = FixedPoint.SaturatingRoundingDoublingHighMul(va, vb);
-            int e = rng.NextInt(32);
-            var dp = FixedPoint.RoundingDivideByPOT(va, e);
-            int m0 = b[0] & int.MaxValue;
-            int shift = rng.NextInt(-31, 1);
-            var mq = FixedPoint.MultiplyByQuantizedMultiplier(va, m0, shift);
-            int left = rng.NextInt(1, 31);
-            var small = Vector256.ShiftRightArithmetic(va, left);
-            var ml = FixedPoint.MultiplyByQuantizedMultiplier(small, m0, left);
-            var sr = FixedPoint.MultiplyByQuantizedMultiplierSingleRounding(va, m0, shift);
-            var sl = FixedPoint.MultiplyByQuantizedMultiplierSingleRounding(small, m0, left);
-            for (int j = 0; j < 8; j++)
-            {
-                Assert.Equal(FixedPoint.SaturatingRoundingDoublingHighMul(a[j], b[j]), hm[j]);
-                Assert.Equal(FixedPoint.RoundingDivideByPOT(a[j], e), dp[j]);
-                Assert.Equal(FixedPoint.MultiplyByQuantizedMultiplier(a[j], m0, shift), mq[j]);
-                Assert.Equal(FixedPoint.MultiplyByQuantizedMultiplier(a[j] >> left, m0, left), ml[j]);
-                Assert.Equal(FixedPoint.MultiplyByQuantizedMultiplierSingleRounding(a[j], m0, shift), sr[j]);
-                Assert.Equal(FixedPoint.MultiplyByQuantizedMultiplierSingleRounding(a[j] >> left, m0, left), sl[j]);
-            }
-        }
-    }
-
-    /// <summary>The 8-lane lane-wise forms against the scalar ones (as <see cref="LaneWiseForms_MatchScalar"/>).</summary>
-    [FactRequires(Isa.Avx2)]
-    public void LaneWiseForms256_MatchScalar()
-    {
-        var rng = new Rng(13);
-        var pairs = Pairs().ToArray();
-        var x = new int[8];
-        var m = new int[8];
-        var sh = new int[8];
-        for (int i = 0; i + 8 <= pairs.Length; i += 8)
-        {
-            for (int j = 0; j < 8; j++)
-            {
-                m[j] = pairs[i + j].Item2 & int.MaxValue;
-                sh[j] = rng.NextInt(4) == 0 ? rng.NextInt(1, 31) : rng.NextInt(-31, 1);
-                x[j] = sh[j] > 0 ? pairs[i + j].Item1 >> sh[j] : pairs[i + j].Item1;
-            }
-            var d = FixedPoint.MultiplyByQuantizedMultiplier(Vector256.Create(x), Vector256.Create(m), Vector256.Create(sh));
-            var single = FixedPoint.MultiplyByQuantizedMultiplierSingleRounding(Vector256.Create(x), Vector256.Create(m), Vector256.Create(sh));
-            for (int j = 0; j < 8; j++)
             {
                 Assert.Equal(FixedPoint.MultiplyByQuantizedMultiplier(x[j], m[j], sh[j]), d[j]);
                 Assert.Equal(FixedPoint.MultiplyByQuantizedMultiplierSingleRounding(x[j], m[j], sh[j]), single[j]);

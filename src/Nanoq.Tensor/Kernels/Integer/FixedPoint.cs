@@ -214,28 +214,22 @@ public static class FixedPoint
 
     // ---- The same on 8 lanes (AVX2). AVX2 has no 64-bit arithmetic right shift (vpsraq): the low int32 of
     // (p >> n) for n ≤ 32 is bits n … n+31 of p, which a logical shift gives as well; a larger n goes through
-    // sra(p, n) = srl(p ^ s, n) ^ s with s the sign mask of p (vpcmpgtq). Bit-identical to the scalar forms.
+    // sra(p, n) = srl(p ^ s, n) ^ s with s the sign mask of p (vpcmpgtq). Bit-identical to the scalar forms. Constant
+    // vectors are literals, not static readonly fields: the kernels are compiled straight to optimized code
+    // (AggressiveOptimization), where a static field is a load behind a class-initialization check, not a constant.
 
-    private static readonly Vector256<int> OddLanes256 = Vector256.Create(0, -1, 0, -1, 0, -1, 0, -1);
-
-    /// <summary>(p + 2^30) &gt;&gt; 31 of the even and the odd products of a·b, as int32 lanes (no saturation test).</summary>
+    /// <summary>
+    /// (p + 2^30) &gt;&gt; 31 of the even and the odd products a·m, as int32 lanes, for a broadcast multiplier m ≥ 0 (its odd
+    /// lanes are m itself, so only a's need shifting down for <c>vpmuldq</c>; and no saturation case).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> HighMul256(Vector256<int> a, Vector256<int> b)
+    internal static Vector256<int> HighMul256(Vector256<int> a, Vector256<int> m)
     {
         var round = Vector256.Create(1L << 30);
-        var even = Avx2.Multiply(a, b) + round;
-        var odd = Avx2.Multiply(Avx2.ShiftRightLogical(a.AsInt64(), 32).AsInt32(), Avx2.ShiftRightLogical(b.AsInt64(), 32).AsInt32()) + round;
+        var even = Avx2.Multiply(a, m) + round;
+        var odd = Avx2.Multiply(Avx2.ShiftRightLogical(a.AsInt64(), 32).AsInt32(), m) + round;
         // even: bits 31…62 to the low int32 (a logical shift by 31); odd: to the high int32 (a left shift by 1).
-        return Avx2.BlendVariable(Avx2.ShiftRightLogical(even, 31).AsInt32(), Avx2.ShiftLeftLogical(odd, 1).AsInt32(), OddLanes256);
-    }
-
-    /// <summary><see cref="SaturatingRoundingDoublingHighMul(int, int)"/> on 8 lanes, bit-identical.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<int> SaturatingRoundingDoublingHighMul(Vector256<int> a, Vector256<int> b)
-    {
-        var min = Vector256.Create(int.MinValue);
-        var overflow = Vector256.Equals(a, min) & Vector256.Equals(b, min);
-        return Vector256.ConditionalSelect(overflow, Vector256.Create(int.MaxValue), HighMul256(a, b));
+        return Avx2.BlendVariable(Avx2.ShiftRightLogical(even, 31).AsInt32(), Avx2.ShiftLeftLogical(odd, 1).AsInt32(), Vector256.Create(0, -1, 0, -1, 0, -1, 0, -1));
     }
 
     /// <summary><see cref="RoundingDivideByPOT(int, int)"/> on 8 lanes, one exponent in [0, 31], bit-identical.</summary>
@@ -243,9 +237,15 @@ public static class FixedPoint
     public static Vector256<int> RoundingDivideByPOT(Vector256<int> x, int exponent)
     {
         var mask = Vector256.Create((int)((1L << exponent) - 1));
-        var threshold = Vector256.ShiftRightArithmetic(mask, 1) - Vector256.ShiftRightArithmetic(x, 31);
-        return Vector256.ShiftRightArithmetic(x, exponent) - Vector256.GreaterThan(x & mask, threshold);
+        return RoundingDivideByPOT(x, exponent, mask, Vector256.ShiftRightArithmetic(mask, 1));
     }
+
+    /// <summary><see cref="RoundingDivideByPOT(Vector256{int}, int)"/> with its constants given: mask = 2^exponent − 1,
+    /// half = mask &gt;&gt; 1 (built once for many vectors: the conv epilogue, <see cref="Requantization"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<int> RoundingDivideByPOT(Vector256<int> x, int exponent, Vector256<int> mask, Vector256<int> half) =>
+        // x < 0 is −1 in a lane: subtracting it raises the threshold by one; GreaterThan's −1 adds one.
+        Vector256.ShiftRightArithmetic(x, exponent) - Vector256.GreaterThan(x & mask, half - Vector256.ShiftRightArithmetic(x, 31));
 
     /// <summary><see cref="MultiplyByQuantizedMultiplier(int, int, int)"/> on 8 lanes with one (M0 ≥ 0, shift), bit-identical.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -253,7 +253,6 @@ public static class FixedPoint
     {
         int left = shift > 0 ? shift : 0;
         int right = shift > 0 ? 0 : -shift;
-        // M0 ≥ 0: the saturating case cannot occur (as in the 16-lane form).
         var hm = HighMul256(Vector256.ShiftLeft(x, left), Vector256.Create(quantizedMultiplier));
         return RoundingDivideByPOT(hm, right);
     }
@@ -276,33 +275,6 @@ public static class FixedPoint
         var n = Vector256.Create((ulong)total);
         var even = ShiftRightArithmetic64(Avx2.Multiply(x, m) + round, n);
         var odd = ShiftRightArithmetic64(Avx2.Multiply(Avx2.ShiftRightLogical(x.AsInt64(), 32).AsInt32(), m) + round, n);
-        return Avx2.BlendVariable(even.AsInt32(), Avx2.ShiftLeftLogical(odd, 32).AsInt32(), OddLanes256);
-    }
-
-    /// <summary>The lane-wise (M0, shift) form of <see cref="MultiplyByQuantizedMultiplier(int, int, int)"/> on 8 lanes, bit-identical.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<int> MultiplyByQuantizedMultiplier(Vector256<int> x, Vector256<int> quantizedMultipliers, Vector256<int> shifts)
-    {
-        var left = Vector256.Max(shifts, Vector256<int>.Zero);
-        var right = Vector256.Max(-shifts, Vector256<int>.Zero);
-        var hm = SaturatingRoundingDoublingHighMul(Avx2.ShiftLeftLogicalVariable(x, left.AsUInt32()), quantizedMultipliers);
-        var mask = Avx2.ShiftLeftLogicalVariable(Vector256<int>.One, right.AsUInt32()) - Vector256<int>.One;
-        var threshold = Vector256.ShiftRightArithmetic(mask, 1) - Vector256.ShiftRightArithmetic(hm, 31);
-        return Avx2.ShiftRightArithmeticVariable(hm, right.AsUInt32()) - Vector256.GreaterThan(hm & mask, threshold);
-    }
-
-    /// <summary>The lane-wise (M0, shift) form of <see cref="MultiplyByQuantizedMultiplierSingleRounding(int, int, int)"/> on 8 lanes, bit-identical.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<int> MultiplyByQuantizedMultiplierSingleRounding(Vector256<int> x, Vector256<int> quantizedMultipliers, Vector256<int> shifts)
-    {
-        var total = Vector256.Create(31) - shifts;
-        var totalEven = (total.AsInt64() & Vector256.Create(0xFFFFFFFFL)).AsUInt64();
-        var totalOdd = Avx2.ShiftRightLogical(total.AsInt64(), 32).AsUInt64();
-        var one = Vector256<long>.One;
-        var even = ShiftRightArithmetic64(Avx2.Multiply(x, quantizedMultipliers)
-                   + Avx2.ShiftLeftLogicalVariable(one, totalEven - Vector256<ulong>.One), totalEven);
-        var odd = ShiftRightArithmetic64(Avx2.Multiply(Avx2.ShiftRightLogical(x.AsInt64(), 32).AsInt32(), Avx2.ShiftRightLogical(quantizedMultipliers.AsInt64(), 32).AsInt32())
-                  + Avx2.ShiftLeftLogicalVariable(one, totalOdd - Vector256<ulong>.One), totalOdd);
-        return Avx2.BlendVariable(even.AsInt32(), Avx2.ShiftLeftLogical(odd, 32).AsInt32(), OddLanes256);
+        return Avx2.BlendVariable(even.AsInt32(), Avx2.ShiftLeftLogical(odd, 32).AsInt32(), Vector256.Create(0, -1, 0, -1, 0, -1, 0, -1));
     }
 }
