@@ -10,7 +10,7 @@ namespace Nanoq.Tests;
 /// parameters: "a" decayed with λ = 0.1, "b" in a group with weight decay 0 (our NoDecay). Three steps with the
 /// fixture's gradients; after each, the parameters (and buffers) must match PyTorch's.
 /// </summary>
-[Collection(SimdLevelCollection.Name)]
+[Collection(SimdCollection.Name)]
 public class SgdTorchParityTests
 {
     public static TheoryData<float> Momenta => new() { 0f, 0.9f };
@@ -69,19 +69,7 @@ public class SgdTorchParityTests
     public void Vector_update_is_the_scalar_formula_bit_for_bit()
     {
         // At every level the CPU has: scalar, AVX2's 8 lanes, AVX-512's 16.
-        var saved = Simd.Level;
-        try
-        {
-            for (var level = SimdLevel.Portable; level <= Simd.Hardware; level++)
-            {
-                Simd.Level = level;
-                VectorUpdate();
-            }
-        }
-        finally
-        {
-            Simd.Level = saved;
-        }
+        foreach (var level in SimdLevels.AllLevels) SimdLevels.With(level, VectorUpdate);
     }
 
     private static void VectorUpdate()

@@ -10,7 +10,7 @@ namespace Nanoq.Tests.Kernels;
 /// clamp(round_half_even(x·(1/Δ)) + z, 0, 2^k − 1), and dequantized codes are the fake-quant forward bit for bit.
 /// A NaN is named by its index wherever it sits in a vector block.
 /// </summary>
-[Collection(SimdLevelCollection.Name)]
+[Collection(SimdCollection.Name)]
 public class CodeEdgeKernelTests
 {
     private static float[] Values(Rng rng, int n, float scale)
@@ -29,23 +29,11 @@ public class CodeEdgeKernelTests
     }
 
     /// <summary>At each level the CPU has (scalar, AVX2's 32-code blocks, AVX-512's 16): the same codes. The class runs
-    /// alone (<see cref="SimdLevelCollection"/>): a lowered level must not reach tests running beside it.</summary>
+    /// alone (<see cref="SimdCollection"/>): a lowered level must not reach tests running beside it.</summary>
     [Fact]
     public void Quantize_is_the_scalar_formula_and_dequantize_is_the_fake_quant_forward()
     {
-        var saved = Simd.Level;
-        try
-        {
-            for (var level = SimdLevel.Portable; level <= Simd.Hardware; level++)
-            {
-                Simd.Level = level;
-                QuantizeAndDequantize();
-            }
-        }
-        finally
-        {
-            Simd.Level = saved;
-        }
+        foreach (var level in SimdLevels.AllLevels) SimdLevels.With(level, QuantizeAndDequantize);
     }
 
     private static void QuantizeAndDequantize()

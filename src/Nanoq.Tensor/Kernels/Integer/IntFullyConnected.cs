@@ -97,8 +97,9 @@ public static unsafe class IntFullyConnected
         if (batch == 0) return;
         // The row-block task is 512-bit only; AVX2 runs every int8 layer as tiles (slower than row blocks below
         // TileRowsFrom rows on AVX-512, still vector), and 8-bit layers through the reference.
-        bool asTiles = w.Madd16Steps > 0 && (batch >= TileRowsFrom || !Simd.Is512);
-        if (!Simd.Is512 && !asTiles || !Simd.IsVector)
+        bool asTiles = Simd.IsVector && w.Madd16Steps > 0 && (batch >= TileRowsFrom || !Simd.Is512);
+        bool asRowBlocks = Simd.Is512 && !asTiles;
+        if (!asTiles && !asRowBlocks)
         {
             Fallback(batch, x, zx, w, bias, rq, y, accOut);
             return;

@@ -51,7 +51,7 @@ public static class QuantizedAdd
 
     /// <summary>The elementwise loop: 16 lanes at a time (one 512-bit vector or two 256-bit), then the scalar <see cref="Apply"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Run(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, QuantizedAddParams p, Span<byte> y)
+    internal static unsafe void Run(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, QuantizedAddParams p, Span<byte> y)
     {
         int i = 0;
         if (Simd.Is512)
@@ -74,27 +74,21 @@ public static class QuantizedAdd
                 Avx512F.ConvertToVector128Byte(Vector512.Min(Vector512.Max(v, lo), hi)).StoreUnsafe(ref ry, (nuint)i);
             }
         }
-        else if (Avx2.IsSupported && Simd.IsVector)
-        {
-            ref byte ra = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(a);
-            ref byte rb = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(b);
-            ref byte ry = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(y);
-            for (; i + 16 <= a.Length; i += 16)
-            {
-                var codes = Narrow.ToBytes(Add8(ref Unsafe.Add(ref ra, i), ref Unsafe.Add(ref rb, i), p),
-                    Add8(ref Unsafe.Add(ref ra, i + 8), ref Unsafe.Add(ref rb, i + 8), p));
-                codes.StoreUnsafe(ref ry, (nuint)i);
-            }
-        }
+        else if (Simd.IsVector)
+            fixed (byte* pa = a)
+            fixed (byte* pb = b)
+            fixed (byte* py = y)
+                for (; i + 16 <= a.Length; i += 16)
+                    Narrow.ToBytes(Add8(pa + i, pb + i, p), Add8(pa + i + 8, pb + i + 8, p)).Store(py + i);
         for (; i < a.Length; i++) y[i] = (byte)Apply(a[i], b[i], p);
     }
 
     /// <summary><see cref="Apply"/> on the 8 pairs of codes at <paramref name="a"/> and <paramref name="b"/> (AVX2).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe Vector256<int> Add8(ref byte a, ref byte b, QuantizedAddParams p)
+    private static unsafe Vector256<int> Add8(byte* a, byte* b, QuantizedAddParams p)
     {
-        var va = Avx2.ConvertToVector256Int32((byte*)Unsafe.AsPointer(ref a)) - Vector256.Create(p.ZeroPointA);
-        var vb = Avx2.ConvertToVector256Int32((byte*)Unsafe.AsPointer(ref b)) - Vector256.Create(p.ZeroPointB);
+        var va = Avx2.ConvertToVector256Int32(a) - Vector256.Create(p.ZeroPointA);
+        var vb = Avx2.ConvertToVector256Int32(b) - Vector256.Create(p.ZeroPointB);
         var sa = FixedPoint.MultiplyByQuantizedMultiplier(Vector256.ShiftLeft(va, p.LeftShift), p.MultiplierA, p.ShiftA);
         var sb = FixedPoint.MultiplyByQuantizedMultiplier(Vector256.ShiftLeft(vb, p.LeftShift), p.MultiplierB, p.ShiftB);
         var v = Vector256.Create(p.OutputZeroPoint) + FixedPoint.MultiplyByQuantizedMultiplier(sa + sb, p.OutputMultiplier, p.OutputShift);

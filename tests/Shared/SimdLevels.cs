@@ -14,6 +14,10 @@ internal static class SimdLevels
     public static IReadOnlyList<SimdLevel> VectorLevels =>
         Simd.Hardware == SimdLevel.Portable ? [SimdLevel.Portable] : Enumerable.Range(1, (int)Simd.Hardware).Select(l => (SimdLevel)l).ToArray();
 
+    /// <summary>Every level this CPU runs, the portable one included.</summary>
+    public static IReadOnlyList<SimdLevel> AllLevels =>
+        Enumerable.Range(0, (int)Simd.Hardware + 1).Select(l => (SimdLevel)l).ToArray();
+
     /// <summary><see cref="VectorLevels"/> as theory data.</summary>
     public static TheoryData<SimdLevel> Vector
     {
