@@ -140,23 +140,38 @@ public static class FixedPoint
         return shifted - Vector512.GreaterThan(remainder, threshold);
     }
 
+    /// <summary><see cref="RoundingDivideByPOT(Vector512{int}, int)"/> with its constants given: mask = 2^exponent − 1,
+    /// half = mask &gt;&gt; 1 (built once for many vectors: the conv epilogue, <see cref="Requantization"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<int> RoundingDivideByPOT(Vector512<int> x, int exponent, Vector512<int> mask, Vector512<int> half) =>
+        // x < 0 is −1 in a lane: subtracting it raises the threshold by one; GreaterThan's −1 adds one.
+        Vector512.ShiftRightArithmetic(x, exponent) - Vector512.GreaterThan(x & mask, half - Vector512.ShiftRightArithmetic(x, 31));
+
+    /// <summary>
+    /// (p + 2^30) &gt;&gt; 31 of the even and the odd products a·m, as int32 lanes, for a broadcast multiplier m ≥ 0: the
+    /// 16-lane <see cref="HighMul256"/> (its odd lanes are m itself, so only a's need shifting down for <c>vpmuldq</c>;
+    /// and no saturation case). Logical shifts do: only bits 31…62 of each product survive the blend.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<int> HighMul512(Vector512<int> a, Vector512<int> m)
+    {
+        var round = Vector512.Create(1L << 30);
+        var even = Avx512F.Multiply(a, m) + round;
+        var odd = Avx512F.Multiply(Avx512F.ShiftRightLogical(a.AsInt64(), 32).AsInt32(), m) + round;
+        // even: bits 31…62 to the low int32 (a logical shift by 31); odd: to the high int32 (a left shift by 1).
+        return Avx512F.BlendVariable(Avx512F.ShiftRightLogical(even, 31).AsInt32(), Avx512F.ShiftLeftLogical(odd, 1).AsInt32(),
+            Vector512.Create(0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1));
+    }
+
     /// <summary><see cref="MultiplyByQuantizedMultiplier(int, int, int)"/> on 16 lanes with one (M0, shift), bit-identical
-    /// (M0 ≥ 0 as the scalar form checks; not checked here, in the hot loop).</summary>
+    /// (M0 ≥ 0 as the scalar form checks; not checked here, in the hot loop, so the one saturating case of the high
+    /// multiply, both operands −2^31, cannot occur).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<int> MultiplyByQuantizedMultiplier(Vector512<int> x, int quantizedMultiplier, int shift)
     {
         int left = shift > 0 ? shift : 0;
         int right = shift > 0 ? 0 : -shift;
-        // M0 ≥ 0 (CheckMultiplier), so the one saturating case (both operands −2^31) cannot occur: the high multiply
-        // without its saturation test, same bits.
-        var a = Vector512.ShiftLeft(x, left);
-        var b = Vector512.Create(quantizedMultiplier);
-        var round = Vector512.Create(1L << 30);
-        var even = Avx512F.ShiftRightArithmetic(Avx512F.Multiply(a, b) + round, 31);
-        var odd = Avx512F.ShiftRightArithmetic(Avx512F.Multiply(Avx512F.ShiftRightLogical(a.AsInt64(), 32).AsInt32(), b) + round, 31);
-        var hm = Avx512F.BlendVariable(even.AsInt32(), Avx512F.ShiftLeftLogical(odd, 32).AsInt32(),
-            Vector512.Create(0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1));
-        return RoundingDivideByPOT(hm, right);
+        return RoundingDivideByPOT(HighMul512(Vector512.ShiftLeft(x, left), Vector512.Create(quantizedMultiplier)), right);
     }
 
     /// <summary><see cref="MultiplyByQuantizedMultiplierSingleRounding(int, int, int)"/> on 16 lanes, bit-identical.</summary>
