@@ -6,4 +6,9 @@ if (args.Length > 0 && args[0] == "--check")
     QuickCheck.Run(args.Length > 1 ? int.Parse(args[1]) : 30);
     return;
 }
+if (args.Length > 0 && args[0] == "--ceiling")
+{
+    KernelCeiling.Run();
+    return;
+}
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
