@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -173,6 +174,11 @@ internal unsafe struct IntConvTask : IParallelBody
     private void Epilogue(int n, int g, int cb, int q0, int live, int* acc, int* outTile)
     {
         int plane = OutHeight * OutWidth;
+        if (AccOut == null && ImagePlane == 0 && Simd.Is512 && Avx512Vbmi2.IsSupported)
+        {
+            CompressEpilogue(n, g, cb, q0, live, acc);
+            return;
+        }
         for (int m = 0; m < IntConv2dWeights.BlockChannels; m++)
         {
             int oLocal = cb * IntConv2dWeights.BlockChannels + m;
@@ -196,6 +202,70 @@ internal unsafe struct IntConvTask : IParallelBody
                 else CopyValid(bytes, Y + outBase, q0);
             }
         }
+    }
+
+    /// <summary>
+    /// The epilogue without a copy (AVX-512 with VBMI2): each channel's 64 codes are made in one register, the tile's
+    /// real outputs packed to its front (<c>vpcompressb</c> by the tile's valid-position mask: in the direct layout the
+    /// Wp − OW columns past each row are not outputs) and stored with a byte mask of their count — the outputs of a tile
+    /// are consecutive in the output plane, from the first one's index on. Replaces the store to a scratch tile and the
+    /// <see cref="CopyValid"/> runs (a <c>Memmove</c> call each). Only whole-plane layouts (<see cref="ImagePlane"/> 0).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void CompressEpilogue(int n, int g, int cb, int q0, int live, int* acc)
+    {
+        // The tile's valid positions as bits, and the output index of the first one.
+        int end = q0 + 16 * live < Positions ? q0 + 16 * live : Positions;
+        ulong valid;
+        int start;
+        if (Direct)
+        {
+            int oy = q0 / Wp, ox = q0 - oy * Wp;
+            start = oy * OutWidth + (ox < OutWidth ? ox : OutWidth);
+            valid = 0;
+            for (int i = 0; q0 + i < end; ox = 0)
+            {
+                int run = Wp - ox < end - q0 - i ? Wp - ox : end - q0 - i;
+                if (ox < OutWidth) valid |= Ones(OutWidth - ox < run ? OutWidth - ox : run) << i;
+                i += run;
+            }
+        }
+        else
+        {
+            start = q0;
+            valid = Ones(end - q0);
+        }
+        var keep = BitsToBytes(valid);
+        var count = Vector512.Create((byte)BitOperations.PopCount(valid));
+        var store = Vector512.LessThan(Vector512.Create((byte)0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
+            23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56,
+            57, 58, 59, 60, 61, 62, 63), count);
+        int plane = OutHeight * OutWidth;
+        for (int m = 0; m < IntConv2dWeights.BlockChannels; m++)
+        {
+            int oLocal = cb * IntConv2dWeights.BlockChannels + m;
+            if (oLocal >= GroupOutChannels) break;
+            int o = g * GroupOutChannels + oLocal;
+            var codes = Rq!.ApplyToVector(acc + m * Tile, live, Offsets[o], o);
+            Avx512BW.MaskStore(Y + ((long)n * OutChannels + o) * plane + start, store, Avx512Vbmi2.Compress(Vector512<byte>.Zero, keep, codes));
+        }
+    }
+
+    /// <summary>The low <paramref name="count"/> bits set (0 ≤ count ≤ 64).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Ones(int count) => count >= 64 ? ulong.MaxValue : (1UL << count) - 1;
+
+    /// <summary>Byte i all ones where bit i of <paramref name="bits"/> is set: the mask broadcast, each byte lane picks the
+    /// mask byte holding its bit (<c>vpshufb</c> within 128-bit lanes, each of which holds all eight), then tests the bit.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<byte> BitsToBytes(ulong bits)
+    {
+        var picked = Avx512BW.Shuffle(Vector512.Create(bits).AsByte(), Vector512.Create(
+            (byte)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3,
+            4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7));
+        var bit = Vector512.Create((byte)1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8,
+            16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128);
+        return Vector512.Equals(picked & bit, bit);
     }
 
     /// <summary>Copies the tile's positions that are real outputs into the output plane (drops the padded-width columns).</summary>

@@ -166,6 +166,45 @@ public sealed class Requantization
     }
 
     /// <summary>
+    /// The codes of a whole tile row, acc[0 … 16·<paramref name="vectors"/>) + offset requantized for channel
+    /// <paramref name="c"/>, in one 64-byte vector (byte i = code of acc[i]; bytes past the live vectors are
+    /// unspecified): for a caller that stores them itself (<see cref="IntConvTask"/>'s compress-and-store). AVX-512 only.
+    /// Bit-identical to <see cref="Apply(int, int)"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal unsafe Vector512<byte> ApplyToVector(int* acc, int vectors, int offset, int c)
+    {
+        Vector512<int> y0, y1 = default, y2 = default, y3 = default;
+        if (Rounding == RequantRounding.Double)
+        {
+            int shift = Shift(c), left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
+            var vo = Vector512.Create(offset);
+            var m = Vector512.Create(Multiplier(c));
+            var mask = Vector512.Create((int)((1L << right) - 1));
+            var half = Vector512.ShiftRightArithmetic(mask, 1);
+            var zy = Vector512.Create(OutputZeroPoint);
+            var lo = Vector512.Create(ClampMin);
+            var hi = Vector512.Create(ClampMax);
+            y0 = Vector512.Min(Vector512.Max(FixedPoint.RoundingDivideByPOT(FixedPoint.HighMul512(Vector512.ShiftLeft(Vector512.Load(acc) + vo, left), m), right, mask, half) + zy, lo), hi);
+            if (vectors > 1) y1 = Vector512.Min(Vector512.Max(FixedPoint.RoundingDivideByPOT(FixedPoint.HighMul512(Vector512.ShiftLeft(Vector512.Load(acc + 16) + vo, left), m), right, mask, half) + zy, lo), hi);
+            if (vectors > 2) y2 = Vector512.Min(Vector512.Max(FixedPoint.RoundingDivideByPOT(FixedPoint.HighMul512(Vector512.ShiftLeft(Vector512.Load(acc + 32) + vo, left), m), right, mask, half) + zy, lo), hi);
+            if (vectors > 3) y3 = Vector512.Min(Vector512.Max(FixedPoint.RoundingDivideByPOT(FixedPoint.HighMul512(Vector512.ShiftLeft(Vector512.Load(acc + 48) + vo, left), m), right, mask, half) + zy, lo), hi);
+        }
+        else
+        {
+            y0 = Apply(Vector512.Load(acc), offset, c);
+            if (vectors > 1) y1 = Apply(Vector512.Load(acc + 16), offset, c);
+            if (vectors > 2) y2 = Apply(Vector512.Load(acc + 32), offset, c);
+            if (vectors > 3) y3 = Apply(Vector512.Load(acc + 48), offset, c);
+        }
+        // Every lane is a code in [0, 255], so the saturating packs are exact. They work within 128-bit lanes: lane L of
+        // the result holds y0[4L … 4L+3], y1[4L …], y2[4L …], y3[4L …] as its four dwords; the dword permute puts y0's
+        // 16 codes first, then y1's, y2's, y3's.
+        var bytes = Avx512BW.PackUnsignedSaturate(Avx512BW.PackSignedSaturate(y0, y1), Avx512BW.PackSignedSaturate(y2, y3));
+        return Avx512F.PermuteVar16x32(bytes.AsInt32(), Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15)).AsByte();
+    }
+
+    /// <summary>
     /// The AVX-512 epilogue with gemmlowp's double rounding, the row's constants built once (<see cref="ApplyToBytesDouble256"/>'s
     /// reason): per 16 outputs 20 instructions against 26 through <see cref="Apply(Vector512{int}, int, int)"/>, 0.65–0.70
     /// of its time on 64-output rows (a scratch harness, Zen 4, 2026-12-07 02:20).
