@@ -12,7 +12,9 @@ namespace Nanoq.Kernels.Integer;
 /// at most 48 rows) on the layer's tile-ordered weights, and the epilogue requantizes 16 rows of an output at a time.
 /// Why: the row-block task (<see cref="IntFullyConnectedTask"/>) loads a weight vector for every four products of it;
 /// the micro-kernel broadcasts a weight int to 64 rows held in registers, as the conv does — fc6 of a box head
-/// (600 × 3,136 → 256) ran at ≈ 120 G multiply-adds/s the first way. Same int32 sums, so the same codes.
+/// (600 × 3,136 → 256) ran at ≈ 120 G multiply-adds/s the first way. Same int32 sums, so the same codes. The rows'
+/// transpose into units goes by 16 × 16 blocks in registers with AVX-512 (<see cref="IntTranspose"/>), and the
+/// codes, made output by output, go back to rows by 16 × 16 byte blocks (<see cref="ByteTranspose"/>).
 /// </summary>
 internal unsafe struct IntFullyConnectedTileTask : IParallelBody
 {
@@ -32,9 +34,20 @@ internal unsafe struct IntFullyConnectedTileTask : IParallelBody
         var scratch = IntScratch.Current;
         int* xu = scratch.Get(IntScratch.Input, (long)units * Rows);
         int* acc = scratch.Get(IntScratch.AccTile, 4 * Rows);
-        byte* codes = (byte*)scratch.Get(IntScratch.ByteTile, Rows / 4);
+        // The tile's codes, [output][row] (64 rows an output), transposed into Y's [row][output] at the end.
+        byte* codes = (byte*)scratch.Get(IntScratch.ByteTile, (long)(outF + 15) / 16 * 16 * Rows / 4);
         int* tapOffsets = scratch.Get(IntScratch.PanelIndex, 1);
         tapOffsets[0] = 0;
+        // Blocks of 16 rows × 16 whole units transposed in registers (AVX-512); the rest unit by unit.
+        int rowsVec = 0, unitsVec = 0;
+        if (Simd.Is512)
+        {
+            rowsVec = rows & ~15;
+            unitsVec = full & ~15;
+            for (int rb = 0; rb < rowsVec; rb += 16)
+                for (int k = 0; k < unitsVec; k += 16)
+                    IntTranspose.Transpose16x16(X + (long)(r0 + rb) * inF + 4 * k, inF, xu + (long)k * Rows + rb, Rows);
+        }
         for (int r = 0; r < Rows; r++)
         {
             if (r >= rows)
@@ -43,7 +56,7 @@ internal unsafe struct IntFullyConnectedTileTask : IParallelBody
                 continue;
             }
             byte* row = X + (long)(r0 + r) * inF;
-            for (int k = 0; k < full; k++) xu[k * Rows + r] = Unsafe.ReadUnaligned<int>(row + 4 * k);
+            for (int k = r < rowsVec ? unitsVec : 0; k < full; k++) xu[k * Rows + r] = Unsafe.ReadUnaligned<int>(row + 4 * k);
             if (full < units)
             {
                 int last = 0;
@@ -68,9 +81,24 @@ internal unsafe struct IntFullyConnectedTileTask : IParallelBody
                     for (int r = 0; r < rows; r++) AccOut[(long)(r0 + r) * outF + o] = unchecked(row[r] + offset);
                     continue;
                 }
-                Rq!.ApplyToBytes(row, live, offset, o, codes);
-                for (int r = 0; r < rows; r++) Y[(long)(r0 + r) * outF + o] = codes[r];
+                Rq!.ApplyToBytes(row, live, offset, o, codes + (long)o * Rows);
             }
         }
+        if (AccOut == null) StoreCodes(codes, r0, rows, outF);
+    }
+
+    /// <summary>Y[r0 + r, o] = codes[o · 64 + r]: 16 × 16 blocks transposed in registers (<see cref="ByteTranspose"/>),
+    /// the rows and outputs past the last whole block byte by byte.</summary>
+    private void StoreCodes(byte* codes, int r0, int rows, int outF)
+    {
+        int rowsFull = rows & ~15, outFull = outF & ~15;
+        byte* y = Y + (long)r0 * outF;
+        for (int o = 0; o < outFull; o += 16)
+            for (int r = 0; r < rowsFull; r += 16)
+                ByteTranspose.Transpose16x16(codes + (long)o * Rows + r, Rows, y + (long)r * outF + o, outF);
+        for (int o = outFull; o < outF; o++)
+            for (int r = 0; r < rowsFull; r++) y[(long)r * outF + o] = codes[(long)o * Rows + r];
+        for (int r = rowsFull; r < rows; r++)
+            for (int o = 0; o < outF; o++) y[(long)r * outF + o] = codes[(long)o * Rows + r];
     }
 }
