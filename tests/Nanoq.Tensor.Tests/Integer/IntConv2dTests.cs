@@ -37,6 +37,8 @@ public class IntConv2dTests
         { 5, 7, 3, 4, 6, 3, 1, 2, 2, 1 },     // dilated, padding 2
         { 8, 6, 3, 3, 5, 5, 1, 2, 1, 1 },
         { 3, 5, 4, 2, 7, 1, 1, 0, 1, 1 },     // 1×1, no padding
+        { 6, 8, 4, 5, 7, 3, 1, 1, 1, 1 },     // planes of 20: tiles start mid-image and hold 4 images' runs
+        { 8, 4, 1, 17, 5, 3, 1, 1, 1, 1 },    // planes of 17: a tile holds up to 5 images' runs
         // tiles with at most 16, 32 or 48 real positions compute only those (Madd16x1, x2, x3)
         { 1, 8, 3, 3, 5, 3, 1, 1, 1, 1 },     // 3 rows of 5 padded columns: 15 positions
         { 1, 6, 4, 6, 7, 3, 1, 1, 1, 1 },     // 32 positions
