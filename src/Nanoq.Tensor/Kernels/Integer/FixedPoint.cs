@@ -144,8 +144,20 @@ public static class FixedPoint
     /// half = mask &gt;&gt; 1 (built once for many vectors: the conv epilogue, <see cref="Requantization"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<int> RoundingDivideByPOT(Vector512<int> x, int exponent, Vector512<int> mask, Vector512<int> half) =>
-        // x < 0 is −1 in a lane: subtracting it raises the threshold by one; GreaterThan's −1 adds one.
-        Vector512.ShiftRightArithmetic(x, exponent) - Vector512.GreaterThan(x & mask, half - Vector512.ShiftRightArithmetic(x, 31));
+        RoundingDivideByPOTAdd(x, exponent, mask, half, Vector512<int>.Zero);
+
+    /// <summary>
+    /// <see cref="RoundingDivideByPOT(Vector512{int}, int, Vector512{int}, Vector512{int})"/> + <paramref name="addend"/>:
+    /// the rounding's +1 as a select of (shifted + addend + 1), which AVX-512 does as one masked add (the epilogue adds
+    /// the output zero point here: one instruction fewer than compare, mask-to-vector and subtract).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<int> RoundingDivideByPOTAdd(Vector512<int> x, int exponent, Vector512<int> mask, Vector512<int> half, Vector512<int> addend)
+    {
+        var shifted = Vector512.ShiftRightArithmetic(x, exponent) + addend;
+        // x < 0 is −1 in a lane: subtracting it raises the threshold by one.
+        return Vector512.ConditionalSelect(Vector512.GreaterThan(x & mask, half - Vector512.ShiftRightArithmetic(x, 31)), shifted + Vector512<int>.One, shifted);
+    }
 
     /// <summary>
     /// (p + 2^30) &gt;&gt; 31 of the even and the odd products a·m, as int32 lanes, for a broadcast multiplier m ≥ 0: the

@@ -185,10 +185,10 @@ public sealed class Requantization
             var zy = Vector512.Create(OutputZeroPoint);
             var lo = Vector512.Create(ClampMin);
             var hi = Vector512.Create(ClampMax);
-            y0 = Vector512.Min(Vector512.Max(FixedPoint.RoundingDivideByPOT(FixedPoint.HighMul512(Vector512.ShiftLeft(Vector512.Load(acc) + vo, left), m), right, mask, half) + zy, lo), hi);
-            if (vectors > 1) y1 = Vector512.Min(Vector512.Max(FixedPoint.RoundingDivideByPOT(FixedPoint.HighMul512(Vector512.ShiftLeft(Vector512.Load(acc + 16) + vo, left), m), right, mask, half) + zy, lo), hi);
-            if (vectors > 2) y2 = Vector512.Min(Vector512.Max(FixedPoint.RoundingDivideByPOT(FixedPoint.HighMul512(Vector512.ShiftLeft(Vector512.Load(acc + 32) + vo, left), m), right, mask, half) + zy, lo), hi);
-            if (vectors > 3) y3 = Vector512.Min(Vector512.Max(FixedPoint.RoundingDivideByPOT(FixedPoint.HighMul512(Vector512.ShiftLeft(Vector512.Load(acc + 48) + vo, left), m), right, mask, half) + zy, lo), hi);
+            y0 = Vector512.Min(Vector512.Max(Double512(Vector512.Load(acc) + vo, left, m, right, mask, half, zy), lo), hi);
+            if (vectors > 1) y1 = Vector512.Min(Vector512.Max(Double512(Vector512.Load(acc + 16) + vo, left, m, right, mask, half, zy), lo), hi);
+            if (vectors > 2) y2 = Vector512.Min(Vector512.Max(Double512(Vector512.Load(acc + 32) + vo, left, m, right, mask, half, zy), lo), hi);
+            if (vectors > 3) y3 = Vector512.Min(Vector512.Max(Double512(Vector512.Load(acc + 48) + vo, left, m, right, mask, half, zy), lo), hi);
         }
         else
         {
@@ -222,11 +222,19 @@ public sealed class Requantization
         var hi = Vector512.Create(ClampMax);
         for (int v = 0; v < 16 * vectors; v += 16)
         {
-            var h = FixedPoint.HighMul512(Vector512.ShiftLeft(Vector512.Load(acc + v) + vo, left), m);
-            var y = FixedPoint.RoundingDivideByPOT(h, right, mask, half) + zy;
+            var y = Double512(Vector512.Load(acc + v) + vo, left, m, right, mask, half, zy);
             Avx512F.ConvertToVector128Byte(Vector512.Min(Vector512.Max(y, lo), hi)).Store(codes + v);
         }
     }
+
+    /// <summary>
+    /// MultiplyByQuantizedMultiplier(a, M0, shift) + z_y on 16 lanes with the channel's constants given (m = M0, mask and
+    /// half of the right shift, zy = z_y); the left shift is skipped when it is 0 (the usual case: M &lt; 1).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Double512(Vector512<int> a, int left, Vector512<int> m, int right, Vector512<int> mask, Vector512<int> half,
+        Vector512<int> zy) =>
+        FixedPoint.RoundingDivideByPOTAdd(FixedPoint.HighMul512(left != 0 ? Vector512.ShiftLeft(a, left) : a, m), right, mask, half, zy);
 
     /// <summary>
     /// The AVX2 epilogue with gemmlowp's double rounding: <see cref="FixedPoint.MultiplyByQuantizedMultiplier(Vector256{int}, int, int)"/>'s
