@@ -19,7 +19,9 @@ namespace Nanoq.Integer.Benchmarks;
 /// <item>the kernel itself on a tile of a 64-channel 3×3 conv (9 taps × 16 channel units of 4 channels, 64 positions × 4
 /// output channels), its panels in L1;</item>
 /// <item>for scale, 12 register-only <c>Vector512</c> FMA chains (16 multiply-adds each): 1 per cycle on Zen 4, 2 on
-/// Zen 5, so the first three rows over this one are multiply-adds per FMA issue.</item>
+/// Zen 5, so the first three rows over this one are multiply-adds per FMA issue;</item>
+/// <item>the second row's mix with 8 FMA chains in the same loop: whether float FMAs find pipes the integer mix leaves
+/// idle (4-bit products sum exactly in float32, so a kernel could split its work between the two).</item>
 /// </list>
 /// AVX-512 only (the rows are 512-bit code); each row runs 1.5 s of warm-up and 2 s timed, twice.
 /// </summary>
@@ -48,8 +50,11 @@ internal static unsafe class KernelCeiling
             double mix = Rate(() => MaddAdd(1000), 1000L * 16 * 64);
             double kernel = Rate(() => { for (int i = 0; i < 10; i++) IntConvMicroKernels.Madd16(4, a, b, offsets, taps, units, unitStride, 72, acc); }, 10 * kernelMacs);
             double fma = Rate(() => Fma(1000), 1000L * 12 * 16);
+            // the mix with 8 FMA chains in the same loop: steps per second, so each side's rate
+            double steps = Rate(() => MaddAddFma(1000), 1000);
             Console.WriteLine($"round {round + 1}: vpmaddubsw alone {madd / 1e9,6:F1}, + vpaddw {mix / 1e9,6:F1}, Madd16 in L1 {kernel / 1e9,6:F1} GMAC/s; " +
-                              $"FMA {fma / 1e9,5:F1} G/s -> {madd / fma:F1} / {mix / fma:F1} / {kernel / fma:F1} multiply-adds per FMA issue");
+                              $"FMA {fma / 1e9,5:F1} G/s -> {madd / fma:F1} / {mix / fma:F1} / {kernel / fma:F1} multiply-adds per FMA issue; " +
+                              $"the mix beside 8 FMA chains: {steps * 16 * 64 / 1e9:F1} G int + {steps * 8 * 16 / 1e9:F1} G float multiply-adds/s");
         }
         NativeMemory.AlignedFree(a);
         NativeMemory.AlignedFree(b);
@@ -103,6 +108,32 @@ internal static unsafe class KernelCeiling
             s30 += Avx512BW.MultiplyAddAdjacent(b0, w3); s31 += Avx512BW.MultiplyAddAdjacent(b1, w3); s32 += Avx512BW.MultiplyAddAdjacent(b2, w3); s33 += Avx512BW.MultiplyAddAdjacent(b3, w3);
         }
         Sink += (s00 ^ s01 ^ s02 ^ s03 ^ s10 ^ s11 ^ s12 ^ s13 ^ s20 ^ s21 ^ s22 ^ s23 ^ s30 ^ s31 ^ s32 ^ s33).GetElement(0);
+    }
+
+    /// <summary><see cref="MaddAdd"/>'s step with 8 independent FMA chains beside it: do the FMAs find pipes the integer
+    /// mix leaves idle (the int rate holds while the float one adds), or do they share them?</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void MaddAddFma(int steps)
+    {
+        var w0 = Vector512.Create((sbyte)3); var w1 = Vector512.Create((sbyte)-2); var w2 = Vector512.Create((sbyte)5); var w3 = Vector512.Create((sbyte)-7);
+        Vector512<short> s00 = Vector512.Create((short)1), s01 = Vector512.Create((short)2), s02 = Vector512.Create((short)3), s03 = Vector512.Create((short)4);
+        Vector512<short> s10 = s00, s11 = s01, s12 = s02, s13 = s03, s20 = s00, s21 = s01, s22 = s02, s23 = s03, s30 = s00, s31 = s01, s32 = s02, s33 = s03;
+        var m = Vector512.Create(0.999999f); var c = Vector512.Create(1e-7f);
+        Vector512<float> f0 = Vector512.Create(1f), f1 = f0, f2 = f0, f3 = f0, f4 = f0, f5 = f0, f6 = f0, f7 = f0;
+        for (int i = 0; i < steps; i++)
+        {
+            var b0 = s30.AsByte(); var b1 = s31.AsByte(); var b2 = s32.AsByte(); var b3 = s33.AsByte();
+            s00 += Avx512BW.MultiplyAddAdjacent(b0, w0); s01 += Avx512BW.MultiplyAddAdjacent(b1, w0); s02 += Avx512BW.MultiplyAddAdjacent(b2, w0); s03 += Avx512BW.MultiplyAddAdjacent(b3, w0);
+            f0 = Avx512F.FusedMultiplyAdd(f0, m, c); f1 = Avx512F.FusedMultiplyAdd(f1, m, c);
+            s10 += Avx512BW.MultiplyAddAdjacent(b0, w1); s11 += Avx512BW.MultiplyAddAdjacent(b1, w1); s12 += Avx512BW.MultiplyAddAdjacent(b2, w1); s13 += Avx512BW.MultiplyAddAdjacent(b3, w1);
+            f2 = Avx512F.FusedMultiplyAdd(f2, m, c); f3 = Avx512F.FusedMultiplyAdd(f3, m, c);
+            s20 += Avx512BW.MultiplyAddAdjacent(b0, w2); s21 += Avx512BW.MultiplyAddAdjacent(b1, w2); s22 += Avx512BW.MultiplyAddAdjacent(b2, w2); s23 += Avx512BW.MultiplyAddAdjacent(b3, w2);
+            f4 = Avx512F.FusedMultiplyAdd(f4, m, c); f5 = Avx512F.FusedMultiplyAdd(f5, m, c);
+            s30 += Avx512BW.MultiplyAddAdjacent(b0, w3); s31 += Avx512BW.MultiplyAddAdjacent(b1, w3); s32 += Avx512BW.MultiplyAddAdjacent(b2, w3); s33 += Avx512BW.MultiplyAddAdjacent(b3, w3);
+            f6 = Avx512F.FusedMultiplyAdd(f6, m, c); f7 = Avx512F.FusedMultiplyAdd(f7, m, c);
+        }
+        Sink += (s00 ^ s01 ^ s02 ^ s03 ^ s10 ^ s11 ^ s12 ^ s13 ^ s20 ^ s21 ^ s22 ^ s23 ^ s30 ^ s31 ^ s32 ^ s33).GetElement(0)
+                + (long)(f0 + f1 + f2 + f3 + f4 + f5 + f6 + f7).GetElement(0);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
