@@ -38,7 +38,10 @@ internal static unsafe class Conv2dDirectGemm
         int cols = rows * wq;
         int mp = GemmDriver.PaddedM(m);
         int kcStep = KcStep(k);
-        float* strip = GemmScratch.Current.Get(GemmScratch.Block, (long)mp * NR);
+        // One row of slack: the scatter below loads whole 32-float rows from a run's start (segStart ≤ 31), so the last
+        // row's loads reach up to 31 floats past mp·NR. Without it a fresh, exactly sized slot at the end of the pinned
+        // heap's committed memory faulted (an AccessViolation in CI's test run, 2026-12-07).
+        float* strip = GemmScratch.Current.Get(GemmScratch.Block, (long)mp * NR + NR);
         int* segStart = stackalloc int[NR];
         int* segLength = stackalloc int[NR];
         long* segTarget = stackalloc long[NR];
