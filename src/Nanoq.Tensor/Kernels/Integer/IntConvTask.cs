@@ -235,11 +235,8 @@ internal unsafe struct IntConvTask : IParallelBody
             start = q0;
             valid = Ones(end - q0);
         }
-        var keep = BitsToBytes(valid);
-        var count = Vector512.Create((byte)BitOperations.PopCount(valid));
-        var store = Vector512.LessThan(Vector512.Create((byte)0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
-            23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56,
-            57, 58, 59, 60, 61, 62, 63), count);
+        var keep = LaneMask.FromBits(valid);
+        var store = LaneMask.Bytes(BitOperations.PopCount(valid));
         int plane = OutHeight * OutWidth;
         for (int m = 0; m < IntConv2dWeights.BlockChannels; m++)
         {
@@ -254,19 +251,6 @@ internal unsafe struct IntConvTask : IParallelBody
     /// <summary>The low <paramref name="count"/> bits set (0 ≤ count ≤ 64).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Ones(int count) => count >= 64 ? ulong.MaxValue : (1UL << count) - 1;
-
-    /// <summary>Byte i all ones where bit i of <paramref name="bits"/> is set: the mask broadcast, each byte lane picks the
-    /// mask byte holding its bit (<c>vpshufb</c> within 128-bit lanes, each of which holds all eight), then tests the bit.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<byte> BitsToBytes(ulong bits)
-    {
-        var picked = Avx512BW.Shuffle(Vector512.Create(bits).AsByte(), Vector512.Create(
-            (byte)0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3,
-            4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7));
-        var bit = Vector512.Create((byte)1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8,
-            16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128);
-        return Vector512.Equals(picked & bit, bit);
-    }
 
     /// <summary>Copies the tile's positions that are real outputs into the output plane (drops the padded-width columns).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -144,20 +144,15 @@ public sealed class Requantization
     }
 
     /// <summary>
-    /// codes[i] = y_q of (acc[i] + offset) for channel <paramref name="c"/>, i &lt; 16·<paramref name="vectors"/>: the
-    /// epilogue of a conv or FC tile row, 16 lanes at a time in 512-bit or two 256-bit halves (<see cref="Simd.Level"/>),
-    /// bit-identical to <see cref="Apply(int, int)"/>.
+    /// codes[i] = y_q of (acc[i] + offset) for channel <paramref name="c"/>, i &lt; 16·<paramref name="vectors"/> (1–4
+    /// vectors): the epilogue of a conv or FC tile row — with AVX-512 <see cref="ApplyToVector"/> and one masked store,
+    /// with AVX2 two 256-bit halves at a time (<see cref="Simd.Level"/>); bit-identical to <see cref="Apply(int, int)"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal unsafe void ApplyToBytes(int* acc, int vectors, int offset, int c, byte* codes)
     {
         if (Simd.Is512)
-        {
-            if (Rounding == RequantRounding.Double) ApplyToBytesDouble512(acc, vectors, offset, c, codes);
-            else
-                for (int v = 0; v < 16 * vectors; v += 16)
-                    Avx512F.ConvertToVector128Byte(Apply(Vector512.Load(acc + v), offset, c)).Store(codes + v);
-        }
+            Avx512BW.MaskStore(codes, LaneMask.Bytes(16 * vectors), ApplyToVector(acc, vectors, offset, c));
         else if (Rounding == RequantRounding.Double)
             ApplyToBytesDouble256(acc, vectors, offset, c, codes);
         else
@@ -168,8 +163,11 @@ public sealed class Requantization
     /// <summary>
     /// The codes of a whole tile row, acc[0 … 16·<paramref name="vectors"/>) + offset requantized for channel
     /// <paramref name="c"/>, in one 64-byte vector (byte i = code of acc[i]; bytes past the live vectors are
-    /// unspecified): for a caller that stores them itself (<see cref="IntConvTask"/>'s compress-and-store). AVX-512 only.
-    /// Bit-identical to <see cref="Apply(int, int)"/>.
+    /// unspecified; 1–4 vectors): for <see cref="ApplyToBytes"/> and for a caller that stores them itself
+    /// (<see cref="IntConvTask"/>'s compress-and-store). AVX-512 only. Bit-identical to <see cref="Apply(int, int)"/>.
+    /// The channel's constants are built once for the row: the JIT does not hoist the broadcasts out of a loop over
+    /// <see cref="Apply(Vector512{int}, int, int)"/>, and this way a 64-output row took 0.67–0.73 of that loop's time
+    /// (a scratch harness, Zen 4, 2026-12-07, about 02:05).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal unsafe Vector512<byte> ApplyToVector(int* acc, int vectors, int offset, int c)
@@ -202,29 +200,6 @@ public sealed class Requantization
         // 16 codes first, then y1's, y2's, y3's.
         var bytes = Avx512BW.PackUnsignedSaturate(Avx512BW.PackSignedSaturate(y0, y1), Avx512BW.PackSignedSaturate(y2, y3));
         return Avx512F.PermuteVar16x32(bytes.AsInt32(), Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15)).AsByte();
-    }
-
-    /// <summary>
-    /// The AVX-512 epilogue with gemmlowp's double rounding, the row's constants built once (<see cref="ApplyToBytesDouble256"/>'s
-    /// reason): per 16 outputs 20 instructions against 26 through <see cref="Apply(Vector512{int}, int, int)"/>, 0.65–0.70
-    /// of its time on 64-output rows (a scratch harness, Zen 4, 2026-12-07 02:20).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private unsafe void ApplyToBytesDouble512(int* acc, int vectors, int offset, int c, byte* codes)
-    {
-        int shift = Shift(c), left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
-        var vo = Vector512.Create(offset);
-        var m = Vector512.Create(Multiplier(c));
-        var mask = Vector512.Create((int)((1L << right) - 1));
-        var half = Vector512.ShiftRightArithmetic(mask, 1);
-        var zy = Vector512.Create(OutputZeroPoint);
-        var lo = Vector512.Create(ClampMin);
-        var hi = Vector512.Create(ClampMax);
-        for (int v = 0; v < 16 * vectors; v += 16)
-        {
-            var y = Double512(Vector512.Load(acc + v) + vo, left, m, right, mask, half, zy);
-            Avx512F.ConvertToVector128Byte(Vector512.Min(Vector512.Max(y, lo), hi)).Store(codes + v);
-        }
     }
 
     /// <summary>
