@@ -8,6 +8,9 @@ internal sealed class ParallelJobHolder<TBody> : ParallelJob where TBody : struc
 {
     public static readonly ParallelJobHolder<TBody> Instance = new();
 
+    /// <summary>The holder of a nested region's body (ParallelRunner.LendUntil): distinct, since the region it runs inside may have the same body type.</summary>
+    public static readonly ParallelJobHolder<TBody> Nested = new();
+
     public TBody Body;
 
     public override void Invoke(int task) => Body.Invoke(task);

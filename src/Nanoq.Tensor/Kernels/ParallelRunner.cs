@@ -16,8 +16,13 @@ namespace Nanoq.Kernels;
 /// reduced afterwards in a fixed order), so which thread runs which task never changes a result.
 /// </para>
 /// <para>
-/// Re-entrancy: one parallel region runs at a time. A call made while the pool is busy (from a task, or
-/// from another thread) runs all its tasks on the calling thread — same results, just serial.
+/// Nesting: one top-level region runs at a time. A call made while the pool is busy (from a task, or from another
+/// thread) is a nested region — one at a time, a further call runs all its tasks on the calling thread, same results,
+/// just serial. The caller runs its tasks and posts them for the threads of the running region that have nothing to do
+/// (<see cref="LendUntil"/>, or out of tasks: <see cref="LendWhileTasksRun"/>), which spin and join it. Why: a region of
+/// coarse items (<see cref="WorkSplit.Tasks"/>: a program's branches, groups of images) often has fewer items ready than
+/// threads — a backbone is a chain of ops — and its idle threads would otherwise wait while one item's kernels run on
+/// one core; a spinning thread joins in about a microsecond, where a sleeping worker wakes 50–70 µs late on this VM.
 /// </para>
 /// </summary>
 public static class ParallelRunner
@@ -29,8 +34,16 @@ public static class ParallelRunner
     private static ParallelJob? s_job;
     private static int s_taskCount;
     private static int s_nextTask;
+    private static int s_running;   // tasks taken and not finished (task 0 included)
     private static int s_pendingWorkers;
     private static Exception? s_error;
+
+    // The nested region (one at a time), run by a task of the region above with the threads that lend themselves.
+    private static int s_nestedBusy;        // owned by the task that runs the nested region
+    private static ParallelJob? s_nestedJob;   // non-null while its tasks are handed out
+    private static int s_nestedCount, s_nestedNext, s_nestedActive;
+    private static Exception? s_nestedError;
+    [ThreadStatic] private static int t_inNested;   // this thread runs a nested region's task (or owns the region)
 
     private static Thread[] s_workers = [];
     private static readonly object s_startLock = new();
@@ -59,17 +72,37 @@ public static class ParallelRunner
     }
 
     /// <summary>
+    /// Whether a region started now is nested in a running one (<see cref="LendUntil"/>): the threads that share it are
+    /// spinning, so a hand-off costs about a microsecond instead of a sleeping worker's wake-up.
+    /// </summary>
+    internal static bool IsNested => Volatile.Read(ref s_busy) != 0;
+
+    /// <summary>
     /// Runs <c>body.Invoke(t)</c> for every t in [0, <paramref name="taskCount"/>), in parallel when possible — on the
     /// calling thread alone when <paramref name="parallel"/> is false (work too small to repay a hand-off; measured by
-    /// the kernel that asks).
+    /// the kernel that asks). Task 0 always runs on the calling thread (first), so a body may keep thread-bound work
+    /// (the autograd tape, no-grad mode) to it.
     /// </summary>
     internal static void Run<TBody>(int taskCount, ref TBody body, bool parallel = true) where TBody : struct, IParallelBody
     {
         if (taskCount <= 0) return;
         int degree = parallel ? Math.Min(s_maxDegree, taskCount) : 1;
-        if (degree <= 1 || Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
+        // A task of a nested region (or its owner, inside it) runs its kernels alone, even if the top-level region has
+        // ended meanwhile: a region of its own would wait for workers that may be inside this nested region, waiting for it.
+        if (degree <= 1 || t_inNested != 0)
         {
             for (int t = 0; t < taskCount; t++) body.Invoke(t);
+            return;
+        }
+        if (Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
+        {
+            // Posted even with no lender yet: a thread that runs out of work mid-way joins it then.
+            if (Interlocked.CompareExchange(ref s_nestedBusy, 1, 0) != 0)
+            {
+                for (int t = 0; t < taskCount; t++) body.Invoke(t);
+                return;
+            }
+            RunNested(taskCount, ref body);
             return;
         }
         try
@@ -80,11 +113,15 @@ public static class ParallelRunner
             s_job = job;
             s_error = null;
             s_taskCount = taskCount;
-            Volatile.Write(ref s_nextTask, 0);
+            Volatile.Write(ref s_running, 1);
+            Volatile.Write(ref s_nextTask, 1);   // task 0 is the caller's
             Volatile.Write(ref s_pendingWorkers, degree - 1);
             s_wake.Release(degree - 1);
 
+            Invoke(job, 0, ref s_error, ref s_nextTask, taskCount);
+            Interlocked.Decrement(ref s_running);
             Drain(job);
+            LendWhileTasksRun();
 
             var spin = new SpinWait();
             while (Volatile.Read(ref s_pendingWorkers) != 0) spin.SpinOnce(sleep1Threshold: -1);
@@ -102,23 +139,132 @@ public static class ParallelRunner
         }
     }
 
+    /// <summary>A region inside a running one, shared with the threads in <see cref="LendUntil"/> (the caller owns s_nestedBusy).</summary>
+    private static void RunNested<TBody>(int taskCount, ref TBody body) where TBody : struct, IParallelBody
+    {
+        var job = ParallelJobHolder<TBody>.Nested;
+        t_inNested++;
+        try
+        {
+            job.Body = body;
+            s_nestedError = null;
+            s_nestedCount = taskCount;
+            Volatile.Write(ref s_nestedNext, 1);   // task 0 is the caller's
+            Volatile.Write(ref s_nestedJob, job);
+            Invoke(job, 0, ref s_nestedError, ref s_nestedNext, taskCount);
+            DrainNested(job);
+            // Closed: a lender that joins from now finds no job. Wait for those that joined before. A locked exchange,
+            // not a plain store: x86 may let the load of s_nestedActive below pass a store, and a lender that joined
+            // unseen would then keep this job — and take tasks from the next region's counter with this body cleared.
+            Interlocked.Exchange(ref s_nestedJob, null);
+            var spin = new SpinWait();
+            while (Volatile.Read(ref s_nestedActive) != 0) spin.SpinOnce(sleep1Threshold: -1);
+            job.Body = default;
+            if (s_nestedError is { } e)
+            {
+                s_nestedError = null;
+                ExceptionDispatchInfo.Capture(e).Throw();
+            }
+        }
+        finally
+        {
+            t_inNested--;
+            Volatile.Write(ref s_nestedBusy, 0);
+        }
+    }
+
+    private static void DrainNested(ParallelJob job)
+    {
+        int count = s_nestedCount;
+        while (true)
+        {
+            int t = Interlocked.Increment(ref s_nestedNext) - 1;
+            if (t >= count) return;
+            Invoke(job, t, ref s_nestedError, ref s_nestedNext, count);
+        }
+    }
+
+    /// <summary>Task <paramref name="t"/> of a region; a failure is kept (the first) and stops the handing out of tasks.</summary>
+    private static void Invoke(ParallelJob job, int t, ref Exception? error, ref int next, int count)
+    {
+        try
+        {
+            job.Invoke(t);
+        }
+        catch (Exception e)
+        {
+            Interlocked.CompareExchange(ref error, e, null);
+            Volatile.Write(ref next, count);   // the region is failing anyway
+        }
+    }
+
+    /// <summary>
+    /// Lends the calling thread — a task of a running region with nothing to do for now — to the kernels that the
+    /// region's other tasks start, until <paramref name="counter"/> differs from <paramref name="seen"/> (another task
+    /// signals that there is work for this one again, or that the region is over). The thread spins meanwhile (pausing,
+    /// yielding now and then): a woken sleeper starts 50–70 µs late on this VM, longer than most of the kernels it is
+    /// meant to help.
+    /// </summary>
+    public static void LendUntil(ref int counter, int seen)
+    {
+        if (t_inNested != 0)
+        {
+            // A task of the nested region itself (regions nest one level): it only waits — the owner of the counter
+            // runs on another thread.
+            var wait = new SpinWait();
+            while (Volatile.Read(ref counter) == seen) wait.SpinOnce(sleep1Threshold: -1);
+            return;
+        }
+        var spin = new SpinWait();
+        while (Volatile.Read(ref counter) == seen)
+        {
+            if (TryHelpNested()) spin.Reset();
+            else spin.SpinOnce(sleep1Threshold: -1);
+        }
+    }
+
+    /// <summary>Runs tasks of the posted nested region, if there is one; whether there was.</summary>
+    private static bool TryHelpNested()
+    {
+        if (Volatile.Read(ref s_nestedJob) is null) return false;
+        Interlocked.Increment(ref s_nestedActive);
+        // Re-read after joining: the owner closes the region before it waits for the joined, so a job seen now is still
+        // running (its tasks may all be taken: then the drain returns at once).
+        if (Volatile.Read(ref s_nestedJob) is { } job)
+        {
+            t_inNested++;
+            try { DrainNested(job); }
+            finally { t_inNested--; }
+        }
+        Interlocked.Decrement(ref s_nestedActive);
+        return true;
+    }
+
     private static void Drain(ParallelJob job)
     {
         int count = s_taskCount;
         while (true)
         {
+            Interlocked.Increment(ref s_running);   // before the take, so that a thread that sees no task left sees this one run
             int t = Interlocked.Increment(ref s_nextTask) - 1;
+            if (t < count) Invoke(job, t, ref s_error, ref s_nextTask, count);
+            Interlocked.Decrement(ref s_running);
             if (t >= count) return;
-            try
-            {
-                job.Invoke(t);
-            }
-            catch (Exception e)
-            {
-                Interlocked.CompareExchange(ref s_error, e, null);
-                // Stop handing out tasks: the region is failing anyway.
-                Volatile.Write(ref s_nextTask, count);
-            }
+        }
+    }
+
+    /// <summary>
+    /// A thread of the region that found no task left lends itself (<see cref="LendUntil"/>'s rule) while the other
+    /// tasks run: items of uneven length (groups of images, a program's branches) end one by one, and the last one's
+    /// kernels then get the idle threads.
+    /// </summary>
+    private static void LendWhileTasksRun()
+    {
+        var spin = new SpinWait();
+        while (Volatile.Read(ref s_running) != 0)
+        {
+            if (TryHelpNested()) spin.Reset();
+            else spin.SpinOnce(sleep1Threshold: -1);
         }
     }
 
@@ -146,7 +292,11 @@ public static class ParallelRunner
             // SemaphoreSlim spins briefly before it blocks, so back-to-back kernels wake fast.
             s_wake.Wait();
             var job = s_job;
-            if (job is not null) Drain(job);
+            if (job is not null)
+            {
+                Drain(job);
+                LendWhileTasksRun();
+            }
             Interlocked.Decrement(ref s_pendingWorkers);
         }
     }

@@ -248,6 +248,56 @@ public class IntConv2dTests
         }
     }
 
+    /// <summary>
+    /// Inside a running region with a lending thread (how a program's ops run at batch 1, IntProgram.RunBranches), a conv
+    /// of a small map takes single tiles and splits its channel blocks until every thread has two tasks (IntConv2d's
+    /// Split: 2 tiles into 2 runs, 1 tile into 4 or 6, the strided panel gathered once a run, the tall plane's tile):
+    /// the same accumulators and codes as the reference, at two and three threads.
+    /// </summary>
+    [TheoryRequires(Isa.Avx2)]
+    [InlineData(1, 64, 10, 64, 1)]
+    [InlineData(1, 128, 5, 124, 1)]
+    [InlineData(1, 64, 20, 72, 2)]
+    [InlineData(4, 64, 3, 64, 1)]
+    public void Convs_inside_a_region_split_their_channels_and_equal_the_reference(int n, int cin, int size, int cout, int stride)
+    {
+        var g = new Conv2dGeometry(n, cin, size, size, cout, 3, stride, 1);
+        var data = IntConvData.Random(new Rng((ulong)(cin + size + cout)), g, 4, 4);
+        var expectedAcc = data.ReferenceAcc();
+        var expectedCodes = data.ReferenceCodes();
+        foreach (var level in SimdLevels.VectorLevels)
+            foreach (int degree in new[] { 2, 3 })
+            {
+                var weights = SimdLevels.With(level, () => data.Pack(IntConvPath.Madd16));
+                var acc = new int[g.OutputLength];
+                var y = new byte[g.OutputLength];
+                SimdLevels.With(level, () => Threads.With(degree, () =>
+                {
+                    int released = 0;
+                    WorkSplit.Tasks(2, item =>
+                    {
+                        if (item == 1)
+                        {
+                            ParallelRunner.LendUntil(ref released, 0);
+                            return;
+                        }
+                        try
+                        {
+                            IntConv2d.ForwardAccumulators(g, data.X, data.Zx, weights, data.Bias, acc);
+                            IntConv2d.Forward(g, data.X, data.Zx, weights, data.Bias, data.Rq, y);
+                        }
+                        finally
+                        {
+                            Volatile.Write(ref released, 1);
+                        }
+                    });
+                    return 0;
+                }));
+                Assert.True(expectedAcc.AsSpan().SequenceEqual(acc), $"accumulators differ for {g}, {level}, {degree} threads");
+                Assert.True(expectedCodes.AsSpan().SequenceEqual(y), $"codes differ for {g}, {level}, {degree} threads");
+            }
+    }
+
     [Fact]
     public void Results_DoNotDependOnThreadCount()
     {

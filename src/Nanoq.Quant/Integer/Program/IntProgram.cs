@@ -100,21 +100,21 @@ public sealed class IntProgram
     /// <summary>
     /// As <see cref="Run(IReadOnlyList{CodeTensor}, CodeArena, IIntOpHook?, IIntSideInputs?)"/> with independent ops side
     /// by side: each of <paramref name="arenas"/>.Count kernel threads takes the first op in program order whose inputs
-    /// are computed and runs it alone (its kernels serial), in its own arena (all reset first; the outputs live in them
-    /// until their next run). Why: a detector's branches — RetinaNet's class and box towers, its pyramid levels, Faster
-    /// R-CNN's FPN and RPN levels — then share the cores at batch 1, where splitting each op over them gains little on
-    /// this VM (RetinaNet int4 at batch 1 took 1.2 ms on two threads and 1.2 on one, back to back at 20:45, load 0.3–0.9;
-    /// in order 1.2–1.3 against 1.0–1.1 by branches, alternating at 20:47–20:50, load 1.4–2.0; 2026-12-06). A program with
-    /// side inputs runs by branches up to its first RoIAlign and in order from there (in <paramref name="arenas"/>[0]),
-    /// so the host's proposals and the few large ops after them keep both cores for their kernels. The same codes as a
-    /// run in order: an op computes the same on any thread.
+    /// are computed and runs it in its own arena (all reset first; the outputs live in them until their next run). Why: a
+    /// detector's branches — RetinaNet's class and box towers, its pyramid levels, Faster R-CNN's FPN and RPN levels —
+    /// then share the cores at batch 1, where splitting each small op over them gains little. A thread that finds no op
+    /// ready lends itself to the running ops' kernels until one ends (<see cref="Nanoq.Kernels.ParallelRunner.LendUntil"/>),
+    /// so along a chain of single ops (a backbone) each op's kernels have every core, and a large op left alone at the end
+    /// of the branches (the finest level's RPN conv) gets the threads as they come free. A program with side inputs runs
+    /// by branches up to its first RoIAlign and in order from there, on this thread (thread 0, in
+    /// <paramref name="arenas"/>[0]: the host's proposals may use thread-bound state) with the other threads lending
+    /// themselves. The same codes as a run in order: an op computes the same on any thread and with any split.
     /// <para>
-    /// A thread that finds no op ready sleeps until one that finishes leaves two ready (or the run ends): waking it is a
-    /// system call on the finishing op's path, and along a chain of single ops (a backbone) the finishing thread simply
-    /// takes the next one. Waking the other thread after every op (the first version) made Faster R-CNN's batch-1
-    /// forward by branches slower than in order (3.5 against 2.7 ms); with the wake-ups cut it is 2.44–2.57 against
-    /// 2.53–2.70 ms, and RetinaNet's 0.97–1.06 against 1.04–1.08 ms (alternating with the previous build, 200 runs each,
-    /// 22:43–22:49, load 1.5–2.3).
+    /// Measured on the default Faster R-CNN at batch 1 (2 threads, Zen 4, 2026-12-07 04:45–05:00, load 1.6–2.1): the
+    /// branches took 1.95 ms with each op's kernels serial — the thread running the backbone busy 1.69 ms, the other
+    /// 0.66 — and 1.28–1.40 ms lending; the forward 3.5–3.8 ms against 3.0 (benchmarks/README.md, "tenth session").
+    /// The first version woke a sleeping thread after every op (a system call on the op's path, 50–70 µs): slower than in
+    /// order; then only when two ops were ready.
     /// </para>
     /// </summary>
     public IReadOnlyList<CodeTensor> RunBranches(IReadOnlyList<CodeTensor> inputs, IReadOnlyList<CodeArena> arenas, IIntSideInputs? sideInputs = null)
@@ -123,17 +123,8 @@ public sealed class IntProgram
         if (arenas.Count == 0) throw new ArgumentException("IntProgram.RunBranches: no arenas.");
         foreach (var a in arenas) a.Reset();
         var slots = Bind(inputs);
-        RunBranches(slots, FirstSideInputOp, arenas);
-        var args = new List<CodeTensor>(4);
-        for (int i = FirstSideInputOp; i < Ops.Count; i++) slots[Ops[i].Output] = RunOp(Ops[i], slots, args, arenas[0], sideInputs);
-        return Results(slots);
-    }
-
-    /// <summary>Ops [0, <paramref name="end"/>) by branches (their inputs all come before them in program order).</summary>
-    private void RunBranches(CodeTensor?[] slots, int end, IReadOnlyList<CodeArena> arenas)
-    {
-        int n = end, done = 0, firstOpen = 0, sleeping = 0;
-        if (n == 0) return;
+        int n = FirstSideInputOp, done = 0, firstOpen = 0, finished = 0;
+        bool tailDone = false;
         var state = new byte[n];   // 0 waiting, 1 running, 2 done
         var gate = new object();
         System.Runtime.ExceptionServices.ExceptionDispatchInfo? error = null;
@@ -145,43 +136,48 @@ public sealed class IntProgram
             return true;
         }
 
-        // More than one op can start now: the thread that just finished takes one, a sleeping thread may take another.
-        bool TwoReady()
-        {
-            int ready = 0;
-            for (int i = firstOpen; i < n; i++)
-                if (state[i] == 0 && Ready(i) && ++ready == 2) return true;
-            return false;
-        }
-
+        // Thread t uses arenas[t]; task 0 runs on this thread (ParallelRunner's rule), which runs the tail: the host's
+        // side inputs may use thread-bound state (the autograd tape, no-grad mode).
         Nanoq.Kernels.WorkSplit.Tasks(arenas.Count, t =>
         {
             var args = new List<CodeTensor>(4);
             while (true)
             {
-                int pick = -1;
+                int pick = -1, seen;
+                bool branchesDone;
                 lock (gate)
                 {
-                    while (pick < 0)
+                    if (error is not null || tailDone) return;
+                    for (int i = firstOpen; i < n && pick < 0; i++)
+                        if (state[i] == 0 && Ready(i)) pick = i;
+                    if (pick >= 0) state[pick] = 1;
+                    seen = finished;
+                    branchesDone = done == n;
+                }
+                if (branchesDone && t == 0)
+                {
+                    try
                     {
-                        if (done == n || error is not null) return;
-                        for (int i = firstOpen; i < n && pick < 0; i++)
-                            if (state[i] == 0 && Ready(i)) pick = i;
-                        if (pick < 0)
-                        {
-                            // An op is running; its end wakes us if there is work for two.
-                            sleeping++;
-                            Monitor.Wait(gate);
-                            sleeping--;
-                        }
+                        for (int i = n; i < Ops.Count; i++) slots[Ops[i].Output] = RunOp(Ops[i], slots, args, arenas[0], sideInputs);
                     }
-                    state[pick] = 1;
+                    finally
+                    {
+                        lock (gate) { tailDone = true; Volatile.Write(ref finished, finished + 1); }
+                    }
+                    return;
+                }
+                if (pick < 0)
+                {
+                    // Nothing ready until a running op ends (or the tail runs on thread 0): meanwhile this thread helps
+                    // the running ops' kernels.
+                    Nanoq.Kernels.ParallelRunner.LendUntil(ref finished, seen);
+                    continue;
                 }
                 CodeTensor y;
                 try { y = RunOp(Ops[pick], slots, args, arenas[t], null); }
                 catch (Exception e)
                 {
-                    lock (gate) { error ??= System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e); Monitor.PulseAll(gate); }
+                    lock (gate) { error ??= System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e); Volatile.Write(ref finished, finished + 1); }
                     return;
                 }
                 lock (gate)
@@ -190,15 +186,12 @@ public sealed class IntProgram
                     state[pick] = 2;
                     done++;
                     while (firstOpen < n && state[firstOpen] == 2) firstOpen++;
-                    // Waking a sleeping thread is a system call on this op's path (tens of µs on this VM when the thread
-                    // was asleep): only when the run is over or there is an op for it — along a chain of single ops
-                    // (the backbone) the finishing thread simply takes the next one.
-                    if (done == n) Monitor.PulseAll(gate);
-                    else if (sleeping > 0 && TwoReady()) Monitor.Pulse(gate);
+                    Volatile.Write(ref finished, finished + 1);   // a lending thread looks again
                 }
             }
         });
         error?.Throw();
+        return Results(slots);
     }
 
     /// <summary>The value slots of a run with its inputs bound (checked against their grids).</summary>

@@ -6,8 +6,9 @@ using System.Runtime.Intrinsics.X86;
 namespace Nanoq.Kernels.Integer;
 
 /// <summary>
-/// One compute task of <see cref="IntConv2d"/>: a run of 64-position tiles of one (image, group), all output channels
-/// of the group. Positions are
+/// One compute task of <see cref="IntConv2d"/>: a run of 64-position tiles of one (image, group), and one of
+/// <see cref="ChannelSplits"/> contiguous runs of the group's 4-channel blocks (all of them unless a small map has too
+/// few tiles to keep the threads busy). Positions are
 /// <list type="bullet">
 /// <item>stride 1 ("direct"): q = oy·Wp + ox over the padded width, so tap (ky, kx) of the whole tile is the contiguous
 /// run of units at q + ky·dil_h·Wp + kx·dil_w in the interleaved input — no im2col at all; the Wp − OW columns past
@@ -34,6 +35,9 @@ internal unsafe struct IntConvTask : IParallelBody
     public long PlaneUnits;
     public int Positions, Tiles, TilesPerTask, TasksPerImage;
 
+    /// <summary>Runs of channel blocks a tile run is split into (≥ 1): task = ((image·groups + group)·TasksPerImage + chunk)·ChannelSplits + split.</summary>
+    public int ChannelSplits;
+
     /// <summary>
     /// Nonzero: the images' padded planes (this many units each) are stacked into one tall plane and the positions run
     /// over the whole batch, p = image·OH·OW + oy·OW + ox, gathered (IntConv2d.RunTall).
@@ -43,6 +47,9 @@ internal unsafe struct IntConvTask : IParallelBody
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Invoke(int task)
     {
+        int split = task % ChannelSplits;
+        task /= ChannelSplits;
+        int cb0 = (int)((long)ChannelBlocks * split / ChannelSplits), cb1 = (int)((long)ChannelBlocks * (split + 1) / ChannelSplits);
         int chunk = task % TasksPerImage;
         int ng = task / TasksPerImage;
         int n = ng / Groups, g = ng % Groups;
@@ -84,7 +91,7 @@ internal unsafe struct IntConvTask : IParallelBody
                 offs = panelOffsets;
                 stride = Tile;
             }
-            for (int cb = 0; cb < ChannelBlocks; cb++)
+            for (int cb = cb0; cb < cb1; cb++)
             {
                 int* a = Packed + (long)(g * ChannelBlocks + cb) * rowUnits * IntConv2dWeights.BlockChannels;
                 switch (Path)
