@@ -72,7 +72,6 @@ public sealed class RpnProposalFilter
         if (objectness.Length != (long)numImages * a || proposals.Length != 4L * numImages * a)
             throw new ArgumentException($"Filter: {numImages} images of {a} anchors need {numImages * a} scores and {4 * numImages * a} box floats, " +
                                         $"got {objectness.Length} and {proposals.Length}.");
-        if (numImages == 1) return [FilterImage(objectness, proposals, default, numAnchorsPerLevel, imageSizes[0])];
         var ob = ArrayPool<float>.Shared.Rent(objectness.Length);
         var pr = ArrayPool<float>.Shared.Rent(proposals.Length);
         try
@@ -104,37 +103,75 @@ public sealed class RpnProposalFilter
             || !anchorBoxes.IsEmpty && anchorBoxes.Length != 4L * anchors)
             throw new ArgumentException($"Filter: {numImages} images of {anchors} anchors need {numImages * anchors} scores and {4 * numImages * anchors} box floats.");
         var result = new RpnProposals[numImages];
+        if (numImages == 1)
+        {
+            // One image (batch 1): its levels side by side instead.
+            result[0] = FilterImage(objectness, 0, boxes, 0, anchorBoxes, numAnchorsPerLevel, imageSizes[0]);
+            return result;
+        }
         Nanoq.Kernels.WorkSplit.For(numImages, 16L * anchors, (i0, i1) =>
         {
             for (int i = i0; i < i1; i++)
-                result[i] = FilterImage(objectness.AsSpan(anchors * i, anchors), boxes.AsSpan(4 * anchors * i, 4 * anchors),
-                                        anchorBoxes.Span, numAnchorsPerLevel, imageSizes[i]);
+                result[i] = FilterImage(objectness, anchors * i, boxes, 4 * anchors * i, anchorBoxes, numAnchorsPerLevel, imageSizes[i]);
         });
         return result;
     }
 
     /// <summary>
-    /// filter_proposals for one image: its [A] logits and [A, 4] decoded boxes — or, with <paramref name="anchors"/>
-    /// ([A, 4]; empty: decoded), its [A, 4] deltas, of which the picked ones are decoded.
+    /// filter_proposals for one image: its [A] logits from <paramref name="ob"/>[<paramref name="obStart"/>…] and [A, 4]
+    /// decoded boxes from <paramref name="pr"/>[<paramref name="prStart"/>…] — or, with <paramref name="anchors"/> ([A, 4];
+    /// empty: decoded), its [A, 4] deltas, of which the picked ones are decoded. batched_nms with the level as the class
+    /// never compares boxes of two levels, so each level is filtered and suppressed on its own (the levels side by side on
+    /// the kernel threads), then the kept boxes of all levels are ordered as batched_nms orders them: score descending,
+    /// ties by position in the level-major list of candidates.
     /// </summary>
-    private RpnProposals FilterImage(ReadOnlySpan<float> ob, ReadOnlySpan<float> pr, ReadOnlySpan<float> anchors, ReadOnlySpan<int> numAnchorsPerLevel,
+    private RpnProposals FilterImage(float[] ob, int obStart, float[] pr, int prStart, ReadOnlyMemory<float> anchors, int[] numAnchorsPerLevel,
                                      (int Height, int Width) imageSize)
     {
-        // Top-n per level, level by level (indices into the image's anchors).
-        var picked = new List<int>();
-        var pickedLevel = new List<int>();
-        int offset = 0;
-        for (int l = 0; l < numAnchorsPerLevel.Length; l++)
-        {
-            int count = numAnchorsPerLevel[l];
-            foreach (int j in TopK.Select(ob.Slice(offset, count), Math.Min(PreNmsTopN, count)))
+        int levels = numAnchorsPerLevel.Length;
+        var perLevel = new LevelCandidates[levels];
+        var levelStart = new int[levels + 1];
+        for (int l = 0; l < levels; l++) levelStart[l + 1] = levelStart[l] + numAnchorsPerLevel[l];
+        Nanoq.Kernels.WorkSplit.Tasks(levels, l =>
+            perLevel[l] = FilterLevel(ob.AsSpan(obStart + levelStart[l], numAnchorsPerLevel[l]),
+                                      pr.AsSpan(prStart + 4 * levelStart[l], 4 * numAnchorsPerLevel[l]),
+                                      anchors.IsEmpty ? default : anchors.Span.Slice(4 * levelStart[l], 4 * numAnchorsPerLevel[l]), imageSize));
+        // batched_nms's output order over the levels' kept boxes: (score desc, index in the level-major candidates asc).
+        int total = 0;
+        foreach (var c in perLevel) total += c.Kept.Length;
+        var keys = new ulong[total];
+        for (int l = 0, k = 0, offset = 0; l < levels; offset += perLevel[l].Scores.Length, l++)
+            foreach (int q in perLevel[l].Kept)
             {
-                picked.Add(offset + j);
-                pickedLevel.Add(l);
+                keys[k] = ScoreOrder.Key(perLevel[l].Scores[q], offset + q);
+                k++;
             }
-            offset += count;
+        Array.Sort(keys);
+        int n = Math.Min(total, PostNmsTopN);
+        var fb = new float[4 * n];
+        var fs = new float[n];
+        for (int k = 0; k < n; k++)
+        {
+            int index = ScoreOrder.Index(keys[k]), l = 0, offset = 0;
+            while (index - offset >= perLevel[l].Scores.Length) { offset += perLevel[l].Scores.Length; l++; }
+            int q = index - offset;
+            perLevel[l].Boxes.AsSpan(4 * q, 4).CopyTo(fb.AsSpan(4 * k, 4));
+            fs[k] = perLevel[l].Scores[q];
         }
-        int m = picked.Count;
+        return new RpnProposals(fb, fs);
+    }
+
+    /// <summary>One level's candidates after the score and size filters (boxes [m, 4], scores [m]) and the positions NMS keeps, by score descending.</summary>
+    private readonly record struct LevelCandidates(float[] Boxes, float[] Scores, int[] Kept);
+
+    /// <summary>
+    /// One level of one image: the pre_nms_top_n anchors of highest objectness (ties by index), decoded (when
+    /// <paramref name="anchors"/> is given), scored, clipped, filtered by size then score, in that order; then NMS.
+    /// </summary>
+    private LevelCandidates FilterLevel(ReadOnlySpan<float> ob, ReadOnlySpan<float> pr, ReadOnlySpan<float> anchors, (int Height, int Width) imageSize)
+    {
+        var picked = TopK.Select(ob, Math.Min(PreNmsTopN, ob.Length));
+        int m = picked.Length;
         var boxes = new float[4 * m];
         var scores = new float[m];
         for (int k = 0; k < m; k++)
@@ -151,22 +188,13 @@ public sealed class RpnProposalFilter
             if (scores[k] >= ScoreThresh) keep.Add(k);
         var kb = new float[4 * keep.Count];
         var ks = new float[keep.Count];
-        var kl = new int[keep.Count];
         for (int k = 0; k < keep.Count; k++)
         {
             boxes.AsSpan(4 * keep[k], 4).CopyTo(kb.AsSpan(4 * k, 4));
             ks[k] = scores[keep[k]];
-            kl[k] = pickedLevel[keep[k]];
         }
-        var nms = NonMaxSuppression.BatchedNms(kb, ks, kl, NmsThresh, PostNmsTopN);
-        var fb = new float[4 * nms.Length];
-        var fs = new float[nms.Length];
-        for (int k = 0; k < nms.Length; k++)
-        {
-            kb.AsSpan(4 * nms[k], 4).CopyTo(fb.AsSpan(4 * k, 4));
-            fs[k] = ks[nms[k]];
-        }
-        return new RpnProposals(fb, fs);
+        // No level can place more than post_nms_top_n boxes in the result: NMS may stop there (the same first boxes).
+        return new LevelCandidates(kb, ks, NonMaxSuppression.Nms(kb, ks, NmsThresh, PostNmsTopN));
     }
 
     /// <summary>σ(x) = 1 / (1 + e^−x) in float32.</summary>

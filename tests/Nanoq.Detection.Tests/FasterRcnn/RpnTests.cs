@@ -70,6 +70,70 @@ public class RpnTests
         }
     }
 
+    /// <summary>
+    /// The filter level by level (each level's top-n, filters and NMS on its own, then the kept boxes merged by score and
+    /// position) against batched_nms over all levels at once (NonMaxSuppression.BatchedNms with the level as the
+    /// class), exactly: random logits on a coarse grid (many exact ties, within and across levels), boxes that overlap
+    /// at all scales, a score threshold and a post-NMS cut that bind, one image and three.
+    /// </summary>
+    [Fact]
+    public void Proposals_by_level_equal_batched_nms_over_all_levels()
+    {
+        var rng = new Rng(17);
+        int[] perLevel = [300, 120, 45, 9];
+        int a = perLevel.Sum();
+        foreach (int n in new[] { 1, 3 })
+            foreach (var (pre, post, thresh) in new[] { (40, 60, 0f), (1000, 25, 0.3f), (7, 1000, 0.5f) })
+            {
+                var logits = new float[n * a];
+                var boxes = new float[4 * n * a];
+                for (int i = 0; i < logits.Length; i++) logits[i] = MathF.Round(rng.NextFloat() * 8 - 4, 0) / 2;   // 17 values
+                for (int i = 0; i < n * a; i++)
+                {
+                    float x = rng.NextFloat() * 50, y = rng.NextFloat() * 50, w = rng.NextFloat() * 30, h = rng.NextFloat() * 30;
+                    if (i % 23 == 0) w = 0;   // removed as small
+                    boxes[4 * i] = x; boxes[4 * i + 1] = y; boxes[4 * i + 2] = x + w; boxes[4 * i + 3] = y + h;
+                }
+                var sizes = Enumerable.Repeat((64, 60), n).ToArray();
+                var filter = new RpnProposalFilter(pre, post, 0.7, thresh, 1e-3f);
+                var result = filter.Filter(boxes, logits, perLevel, sizes);
+                for (int img = 0; img < n; img++)
+                {
+                    var (eb, es) = BatchedReference(filter, logits.AsSpan(img * a, a), boxes.AsSpan(4 * img * a, 4 * a), perLevel, 64, 60);
+                    Assert.Equal(es, result[img].Scores);
+                    Assert.Equal(eb, result[img].Boxes);
+                }
+            }
+    }
+
+    /// <summary>filter_proposals as torchvision writes it: every level's top-n into one list, filters, batched_nms over the list.</summary>
+    private static (float[] Boxes, float[] Scores) BatchedReference(RpnProposalFilter f, ReadOnlySpan<float> logits, ReadOnlySpan<float> boxes,
+                                                                     int[] perLevel, int h, int w)
+    {
+        var picked = new List<int>();
+        var level = new List<int>();
+        for (int l = 0, offset = 0; l < perLevel.Length; offset += perLevel[l], l++)
+            foreach (int j in TopK.Select(logits.Slice(offset, perLevel[l]), Math.Min(f.PreNmsTopN, perLevel[l])))
+            {
+                picked.Add(offset + j);
+                level.Add(l);
+            }
+        var b = new float[4 * picked.Count];
+        var s = new float[picked.Count];
+        for (int k = 0; k < picked.Count; k++)
+        {
+            boxes.Slice(4 * picked[k], 4).CopyTo(b.AsSpan(4 * k));
+            s[k] = 1f / (1f + MathF.Exp(-logits[picked[k]]));
+        }
+        Boxes.ClipToImage(b, h, w, b);
+        var keep = Boxes.RemoveSmall(b, f.MinSize).Where(k => s[k] >= f.ScoreThresh).ToArray();
+        var kb = keep.SelectMany(k => b.AsSpan(4 * k, 4).ToArray()).ToArray();
+        var ks = keep.Select(k => s[k]).ToArray();
+        var kl = keep.Select(k => level[k]).ToArray();
+        var nms = NonMaxSuppression.BatchedNms(kb, ks, kl, f.NmsThresh, f.PostNmsTopN);
+        return (nms.SelectMany(k => kb.AsSpan(4 * k, 4).ToArray()).ToArray(), nms.Select(k => ks[k]).ToArray());
+    }
+
     /// <summary>assign_targets_to_anchors (Matcher 0.7/0.3, low-quality matches; an image without boxes) and the encoding.</summary>
     [Fact]
     public void Targets_match_assign_targets_to_anchors()
