@@ -135,7 +135,13 @@ internal sealed class RoiAlignTaps(bool lanes) : IDisposable
                      : AddSmallGridBin256(ph, pw, w, inverse, live, ref yLanes, ref xLanes);
     }
 
-    /// <summary><see cref="AddSmallGridBin"/>'s lanes as 512-bit vectors (AVX-512).</summary>
+    /// <summary>
+    /// <see cref="AddSmallGridBin"/>'s lanes as 512-bit vectors (AVX-512). Two shortcuts that give the same bits: when
+    /// no term t is below 2^−29 (but 0), every term is a multiple of 2^−52 and every partial sum of the bin's terms is
+    /// below 2, so all sums are exact in double and Σ a_p may be added in any order (one vector sum instead of the
+    /// sequential one; tiny terms, a sampling point within 2^−29 of a pixel line, take the sequential sum); and the taps
+    /// are written by two compress-stores of the live, non-zero lanes (ascending, as the scalar append).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int AddSmallGridBin512(int ph, int pw, int w, float inverse, uint live, ref float yLanes, ref float xLanes)
     {
@@ -144,27 +150,42 @@ internal sealed class RoiAlignTaps(bool lanes) : IDisposable
         Vector512<float> t00 = y0 * x0 * inv, t01 = y0 * x1 * inv, t10 = y1 * x0 * inv, t11 = y1 * x1 * inv;
         Vector512<double> a0 = Wide(t00.GetLower()) + Wide(t01.GetLower()) + Wide(t10.GetLower()) + Wide(t11.GetLower()),
                           a1 = Wide(t00.GetUpper()) + Wide(t01.GetUpper()) + Wide(t10.GetUpper()) + Wide(t11.GetUpper());
-        Span<double> ideal = stackalloc double[16];
-        a0.CopyTo(ideal);
-        a1.CopyTo(ideal[8..]);
-        long target = SmallGridTarget(ideal, live);
-        var one = Vector512.Create(One);
-        Vector512<double> s0 = a0 * one, s1 = a1 * one, f0 = Vector512.Floor(s0), f1 = Vector512.Floor(s1);
-        Vector512<long> u0 = Vector512.ConvertToInt64(f0), u1 = Vector512.ConvertToInt64(f1);   // 0 on dead lanes
-        long deficit = target - Vector512.Sum(u0 + u1);
-        if (deficit < 0 || deficit > BitOperations.PopCount(live)) return QuantizeSmallGrid(ph, pw, w, live, ideal);
         var shifts = Vector512.Create(0UL, 1, 2, 3, 4, 5, 6, 7);
         var bits = Vector512.Create((ulong)live);
         Vector512<double> live0 = Vector512.Equals(Avx512F.ShiftRightLogicalVariable(bits, shifts) & Vector512<ulong>.One, Vector512<ulong>.One).AsDouble(),
                           live1 = Vector512.Equals(Avx512F.ShiftRightLogicalVariable(bits, shifts + Vector512.Create(8UL)) & Vector512<ulong>.One, Vector512<ulong>.One).AsDouble();
+        Span<double> ideal = stackalloc double[16];
+        long target;
+        var tiny = Vector512.Create(1f / (1 << 29));   // 2^−29
+        if (Vector512.EqualsAll(Vector512.LessThan(t00, tiny) & Vector512.GreaterThan(t00, Vector512<float>.Zero)
+                              | Vector512.LessThan(t01, tiny) & Vector512.GreaterThan(t01, Vector512<float>.Zero)
+                              | Vector512.LessThan(t10, tiny) & Vector512.GreaterThan(t10, Vector512<float>.Zero)
+                              | Vector512.LessThan(t11, tiny) & Vector512.GreaterThan(t11, Vector512<float>.Zero), Vector512<float>.Zero))
+        {
+            double total = Vector512.Sum((a0 & live0) + (a1 & live1));   // exact: any order
+            target = Math.Min((long)One, (long)Math.Round(total * One, MidpointRounding.ToEven));
+        }
+        else
+        {
+            a0.CopyTo(ideal);
+            a1.CopyTo(ideal[8..]);
+            target = SmallGridTarget(ideal, live);
+        }
+        var one = Vector512.Create(One);
+        Vector512<double> s0 = a0 * one, s1 = a1 * one, f0 = Vector512.Floor(s0), f1 = Vector512.Floor(s1);
+        Vector512<long> u0 = Vector512.ConvertToInt64(f0), u1 = Vector512.ConvertToInt64(f1);   // 0 on dead lanes
+        long deficit = target - Vector512.Sum(u0 + u1);
+        if (deficit < 0 || deficit > BitOperations.PopCount(live))
+        {
+            a0.CopyTo(ideal);
+            a1.CopyTo(ideal[8..]);
+            return QuantizeSmallGrid(ph, pw, w, live, ideal);
+        }
         var none = Vector512.Create(-1.0);   // below every remainder (all ≥ 0): dead lanes never rank above a pixel
         Vector512<double> r0 = Vector512.ConditionalSelect(live0, s0 - f0, none), r1 = Vector512.ConditionalSelect(live1, s1 - f1, none);
         Span<double> remainder = stackalloc double[16];
-        Span<long> units = stackalloc long[16];
         r0.CopyTo(remainder);
         r1.CopyTo(remainder[8..]);
-        u0.CopyTo(units);
-        u1.CopyTo(units[8..]);
         uint gains = 0;   // the lanes whose rank is below the deficit
         if (deficit > 0)
             for (uint b = live; b != 0; b &= b - 1)
@@ -175,7 +196,25 @@ internal sealed class RoiAlignTaps(bool lanes) : IDisposable
                 uint equal = (uint)(Vector512.Equals(r0, r).ExtractMostSignificantBits() | Vector512.Equals(r1, r).ExtractMostSignificantBits() << 8);
                 gains |= Gains(greater, equal, lane, deficit);
             }
-        return AppendSmallGrid(ph, pw, w, live, gains, units);
+        // The taps: lane 4r + c is pixel (row line r, column line c), weight ⌊a_p·2^22⌋ + its gain; kept if live and non-zero.
+        const int lines = SmallGridLines.Lines;
+        var laneIndex = Vector512.Create(0u, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        var weight = Vector512.Create(Avx512F.ConvertToVector256Int32(u0), Avx512F.ConvertToVector256Int32(u1))
+                   + (Avx512F.ShiftRightLogicalVariable(Vector512.Create(gains), laneIndex) & Vector512<uint>.One).AsInt32();
+        var rowLines = Vector128.Create(_smallRows.Line.AsSpan(lines * ph, lines));
+        var colLines = Vector128.Create(_smallCols.Line.AsSpan(lines * pw, lines));
+        var rowsTwice = Vector256.Create(rowLines, rowLines);
+        var colsTwice = Vector256.Create(colLines, colLines);
+        var rows = Avx512F.PermuteVar16x32(Vector512.Create(rowsTwice, rowsTwice), Vector512.Create(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3));
+        var index = Avx512F.MultiplyLow(rows, Vector512.Create(w)) + Vector512.Create(colsTwice, colsTwice);
+        var keep = Vector512.Equals(Avx512F.ShiftRightLogicalVariable(Vector512.Create(live), laneIndex) & Vector512<uint>.One, Vector512<uint>.One).AsInt32()
+                 & ~Vector512.Equals(weight, Vector512<int>.Zero);
+        // Room for 16 was reserved: the compressed vectors are stored whole, the lanes past the kept ones are scratch.
+        Avx512F.Compress(Vector512<int>.Zero, keep, index).StoreUnsafe(ref Index[Count]);
+        Avx512F.Compress(Vector512<int>.Zero, keep, weight).StoreUnsafe(ref Weight[Count]);
+        int added = BitOperations.PopCount((uint)keep.ExtractMostSignificantBits());
+        Count += added;
+        return added;
     }
 
     /// <summary>

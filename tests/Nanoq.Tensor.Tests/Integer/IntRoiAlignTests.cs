@@ -255,7 +255,7 @@ public class IntRoiAlignTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// Channel counts that fill the kernel's 16-lane vectors and leave a tail (16, 17, 40, 64): the accumulators equal
+    /// Channel counts that fill the kernel's 16-lane vectors and leave a tail (16, 17, 40, 64, 80, 128): the accumulators equal
     /// the naive Σ W · (q − z) (int64) and <see cref="IntRoiAlign.Requantize"/> equals the scalar requantization of each
     /// naive accumulator, both rounding modes, RoIs scattered to a permutation of the rows.
     /// </summary>
@@ -264,6 +264,8 @@ public class IntRoiAlignTests(ITestOutputHelper output)
     [InlineData(17, RequantRounding.Single)]
     [InlineData(40, RequantRounding.Double)]
     [InlineData(64, RequantRounding.Single)]
+    [InlineData(80, RequantRounding.Double)]    // AVX-512: 64 channels at once, then a slice of 16
+    [InlineData(128, RequantRounding.Single)]
     public void Wide_channels_equal_the_naive_loop_and_requantize_like_the_scalar(int channels, RequantRounding rounding)
     {
         foreach (var level in SimdLevels.VectorLevels) SimdLevels.With(level, () => WideChannels(channels, rounding));

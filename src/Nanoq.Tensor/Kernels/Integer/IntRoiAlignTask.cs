@@ -99,16 +99,34 @@ internal unsafe struct IntRoiAlignTask : IParallelBody
     /// <summary>
     /// The requantizing epilogue's common case (channels a multiple of 16): each 16-channel slice of a bin summed over its
     /// taps in one register, then requantized — the same int32 sums as the general loop, without the accumulators' round
-    /// trips through memory. A slice's bins go 16 at a time through a 16 × 16 block transposed onto the 16 channel
-    /// planes (<see cref="ByteTranspose"/>), the last few bins byte by byte.
+    /// trips through memory. With AVX-512, 64 channels (four slices) go through a bin's taps together, so each tap's
+    /// index and weight are read once for the four. A slice's bins go 16 at a time through a 16 × 16 block transposed
+    /// onto the 16 channel planes (<see cref="ByteTranspose"/>), the last few bins byte by byte.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RequantizeBins(int k, int row, byte* image)
     {
         int bins = Bins, c = Channels;
-        byte* block = stackalloc byte[16 * 16];   // [bin][channel] of 16 bins
+        byte* block = stackalloc byte[16 * 64];   // [bin][channel] of 16 bins, 64 channels a row
         byte* output = Requantized + (long)row * c * bins;
-        for (int ch = 0; ch < c; ch += 16)
+        int ch = 0;
+        if (Simd.Is512)
+            for (; ch + 64 <= c; ch += 64)
+            {
+                byte* planes = output + (long)ch * bins;
+                int bin = 0;
+                for (; bin + 16 <= bins; bin += 16)
+                {
+                    for (int b = 0; b < 16; b++) RequantizeQuad(k, bin + b, image + ch, block + 64 * b);
+                    for (int q = 0; q < 4; q++) ByteTranspose.Transpose16x16(block + 16 * q, 64, planes + (long)16 * q * bins + bin, bins);
+                }
+                for (; bin < bins; bin++)
+                {
+                    RequantizeQuad(k, bin, image + ch, block);
+                    for (int i = 0; i < 64; i++) planes[(long)i * bins + bin] = block[i];
+                }
+            }
+        for (; ch < c; ch += 16)
         {
             byte* planes = output + (long)ch * bins;   // channel ch + i's bins at planes + i · bins
             int bin = 0;
@@ -123,6 +141,35 @@ internal unsafe struct IntRoiAlignTask : IParallelBody
                 for (int i = 0; i < 16; i++) planes[(long)i * bins + bin] = block[i];
             }
         }
+    }
+
+    /// <summary>
+    /// <see cref="RequantizeSlice"/> for four slices at once (AVX-512): the 64 output codes of RoI k's bin for the 64
+    /// channels from <paramref name="slice"/>, to <paramref name="codes"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void RequantizeQuad(int k, int bin, byte* slice, byte* codes)
+    {
+        int* start = TapStart + (long)k * Bins;
+        int t0 = start[bin], t1 = start[bin + 1], weights = 0, c = Channels;
+        Vector512<int> a0 = default, a1 = default, a2 = default, a3 = default;
+        for (int t = t0; t < t1; t++)
+        {
+            int w = TapWeight[t];
+            weights += w;
+            byte* x = slice + (long)TapIndex[t] * c;
+            var wv = Vector512.Create(w);
+            a0 += Avx512F.MultiplyLow(Avx512F.ConvertToVector512Int32(Vector128.Load(x)), wv);
+            a1 += Avx512F.MultiplyLow(Avx512F.ConvertToVector512Int32(Vector128.Load(x + 16)), wv);
+            a2 += Avx512F.MultiplyLow(Avx512F.ConvertToVector512Int32(Vector128.Load(x + 32)), wv);
+            a3 += Avx512F.MultiplyLow(Avx512F.ConvertToVector512Int32(Vector128.Load(x + 48)), wv);
+        }
+        int offset = -ZeroPoint * weights;
+        var rq = Requant!;
+        Avx512F.ConvertToVector128Byte(rq.Apply(a0, offset, 0)).Store(codes);
+        Avx512F.ConvertToVector128Byte(rq.Apply(a1, offset, 0)).Store(codes + 16);
+        Avx512F.ConvertToVector128Byte(rq.Apply(a2, offset, 0)).Store(codes + 32);
+        Avx512F.ConvertToVector128Byte(rq.Apply(a3, offset, 0)).Store(codes + 48);
     }
 
     /// <summary>The 16 output codes of RoI k's bin for the 16 channels from <paramref name="slice"/> (the image's channels-last codes, from the slice's first channel).</summary>
