@@ -30,6 +30,9 @@ public class IntElementwiseTests
     // From 32 rows, int8 layers run as tiles of 64 rows on the conv's micro-kernel:
     [InlineData(33, 37, 5, 4, 4)]    // one tile of 33 rows (three live vectors), a last unit of one feature, a last block of one output
     [InlineData(150, 3136, 9, 4, 4)] // a box head's fc6 width: tiles of 64, 64 and 22 rows
+    // Fewer tiles than two a thread: each tile's outputs split in runs of 16 (the last run shorter)
+    [InlineData(150, 3136, 40, 4, 4)]
+    [InlineData(33, 200, 70, 4, 4)]
     [InlineData(64, 600, 6, 4, 8)]   // S = 4: widened every 4 units
     [InlineData(100, 130, 131, 4, 4)]
     [InlineData(40, 70, 3, 8, 8)]    // 8-bit weights: the int16 rows, whatever the batch

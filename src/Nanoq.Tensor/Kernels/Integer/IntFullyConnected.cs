@@ -109,8 +109,13 @@ public static unsafe class IntFullyConnected
         for (int o = 0; o < w.OutFeatures; o++) offsets[o] = unchecked((bias == null ? 0 : bias[o]) - zx * sums[o]);
         if (asTiles)
         {
-            var tiles = new IntFullyConnectedTileTask { X = x, Y = y, AccOut = accOut, Offsets = offsets, W = w, Rq = rq, Batch = batch };
-            ParallelRunner.Run((batch + IntFullyConnectedTileTask.Rows - 1) / IntFullyConnectedTileTask.Rows, ref tiles);
+            int tileCount = (batch + IntFullyConnectedTileTask.Rows - 1) / IntFullyConnectedTileTask.Rows;
+            // Two tasks a thread at least: outputs split in runs of 16 when the tiles alone are fewer.
+            int want = 2 * ParallelRunner.MaxDegreeOfParallelism, groups = (w.OutFeatures + 15) / 16;
+            int splits = tileCount >= want ? 1 : (want + tileCount - 1) / tileCount;
+            if (splits > groups) splits = groups;
+            var tiles = new IntFullyConnectedTileTask { X = x, Y = y, AccOut = accOut, Offsets = offsets, W = w, Rq = rq, Batch = batch, OutputSplits = splits };
+            ParallelRunner.Run(tileCount * splits, ref tiles);
             return;
         }
         int blocks = (w.OutFeatures + OutputsPerTask - 1) / OutputsPerTask, rowBlocks = (batch + RowsPerTask - 1) / RowsPerTask;

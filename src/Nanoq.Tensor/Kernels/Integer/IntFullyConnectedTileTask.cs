@@ -26,11 +26,23 @@ internal unsafe struct IntFullyConnectedTileTask : IParallelBody
     public Requantization? Rq;
     public int Batch;
 
+    /// <summary>
+    /// Runs of 16 outputs a tile is split into (≥ 1): task = tile · OutputSplits + split, each split computing its outputs
+    /// for the tile's 64 rows (and transposing the rows itself). Few tiles — a box head's 150 RoIs at batch 1 are three —
+    /// would otherwise leave a thread with one partial tile while the other runs two.
+    /// </summary>
+    public int OutputSplits;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Invoke(int task)
     {
+        int split = task % OutputSplits;
+        task /= OutputSplits;
         int r0 = task * Rows, rows = Batch - r0 < Rows ? Batch - r0 : Rows;
         int inF = W.InFeatures, outF = W.OutFeatures, units = W.Units, full = inF / 4;
+        int groups = (outF + 15) / 16;   // outputs in runs of 16: a split's codes transpose in whole 16 × 16 blocks
+        int o0 = 16 * (int)((long)groups * split / OutputSplits), o1 = 16 * (int)((long)groups * (split + 1) / OutputSplits);
+        if (o1 > outF) o1 = outF;
         var scratch = IntScratch.Current;
         int* xu = scratch.Get(IntScratch.Input, (long)units * Rows);
         int* acc = scratch.Get(IntScratch.AccTile, 4 * Rows);
@@ -66,7 +78,7 @@ internal unsafe struct IntFullyConnectedTileTask : IParallelBody
         }
         int live = (rows + 15) >> 4, steps = W.Madd16Steps;
         int* weights = W.TilesPointer;
-        for (int cb = 0; cb < (outF + 3) / 4; cb++)
+        for (int cb = o0 / 4; cb < (o1 + 3) / 4; cb++)
         {
             int* a = weights + (long)cb * units * 4;
             IntConvMicroKernels.Madd16(live, a, xu, tapOffsets, 1, units, Rows, steps, acc);
@@ -84,21 +96,21 @@ internal unsafe struct IntFullyConnectedTileTask : IParallelBody
                 Rq!.ApplyToBytes(row, live, offset, o, codes + (long)o * Rows);
             }
         }
-        if (AccOut == null) StoreCodes(codes, r0, rows, outF);
+        if (AccOut == null) StoreCodes(codes, r0, rows, o0, o1, outF);
     }
 
-    /// <summary>Y[r0 + r, o] = codes[o · 64 + r]: 16 × 16 blocks transposed in registers (<see cref="ByteTranspose"/>),
-    /// the rows and outputs past the last whole block byte by byte.</summary>
-    private void StoreCodes(byte* codes, int r0, int rows, int outF)
+    /// <summary>Y[r0 + r, o] = codes[o · 64 + r] for outputs [o0, o1) (o0 a multiple of 16): 16 × 16 blocks transposed in
+    /// registers (<see cref="ByteTranspose"/>), the rows and outputs past the last whole block byte by byte.</summary>
+    private void StoreCodes(byte* codes, int r0, int rows, int o0, int o1, int outF)
     {
-        int rowsFull = rows & ~15, outFull = outF & ~15;
+        int rowsFull = rows & ~15, outFull = o0 + ((o1 - o0) & ~15);
         byte* y = Y + (long)r0 * outF;
-        for (int o = 0; o < outFull; o += 16)
+        for (int o = o0; o < outFull; o += 16)
             for (int r = 0; r < rowsFull; r += 16)
                 ByteTranspose.Transpose16x16(codes + (long)o * Rows + r, Rows, y + (long)r * outF + o, outF);
-        for (int o = outFull; o < outF; o++)
+        for (int o = outFull; o < o1; o++)
             for (int r = 0; r < rowsFull; r++) y[(long)r * outF + o] = codes[(long)o * Rows + r];
         for (int r = rowsFull; r < rows; r++)
-            for (int o = 0; o < outF; o++) y[(long)r * outF + o] = codes[(long)o * Rows + r];
+            for (int o = o0; o < o1; o++) y[(long)r * outF + o] = codes[(long)o * Rows + r];
     }
 }
