@@ -39,6 +39,7 @@ public static class ParallelRunner
     private static Exception? s_error;
 
     // The nested region (one at a time), run by a task of the region above with the threads that lend themselves.
+    private static int s_lenders;           // threads in LendUntil or LendWhileTasksRun
     private static int s_nestedBusy;        // owned by the task that runs the nested region
     private static ParallelJob? s_nestedJob;   // non-null while its tasks are handed out
     private static int s_nestedCount, s_nestedNext, s_nestedActive;
@@ -76,6 +77,12 @@ public static class ParallelRunner
     /// spinning, so a hand-off costs about a microsecond instead of a sleeping worker's wake-up.
     /// </summary>
     internal static bool IsNested => Volatile.Read(ref s_busy) != 0;
+
+    /// <summary>
+    /// Whether a thread is lending itself right now (<see cref="LendUntil"/>, or out of tasks): a nested region started
+    /// now will be shared. Kernels that pay for a finer split (work done again per part) split only then.
+    /// </summary>
+    internal static bool HasLenders => Volatile.Read(ref s_lenders) != 0;
 
     /// <summary>
     /// Runs <c>body.Invoke(t)</c> for every t in [0, <paramref name="taskCount"/>), in parallel when possible — on the
@@ -215,12 +222,14 @@ public static class ParallelRunner
             while (Volatile.Read(ref counter) == seen) wait.SpinOnce(sleep1Threshold: -1);
             return;
         }
+        Interlocked.Increment(ref s_lenders);
         var spin = new SpinWait();
         while (Volatile.Read(ref counter) == seen)
         {
             if (TryHelpNested()) spin.Reset();
             else spin.SpinOnce(sleep1Threshold: -1);
         }
+        Interlocked.Decrement(ref s_lenders);
     }
 
     /// <summary>Runs tasks of the posted nested region, if there is one; whether there was.</summary>
@@ -260,12 +269,15 @@ public static class ParallelRunner
     /// </summary>
     private static void LendWhileTasksRun()
     {
+        if (Volatile.Read(ref s_running) == 0) return;
+        Interlocked.Increment(ref s_lenders);
         var spin = new SpinWait();
         while (Volatile.Read(ref s_running) != 0)
         {
             if (TryHelpNested()) spin.Reset();
             else spin.SpinOnce(sleep1Threshold: -1);
         }
+        Interlocked.Decrement(ref s_lenders);
     }
 
     private static void EnsureWorkers(int count)
