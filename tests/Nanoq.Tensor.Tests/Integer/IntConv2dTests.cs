@@ -283,6 +283,8 @@ public class IntConv2dTests
                         }
                         try
                         {
+                            // The split is made only while a thread lends itself: wait for item 1 to.
+                            Assert.True(SpinWait.SpinUntil(() => ParallelRunner.HasLenders, TimeSpan.FromSeconds(20)), "item 1 never lent itself");
                             IntConv2d.ForwardAccumulators(g, data.X, data.Zx, weights, data.Bias, acc);
                             IntConv2d.Forward(g, data.X, data.Zx, weights, data.Bias, data.Rq, y);
                         }
