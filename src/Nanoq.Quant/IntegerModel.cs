@@ -98,7 +98,8 @@ public sealed class IntegerModel
     /// <summary>
     /// As <see cref="Run(IIntSideInputs?, Tensor[])"/> for a one-input program over a batch of images [N, …], run as
     /// <paramref name="groups"/> consecutive groups of images side by side on the kernel threads: each group goes through
-    /// the whole program on one thread, in its own arena, its kernels serial. Why: on a few cores a batch splits better
+    /// the whole program on one thread, in its own arena, its kernels on that thread (and on a thread whose groups are done:
+    /// it lends itself to the last groups' kernels, <see cref="Nanoq.Kernels.ParallelRunner"/>). Why: on a few cores a batch splits better
     /// by images than op by op — no hand-off between ops (a kernel worker woken from sleep costs 50–70 µs here) and no
     /// image's activations moving between cores' caches. Same codes row for row as one run of the batch, since every op
     /// keeps rows apart (<see cref="IntProgram.KeepsRowsApart"/>, checked); each output is the groups' outputs joined
