@@ -222,9 +222,18 @@ public static class ParallelRunner
             while (Volatile.Read(ref counter) == seen) wait.SpinOnce(sleep1Threshold: -1);
             return;
         }
+        Lend(ref counter, seen, whileEqual: true);
+    }
+
+    /// <summary>
+    /// Spins, running the posted nested region's tasks when there is one, while (<paramref name="counter"/> ==
+    /// <paramref name="value"/>) == <paramref name="whileEqual"/>; counted in <see cref="HasLenders"/> meanwhile.
+    /// </summary>
+    private static void Lend(ref int counter, int value, bool whileEqual)
+    {
         Interlocked.Increment(ref s_lenders);
         var spin = new SpinWait();
-        while (Volatile.Read(ref counter) == seen)
+        while ((Volatile.Read(ref counter) == value) == whileEqual)
         {
             if (TryHelpNested()) spin.Reset();
             else spin.SpinOnce(sleep1Threshold: -1);
@@ -269,15 +278,7 @@ public static class ParallelRunner
     /// </summary>
     private static void LendWhileTasksRun()
     {
-        if (Volatile.Read(ref s_running) == 0) return;
-        Interlocked.Increment(ref s_lenders);
-        var spin = new SpinWait();
-        while (Volatile.Read(ref s_running) != 0)
-        {
-            if (TryHelpNested()) spin.Reset();
-            else spin.SpinOnce(sleep1Threshold: -1);
-        }
-        Interlocked.Decrement(ref s_lenders);
+        if (Volatile.Read(ref s_running) != 0) Lend(ref s_running, 0, whileEqual: false);
     }
 
     private static void EnsureWorkers(int count)

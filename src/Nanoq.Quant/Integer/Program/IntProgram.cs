@@ -110,9 +110,10 @@ public sealed class IntProgram
     /// <paramref name="arenas"/>[0]: the host's proposals may use thread-bound state) with the other threads lending
     /// themselves. The same codes as a run in order: an op computes the same on any thread and with any split.
     /// <para>
-    /// Measured on the default Faster R-CNN at batch 1 (2 threads, Zen 4, 2026-12-07 04:45–05:00, load 1.6–2.1): the
-    /// branches took 1.95 ms with each op's kernels serial — the thread running the backbone busy 1.69 ms, the other
-    /// 0.66 — and 1.28–1.40 ms lending; the forward 3.5–3.8 ms against 3.0 (benchmarks/README.md, "tenth session").
+    /// Measured on the default Faster R-CNN at batch 1 (2 threads, Zen 4, 2026-12-07): the branches took 1.95 ms with each
+    /// op's kernels serial — the thread running the backbone busy 1.69 ms, the other 0.66 — and 1.28–1.52 ms lending (a
+    /// stopwatch around each op, 400 runs a build, 04:05–04:30, load 1.5–2.7); the whole forward 3.54–3.83 ms against
+    /// 3.01–3.05 in pairs with the float twin, alternating builds (04:28–04:35; benchmarks/README.md, "tenth session").
     /// The first version woke a sleeping thread after every op (a system call on the op's path, 50–70 µs): slower than in
     /// order; then only when two ops were ready.
     /// </para>

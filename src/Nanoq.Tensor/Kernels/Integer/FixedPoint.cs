@@ -132,19 +132,15 @@ public static class FixedPoint
     public static Vector512<int> RoundingDivideByPOT(Vector512<int> x, int exponent)
     {
         var mask = Vector512.Create((int)((1L << exponent) - 1));
-        var remainder = x & mask;
-        // x < 0 is all ones (−1) in a lane: subtracting it adds 1 to the threshold.
-        var threshold = Vector512.ShiftRightArithmetic(mask, 1) - Vector512.ShiftRightArithmetic(x, 31);
-        var shifted = Vector512.ShiftRightArithmetic(x, exponent);
-        // GreaterThan is all ones (−1) where the remainder exceeds the threshold: subtracting adds 1.
-        return shifted - Vector512.GreaterThan(remainder, threshold);
+        return RoundingDivideByPOT(x, exponent, mask, Vector512.ShiftRightArithmetic(mask, 1));
     }
 
     /// <summary><see cref="RoundingDivideByPOT(Vector512{int}, int)"/> with its constants given: mask = 2^exponent − 1,
-    /// half = mask &gt;&gt; 1 (built once for many vectors: the conv epilogue, <see cref="Requantization"/>).</summary>
+    /// half = mask &gt;&gt; 1 (built once for many vectors).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<int> RoundingDivideByPOT(Vector512<int> x, int exponent, Vector512<int> mask, Vector512<int> half) =>
-        RoundingDivideByPOTAdd(x, exponent, mask, half, Vector512<int>.Zero);
+        // x < 0 is −1 in a lane: subtracting it raises the threshold by one; GreaterThan's −1 adds one.
+        Vector512.ShiftRightArithmetic(x, exponent) - Vector512.GreaterThan(x & mask, half - Vector512.ShiftRightArithmetic(x, 31));
 
     /// <summary>
     /// <see cref="RoundingDivideByPOT(Vector512{int}, int, Vector512{int}, Vector512{int})"/> + <paramref name="addend"/>:

@@ -179,9 +179,10 @@ public static unsafe class IntConv2d
     /// more; else single tiles, and, when a thread is lending itself to this conv's region
     /// (<see cref="ParallelRunner.HasLenders"/>), the channel blocks split until it does (a small map at batch 1 — a 10 × 10
     /// map is two tiles — would otherwise keep one core). Not without one: each split gathers the strided or tall panel
-    /// again, work for nothing when one thread runs every split (groups of images side by side at batch 8: the integer
-    /// RetinaNet b8 took 7.71 ms against 7.45 before the splits, 04:58). Every split computes the same sums, so results
-    /// do not depend on it.
+    /// again, work for nothing when one thread runs every split (groups of images side by side at batch 8). With the split
+    /// unconditional, sitting U's integer RetinaNet b8 took 7.71 / 7.84 ms against 7.45 / 8.01 for the session's start
+    /// build in the same rounds (04:58–05:00); with this condition 7.35–7.62 ms against 7.50–7.65, alone, four alternating
+    /// rounds (05:05, load 1.6–1.7). Every split computes the same sums, so results do not depend on it.
     /// </summary>
     private static (int TilesPerTask, int ChannelSplits) Split(int tileRuns, int tiles, int channelBlocks, bool parallel)
     {
