@@ -224,27 +224,39 @@ public class FixedPointTests
     /// overflow (as the converter guarantees), both roundings.
     /// </summary>
     [FactRequires(Isa.Avx512BW)]
-    public void LaneWiseForms_MatchScalar()
+    public void LaneWiseForms_MatchScalar() =>
+        CheckLaneWiseForms(16, (x, m, sh) =>
+        {
+            var (vx, vm, vs) = (Vector512.Create(x), Vector512.Create(m), Vector512.Create(sh));
+            return (ToArray(FixedPoint.MultiplyByQuantizedMultiplier(vx, vm, vs)), ToArray(FixedPoint.MultiplyByQuantizedMultiplierSingleRounding(vx, vm, vs)));
+        });
+
+    /// <summary>The 8-lane (AVX2) lane-wise forms (the panel FC's epilogue without AVX-512) against the scalar ones.</summary>
+    [FactRequires(Isa.Avx2)]
+    public void LaneWiseForms256_MatchScalar() =>
+        CheckLaneWiseForms(8, (x, m, sh) =>
+        {
+            var (vx, vm, vs) = (Vector256.Create(x), Vector256.Create(m), Vector256.Create(sh));
+            return (ToArray(FixedPoint.MultiplyByQuantizedMultiplier(vx, vm, vs)), ToArray(FixedPoint.MultiplyByQuantizedMultiplierSingleRounding(vx, vm, vs)));
+        });
+
+    private static void CheckLaneWiseForms(int lanes, Func<int[], int[], int[], (int[] Double, int[] Single)> forms)
     {
         var rng = new Rng(11);
         var pairs = Pairs().ToArray();
-        var x = new int[16];
-        var m = new int[16];
-        var sh = new int[16];
-        for (int i = 0; i + 16 <= pairs.Length; i += 16)
+        var x = new int[lanes];
+        var m = new int[lanes];
+        var sh = new int[lanes];
+        for (int i = 0; i + lanes <= pairs.Length; i += lanes)
         {
-            for (int j = 0; j < 16; j++)
+            for (int j = 0; j < lanes; j++)
             {
                 m[j] = pairs[i + j].Item2 & int.MaxValue;
                 sh[j] = rng.NextInt(4) == 0 ? rng.NextInt(1, 31) : rng.NextInt(-31, 1);
                 x[j] = sh[j] > 0 ? pairs[i + j].Item1 >> sh[j] : pairs[i + j].Item1;
             }
-            var vx = Vector512.Create(x);
-            var vm = Vector512.Create(m);
-            var vs = Vector512.Create(sh);
-            var d = FixedPoint.MultiplyByQuantizedMultiplier(vx, vm, vs);
-            var single = FixedPoint.MultiplyByQuantizedMultiplierSingleRounding(vx, vm, vs);
-            for (int j = 0; j < 16; j++)
+            var (d, single) = forms(x, m, sh);
+            for (int j = 0; j < lanes; j++)
             {
                 Assert.Equal(FixedPoint.MultiplyByQuantizedMultiplier(x[j], m[j], sh[j]), d[j]);
                 Assert.Equal(FixedPoint.MultiplyByQuantizedMultiplierSingleRounding(x[j], m[j], sh[j]), single[j]);

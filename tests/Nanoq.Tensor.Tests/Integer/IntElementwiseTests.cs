@@ -23,17 +23,17 @@ public class IntElementwiseTests
     [InlineData(3, 37, 5, 8, 8)]
     [InlineData(2, 100, 67, 4, 4)]
     [InlineData(5, 1000, 33, 8, 4)]
-    [InlineData(9, 130, 131, 4, 8)]  // row blocks of 4 with a one-row tail, output blocks of 64 with tails of 4 and 3
+    [InlineData(9, 130, 131, 4, 8)]  // int8 panels: 3 blocks of 4 rows (the last one row), rows of 130 copied padded, panels 64 + 64 + 3
     [InlineData(4, 64, 4, 4, 4)]
-    [InlineData(3, 5000, 9, 4, 4)]   // int8 rows: 79 steps of 64, widened after 72 and at the end
-    [InlineData(6, 600, 6, 4, 8)]    // int8 rows with 8-bit inputs: S = ⌊32767 / (2·255·15)⌋ = 4, widened every 4 steps
-    // From 32 rows, int8 layers run as tiles of 64 rows on the conv's micro-kernel:
-    [InlineData(33, 37, 5, 4, 4)]    // one tile of 33 rows (three live vectors), a last unit of one feature, a last block of one output
-    [InlineData(150, 3136, 9, 4, 4)] // a box head's fc6 width: tiles of 64, 64 and 22 rows
-    // Fewer tiles than two a thread: each tile's outputs split in runs of 16 (the last run shorter)
+    [InlineData(3, 5000, 9, 4, 4)]   // 1,250 units a row: widened after 72 steps and at the end
+    [InlineData(6, 600, 6, 4, 8)]    // 8-bit inputs: S = ⌊32767 / (2·255·15)⌋ = 4, widened every 4 steps
+    [InlineData(33, 37, 5, 4, 4)]    // a last unit of one feature, a last block of one row
+    [InlineData(150, 3136, 9, 4, 4)] // a box head's fc6 width at batch 1: 38 blocks, the last of two rows
     [InlineData(150, 3136, 40, 4, 4)]
-    [InlineData(33, 200, 70, 4, 4)]
-    [InlineData(64, 600, 6, 4, 8)]   // S = 4: widened every 4 units
+    [InlineData(70, 64, 300, 4, 4)]  // five panels (the last 44 outputs: three live vectors), each panel's blocks in runs
+    [InlineData(1, 200, 70, 4, 4)]   // one row: the block repeats it
+    [InlineData(2, 8, 16, 4, 4)]
+    [InlineData(64, 600, 6, 4, 8)]
     [InlineData(100, 130, 131, 4, 4)]
     [InlineData(40, 70, 3, 8, 8)]    // 8-bit weights: the int16 rows, whatever the batch
     public void FullyConnected_EqualsReference(int batch, int inF, int outF, int wbits, int xbits)
@@ -71,14 +71,14 @@ public class IntElementwiseTests
     }
 
     /// <summary>
-    /// The int8-row path at its bound: every product at its extreme (x = 2^k_x − 1, w − z_w = −w_max) for exactly S steps
+    /// The int8 panel path at its bound: every product at its extreme (x = 2^k_x − 1, w − z_w = −w_max) for exactly S steps
     /// before a widening, both ways of the sign, against the reference; and which layers get int8 rows.
     /// </summary>
     [Theory]
     [InlineData(4, 4)]
     [InlineData(4, 8)]
     [InlineData(5, 6)]
-    [InlineData(4, 4, 40)]   // the tile path
+    [InlineData(4, 4, 40)]
     [InlineData(4, 8, 70)]
     public void FullyConnected_Int8Rows_AtTheSaturationBound(int wbits, int xbits, int batch = 5)
     {

@@ -280,6 +280,46 @@ public static class FixedPoint
         return RoundingDivideByPOT(hm, right);
     }
 
+    /// <summary>
+    /// <see cref="MultiplyByQuantizedMultiplier(int, int, int)"/> on 8 lanes, each with its own (M0 ≥ 0, shift) — the
+    /// AVX2 form of the 16-lane one, bit-identical: the left shift per lane (<c>vpsllvd</c>), the high multiply of even and
+    /// odd lanes with their own multipliers, <see cref="RoundingDivideByPOT(int, int)"/> with lane-wise exponents
+    /// (<c>vpsravd</c>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> MultiplyByQuantizedMultiplier(Vector256<int> x, Vector256<int> quantizedMultipliers, Vector256<int> shifts)
+    {
+        var left = Vector256.Max(shifts, Vector256<int>.Zero);
+        var right = Vector256.Max(-shifts, Vector256<int>.Zero);
+        var a = Avx2.ShiftLeftLogicalVariable(x, left.AsUInt32());
+        var round = Vector256.Create(1L << 30);
+        var even = Avx2.Multiply(a, quantizedMultipliers) + round;
+        var odd = Avx2.Multiply(Avx2.ShiftRightLogical(a.AsInt64(), 32).AsInt32(), Avx2.ShiftRightLogical(quantizedMultipliers.AsInt64(), 32).AsInt32()) + round;
+        var hm = Avx2.BlendVariable(Avx2.ShiftRightLogical(even, 31).AsInt32(), Avx2.ShiftLeftLogical(odd, 1).AsInt32(), Vector256.Create(0, -1, 0, -1, 0, -1, 0, -1));
+        var mask = Avx2.ShiftLeftLogicalVariable(Vector256<int>.One, right.AsUInt32()) - Vector256<int>.One;
+        var threshold = Vector256.ShiftRightArithmetic(mask, 1) - Vector256.ShiftRightArithmetic(hm, 31);
+        return Avx2.ShiftRightArithmeticVariable(hm, right.AsUInt32()) - Vector256.GreaterThan(hm & mask, threshold);
+    }
+
+    /// <summary>
+    /// <see cref="MultiplyByQuantizedMultiplierSingleRounding(int, int, int)"/> on 8 lanes, each with its own
+    /// (M0, shift), bit-identical: even and odd lanes multiplied into 64 bits, each rounded and shifted by its own total.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> MultiplyByQuantizedMultiplierSingleRounding(Vector256<int> x, Vector256<int> quantizedMultipliers, Vector256<int> shifts)
+    {
+        var total = Vector256.Create(31) - shifts;
+        var totalEven = (total.AsInt64() & Vector256.Create(0xFFFFFFFFL)).AsUInt64();
+        var totalOdd = Avx2.ShiftRightLogical(total.AsInt64(), 32).AsUInt64();
+        var one = Vector256<long>.One;
+        var even = Avx2.Multiply(x, quantizedMultipliers) + Avx2.ShiftLeftLogicalVariable(one, totalEven - Vector256<ulong>.One);
+        var odd = Avx2.Multiply(Avx2.ShiftRightLogical(x.AsInt64(), 32).AsInt32(), Avx2.ShiftRightLogical(quantizedMultipliers.AsInt64(), 32).AsInt32())
+                  + Avx2.ShiftLeftLogicalVariable(one, totalOdd - Vector256<ulong>.One);
+        var lo = ShiftRightArithmetic64(even, totalEven);
+        var hi = Avx2.ShiftLeftLogical(ShiftRightArithmetic64(odd, totalOdd), 32);
+        return Avx2.BlendVariable(lo.AsInt32(), hi.AsInt32(), Vector256.Create(0, -1, 0, -1, 0, -1, 0, -1));
+    }
+
     /// <summary>sra(p, n) of 64-bit lanes for any n in [0, 63] (AVX2 has only the logical shift).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<long> ShiftRightArithmetic64(Vector256<long> p, Vector256<ulong> n)

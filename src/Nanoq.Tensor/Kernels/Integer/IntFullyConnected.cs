@@ -11,12 +11,12 @@ namespace Nanoq.Kernels.Integer;
 ///               = bias_q[o] − z_x·Σ_k (w_q[o, k] − z_w[o]) + Σ_k (w_q[o, k] − z_w[o]) · x_q[n, k]
 ///     y_q[n, o] = clamp(z_y + MultiplyByQuantizedMultiplier(acc, M0[o], shift[o]), lo, hi)
 /// </code>
-/// The last sum runs as int16 × int16 <c>vpmaddwd</c> (32 terms an instruction, exact for any k ≤ 8) — or, when the
-/// centered weights fit int8 and pair sums cannot saturate int16 (4-bit layers), as u8 × s8 <c>vpmaddubsw</c> (64 terms
-/// an instruction; <see cref="IntFullyConnectedWeights.Madd16Steps"/>) — four outputs and four input rows sharing each
-/// load (<see cref="IntFullyConnectedTask"/>), or, from <see cref="TileRowsFrom"/> rows, as tiles of 64 rows on the
-/// conv's micro-kernel (<see cref="IntFullyConnectedTileTask"/>). Tasks are (block of outputs, block of rows) or tiles
-/// of rows, so results do not depend on threads.
+/// The last sum runs, when the centered weights fit int8 and pair sums cannot saturate int16 (4-bit layers), as u8 × s8
+/// <c>vpmaddubsw</c> (64 terms an instruction; <see cref="IntFullyConnectedWeights.Madd16Steps"/>) on panels of 64
+/// outputs against blocks of 4 input rows (<see cref="IntFullyConnectedPanelTask"/>, AVX2 or AVX-512); else as
+/// int16 × int16 <c>vpmaddwd</c> (32 terms an instruction, exact for any k ≤ 8), four outputs and four input rows
+/// sharing each load (<see cref="IntFullyConnectedTask"/>, AVX-512). Tasks are (panel, run of row blocks) or (block of
+/// outputs, block of rows), so results do not depend on threads.
 /// </summary>
 public static unsafe class IntFullyConnected
 {
@@ -24,14 +24,6 @@ public static unsafe class IntFullyConnected
 
     /// <summary>Input rows a task takes together, so a weight row loaded once serves them all (see the task).</summary>
     internal const int RowsPerTask = 4;
-
-    /// <summary>
-    /// From this many rows, int8 layers run as tiles of 64 rows on the conv's micro-kernel (<see cref="IntFullyConnectedTileTask"/>);
-    /// fewer rows fill too few of a tile's lanes. Measured 3,136 → 256 on one thread (one process per point, 18:34, load
-    /// 1.5–1.9), row blocks vs tiles: 1 row 31 vs 8, 4 rows 124 vs 44, 8 rows 162 vs 62, 16 rows 140 vs 115, 31 rows 109 vs
-    /// 174 G multiply-adds/s.
-    /// </summary>
-    internal const int TileRowsFrom = 32;
 
     /// <summary>y_q[N, out] from x_q[N, in]; <paramref name="bias"/> may be empty.</summary>
     public static void Forward(int batch, ReadOnlySpan<byte> input, int inputZeroPoint, IntFullyConnectedWeights weights,
@@ -95,11 +87,10 @@ public static unsafe class IntFullyConnected
     private static void Core(int batch, byte* x, int zx, IntFullyConnectedWeights w, int* bias, Requantization? rq, byte* y, int* accOut)
     {
         if (batch == 0) return;
-        // The row-block task is 512-bit only; AVX2 runs every int8 layer as tiles (slower than row blocks below
-        // TileRowsFrom rows on AVX-512, still vector), and 8-bit layers through the reference.
-        bool asTiles = Simd.IsVector && w.Madd16Steps > 0 && (batch >= TileRowsFrom || !Simd.Is512);
-        bool asRowBlocks = Simd.Is512 && !asTiles;
-        if (!asTiles && !asRowBlocks)
+        // int8 weights (4-bit layers) go by panels on AVX2 and AVX-512; 8-bit ones by int16 row blocks, which are
+        // 512-bit only (AVX2 runs them through the reference).
+        bool panels = Simd.IsVector && w.Madd16Steps > 0;
+        if (!panels && !Simd.Is512)
         {
             Fallback(batch, x, zx, w, bias, rq, y, accOut);
             return;
@@ -107,20 +98,23 @@ public static unsafe class IntFullyConnected
         int* offsets = IntScratch.Current.Get(IntScratch.Offsets, w.OutFeatures);
         var sums = w.CenteredSums;
         for (int o = 0; o < w.OutFeatures; o++) offsets[o] = unchecked((bias == null ? 0 : bias[o]) - zx * sums[o]);
-        if (asTiles)
+        if (panels)
         {
-            int tileCount = (batch + IntFullyConnectedTileTask.Rows - 1) / IntFullyConnectedTileTask.Rows;
-            // Two tasks a thread at least: outputs split in runs of 16 when the tiles alone are fewer.
-            int want = 2 * ParallelRunner.MaxDegreeOfParallelism, groups = (w.OutFeatures + 15) / 16;
-            int splits = tileCount >= want ? 1 : (want + tileCount - 1) / tileCount;
-            if (splits > groups) splits = groups;
-            var tiles = new IntFullyConnectedTileTask { X = x, Y = y, AccOut = accOut, Offsets = offsets, W = w, Rq = rq, Batch = batch, OutputSplits = splits };
-            ParallelRunner.Run(tileCount * splits, ref tiles);
+            // Four tasks a thread at least (a panel's row blocks in runs), runs of at most 16 blocks (64 rows).
+            const int panel = IntFullyConnectedMicroKernels.Panel;
+            int panelCount = (w.OutFeatures + panel - 1) / panel;
+            int rowBlocks4 = (batch + IntFullyConnectedPanelTask.Rows - 1) / IntFullyConnectedPanelTask.Rows;
+            int want = 4 * ParallelRunner.MaxDegreeOfParallelism;
+            int byThreads = (want + panelCount - 1) / panelCount, byLength = (rowBlocks4 + 15) / 16;
+            int chunks = byThreads > byLength ? byThreads : byLength;
+            if (chunks > rowBlocks4) chunks = rowBlocks4;
+            var task = new IntFullyConnectedPanelTask { X = x, Y = y, AccOut = accOut, Offsets = offsets, W = w, Rq = rq, Batch = batch, Chunks = chunks };
+            ParallelRunner.Run(panelCount * chunks, ref task);
             return;
         }
         int blocks = (w.OutFeatures + OutputsPerTask - 1) / OutputsPerTask, rowBlocks = (batch + RowsPerTask - 1) / RowsPerTask;
-        var task = new IntFullyConnectedTask { X = x, Y = y, AccOut = accOut, Offsets = offsets, W = w, Rq = rq, Batch = batch, RowBlocks = rowBlocks };
-        ParallelRunner.Run(blocks * rowBlocks, ref task);
+        var rowTask = new IntFullyConnectedTask { X = x, Y = y, AccOut = accOut, Offsets = offsets, W = w, Rq = rq, Batch = batch, RowBlocks = rowBlocks };
+        ParallelRunner.Run(blocks * rowBlocks, ref rowTask);
     }
 
     /// <summary>Where no vector task runs: the reference loop, then the scalar requantization.</summary>

@@ -12,11 +12,7 @@ namespace Nanoq.Kernels.Integer;
 /// z_x correction). Why four rows: a box head runs fc6 on hundreds of RoIs with a weight matrix larger than the L2
 /// cache; one row a task streamed the whole matrix from memory once per row. Missing rows of the last block repeat the
 /// block's last row and are not stored.
-///
-/// <para>With int8 weight rows (<see cref="IntFullyConnectedWeights.Madd16Steps"/> = S &gt; 0) the same blocking runs on
-/// the input codes as bytes against the int8 rows with <c>vpmaddubsw</c> — 64 products an instruction, pairs summed into
-/// int16 lanes, which sum S steps before <c>vpmaddwd</c> by ones widens them into int32: the same exact sums, twice the
-/// products an instruction and half the weight bytes of the int16 path.</para>
+/// Layers with int8 weights take <see cref="IntFullyConnectedPanelTask"/> instead.
 /// </summary>
 internal unsafe struct IntFullyConnectedTask : IParallelBody
 {
@@ -29,11 +25,6 @@ internal unsafe struct IntFullyConnectedTask : IParallelBody
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Invoke(int task)
     {
-        if (W.Madd16Steps > 0)
-        {
-            InvokeMadd16(task);
-            return;
-        }
         // Output-block-major: a thread's consecutive tasks share one block of weight rows.
         int block = task / RowBlocks, n0 = task % RowBlocks * IntFullyConnected.RowsPerTask;
         int rows = Batch - n0 < IntFullyConnected.RowsPerTask ? Batch - n0 : IntFullyConnected.RowsPerTask;
@@ -94,97 +85,6 @@ internal unsafe struct IntFullyConnectedTask : IParallelBody
                 a3 += Avx512BW.MultiplyAddAdjacent(Vector512.Load(x3 + i), w);
             }
             Store4(tile, o0, rows, o, a0, a1, a2, a3);
-        }
-        Flush(tile, n0, rows, o0, o1);
-    }
-
-    /// <summary>The task on int8 weight rows: <c>vpmaddubsw</c> into int16 lanes, widened every S steps (class comment).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void InvokeMadd16(int task)
-    {
-        int block = task / RowBlocks, n0 = task % RowBlocks * IntFullyConnected.RowsPerTask;
-        int rows = Batch - n0 < IntFullyConnected.RowsPerTask ? Batch - n0 : IntFullyConnected.RowsPerTask;
-        int inF = W.InFeatures, outF = W.OutFeatures, stride = W.ByteStride, steps = W.Madd16Steps;
-        byte* xs = (byte*)IntScratch.Current.Get(IntScratch.Panel, IntFullyConnected.RowsPerTask * stride / 4 + 16);
-        for (int r = 0; r < IntFullyConnected.RowsPerTask; r++)
-        {
-            byte* row = X + (long)(n0 + (r < rows ? r : rows - 1)) * inF;
-            byte* xr = xs + (long)r * stride;
-            Buffer.MemoryCopy(row, xr, inF, inF);
-            for (int k = inF; k < stride; k++) xr[k] = 0;
-        }
-        byte* x0 = xs, x1 = xs + stride, x2 = xs + 2 * stride, x3 = xs + 3 * stride;
-        sbyte* weights = W.BytesPointer;
-        var ones = Vector512.Create((short)1);
-        int o0 = block * IntFullyConnected.OutputsPerTask, o1 = o0 + IntFullyConnected.OutputsPerTask < outF ? o0 + IntFullyConnected.OutputsPerTask : outF;
-        int* tile = IntScratch.Current.Get(IntScratch.AccTile, IntFullyConnected.RowsPerTask * IntFullyConnected.OutputsPerTask);
-        int o = o0;
-        for (; o + 4 <= o1; o += 4)
-        {
-            sbyte* w0 = weights + (long)o * stride, w1 = w0 + stride, w2 = w1 + stride, w3 = w2 + stride;
-            // int16 partial sums (a_rc: row r, output c) and their int32 totals (s_rc).
-            Vector512<short> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default,
-                             a20 = default, a21 = default, a22 = default, a23 = default, a30 = default, a31 = default, a32 = default, a33 = default;
-            Vector512<int> s00 = default, s01 = default, s02 = default, s03 = default, s10 = default, s11 = default, s12 = default, s13 = default,
-                           s20 = default, s21 = default, s22 = default, s23 = default, s30 = default, s31 = default, s32 = default, s33 = default;
-            for (int i = 0, step = 0; i < stride; i += 64)
-            {
-                var v0 = Vector512.Load(x0 + i);
-                var v1 = Vector512.Load(x1 + i);
-                var v2 = Vector512.Load(x2 + i);
-                var v3 = Vector512.Load(x3 + i);
-                var w = Vector512.Load(w0 + i);
-                a00 += Avx512BW.MultiplyAddAdjacent(v0, w); a10 += Avx512BW.MultiplyAddAdjacent(v1, w);
-                a20 += Avx512BW.MultiplyAddAdjacent(v2, w); a30 += Avx512BW.MultiplyAddAdjacent(v3, w);
-                w = Vector512.Load(w1 + i);
-                a01 += Avx512BW.MultiplyAddAdjacent(v0, w); a11 += Avx512BW.MultiplyAddAdjacent(v1, w);
-                a21 += Avx512BW.MultiplyAddAdjacent(v2, w); a31 += Avx512BW.MultiplyAddAdjacent(v3, w);
-                w = Vector512.Load(w2 + i);
-                a02 += Avx512BW.MultiplyAddAdjacent(v0, w); a12 += Avx512BW.MultiplyAddAdjacent(v1, w);
-                a22 += Avx512BW.MultiplyAddAdjacent(v2, w); a32 += Avx512BW.MultiplyAddAdjacent(v3, w);
-                w = Vector512.Load(w3 + i);
-                a03 += Avx512BW.MultiplyAddAdjacent(v0, w); a13 += Avx512BW.MultiplyAddAdjacent(v1, w);
-                a23 += Avx512BW.MultiplyAddAdjacent(v2, w); a33 += Avx512BW.MultiplyAddAdjacent(v3, w);
-                if (++step == steps || i + 64 >= stride)
-                {
-                    step = 0;
-                    s00 += Avx512BW.MultiplyAddAdjacent(a00, ones); s01 += Avx512BW.MultiplyAddAdjacent(a01, ones);
-                    s02 += Avx512BW.MultiplyAddAdjacent(a02, ones); s03 += Avx512BW.MultiplyAddAdjacent(a03, ones);
-                    s10 += Avx512BW.MultiplyAddAdjacent(a10, ones); s11 += Avx512BW.MultiplyAddAdjacent(a11, ones);
-                    s12 += Avx512BW.MultiplyAddAdjacent(a12, ones); s13 += Avx512BW.MultiplyAddAdjacent(a13, ones);
-                    s20 += Avx512BW.MultiplyAddAdjacent(a20, ones); s21 += Avx512BW.MultiplyAddAdjacent(a21, ones);
-                    s22 += Avx512BW.MultiplyAddAdjacent(a22, ones); s23 += Avx512BW.MultiplyAddAdjacent(a23, ones);
-                    s30 += Avx512BW.MultiplyAddAdjacent(a30, ones); s31 += Avx512BW.MultiplyAddAdjacent(a31, ones);
-                    s32 += Avx512BW.MultiplyAddAdjacent(a32, ones); s33 += Avx512BW.MultiplyAddAdjacent(a33, ones);
-                    a00 = a01 = a02 = a03 = a10 = a11 = a12 = a13 = a20 = a21 = a22 = a23 = a30 = a31 = a32 = a33 = default;
-                }
-            }
-            Store4(tile, o0, rows, o, s00, s10, s20, s30);
-            Store4(tile, o0, rows, o + 1, s01, s11, s21, s31);
-            Store4(tile, o0, rows, o + 2, s02, s12, s22, s32);
-            Store4(tile, o0, rows, o + 3, s03, s13, s23, s33);
-        }
-        for (; o < o1; o++)
-        {
-            sbyte* w0 = weights + (long)o * stride;
-            Vector512<short> a0 = default, a1 = default, a2 = default, a3 = default;
-            Vector512<int> s0 = default, s1 = default, s2 = default, s3 = default;
-            for (int i = 0, step = 0; i < stride; i += 64)
-            {
-                var w = Vector512.Load(w0 + i);
-                a0 += Avx512BW.MultiplyAddAdjacent(Vector512.Load(x0 + i), w);
-                a1 += Avx512BW.MultiplyAddAdjacent(Vector512.Load(x1 + i), w);
-                a2 += Avx512BW.MultiplyAddAdjacent(Vector512.Load(x2 + i), w);
-                a3 += Avx512BW.MultiplyAddAdjacent(Vector512.Load(x3 + i), w);
-                if (++step == steps || i + 64 >= stride)
-                {
-                    step = 0;
-                    s0 += Avx512BW.MultiplyAddAdjacent(a0, ones); s1 += Avx512BW.MultiplyAddAdjacent(a1, ones);
-                    s2 += Avx512BW.MultiplyAddAdjacent(a2, ones); s3 += Avx512BW.MultiplyAddAdjacent(a3, ones);
-                    a0 = a1 = a2 = a3 = default;
-                }
-            }
-            Store4(tile, o0, rows, o, s0, s1, s2, s3);
         }
         Flush(tile, n0, rows, o0, o1);
     }

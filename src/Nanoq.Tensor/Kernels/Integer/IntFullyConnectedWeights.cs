@@ -9,9 +9,9 @@ namespace Nanoq.Kernels.Integer;
 /// input-zero-point correction needs Σ_k (w_q − z_w[o]) (<see cref="CenteredSums"/>), as for the conv.
 ///
 /// <para>When the centered weights fit int8 and a <c>vpmaddubsw</c> pair sum cannot saturate int16 — the conv's
-/// <see cref="IntConvPath.Madd16"/> condition, S = ⌊32767 / (2 · x_max · w_max)⌋ ≥ 1 — the rows are also kept as int8,
-/// padded to a multiple of 64 (<see cref="Madd16Steps"/> = S: how many 64-wide steps an int16 lane may sum before it
-/// is widened to int32). 4-bit weights and inputs: S = ⌊32767 / 450⌋ = 72.</para>
+/// <see cref="IntConvPath.Madd16"/> condition, S = ⌊32767 / (2 · x_max · w_max)⌋ ≥ 1 — they are also kept as int8 in
+/// panels of 64 outputs (<see cref="PanelsPointer"/>; <see cref="Madd16Steps"/> = S: how many steps an int16 lane may
+/// sum before it is widened to int32). 4-bit weights and inputs: S = ⌊32767 / 450⌋ = 72.</para>
 /// </summary>
 public sealed unsafe class IntFullyConnectedWeights
 {
@@ -19,16 +19,13 @@ public sealed unsafe class IntFullyConnectedWeights
     private readonly int[] _zeroPoints;
     private readonly int[] _centeredSums;
     private readonly short[] _rows;
-    private readonly sbyte[] _bytes;
-    private readonly int[] _tiles;
+    private readonly int[] _panels;
 
     private IntFullyConnectedWeights(int outFeatures, int inFeatures, int weightBits, int inputBits, byte[] codes, int[] zeroPoints,
-        int[] sums, short[] rows, int rowStride, sbyte[] bytes, int byteStride, int madd16Steps)
+        int[] sums, short[] rows, int rowStride, int madd16Steps)
     {
-        _bytes = bytes;
         Units = (inFeatures + 3) / 4;
-        _tiles = madd16Steps > 0 ? Tiles(bytes, byteStride, outFeatures, Units) : [];
-        ByteStride = byteStride;
+        _panels = madd16Steps > 0 ? Panels(rows, rowStride, outFeatures, Units) : [];
         Madd16Steps = madd16Steps;
         OutFeatures = outFeatures;
         InFeatures = inFeatures;
@@ -53,31 +50,33 @@ public sealed unsafe class IntFullyConnectedWeights
     internal int RowStride { get; }
     internal short* RowsPointer => (short*)Unsafe.AsPointer(ref _rows[0]);
 
-    /// <summary>S of the class comment: 64-wide <c>vpmaddubsw</c> steps an int16 lane may sum; 0 when the int8 rows are not kept.</summary>
+    /// <summary>S of the class comment: <c>vpmaddubsw</c> steps an int16 lane may sum; 0 when the int8 panels are not kept.</summary>
     public int Madd16Steps { get; }
 
-    /// <summary>Padded length of the int8 rows (a multiple of 64).</summary>
-    internal int ByteStride { get; }
-    internal sbyte* BytesPointer => (sbyte*)Unsafe.AsPointer(ref _bytes[0]);
-
-    /// <summary>Input units of 4 features (⌈in / 4⌉): the conv micro-kernel's channel units, for the row-tile path.</summary>
+    /// <summary>Input units of 4 features (⌈in / 4⌉): the steps of the panel path.</summary>
     internal int Units { get; }
 
     /// <summary>
-    /// The int8 rows in the conv micro-kernel's weight layout (<see cref="IntConvMicroKernels"/>, one tap): per block of 4
-    /// outputs, per unit k, 4 ints — output m's features 4k … 4k + 3 as bytes (0 past the end) — for
-    /// <see cref="IntFullyConnectedTileTask"/>. Kept when <see cref="Madd16Steps"/> &gt; 0.
+    /// The int8 rows as panels of 64 outputs for <see cref="IntFullyConnectedMicroKernels"/>: per panel, per unit k, 64
+    /// ints — output j's features 4k … 4k + 3 as bytes (0 past the features and past the outputs). Kept when
+    /// <see cref="Madd16Steps"/> &gt; 0.
     /// </summary>
-    internal int* TilesPointer => (int*)Unsafe.AsPointer(ref _tiles[0]);
+    internal int* PanelsPointer => (int*)Unsafe.AsPointer(ref _panels[0]);
 
-    private static int[] Tiles(sbyte[] bytes, int byteStride, int outFeatures, int units)
+    private static int[] Panels(short[] rows, int rowStride, int outFeatures, int units)
     {
-        int blocks = (outFeatures + 3) / 4;
-        var tiles = GC.AllocateArray<int>(blocks * units * 4, pinned: true);
+        const int panel = IntFullyConnectedMicroKernels.Panel;
+        int panels = (outFeatures + panel - 1) / panel;
+        var packed = GC.AllocateArray<int>(panels * units * panel, pinned: true);
         for (int o = 0; o < outFeatures; o++)
             for (int k = 0; k < units; k++)
-                tiles[((o / 4) * units + k) * 4 + o % 4] = Unsafe.ReadUnaligned<int>(ref Unsafe.As<sbyte, byte>(ref bytes[o * byteStride + 4 * k]));
-        return tiles;
+            {
+                // rows are zero-padded to a multiple of 32 ≥ 4·units: the unit's four centered weights as sbytes.
+                int word = 0;
+                for (int i = 0; i < 4; i++) word |= (byte)(sbyte)rows[o * rowStride + 4 * k + i] << (8 * i);
+                packed[((o / panel) * units + k) * panel + o % panel] = word;
+            }
+        return packed;
     }
 
     /// <summary>
@@ -126,12 +125,6 @@ public sealed unsafe class IntFullyConnectedWeights
             throw new ArgumentException($"IntFullyConnectedWeights: {inFeatures} terms of up to {maxAbs}·{(1 << inputBits) - 1} could overflow int32.");
         int xmax = (1 << inputBits) - 1;
         int steps = maxAbs <= 127 ? 32767 / (2 * xmax * (maxAbs > 0 ? maxAbs : 1)) : 0;
-        int byteStride = (inFeatures + 63) & ~63;
-        var bytes = GC.AllocateArray<sbyte>(steps > 0 ? outFeatures * byteStride : 1, pinned: true);
-        if (steps > 0)
-            for (int o = 0; o < outFeatures; o++)
-                for (int i = 0; i < inFeatures; i++) bytes[o * byteStride + i] = (sbyte)rows[o * stride + i];
-        return new IntFullyConnectedWeights(outFeatures, inFeatures, weightBits, inputBits, codes.ToArray(), zp, sums, rows, stride,
-                                            bytes, byteStride, steps);
+        return new IntFullyConnectedWeights(outFeatures, inFeatures, weightBits, inputBits, codes.ToArray(), zp, sums, rows, stride, steps);
     }
 }

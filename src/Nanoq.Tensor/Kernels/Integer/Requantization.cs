@@ -131,6 +131,29 @@ public sealed class Requantization
         return Vector512.Min(Vector512.Max(v, Vector512.Create(ClampMin)), Vector512.Create(ClampMax));
     }
 
+    /// <summary>The 8-lane (AVX2) form of <see cref="ApplyChannels(Vector512{int}, int)"/>: channels c0 … c0 + 7, each its
+    /// own (M0, shift), bit-identical to <see cref="Apply(int, int)"/> lane by lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal Vector256<int> ApplyChannels(Vector256<int> acc, int c0)
+    {
+        Vector256<int> m, sh;
+        if (_multipliers.Length == 1)
+        {
+            m = Vector256.Create(_multipliers[0]);
+            sh = Vector256.Create(_shifts[0]);
+        }
+        else
+        {
+            m = Vector256.Create(new ReadOnlySpan<int>(_multipliers, c0, 8));
+            sh = Vector256.Create(new ReadOnlySpan<int>(_shifts, c0, 8));
+        }
+        var v = Rounding == RequantRounding.Double
+            ? FixedPoint.MultiplyByQuantizedMultiplier(acc, m, sh)
+            : FixedPoint.MultiplyByQuantizedMultiplierSingleRounding(acc, m, sh);
+        v += Vector256.Create(OutputZeroPoint);
+        return Vector256.Min(Vector256.Max(v, Vector256.Create(ClampMin)), Vector256.Create(ClampMax));
+    }
+
     /// <summary>The 8-lane (AVX2) form of <see cref="Apply(Vector512{int}, int, int)"/>, bit-identical.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal Vector256<int> Apply(Vector256<int> acc, int offset, int c)
