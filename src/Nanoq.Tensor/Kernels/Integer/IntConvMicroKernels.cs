@@ -42,14 +42,6 @@ internal static unsafe class IntConvMicroKernels
         }
     }
 
-    /// <summary>Live vectors of a tile as a type, so that each count gets its own compiled kernel with the unused
-    /// accumulators and loads compiled away (<c>TLive.Count</c> is a constant in each instantiation).</summary>
-    private interface ILiveVectors { static abstract int Count { get; } }
-    private struct Live1 : ILiveVectors { public static int Count => 1; }
-    private struct Live2 : ILiveVectors { public static int Count => 2; }
-    private struct Live3 : ILiveVectors { public static int Count => 3; }
-    private struct Live4 : ILiveVectors { public static int Count => 4; }
-
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Madd16<TLive>(int* a, int* b, int* tapOffsets, int taps, int units, nint unitStride, int stepsPerWiden, int* acc)
         where TLive : struct, ILiveVectors

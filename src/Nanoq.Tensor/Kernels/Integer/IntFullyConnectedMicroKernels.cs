@@ -40,14 +40,6 @@ internal static unsafe class IntFullyConnectedMicroKernels
         }
     }
 
-    /// <summary>Live vectors of a panel as a type, so that each count compiles to its own kernel with the unused
-    /// accumulators and loads compiled away.</summary>
-    private interface ILiveVectors { static abstract int Count { get; } }
-    private struct Live1 : ILiveVectors { public static int Count => 1; }
-    private struct Live2 : ILiveVectors { public static int Count => 2; }
-    private struct Live3 : ILiveVectors { public static int Count => 3; }
-    private struct Live4 : ILiveVectors { public static int Count => 4; }
-
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Madd16<TLive>(int* x0, int* x1, int* x2, int* x3, int* w, int units, int stepsPerWiden, int* acc)
         where TLive : struct, ILiveVectors

@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics.X86;
 namespace Nanoq.Kernels.Integer;
 
 /// <summary>
-/// One task of <see cref="IntFullyConnected"/>: a block of up to <see cref="IntFullyConnected.RowsPerTask"/> input rows
+/// One task of <see cref="IntFullyConnected"/>'s int16 path (8-bit weights): a block of up to <see cref="IntFullyConnected.RowsPerTask"/> input rows
 /// against a block of outputs. The rows are widened to int16 once (zeros past the end, where the padded weight rows are
 /// zero too); then four weight rows at a time meet the four input rows, so each weight load serves four rows and each
 /// input load four outputs: acc[r, o] = Σ vpmaddwd(x_r, w_o), summed across lanes, plus the per-output offset (bias and
