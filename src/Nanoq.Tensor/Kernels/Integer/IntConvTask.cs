@@ -91,6 +91,9 @@ internal unsafe struct IntConvTask : IParallelBody
                 offs = panelOffsets;
                 stride = Tile;
             }
+            // The copy-free epilogue's masks depend on the tile only: made once for all its channel blocks.
+            bool compress = AccOut == null && ImagePlane == 0 && Simd.Is512 && Avx512Vbmi2.IsSupported;
+            var masks = compress ? CompressMasks(q0, live) : default;
             for (int cb = cb0; cb < cb1; cb++)
             {
                 int* a = Packed + (long)(g * ChannelBlocks + cb) * rowUnits * IntConv2dWeights.BlockChannels;
@@ -111,7 +114,8 @@ internal unsafe struct IntConvTask : IParallelBody
                         IntConvMicroKernels.VnniEmulated(a, b + 32, offs, Taps, ChannelUnits, stride, acc + 32);
                         break;
                 }
-                Epilogue(n, g, cb, q0, live, acc, outTile);
+                if (compress) CompressEpilogue(n, g, cb, masks, live, acc);
+                else Epilogue(n, g, cb, q0, live, acc, outTile);
             }
         }
     }
@@ -181,11 +185,6 @@ internal unsafe struct IntConvTask : IParallelBody
     private void Epilogue(int n, int g, int cb, int q0, int live, int* acc, int* outTile)
     {
         int plane = OutHeight * OutWidth;
-        if (AccOut == null && ImagePlane == 0 && Simd.Is512 && Avx512Vbmi2.IsSupported)
-        {
-            CompressEpilogue(n, g, cb, q0, live, acc);
-            return;
-        }
         for (int m = 0; m < IntConv2dWeights.BlockChannels; m++)
         {
             int oLocal = cb * IntConv2dWeights.BlockChannels + m;
@@ -219,9 +218,30 @@ internal unsafe struct IntConvTask : IParallelBody
     /// <see cref="CopyValid"/> runs (a <c>Memmove</c> call each). Only whole-plane layouts (<see cref="ImagePlane"/> 0).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void CompressEpilogue(int n, int g, int cb, int q0, int live, int* acc)
+    private void CompressEpilogue(int n, int g, int cb, in TileMasks masks, int live, int* acc)
     {
-        // The tile's valid positions as bits, and the output index of the first one.
+        int plane = OutHeight * OutWidth;
+        for (int m = 0; m < IntConv2dWeights.BlockChannels; m++)
+        {
+            int oLocal = cb * IntConv2dWeights.BlockChannels + m;
+            if (oLocal >= GroupOutChannels) break;
+            int o = g * GroupOutChannels + oLocal;
+            var codes = Rq!.ApplyToVector(acc + m * Tile, live, Offsets[o], o);
+            Avx512BW.MaskStore(Y + ((long)n * OutChannels + o) * plane + masks.Start, masks.Store, Avx512Vbmi2.Compress(Vector512<byte>.Zero, masks.Keep, codes));
+        }
+    }
+
+    /// <summary>A tile's valid positions for <see cref="CompressEpilogue"/>: the lanes to keep, the byte mask of their
+    /// count, and the output index of the first one.</summary>
+    private readonly struct TileMasks(Vector512<byte> keep, Vector512<byte> store, int start)
+    {
+        public readonly Vector512<byte> Keep = keep, Store = store;
+        public readonly int Start = start;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private TileMasks CompressMasks(int q0, int live)
+    {
         int end = q0 + 16 * live < Positions ? q0 + 16 * live : Positions;
         ulong valid;
         int start;
@@ -242,17 +262,7 @@ internal unsafe struct IntConvTask : IParallelBody
             start = q0;
             valid = Ones(end - q0);
         }
-        var keep = LaneMask.FromBits(valid);
-        var store = LaneMask.Bytes(BitOperations.PopCount(valid));
-        int plane = OutHeight * OutWidth;
-        for (int m = 0; m < IntConv2dWeights.BlockChannels; m++)
-        {
-            int oLocal = cb * IntConv2dWeights.BlockChannels + m;
-            if (oLocal >= GroupOutChannels) break;
-            int o = g * GroupOutChannels + oLocal;
-            var codes = Rq!.ApplyToVector(acc + m * Tile, live, Offsets[o], o);
-            Avx512BW.MaskStore(Y + ((long)n * OutChannels + o) * plane + start, store, Avx512Vbmi2.Compress(Vector512<byte>.Zero, keep, codes));
-        }
+        return new TileMasks(LaneMask.FromBits(valid), LaneMask.Bytes(BitOperations.PopCount(valid)), start);
     }
 
     /// <summary>The low <paramref name="count"/> bits set (0 ≤ count ≤ 64).</summary>
