@@ -164,12 +164,8 @@ internal unsafe struct IntRoiAlignTask : IParallelBody
             a2 += Avx512F.MultiplyLow(Avx512F.ConvertToVector512Int32(Vector128.Load(x + 32)), wv);
             a3 += Avx512F.MultiplyLow(Avx512F.ConvertToVector512Int32(Vector128.Load(x + 48)), wv);
         }
-        int offset = -ZeroPoint * weights;
-        var rq = Requant!;
-        Avx512F.ConvertToVector128Byte(rq.Apply(a0, offset, 0)).Store(codes);
-        Avx512F.ConvertToVector128Byte(rq.Apply(a1, offset, 0)).Store(codes + 16);
-        Avx512F.ConvertToVector128Byte(rq.Apply(a2, offset, 0)).Store(codes + 32);
-        Avx512F.ConvertToVector128Byte(rq.Apply(a3, offset, 0)).Store(codes + 48);
+        // The per-tensor constants built once for the 64 channels (Requantization.ApplyToVector).
+        Requant!.ApplyToVector(a0, a1, a2, a3, 4, -ZeroPoint * weights, 0).Store(codes);
     }
 
     /// <summary>The 16 output codes of RoI k's bin for the 16 channels from <paramref name="slice"/> (the image's channels-last codes, from the slice's first channel).</summary>

@@ -193,7 +193,16 @@ public sealed class Requantization
     /// (a scratch harness, Zen 4, 2026-12-07, about 02:05).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal unsafe Vector512<byte> ApplyToVector(int* acc, int vectors, int offset, int c)
+    internal unsafe Vector512<byte> ApplyToVector(int* acc, int vectors, int offset, int c) =>
+        ApplyToVector(Vector512.Load(acc), vectors > 1 ? Vector512.Load(acc + 16) : default, vectors > 2 ? Vector512.Load(acc + 32) : default,
+                      vectors > 3 ? Vector512.Load(acc + 48) : default, vectors, offset, c);
+
+    /// <summary>
+    /// <see cref="ApplyToVector(int*, int, int, int)"/> on accumulators in registers (a0 … a3, the first
+    /// <paramref name="vectors"/> of them live): byte 16·v + i is the code of lane i of a_v.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal Vector512<byte> ApplyToVector(Vector512<int> a0, Vector512<int> a1, Vector512<int> a2, Vector512<int> a3, int vectors, int offset, int c)
     {
         Vector512<int> y0, y1 = default, y2 = default, y3 = default;
         if (Rounding == RequantRounding.Double)
@@ -206,17 +215,17 @@ public sealed class Requantization
             var zy = Vector512.Create(OutputZeroPoint);
             var lo = Vector512.Create(ClampMin);
             var hi = Vector512.Create(ClampMax);
-            y0 = Vector512.Min(Vector512.Max(Double512(Vector512.Load(acc) + vo, left, m, right, mask, half, zy), lo), hi);
-            if (vectors > 1) y1 = Vector512.Min(Vector512.Max(Double512(Vector512.Load(acc + 16) + vo, left, m, right, mask, half, zy), lo), hi);
-            if (vectors > 2) y2 = Vector512.Min(Vector512.Max(Double512(Vector512.Load(acc + 32) + vo, left, m, right, mask, half, zy), lo), hi);
-            if (vectors > 3) y3 = Vector512.Min(Vector512.Max(Double512(Vector512.Load(acc + 48) + vo, left, m, right, mask, half, zy), lo), hi);
+            y0 = Vector512.Min(Vector512.Max(Double512(a0 + vo, left, m, right, mask, half, zy), lo), hi);
+            if (vectors > 1) y1 = Vector512.Min(Vector512.Max(Double512(a1 + vo, left, m, right, mask, half, zy), lo), hi);
+            if (vectors > 2) y2 = Vector512.Min(Vector512.Max(Double512(a2 + vo, left, m, right, mask, half, zy), lo), hi);
+            if (vectors > 3) y3 = Vector512.Min(Vector512.Max(Double512(a3 + vo, left, m, right, mask, half, zy), lo), hi);
         }
         else
         {
-            y0 = Apply(Vector512.Load(acc), offset, c);
-            if (vectors > 1) y1 = Apply(Vector512.Load(acc + 16), offset, c);
-            if (vectors > 2) y2 = Apply(Vector512.Load(acc + 32), offset, c);
-            if (vectors > 3) y3 = Apply(Vector512.Load(acc + 48), offset, c);
+            y0 = Apply(a0, offset, c);
+            if (vectors > 1) y1 = Apply(a1, offset, c);
+            if (vectors > 2) y2 = Apply(a2, offset, c);
+            if (vectors > 3) y3 = Apply(a3, offset, c);
         }
         // Every lane is a code in [0, 255], so the saturating packs are exact. They work within 128-bit lanes: lane L of
         // the result holds y0[4L … 4L+3], y1[4L …], y2[4L …], y3[4L …] as its four dwords; the dword permute puts y0's
