@@ -20,6 +20,33 @@ public class BnFoldTests
         AssertGrad(v => QFn.FoldBnWeight(v[0], v[1], v[2], 1e-5f),
             TestData.Normal(1, 4, 3, 3, 3), TestData.Uniform(2, 0.5f, 1.5f, 4), TestData.Uniform(3, 0.5f, 2f, 4));
 
+    /// <summary>
+    /// ∂γ and ∂σ² of the folded weight, bit for bit, against the formula with each channel's Σ g·W summed in double in
+    /// index order, one channel at a time: the backward sums four channels side by side and runs of channels on the
+    /// kernel threads (a layer large enough to split, 67 channels: a last run of three).
+    /// </summary>
+    [Fact]
+    public void Folded_weight_gamma_and_variance_gradients_are_the_sequential_sums()
+    {
+        int cout = 67, inner = 64 * 9;
+        var w = TestData.Normal(21, cout, 64, 3, 3);
+        var gamma = TestData.Uniform(22, 0.5f, 1.5f, cout);
+        var variance = TestData.Uniform(23, 0.5f, 2f, cout);
+        var seed = TestData.Normal(24, cout, 64, 3, 3);
+        var vg = new Var(gamma, requiresGrad: true);
+        var vv = new Var(variance, requiresGrad: true);
+        var y = QFn.FoldBnWeight(new Var(w, requiresGrad: true), vg, vv, 1e-5f);
+        y.Backward(seed);
+        var rs = Nanoq.Quant.BnFold.InvStd(variance.Span, 1e-5f);
+        for (int c = 0; c < cout; c++)
+        {
+            double sc = 0;
+            for (int i = 0; i < inner; i++) sc += (double)seed.Span[c * inner + i] * w.Span[c * inner + i];
+            Assert.Equal((float)(sc * rs[c]), vg.Grad!.Span[c]);
+            Assert.Equal((float)(-0.5 * sc * gamma.Span[c] * rs[c] * rs[c] * rs[c]), vv.Grad!.Span[c]);
+        }
+    }
+
     [Fact]
     public void Folded_bias_gradients_for_b_gamma_beta_mean_and_variance() =>
         AssertGrad(v => QFn.FoldBnBias(v[0], v[1], v[2], v[3], v[4], 1e-5f),
