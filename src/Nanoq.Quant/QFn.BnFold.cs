@@ -39,7 +39,7 @@ public static partial class QFn
                 var dg = Tensor.Empty(cout);
                 var dv = Tensor.Empty(cout);
                 var gm = gamma.Value.Span;
-                var dots = new double[cout];
+                var dots = System.Buffers.ArrayPool<double>.Shared.Rent(cout);   // no garbage a conv a training step
                 RowDots(o.Grad!, weight.Value, cout, inner, dots);
                 for (int c = 0; c < cout; c++)
                 {
@@ -47,6 +47,7 @@ public static partial class QFn
                     dg.Span[c] = (float)(sc * r[c]);
                     dv.Span[c] = (float)(-0.5 * sc * gm[c] * r[c] * r[c] * r[c]);
                 }
+                System.Buffers.ArrayPool<double>.Shared.Return(dots);
                 gamma.AccumulateGrad(dg, takeOwnership: true);
                 variance.AccumulateGrad(dv, takeOwnership: true);
             }

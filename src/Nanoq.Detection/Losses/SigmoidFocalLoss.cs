@@ -43,6 +43,7 @@ public static class SigmoidFocalLoss
         rowLabels.CopyTo(labels);
         rowWeights.CopyTo(weights);
         var rowSums = System.Buffers.ArrayPool<double>.Shared.Rent(rows);
+        bool Counts(int r) => labels[r] != Ignore && weights[r] != 0f;   // ignored rows and weight-0 rows add nothing
         var x = logits.Value;
         // Rows in parallel chunks; the total is summed in row order afterwards, so it does not depend on the split.
         Nanoq.Kernels.WorkSplit.For(rows, 32L * k, (r0, r1) =>
@@ -50,7 +51,7 @@ public static class SigmoidFocalLoss
             var xs = x.Span;
             for (int r = r0; r < r1; r++)
             {
-                if (labels[r] == Ignore || weights[r] == 0f) continue;
+                if (!Counts(r)) continue;
                 double rowSum = 0;
                 for (int c = 0; c < k; c++)
                 {
@@ -63,7 +64,7 @@ public static class SigmoidFocalLoss
         });
         double total = 0;
         for (int r = 0; r < rows; r++)
-            if (labels[r] != Ignore && weights[r] != 0f) total += weights[r] * rowSums[r];
+            if (Counts(r)) total += weights[r] * rowSums[r];
         System.Buffers.ArrayPool<double>.Shared.Return(rowSums);
         var y = Tensor.FromArray([(float)total], 1);
         return Var.Op(y, [logits], o =>
@@ -73,7 +74,7 @@ public static class SigmoidFocalLoss
             var d = dx.Span;
             for (int r = 0; r < rows; r++)
             {
-                if (labels[r] == Ignore || weights[r] == 0f) continue;
+                if (!Counts(r)) continue;
                 float scale = g * weights[r];
                 for (int c = 0; c < k; c++) d[r * k + c] = scale * gradients[r * k + c];
             }

@@ -106,7 +106,7 @@ public static class RoiAlignPlanner
         {
             int k = Rois, parts = Parts.Length, bins = PooledH * PooledW;
             int first = (int)((long)k * task / parts), end = (int)((long)k * (task + 1) / parts);
-            var taps = Parts[task] = new RoiAlignTaps(Lanes, Math.Max(4096, (end - first) * bins * 16));
+            var taps = Parts[task] = new RoiAlignTaps(Lanes, Math.Max(4096, (end - first) * bins * RoiAlignTaps.MaxSmallGridTaps));
             for (int r = first; r < end; r++)
                 taps.AddRoi(Geometry[r], H, W, PooledH, PooledW, TapStart.AsSpan(r * bins + 1, bins));
         }

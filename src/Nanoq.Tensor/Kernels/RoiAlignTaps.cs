@@ -26,11 +26,15 @@ namespace Nanoq.Kernels;
 /// the units by counted ranks.</para>
 /// </summary>
 /// <param name="lanes">Whether grids of at most 2 × 2 points take the 16-lane path.</param>
-/// <param name="capacity">Taps to rent room for at once (a run of RoIs at 16 a bin, the most a 2 × 2 grid gives): growing
-/// from a small buffer copied the taps five or six times over (1 % of the integer Faster R-CNN's batch-8 profile).</param>
+/// <param name="capacity">Taps to rent room for at once (a run of RoIs at <see cref="MaxSmallGridTaps"/> a bin): growing
+/// from a small buffer copied the taps five or six times over (0.7 % of the integer Faster R-CNN's batch-8 profile, in
+/// <c>Grow</c>'s copies).</param>
 internal sealed class RoiAlignTaps(bool lanes, int capacity = 4096) : IDisposable
 {
     private const double One = IntRoiAlignPlan.One;
+
+    /// <summary>The most taps a bin of a grid of at most 2 × 2 points has (torchvision's sampling ratio 2): 4 × 4 pixels.</summary>
+    public const int MaxSmallGridTaps = SmallGridLines.Lines * SmallGridLines.Lines;
 
     public int[] Index = ArrayPool<int>.Shared.Rent(capacity);
     public int[] Weight = ArrayPool<int>.Shared.Rent(capacity);

@@ -9,8 +9,9 @@ namespace Nanoq.Kernels.Integer;
 /// vectors of four rows, each output vector (four columns) two <c>vpermt2b</c> byte permutes — rows 0–7 from the first
 /// pair of vectors, rows 8–15 from the second — and a byte blend. Else four rounds of interleaving (bytes, pairs, quads,
 /// halves of rows), the classic SSE2 transpose: 64 unpacks and 16 stores where writing a block column by column takes
-/// 256 byte stores. The VBMI form took 20 ns a block against 43–60 for the SSE2 one (stores at a stride of 49: a RoI's
-/// bins, Zen 4, 2026-12-07). x86 only (callers check <c>Sse2.IsSupported</c>).
+/// 256 byte stores. The VBMI form took 11.0–11.1 ns a block against 34.8–35.3 for the SSE2 one, storing at a stride of
+/// 49 (a RoI's bins; both forms in one process, alternating, Zen 4, 2026-12-07 07:39, load 0.46). x86 only (callers
+/// check <c>Sse2.IsSupported</c>).
 /// </summary>
 public static unsafe class ByteTranspose
 {

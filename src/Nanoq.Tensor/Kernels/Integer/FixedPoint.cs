@@ -157,7 +157,7 @@ public static class FixedPoint
 
     /// <summary>
     /// (p + 2^30) &gt;&gt; 31 of the even and the odd products a·m, as int32 lanes, for a broadcast multiplier m ≥ 0: the
-    /// 16-lane <see cref="HighMul256"/> (its odd lanes are m itself, so only a's need shifting down for <c>vpmuldq</c>;
+    /// 16-lane <see cref="HighMul256(Vector256{int}, Vector256{int})"/> (its odd lanes are m itself, so only a's need shifting down for <c>vpmuldq</c>;
     /// and no saturation case). Logical shifts do: only bits 31…62 of each product survive the blend.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -246,11 +246,19 @@ public static class FixedPoint
     /// lanes are m itself, so only a's need shifting down for <c>vpmuldq</c>; and no saturation case).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector256<int> HighMul256(Vector256<int> a, Vector256<int> m)
+    internal static Vector256<int> HighMul256(Vector256<int> a, Vector256<int> m) => HighMul256(a, m, m);
+
+    /// <summary>
+    /// <see cref="HighMul256(Vector256{int}, Vector256{int})"/> with lane-wise multipliers: <paramref name="m"/>'s even
+    /// lanes multiply a's even lanes, <paramref name="mOdd"/>'s even lanes a's odd ones (m itself for a broadcast m, m's odd
+    /// lanes shifted down for lane-wise ones).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> HighMul256(Vector256<int> a, Vector256<int> m, Vector256<int> mOdd)
     {
         var round = Vector256.Create(1L << 30);
         var even = Avx2.Multiply(a, m) + round;
-        var odd = Avx2.Multiply(Avx2.ShiftRightLogical(a.AsInt64(), 32).AsInt32(), m) + round;
+        var odd = Avx2.Multiply(Avx2.ShiftRightLogical(a.AsInt64(), 32).AsInt32(), mOdd) + round;
         // even: bits 31…62 to the low int32 (a logical shift by 31); odd: to the high int32 (a left shift by 1).
         return Avx2.BlendVariable(Avx2.ShiftRightLogical(even, 31).AsInt32(), Avx2.ShiftLeftLogical(odd, 1).AsInt32(), Vector256.Create(0, -1, 0, -1, 0, -1, 0, -1));
     }
@@ -291,11 +299,8 @@ public static class FixedPoint
     {
         var left = Vector256.Max(shifts, Vector256<int>.Zero);
         var right = Vector256.Max(-shifts, Vector256<int>.Zero);
-        var a = Avx2.ShiftLeftLogicalVariable(x, left.AsUInt32());
-        var round = Vector256.Create(1L << 30);
-        var even = Avx2.Multiply(a, quantizedMultipliers) + round;
-        var odd = Avx2.Multiply(Avx2.ShiftRightLogical(a.AsInt64(), 32).AsInt32(), Avx2.ShiftRightLogical(quantizedMultipliers.AsInt64(), 32).AsInt32()) + round;
-        var hm = Avx2.BlendVariable(Avx2.ShiftRightLogical(even, 31).AsInt32(), Avx2.ShiftLeftLogical(odd, 1).AsInt32(), Vector256.Create(0, -1, 0, -1, 0, -1, 0, -1));
+        var hm = HighMul256(Avx2.ShiftLeftLogicalVariable(x, left.AsUInt32()), quantizedMultipliers,
+                            Avx2.ShiftRightLogical(quantizedMultipliers.AsInt64(), 32).AsInt32());
         var mask = Avx2.ShiftLeftLogicalVariable(Vector256<int>.One, right.AsUInt32()) - Vector256<int>.One;
         var threshold = Vector256.ShiftRightArithmetic(mask, 1) - Vector256.ShiftRightArithmetic(hm, 31);
         return Avx2.ShiftRightArithmeticVariable(hm, right.AsUInt32()) - Vector256.GreaterThan(hm & mask, threshold);

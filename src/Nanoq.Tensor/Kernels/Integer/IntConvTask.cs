@@ -70,6 +70,7 @@ internal unsafe struct IntConvTask : IParallelBody
             for (int t = 0; t < Taps; t++) panelOffsets[t] = t * ChannelUnits * Tile;
         }
 
+        bool compress = AccOut == null && ImagePlane == 0 && Simd.Is512 && Avx512Vbmi2.IsSupported;
         for (int tile = tile0; tile < tile1; tile++)
         {
             int q0 = tile * Tile;
@@ -92,7 +93,6 @@ internal unsafe struct IntConvTask : IParallelBody
                 stride = Tile;
             }
             // The copy-free epilogue's masks depend on the tile only: made once for all its channel blocks.
-            bool compress = AccOut == null && ImagePlane == 0 && Simd.Is512 && Avx512Vbmi2.IsSupported;
             var masks = compress ? CompressMasks(q0, live) : default;
             for (int cb = cb0; cb < cb1; cb++)
             {

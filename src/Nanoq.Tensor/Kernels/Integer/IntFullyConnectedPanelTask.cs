@@ -15,10 +15,11 @@ namespace Nanoq.Kernels.Integer;
 /// first (their last unit would read past the row). Why not the conv's orientation (64 rows a tile, outputs
 /// broadcast): its rows must be transposed into units and its codes back into rows, and a batch that is not a multiple
 /// of 64 rows leaves lanes empty; and the int8 row blocks it replaced below 32 rows (4 rows × 4 outputs, dot products
-/// along the features summed across lanes at the end) load a weight vector for every four products. Medians of two alternating runs of both builds (<c>Nanoq.Integer.Benchmarks --fc</c>'s shapes,
-/// Zen 4, 2026-12-07 06:08, load 1.8–2.0), the old way against this one: a box head's fc6 at batch 1 (150 RoIs ×
-/// 3,136 → 256) 446–454 µs against 369–409, at batch 8 (1,200 RoIs) 3.20–3.29 ms against 3.05–3.22, one row 22–23 µs
-/// against 12–13, 8 rows 40 against 20–24, 40 rows 165–184 against 97–122.
+/// along the features summed across lanes at the end) load a weight vector for every four products. Medians of two
+/// alternating runs of both builds (<c>Nanoq.Integer.Benchmarks --fc</c>'s shapes, Zen 4, 2026-12-07 07:41–07:42, load
+/// 0.53 → 0.98), the old way against this one: a box head's fc6 at batch 1 (150 RoIs × 3,136 → 256) 448–454 µs against
+/// 368–384, at batch 8 (1,200 RoIs) 3.18–3.19 ms against 2.92–3.08, one row 21–23 µs against 10–12, 8 rows 34–48
+/// against 20–23, 40 rows 163–172 against 97–101.
 /// </summary>
 internal unsafe struct IntFullyConnectedPanelTask : IParallelBody
 {
