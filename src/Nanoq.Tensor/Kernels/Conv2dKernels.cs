@@ -100,6 +100,11 @@ public static unsafe class Conv2dKernels
                 for (long i = 0; i < g.OutputLength; i++) y[i] = bias == null ? 0f : bias[i / g.OutputPlane % g.OutChannels];
             return;
         }
+        if (Conv2dWinograd.Suits(g))
+        {
+            Conv2dWinograd.Forward(g, x, w, flipped: false, bias, y, beta);
+            return;
+        }
         if (Conv2dBatchedGemm.Suits(g))
         {
             Conv2dBatchedGemm.Forward(g, x, new GemmPackANormal(w, kg), bias, y, beta);
@@ -136,6 +141,11 @@ public static unsafe class Conv2dKernels
             var t = Conv2dGeometry.Unchecked(g.Batch, g.OutChannels, g.OutHeight, g.OutWidth, g.InChannels,
                 g.KernelH, g.KernelW, 1, 1, g.DilationH * (g.KernelH - 1) - g.PadH, g.DilationW * (g.KernelW - 1) - g.PadW,
                 g.DilationH, g.DilationW, g.Groups);
+            if (Conv2dWinograd.Suits(t))
+            {
+                Conv2dWinograd.Forward(t, dy, w, flipped: true, null, dx, accumulate ? 1f : 0f);
+                return;
+            }
             if (Conv2dBatchedGemm.Suits(t))
             {
                 Conv2dBatchedGemm.Forward(t, dy, new Conv2dPackAFlipped(w, cg, g.KernelH, g.KernelW), null, dx, accumulate ? 1f : 0f);

@@ -12,7 +12,7 @@ internal sealed unsafe class GemmScratch
 {
     /// <summary>Slots: each caller uses its own so nested uses (a conv task calling the GEMM driver) never collide.</summary>
     public const int PackA = 0, PackB = 1, Weights = 2, Columns = 3, Partials = 4, Offsets = 5, Phase = 6,
-        Block = 7, SlotCount = 8;
+        Block = 7, Transformed = 8, Products = 9, TransformRows = 10, SlotCount = 11;
 
     [ThreadStatic] private static GemmScratch? t_current;
 

@@ -37,6 +37,93 @@ internal static class Conv2dReference
             }
     }
 
+    /// <summary>
+    /// The extra error bound of a convolution that <see cref="Conv2dWinograd"/> runs: (K + 32) · 2⁻²³ times the
+    /// algorithm run on absolute values, |Aᵀ| [Σ_c (|G| |g| |Gᵀ|) ⊙ (|Bᵀ| |d| |B|)] |A| — each stage's rounding error is
+    /// at most its own rounding count times the absolute values it combines, carried through the later stages' |·|;
+    /// 32 covers the three transforms' depths (6 + 6 + 6 roundings, the constant 1/6's representation, the product) with
+    /// room. Zero for a convolution that takes the direct path. <paramref name="w"/> is [Cout, Cin, 3, 3] in
+    /// <paramref name="g"/>'s terms.
+    /// </summary>
+    public static double[] WinogradBound(Conv2dGeometry g, float[] x, float[] w)
+    {
+        var bound = new double[g.OutputLength];
+        if (!Conv2dWinograd.Suits(g)) return bound;
+        double[,] bt = { { 4, 0, 5, 0, 1, 0 }, { 0, 4, 4, 1, 1, 0 }, { 0, 4, 4, 1, 1, 0 }, { 0, 2, 1, 2, 1, 0 }, { 0, 2, 1, 2, 1, 0 }, { 0, 4, 0, 5, 0, 1 } };
+        double[,] gm = { { 1 / 4.0, 0, 0 }, { 1 / 6.0, 1 / 6.0, 1 / 6.0 }, { 1 / 6.0, 1 / 6.0, 1 / 6.0 }, { 1 / 24.0, 1 / 12.0, 1 / 6.0 }, { 1 / 24.0, 1 / 12.0, 1 / 6.0 }, { 0, 0, 1 } };
+        double[,] at = { { 1, 1, 1, 1, 1, 0 }, { 0, 1, 1, 2, 2, 0 }, { 0, 1, 1, 4, 4, 0 }, { 0, 1, 1, 8, 8, 1 } };
+        int cin = g.InChannels, cout = g.OutChannels;
+        var u = new double[cout, cin, 6, 6];
+        for (int o = 0; o < cout; o++)
+            for (int c = 0; c < cin; c++)
+                for (int i = 0; i < 6; i++)
+                    for (int j = 0; j < 6; j++)
+                    {
+                        double sum = 0;
+                        for (int a = 0; a < 3; a++)
+                            for (int b = 0; b < 3; b++)
+                                sum += gm[i, a] * Math.Abs(w[((o * cin + c) * 3 + a) * 3 + b]) * gm[j, b];
+                        u[o, c, i, j] = sum;
+                    }
+        int tilesH = (g.OutHeight + 3) / 4, tilesW = (g.OutWidth + 3) / 4;
+        var v = new double[cin, 6, 6];
+        for (int n = 0; n < g.Batch; n++)
+            for (int ty = 0; ty < tilesH; ty++)
+                for (int tx = 0; tx < tilesW; tx++)
+                {
+                    for (int c = 0; c < cin; c++)
+                        for (int i = 0; i < 6; i++)
+                            for (int j = 0; j < 6; j++)
+                            {
+                                double sum = 0;
+                                for (int a = 0; a < 6; a++)
+                                    for (int b = 0; b < 6; b++)
+                                    {
+                                        int iy = 4 * ty - g.PadH + a, ix = 4 * tx - g.PadW + b;
+                                        if (iy < 0 || iy >= g.Height || ix < 0 || ix >= g.Width) continue;
+                                        sum += bt[i, a] * Math.Abs(x[((n * cin + c) * g.Height + iy) * g.Width + ix]) * bt[j, b];
+                                    }
+                                v[c, i, j] = sum;
+                            }
+                    for (int o = 0; o < cout; o++)
+                    {
+                        var m = new double[6, 6];
+                        for (int c = 0; c < cin; c++)
+                            for (int i = 0; i < 6; i++)
+                                for (int j = 0; j < 6; j++) m[i, j] += u[o, c, i, j] * v[c, i, j];
+                        for (int oy = 0; oy < 4; oy++)
+                            for (int ox = 0; ox < 4; ox++)
+                            {
+                                int y = 4 * ty + oy, xo = 4 * tx + ox;
+                                if (y >= g.OutHeight || xo >= g.OutWidth) continue;
+                                double sum = 0;
+                                for (int i = 0; i < 6; i++)
+                                    for (int j = 0; j < 6; j++) sum += at[oy, i] * m[i, j] * at[ox, j];
+                                bound[((n * cout + o) * g.OutHeight + y) * g.OutWidth + xo] = (cin + 32) * Eps * sum;
+                            }
+                    }
+                }
+        return bound;
+    }
+
+    /// <summary>
+    /// The stride-1 input gradient as the forward convolution it runs as (dx = conv(dy, rot180(w)ᵀ), padding
+    /// k − 1 − pad), with that convolution's flipped weights, for <see cref="WinogradBound"/>.
+    /// </summary>
+    public static double[] WinogradInputGradientBound(Conv2dGeometry g, float[] dy, float[] w)
+    {
+        if (g.StrideH != 1 || g.StrideW != 1 || g.KernelH != 3 || g.KernelW != 3 || g.Groups != 1)
+            return new double[g.InputLength];
+        var t = Conv2dGeometry.Unchecked(g.Batch, g.OutChannels, g.OutHeight, g.OutWidth, g.InChannels, 3, 3, 1, 1,
+            g.DilationH * 2 - g.PadH, g.DilationW * 2 - g.PadW, g.DilationH, g.DilationW, 1);
+        var flipped = new float[w.Length];
+        for (int o = 0; o < g.OutChannels; o++)
+            for (int c = 0; c < g.InChannels; c++)
+                for (int k = 0; k < 9; k++)
+                    flipped[(c * g.OutChannels + o) * 9 + k] = w[(o * g.InChannels + c) * 9 + 8 - k];
+        return WinogradBound(t, dy, flipped);
+    }
+
     public static (double[] Value, double[] Bound) Forward(Conv2dGeometry g, float[] x, float[] w, float[]? bias)
     {
         var y = new double[g.OutputLength];
@@ -57,6 +144,8 @@ internal static class Conv2dReference
             y[i] += b;
             bound[i] = (count[i] + 3) * Eps * (abs[i] + Math.Abs(b)) + 1e-30;
         }
+        var winograd = WinogradBound(g, x, w);
+        for (int i = 0; i < y.Length; i++) bound[i] += winograd[i];
         return (y, bound);
     }
 
@@ -72,7 +161,10 @@ internal static class Conv2dReference
             abs[xi] += Math.Abs(t);
             count[xi]++;
         });
-        return Finish(dx, abs, count, initial);
+        var (value, bound) = Finish(dx, abs, count, initial);
+        var winograd = WinogradInputGradientBound(g, dy, w);
+        for (int i = 0; i < bound.Length; i++) bound[i] += winograd[i];
+        return (value, bound);
     }
 
     public static (double[] Value, double[] Bound) BackwardWeight(Conv2dGeometry g, float[] x, float[] dy, float[]? initial)
