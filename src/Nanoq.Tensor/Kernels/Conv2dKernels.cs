@@ -191,6 +191,11 @@ public static unsafe class Conv2dKernels
     internal static void BackwardWeightCore(in Conv2dGeometry g, float* x, float* dy, float* dw, bool accumulate)
     {
         if (g.OutChannels == 0 || g.WeightLength == 0) return;
+        if (Conv2dWinograd.Suits(g))
+        {
+            Conv2dWinograd.BackwardWeight(g, x, dy, dw, accumulate);
+            return;
+        }
         if (Conv2dBatchedGemm.Suits(g))
         {
             Conv2dBatchedGemm.BackwardWeight(g, x, dy, dw, accumulate);

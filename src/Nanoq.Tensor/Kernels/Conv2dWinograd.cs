@@ -45,6 +45,7 @@ internal static unsafe class Conv2dWinograd
     /// <summary>Output tiles per block: the GEMM micro-kernel's panel width.</summary>
     public const int BlockTiles = GemmMicroKernel.NR;
 
+
     /// <summary>
     /// Fewest input and output channels taken this way. Measured at batch 8 (both paths alternating, 2026-12-07, Zen 4,
     /// two cores): 16 × 80² → 16 1.20 → 1.12 ms, 32 × 40² → 32 1.18 → 1.15 ms — gains too small for the coarser rounding
@@ -117,6 +118,97 @@ internal static unsafe class Conv2dWinograd
         };
         if (threads > 1 && blocks * chunks > 1) ParallelRunner.Run(blocks * chunks, ref task);
         else for (int i = 0; i < blocks * chunks; i++) task.Invoke(i);
+    }
+
+    /// <summary>Most floats of the weight gradient's partial sums (chunks of blocks, each a private P; beyond it fewer chunks).</summary>
+    private const long PartialBudget = 1 << 22;
+    private const int MaxGradChunks = 8;
+
+    /// <summary>
+    /// dw = ∂L/∂w (or += when <paramref name="accumulate"/>) of a convolution <see cref="Suits"/>: y's tiles are
+    /// Aᵀ [U ⊙ V] A with U = G g Gᵀ, so by the chain rule through both linear maps
+    /// <code>
+    /// P_ξ[o, c] = Σ_tiles (A dy_{o,t} Aᵀ)_ξ · (Bᵀ d_{c,t} B)_ξ          36 GEMMs over the tiles
+    /// dw[o, c]  = Gᵀ P[o, c] G
+    /// </code>
+    /// The tiles' blocks are cut into chunks fixed by the sizes alone (never the threads), each summed in block order
+    /// into a private P; the chunks are added in order, so the result does not depend on the thread count. (Groups of
+    /// 128 tiles a GEMM, to read and write a 256-channel layer's 9 MiB of partial sums a quarter as often, measured
+    /// slower at every ResNet-18 shape: fewer groups leave fewer chunks, and a 128-tile V no longer stays in L2.)
+    /// </summary>
+    public static void BackwardWeight(in Conv2dGeometry g, float* x, float* dy, float* dw, bool accumulate)
+    {
+        int rows = g.OutChannels, k = g.InChannels, threads = ParallelRunner.MaxDegreeOfParallelism;
+        int tilesH = (g.OutHeight + Tile - 1) / Tile, tilesW = (g.OutWidth + Tile - 1) / Tile;
+        long tiles = (long)g.Batch * tilesH * tilesW;
+        int blocks = (int)((tiles + BlockTiles - 1) / BlockTiles);
+        long pointStride = (long)rows * k + 16, partialStride = Points * pointStride;
+        int chunks = (int)Math.Clamp(Math.Min(blocks, PartialBudget / partialStride), 1, MaxGradChunks);
+        int panels = GemmDriver.PaddedM(rows) / 8;
+        int splits = chunks >= 2 * threads ? 1 : Math.Clamp((2 * threads + chunks - 1) / chunks, 1, panels);
+        float* partials = GemmScratch.Current.Get(GemmScratch.Partials, chunks * partialStride);
+        float* transformed = null;
+        if (splits > 2)
+        {
+            transformed = GemmScratch.Current.Get(GemmScratch.Weights, blocks * Conv2dWinogradInputTask.BlockFloats(k));
+            var input = new Conv2dWinogradInputTask { G = g, X = x, V = transformed, TilesH = tilesH, TilesW = tilesW, Tiles = tiles };
+            if (threads > 1 && blocks > 1) ParallelRunner.Run(blocks, ref input);
+            else for (int b = 0; b < blocks; b++) input.Invoke(b);
+        }
+        var task = new Conv2dWinogradGradTask
+        {
+            G = g, X = x, Dy = dy, Partials = partials, Transformed = transformed, TilesH = tilesH, TilesW = tilesW,
+            Tiles = tiles, Blocks = blocks, Chunks = chunks, RowSplits = splits, PointStride = pointStride,
+        };
+        if (threads > 1 && chunks * splits > 1) ParallelRunner.Run(chunks * splits, ref task);
+        else for (int i = 0; i < chunks * splits; i++) task.Invoke(i);
+
+        var output = new Conv2dWinogradGradOutputTask
+        {
+            Partials = partials, Dw = dw, Rows = rows, K = k, Chunks = chunks, PointStride = pointStride,
+            Accumulate = accumulate, Tasks = threads > 1 && (long)rows * k >= 1 << 12 ? Math.Min(rows, 4 * threads) : 1,
+        };
+        if (output.Tasks > 1) ParallelRunner.Run(output.Tasks, ref output);
+        else output.Invoke(0);
+    }
+
+    /// <summary>
+    /// The output gradient's transform along one axis, (y0, y1, y2, y3) → A y:
+    /// s0 = y0, s1 = (y0 + y2) + (y1 + y3), s2 = (y0 + y2) − (y1 + y3), s3 = (y0 + 4y2) + (2y1 + 8y3),
+    /// s4 = (y0 + 4y2) − (2y1 + 8y3), s5 = y3.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void GradientTransform(Vector256<float> y0, Vector256<float> y1, Vector256<float> y2, Vector256<float> y3,
+        out Vector256<float> s0, out Vector256<float> s1, out Vector256<float> s2,
+        out Vector256<float> s3, out Vector256<float> s4, out Vector256<float> s5)
+    {
+        var even = y0 + y2;
+        var odd = y1 + y3;
+        var even4 = y0 + y2 * Vector256.Create(4f);
+        var odd8 = (y1 + y1) + y3 * Vector256.Create(8f);
+        s0 = y0;
+        s1 = even + odd;
+        s2 = even - odd;
+        s3 = even4 + odd8;
+        s4 = even4 - odd8;
+        s5 = y3;
+    }
+
+    /// <summary>
+    /// The weight gradient's transform back along one axis, p → Gᵀ p: r0 = p0/4 − (p1 + p2)/6 + (p3 + p4)/24,
+    /// r1 = (p2 − p1)/6 + (p3 − p4)/12, r2 = ((p3 + p4) − (p1 + p2))/6 + p5.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void WeightGradientTransform(Vector256<float> p0, Vector256<float> p1, Vector256<float> p2,
+        Vector256<float> p3, Vector256<float> p4, Vector256<float> p5,
+        out Vector256<float> r0, out Vector256<float> r1, out Vector256<float> r2)
+    {
+        var sixth = Vector256.Create(1f / 6f);
+        var s12 = p1 + p2;
+        var s34 = p3 + p4;
+        r0 = (p0 * Vector256.Create(0.25f) - s12 * sixth) + s34 * Vector256.Create(1f / 24f);
+        r1 = (p2 - p1) * sixth + (p3 - p4) * Vector256.Create(1f / 12f);
+        r2 = (s34 - s12) * sixth + p5;
     }
 
     /// <summary>

@@ -30,10 +30,8 @@ internal unsafe struct Conv2dWinogradTileTask : IParallelBody
     /// <summary>A cache line between the points' planes of V and M (see <see cref="Conv2dWinograd.PointFloats"/>).</summary>
     private const int PointPad = 16;
 
-    private static long VStride(int k) => (long)k * Lanes + PointPad;
+    internal static long VStride(int k) => (long)k * Lanes + PointPad;
 
-    /// <summary>Floats of one transform row buffer: a run of up to 32 tiles is 4 chunks of 8, read 4 floats beyond.</summary>
-    private const int RowFloats = 4 * 32 + 8;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Invoke(int index)
@@ -50,109 +48,19 @@ internal unsafe struct Conv2dWinogradTileTask : IParallelBody
         long vStride = VStride(k), mStride = (long)rows * Lanes + PointPad;
         float* v = scratch.Get(GemmScratch.Transformed, Points * vStride);
         float* m = scratch.Get(GemmScratch.Products, Points * mStride + 8); // + 8: loads of a last partial chunk
-        float* buffers = scratch.Get(GemmScratch.TransformRows, 12 * RowFloats);
-        if (count < Lanes) ZeroFloats(v, (int)(Points * vStride)); // the GEMM reads every lane
+        float* buffers = scratch.Get(GemmScratch.TransformRows, Conv2dWinogradInput.BufferFloats);
+        if (count < Lanes) Conv2dWinogradInput.ZeroFloats(v, Points * vStride); // the GEMM reads every lane
 
-        int tilesPerImage = TilesH * TilesW;
-        for (int lane = 0; lane < count;)
-        {
-            long t = first + lane;
-            int n = (int)(t / tilesPerImage), rem = (int)(t % tilesPerImage);
-            int ty = rem / TilesW, tx = rem % TilesW;
-            int len = Math.Min(TilesW - tx, count - lane);
-            for (int c = 0; c < k; c++) TransformInput(n, c, ty, tx, len, lane, v + (long)c * Lanes, buffers);
-            lane += len;
-        }
+        Conv2dWinogradInput.TransformBlock(G, X, TilesH, TilesW, first, count, v, Lanes, vStride, buffers);
 
         Multiply(v, m, r0, r1, mp);
 
         int lastRow = Math.Min(r1, G.OutChannels);
         for (int lane = 0; lane < count;)
         {
-            long t = first + lane;
-            int n = (int)(t / tilesPerImage), rem = (int)(t % tilesPerImage);
-            int ty = rem / TilesW, tx = rem % TilesW;
-            int len = Math.Min(TilesW - tx, count - lane);
+            int len = Conv2dWinogradInput.NextRun(first + lane, count - lane, TilesH, TilesW, out int n, out int ty, out int tx);
             for (int o = r0; o < lastRow; o++) TransformOutput(n, o, ty, tx, len, m + (long)(o - r0) * Lanes + lane, mStride);
             lane += len;
-        }
-    }
-
-    /// <summary>
-    /// The run of <paramref name="len"/> tiles from (ty, tx) of image n, channel c: V_ξ[c][lane ..] for all 36 ξ
-    /// (<paramref name="v"/> points at V_0[c][0]; points are Cin · 32 floats apart).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void TransformInput(int n, int c, int ty, int tx, int len, int lane, float* v, float* buffers)
-    {
-        int h = G.Height, w = G.Width;
-        int chunks = (len + 7) / 8, width = 32 * chunks + 8, span = 4 * len + 2;
-        int iy0 = 4 * ty - G.PadH, ix0 = 4 * tx - G.PadW;
-        float* rowsIn = buffers, rowsZ = buffers + 6 * RowFloats;
-        float* plane = X + ((long)n * G.InChannels + c) * h * w;
-        // The patches' 6 input rows over the run's columns, zero outside the image and beyond the run.
-        int lo = Math.Clamp(-ix0, 0, span), hi = Math.Clamp(w - ix0, lo, span);
-        for (int r = 0; r < 6; r++)
-        {
-            float* dst = rowsIn + r * RowFloats;
-            int iy = iy0 + r;
-            if (iy < 0 || iy >= h || hi <= lo)
-            {
-                ZeroFloats(dst, width);
-                continue;
-            }
-            ZeroFloats(dst, width);
-            CopyFloats(plane + (long)iy * w + ix0 + lo, dst + lo, hi - lo);
-        }
-        // Vertical: Z[i][x] = (Bᵀ d[·][x])_i, 8 columns a vector.
-        for (int x = 0; x < width; x += 8)
-        {
-            Conv2dWinograd.InputTransform(
-                Avx.LoadVector256(rowsIn + x), Avx.LoadVector256(rowsIn + RowFloats + x),
-                Avx.LoadVector256(rowsIn + 2 * RowFloats + x), Avx.LoadVector256(rowsIn + 3 * RowFloats + x),
-                Avx.LoadVector256(rowsIn + 4 * RowFloats + x), Avx.LoadVector256(rowsIn + 5 * RowFloats + x),
-                out var z0, out var z1, out var z2, out var z3, out var z4, out var z5);
-            Avx.Store(rowsZ + x, z0);
-            Avx.Store(rowsZ + RowFloats + x, z1);
-            Avx.Store(rowsZ + 2 * RowFloats + x, z2);
-            Avx.Store(rowsZ + 3 * RowFloats + x, z3);
-            Avx.Store(rowsZ + 4 * RowFloats + x, z4);
-            Avx.Store(rowsZ + 5 * RowFloats + x, z5);
-        }
-        // Horizontal, 8 tiles a vector: tile t's columns are Z[i][4t .. 4t + 6).
-        long pointStride = VStride(G.InChannels);
-        for (int q = 0; q < chunks; q++)
-        {
-            int valid = Math.Min(8, len - 8 * q);
-            var mask = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(valid)).AsSingle();
-            float* dst = v + lane + 8 * q;
-            for (int i = 0; i < 6; i++)
-            {
-                float* z = rowsZ + i * RowFloats + 32 * q;
-                Conv2dWinograd.Deinterleave4(z, out var d0, out var d1, out var d2, out var d3);
-                Conv2dWinograd.Deinterleave4(z + 4, out var d4, out var d5, out _, out _);
-                Conv2dWinograd.InputTransform(d0, d1, d2, d3, d4, d5,
-                    out var v0, out var v1, out var v2, out var v3, out var v4, out var v5);
-                float* p = dst + i * 6 * pointStride;
-                if (valid == 8)
-                {
-                    Avx.Store(p, v0);
-                    Avx.Store(p + pointStride, v1);
-                    Avx.Store(p + 2 * pointStride, v2);
-                    Avx.Store(p + 3 * pointStride, v3);
-                    Avx.Store(p + 4 * pointStride, v4);
-                    Avx.Store(p + 5 * pointStride, v5);
-                }
-                else
-                {
-                    Avx.MaskStore(p, mask, v0);
-                    Avx.MaskStore(p + pointStride, mask, v1);
-                    Avx.MaskStore(p + 2 * pointStride, mask, v2);
-                    Avx.MaskStore(p + 3 * pointStride, mask, v3);
-                    Avx.MaskStore(p + 4 * pointStride, mask, v4);
-                    Avx.MaskStore(p + 5 * pointStride, mask, v5);
-                }
-            }
         }
     }
 
@@ -252,26 +160,5 @@ internal unsafe struct Conv2dWinogradTileTask : IParallelBody
             if (Beta != 0f) v += Avx.MaskLoad(dst + i, mask);
             Avx.MaskStore(dst + i, mask, v);
         }
-    }
-
-    /// <summary>dst[0 .. n) = src[0 .. n): 8 floats a step, the last step masked (no read or write beyond n).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CopyFloats(float* src, float* dst, int n)
-    {
-        int i = 0;
-        for (; i + 8 <= n; i += 8) Avx.Store(dst + i, Avx.LoadVector256(src + i));
-        if (i < n)
-        {
-            var mask = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(n - i)).AsSingle();
-            Avx.MaskStore(dst + i, mask, Avx.MaskLoad(src + i, mask));
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ZeroFloats(float* dst, int n)
-    {
-        int i = 0;
-        for (; i + 8 <= n; i += 8) Avx.Store(dst + i, Vector256<float>.Zero);
-        for (; i < n; i++) dst[i] = 0f;
     }
 }

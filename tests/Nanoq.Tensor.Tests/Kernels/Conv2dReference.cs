@@ -107,6 +107,74 @@ internal static class Conv2dReference
     }
 
     /// <summary>
+    /// The extra error bound of a weight gradient that <see cref="Conv2dWinograd"/> runs: (T + 40) · 2⁻²³ times
+    /// |Gᵀ| [Σ_t (|A| |dy_t| |Aᵀ|) ⊙ (|Bᵀ| |d_t| |B|)] |G| for T tiles (the sum over tiles, the chunks' sum and the
+    /// transforms' roundings). Zero for a convolution that takes the direct path.
+    /// </summary>
+    public static double[] WinogradWeightGradientBound(Conv2dGeometry g, float[] x, float[] dy)
+    {
+        var bound = new double[g.WeightLength];
+        if (!Conv2dWinograd.Suits(g)) return bound;
+        double[,] bt = { { 4, 0, 5, 0, 1, 0 }, { 0, 4, 4, 1, 1, 0 }, { 0, 4, 4, 1, 1, 0 }, { 0, 2, 1, 2, 1, 0 }, { 0, 2, 1, 2, 1, 0 }, { 0, 4, 0, 5, 0, 1 } };
+        double[,] gm = { { 1 / 4.0, 0, 0 }, { 1 / 6.0, 1 / 6.0, 1 / 6.0 }, { 1 / 6.0, 1 / 6.0, 1 / 6.0 }, { 1 / 24.0, 1 / 12.0, 1 / 6.0 }, { 1 / 24.0, 1 / 12.0, 1 / 6.0 }, { 0, 0, 1 } };
+        double[,] a = { { 1, 0, 0, 0 }, { 1, 1, 1, 1 }, { 1, 1, 1, 1 }, { 1, 2, 4, 8 }, { 1, 2, 4, 8 }, { 0, 0, 0, 1 } };
+        int cin = g.InChannels, cout = g.OutChannels;
+        int tilesH = (g.OutHeight + 3) / 4, tilesW = (g.OutWidth + 3) / 4;
+        long tiles = (long)g.Batch * tilesH * tilesW;
+        var p = new double[cout, cin, 6, 6];
+        var v = new double[cin, 6, 6];
+        var u = new double[cout, 6, 6];
+        for (int n = 0; n < g.Batch; n++)
+            for (int ty = 0; ty < tilesH; ty++)
+                for (int tx = 0; tx < tilesW; tx++)
+                {
+                    for (int c = 0; c < cin; c++)
+                        for (int i = 0; i < 6; i++)
+                            for (int j = 0; j < 6; j++)
+                            {
+                                double sum = 0;
+                                for (int r = 0; r < 6; r++)
+                                    for (int q = 0; q < 6; q++)
+                                    {
+                                        int iy = 4 * ty - g.PadH + r, ix = 4 * tx - g.PadW + q;
+                                        if (iy < 0 || iy >= g.Height || ix < 0 || ix >= g.Width) continue;
+                                        sum += bt[i, r] * Math.Abs(x[((n * cin + c) * g.Height + iy) * g.Width + ix]) * bt[j, q];
+                                    }
+                                v[c, i, j] = sum;
+                            }
+                    for (int o = 0; o < cout; o++)
+                        for (int i = 0; i < 6; i++)
+                            for (int j = 0; j < 6; j++)
+                            {
+                                double sum = 0;
+                                for (int r = 0; r < 4; r++)
+                                    for (int q = 0; q < 4; q++)
+                                    {
+                                        int oy = 4 * ty + r, ox = 4 * tx + q;
+                                        if (oy >= g.OutHeight || ox >= g.OutWidth) continue;
+                                        sum += a[i, r] * Math.Abs(dy[((n * cout + o) * g.OutHeight + oy) * g.OutWidth + ox]) * a[j, q];
+                                    }
+                                u[o, i, j] = sum;
+                            }
+                    for (int o = 0; o < cout; o++)
+                        for (int c = 0; c < cin; c++)
+                            for (int i = 0; i < 6; i++)
+                                for (int j = 0; j < 6; j++) p[o, c, i, j] += u[o, i, j] * v[c, i, j];
+                }
+        for (int o = 0; o < cout; o++)
+            for (int c = 0; c < cin; c++)
+                for (int ky = 0; ky < 3; ky++)
+                    for (int kx = 0; kx < 3; kx++)
+                    {
+                        double sum = 0;
+                        for (int i = 0; i < 6; i++)
+                            for (int j = 0; j < 6; j++) sum += gm[i, ky] * p[o, c, i, j] * gm[j, kx];
+                        bound[((o * cin + c) * 3 + ky) * 3 + kx] = (tiles + 40) * Eps * sum;
+                    }
+        return bound;
+    }
+
+    /// <summary>
     /// The stride-1 input gradient as the forward convolution it runs as (dx = conv(dy, rot180(w)ᵀ), padding
     /// k − 1 − pad), with that convolution's flipped weights, for <see cref="WinogradBound"/>.
     /// </summary>
@@ -179,7 +247,10 @@ internal static class Conv2dReference
             abs[wi] += Math.Abs(t);
             count[wi]++;
         });
-        return Finish(dw, abs, count, initial);
+        var (value, bound) = Finish(dw, abs, count, initial);
+        var winograd = WinogradWeightGradientBound(g, x, dy);
+        for (int i = 0; i < bound.Length; i++) bound[i] += winograd[i];
+        return (value, bound);
     }
 
     public static (double[] Value, double[] Bound) BackwardBias(Conv2dGeometry g, float[] dy, float[]? initial)

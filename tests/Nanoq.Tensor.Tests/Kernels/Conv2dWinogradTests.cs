@@ -47,13 +47,15 @@ public class Conv2dWinogradTests
             GemmReference.Random(rng, g.InputLength));
     }
 
-    private static (float[] Y, float[] Dx) Run(Conv2dGeometry g, float[] x, float[] w, float[] b, float[] dy, float[] dx0)
+    private static (float[] Y, float[] Dx, float[] Dw) Run(Conv2dGeometry g, float[] x, float[] w, float[] b, float[] dy, float[] dx0)
     {
         var y = GemmReference.Random(new Random(5), g.OutputLength); // garbage: must be overwritten
         Conv2dKernels.Conv2dForward(g, x, w, b, y);
         var dx = (float[])dx0.Clone();
         Conv2dKernels.Conv2dBackwardInput(g, dy, w, dx, accumulate: true);
-        return (y, dx);
+        var dw = (float[])w.Clone();
+        Conv2dKernels.Conv2dBackwardWeight(g, x, dy, dw, Span<float>.Empty, accumulate: true);
+        return (y, dx, dw);
     }
 
     [Theory]
@@ -64,10 +66,16 @@ public class Conv2dWinogradTests
         if (!Simd.IsVector) return; // the portable level takes the direct path, tested in Conv2dTests
         Assert.True(Conv2dWinograd.Suits(g), $"{g} should run by Winograd");
         var (x, w, b, dy, dx0) = Data(g, index + 101);
-        var (y, dx) = Run(g, x, w, b, dy, dx0);
+        var (y, dx, dw) = Run(g, x, w, b, dy, dx0);
 
         var (expected, bound) = Conv2dReference.Forward(g, x, w, b);
         GemmReference.AssertClose(expected, bound, y, $"y of {g}");
+        (expected, bound) = Conv2dReference.BackwardWeight(g, x, dy, w);
+        GemmReference.AssertClose(expected, bound, dw, $"dw (accumulated) of {g}");
+        var plainDw = new float[g.WeightLength];
+        Conv2dKernels.Conv2dBackwardWeight(g, x, dy, plainDw, Span<float>.Empty);
+        (expected, bound) = Conv2dReference.BackwardWeight(g, x, dy, null);
+        GemmReference.AssertClose(expected, bound, plainDw, $"dw of {g}");
         (expected, bound) = Conv2dReference.BackwardInput(g, dy, w, dx0);
         GemmReference.AssertClose(expected, bound, dx, $"dx (accumulated) of {g}");
 
@@ -92,7 +100,7 @@ public class Conv2dWinogradTests
         var g = Make(index);
         if (!Conv2dWinograd.Suits(g) || g.PadH > 2) return;
         var (x, w, b, dy, dx0) = Data(g, index + 7);
-        var (y, dx) = Run(g, x, w, b, dy, dx0);
+        var (y, dx, dw) = Run(g, x, w, b, dy, dx0);
         var (expected, bound) = Conv2dReference.Forward(g, x, w, b);
         var winograd = Conv2dReference.WinogradBound(g, x, w);
         for (int i = 0; i < y.Length; i++)
@@ -103,6 +111,11 @@ public class Conv2dWinogradTests
         for (int i = 0; i < dx.Length; i++)
             Assert.True(Math.Abs(dx[i] - expected[i]) <= bound[i] - winograd[i],
                 $"dx[{i}] of {g}: {dx[i]} vs {expected[i]}, beyond the direct bound {bound[i] - winograd[i]:E3}");
+        (expected, bound) = Conv2dReference.BackwardWeight(g, x, dy, w);
+        winograd = Conv2dReference.WinogradWeightGradientBound(g, x, dy);
+        for (int i = 0; i < dw.Length; i++)
+            Assert.True(Math.Abs(dw[i] - expected[i]) <= bound[i] - winograd[i],
+                $"dw[{i}] of {g}: {dw[i]} vs {expected[i]}, beyond the direct bound {bound[i] - winograd[i]:E3}");
     }
 
     [Theory]
@@ -117,12 +130,14 @@ public class Conv2dWinogradTests
             var other = Threads.With(threads, () => Run(g, x, w, b, dy, dx0));
             Check.Same(best.Y, other.Y, $"y on {threads} threads");
             Check.Same(best.Dx, other.Dx, $"dx on {threads} threads");
+            Check.Same(best.Dw, other.Dw, $"dw on {threads} threads");
         }
         foreach (var level in SimdLevels.VectorLevels)
         {
             var other = SimdLevels.With(level, () => Threads.With(2, () => Run(g, x, w, b, dy, dx0)));
             Check.Same(best.Y, other.Y, $"y at {level}");
             Check.Same(best.Dx, other.Dx, $"dx at {level}");
+            Check.Same(best.Dw, other.Dw, $"dw at {level}");
         }
     }
 
@@ -136,12 +151,12 @@ public class Conv2dWinogradTests
         {
             Conv2dWinograd.Enabled = false;
             Assert.False(Conv2dWinograd.Suits(g));
-            var (y, _) = Run(g, x, w, b, dy, dx0);
+            var (y, _, _) = Run(g, x, w, b, dy, dx0);
             var (expected, bound) = Conv2dReference.Forward(g, x, w, b); // the Winograd part of the bound is 0 now
             GemmReference.AssertClose(expected, bound, y, $"y of {g}, direct");
             Conv2dWinograd.Enabled = true;
             if (!Simd.IsVector) return;
-            var (yw, _) = Run(g, x, w, b, dy, dx0);
+            var (yw, _, _) = Run(g, x, w, b, dy, dx0);
             Assert.False(y.AsSpan().SequenceEqual(yw), "the two paths should round differently");
         }
         finally

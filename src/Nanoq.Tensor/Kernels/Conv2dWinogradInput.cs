@@ -1,0 +1,153 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Nanoq.Kernels;
+
+/// <summary>
+/// The input transform of <see cref="Conv2dWinograd"/> for a block of tiles, V_ξ[c][lane] = (Bᵀ d B)_ξ, shared by the
+/// forward (<see cref="Conv2dWinogradTileTask"/>) and the weight gradient (<see cref="Conv2dWinogradGradTask"/>). A
+/// block's tiles come as runs along one tile row of one image (<see cref="NextRun"/>); a run's patches are its 6 input
+/// rows over 4·len + 2 columns, so the vertical transform runs along the rows (contiguous, 8 columns a vector) and the
+/// horizontal one on 8 tiles a vector (columns 4t + j gathered by <see cref="Conv2dWinograd.Deinterleave4"/>).
+/// </summary>
+internal static unsafe class Conv2dWinogradInput
+{
+    /// <summary>Floats of one row buffer: a run of up to 32 tiles is 4 chunks of 8 tiles, read 4 floats beyond.</summary>
+    public const int RowFloats = 4 * 32 + 8;
+
+    /// <summary>Floats of the scratch a transform needs (6 input rows and 6 transformed rows).</summary>
+    public const int BufferFloats = 12 * RowFloats;
+
+    /// <summary>
+    /// Tile t's run: its image, tile row and column, and how many tiles from it (at most <paramref name="remaining"/>)
+    /// lie on the same tile row.
+    /// </summary>
+    public static int NextRun(long t, int remaining, int tilesH, int tilesW, out int n, out int ty, out int tx)
+    {
+        long perImage = (long)tilesH * tilesW;
+        n = (int)(t / perImage);
+        int rem = (int)(t % perImage);
+        ty = rem / tilesW;
+        tx = rem % tilesW;
+        return Math.Min(tilesW - tx, remaining);
+    }
+
+    /// <summary>Most tiles of one run (the row buffers' size).</summary>
+    public const int MaxRun = 32;
+
+    /// <summary>
+    /// Tiles [first, first + count) of x (every channel) into V: <paramref name="v"/> points at V_0[0][0], channels are
+    /// <paramref name="rowFloats"/> floats apart (at least count) and points <paramref name="pointStride"/>.
+    /// </summary>
+    public static void TransformBlock(in Conv2dGeometry g, float* x, int tilesH, int tilesW, long first, int count,
+        float* v, int rowFloats, long pointStride, float* buffers)
+    {
+        for (int lane = 0; lane < count;)
+        {
+            int len = NextRun(first + lane, Math.Min(MaxRun, count - lane), tilesH, tilesW, out int n, out int ty, out int tx);
+            for (int c = 0; c < g.InChannels; c++)
+                TransformRun(g, x, n, c, ty, tx, len, lane, v + (long)c * rowFloats, pointStride, buffers);
+            lane += len;
+        }
+    }
+
+    /// <summary>
+    /// The run of <paramref name="len"/> tiles from (ty, tx) of image n, channel c: V_ξ[c][lane ..] for all 36 ξ
+    /// (<paramref name="v"/> points at V_0[c][0]; points are <paramref name="pointStride"/> floats apart).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TransformRun(in Conv2dGeometry g, float* x, int n, int c, int ty, int tx, int len, int lane, float* v,
+        long pointStride, float* buffers)
+    {
+        int h = g.Height, w = g.Width;
+        int chunks = (len + 7) / 8, width = 32 * chunks + 8, span = 4 * len + 2;
+        int iy0 = 4 * ty - g.PadH, ix0 = 4 * tx - g.PadW;
+        float* rowsIn = buffers, rowsZ = buffers + 6 * RowFloats;
+        float* plane = x + ((long)n * g.InChannels + c) * h * w;
+        // The patches' 6 input rows over the run's columns, zero outside the image and beyond the run.
+        int lo = Math.Clamp(-ix0, 0, span), hi = Math.Clamp(w - ix0, lo, span);
+        for (int r = 0; r < 6; r++)
+        {
+            float* dst = rowsIn + r * RowFloats;
+            int iy = iy0 + r;
+            if (iy < 0 || iy >= h || hi <= lo)
+            {
+                ZeroFloats(dst, width);
+                continue;
+            }
+            ZeroFloats(dst, width);
+            CopyFloats(plane + (long)iy * w + ix0 + lo, dst + lo, hi - lo);
+        }
+        // Vertical: Z[i][col] = (Bᵀ d[·][col])_i, 8 columns a vector.
+        for (int col = 0; col < width; col += 8)
+        {
+            Conv2dWinograd.InputTransform(
+                Avx.LoadVector256(rowsIn + col), Avx.LoadVector256(rowsIn + RowFloats + col),
+                Avx.LoadVector256(rowsIn + 2 * RowFloats + col), Avx.LoadVector256(rowsIn + 3 * RowFloats + col),
+                Avx.LoadVector256(rowsIn + 4 * RowFloats + col), Avx.LoadVector256(rowsIn + 5 * RowFloats + col),
+                out var z0, out var z1, out var z2, out var z3, out var z4, out var z5);
+            Avx.Store(rowsZ + col, z0);
+            Avx.Store(rowsZ + RowFloats + col, z1);
+            Avx.Store(rowsZ + 2 * RowFloats + col, z2);
+            Avx.Store(rowsZ + 3 * RowFloats + col, z3);
+            Avx.Store(rowsZ + 4 * RowFloats + col, z4);
+            Avx.Store(rowsZ + 5 * RowFloats + col, z5);
+        }
+        // Horizontal, 8 tiles a vector: tile t's columns are Z[i][4t .. 4t + 6).
+        for (int q = 0; q < chunks; q++)
+        {
+            int valid = Math.Min(8, len - 8 * q);
+            var mask = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(valid)).AsSingle();
+            float* dst = v + lane + 8 * q;
+            for (int i = 0; i < 6; i++)
+            {
+                float* z = rowsZ + i * RowFloats + 32 * q;
+                Conv2dWinograd.Deinterleave4(z, out var d0, out var d1, out var d2, out var d3);
+                Conv2dWinograd.Deinterleave4(z + 4, out var d4, out var d5, out _, out _);
+                Conv2dWinograd.InputTransform(d0, d1, d2, d3, d4, d5,
+                    out var v0, out var v1, out var v2, out var v3, out var v4, out var v5);
+                float* p = dst + i * 6 * pointStride;
+                if (valid == 8)
+                {
+                    Avx.Store(p, v0);
+                    Avx.Store(p + pointStride, v1);
+                    Avx.Store(p + 2 * pointStride, v2);
+                    Avx.Store(p + 3 * pointStride, v3);
+                    Avx.Store(p + 4 * pointStride, v4);
+                    Avx.Store(p + 5 * pointStride, v5);
+                }
+                else
+                {
+                    Avx.MaskStore(p, mask, v0);
+                    Avx.MaskStore(p + pointStride, mask, v1);
+                    Avx.MaskStore(p + 2 * pointStride, mask, v2);
+                    Avx.MaskStore(p + 3 * pointStride, mask, v3);
+                    Avx.MaskStore(p + 4 * pointStride, mask, v4);
+                    Avx.MaskStore(p + 5 * pointStride, mask, v5);
+                }
+            }
+        }
+    }
+
+    /// <summary>dst[0 .. n) = src[0 .. n): 8 floats a step, the last step masked (no read or write beyond n).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void CopyFloats(float* src, float* dst, int n)
+    {
+        int i = 0;
+        for (; i + 8 <= n; i += 8) Avx.Store(dst + i, Avx.LoadVector256(src + i));
+        if (i < n)
+        {
+            var mask = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(n - i)).AsSingle();
+            Avx.MaskStore(dst + i, mask, Avx.MaskLoad(src + i, mask));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ZeroFloats(float* dst, long n)
+    {
+        long i = 0;
+        for (; i + 8 <= n; i += 8) Avx.Store(dst + i, Vector256<float>.Zero);
+        for (; i < n; i++) dst[i] = 0f;
+    }
+}
