@@ -46,6 +46,7 @@ la
 echo "== nanoq resnet18"; $N bench --only resnet18-train-step --warmup 6 2>&1 | tail -1
 echo "== peer_bench.py"; /usr/bin/python3 ../shared/tools/peer_bench.py --threads 2 2>&1 | grep -E "resnet18_train"
 echo "== nanoq resnet18"; $N bench --only resnet18-train-step --warmup 6 2>&1 | tail -1
+[ -n "$OLD" ] && { echo "== old resnet18"; "$OLD" bench --only resnet18-train-step --warmup 6 2>&1 | tail -1; }
 la
 if [ -d "$RUN" ]; then
   echo "== Nanoq.Onnx.Benchmarks on $RUN"

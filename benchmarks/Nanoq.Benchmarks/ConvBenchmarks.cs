@@ -8,6 +8,8 @@ namespace Nanoq.Benchmarks;
 /// one ../shared/tools/peer_bench.py times in PyTorch (<c>conv_8x64x56x56_3x3_fwd_ms</c> and
 /// <c>conv_8x64x56x56_3x3_fwd_bwd_ms</c>). <see cref="ForwardBackward"/> is what PyTorch's
 /// <c>conv(x).sum().backward()</c> computes: forward, input gradient, weight and bias gradients.
+/// <see cref="Winograd"/> picks the path (<see cref="Conv2dKernels.Winograd"/>): the direct one, or F(4 × 4, 3 × 3) — whose
+/// GFLOP/s column counts the direct convolution's multiply-adds, so above the FMA peak it says how much work it skipped.
 /// </summary>
 [Config(typeof(BenchConfig))]
 public class ConvBenchmarks
@@ -16,9 +18,13 @@ public class ConvBenchmarks
 
     private float[] _x = [], _w = [], _b = [], _y = [], _dy = [], _dx = [], _dw = [], _db = [];
 
+    [Params(false, true)]
+    public bool Winograd { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
+        Conv2dKernels.Winograd = Winograd;
         var g = Geometry;
         var rng = new Random(2);
         _x = GemmBenchmarks.Fill(rng, g.InputLength);

@@ -14,13 +14,13 @@ public class Conv2dWinogradTests
     // n, cin, h, w, cout, pad
     private static readonly int[][] Geometries =
     [
-        [6, 64, 9, 13, 72, 1],     // runs wrap tile rows and images inside a block; Cout 72
-        [16, 64, 17, 6, 64, 0],    // no padding: 15 × 4 outputs, partial tiles at the bottom
-        [11, 392, 6, 7, 64, 2],    // K above one K block (384); padding 2
+        [4, 64, 14, 15, 72, 1],    // 4 tiles a row (the last partial): runs wrap tile rows and images inside a block; Cout 72
+        [4, 64, 17, 16, 64, 0],    // no padding: 15 × 14 outputs, partial tiles at the bottom and right
+        [4, 392, 12, 12, 64, 2],   // K above one K block (384); padding 2
         [2, 64, 26, 26, 64, 1],    // 49 tiles an image: images straddle blocks
-        [1, 64, 10, 150, 64, 1],   // a tile row of 38 tiles: runs cut by block ends, 8-tile chunks, a last partial one
-        [16, 64, 7, 7, 136, 1],    // two blocks: output rows split between tasks (ResNet's last stage, scaled); Cout 136
-        [16, 64, 3, 3, 64, 3],     // padding beyond the kernel: a ring of bias only; the input gradient crops
+        [1, 64, 14, 150, 64, 1],   // a tile row of 38 tiles: runs cut by block ends, 8-tile chunks, a last partial one
+        [4, 64, 14, 14, 136, 1],   // two blocks: output rows split between tasks (and on 3 threads, shared input transforms)
+        [4, 64, 12, 12, 64, 3],    // padding beyond the kernel: a ring of bias only
     ];
 
     public static TheoryData<int> Indices
@@ -98,7 +98,8 @@ public class Conv2dWinogradTests
     public void On_random_data_the_error_is_within_the_direct_paths_bound(int index)
     {
         var g = Make(index);
-        if (!Conv2dWinograd.Suits(g) || g.PadH > 2) return;
+        // Geometry 2 (392 channels) is left to the definition test: its references are the suite's slowest.
+        if (!Conv2dWinograd.Suits(g) || g.PadH > 2 || g.InChannels > 384) return;
         var (x, w, b, dy, dx0) = Data(g, index + 7);
         var (y, dx, dw) = Run(g, x, w, b, dy, dx0);
         var (expected, bound) = Conv2dReference.Forward(g, x, w, b);
