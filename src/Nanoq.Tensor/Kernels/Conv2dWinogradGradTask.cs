@@ -119,22 +119,6 @@ internal unsafe struct Conv2dWinogradGradTask : IParallelBody
         float* dst, long pointStride, int count, Vector256<float> mask)
     {
         Conv2dWinograd.GradientTransform(h0, h1, h2, h3, out var s0, out var s1, out var s2, out var s3, out var s4, out var s5);
-        long step = 6 * pointStride;
-        if (count == 8)
-        {
-            Avx.Store(dst, s0);
-            Avx.Store(dst + step, s1);
-            Avx.Store(dst + 2 * step, s2);
-            Avx.Store(dst + 3 * step, s3);
-            Avx.Store(dst + 4 * step, s4);
-            Avx.Store(dst + 5 * step, s5);
-            return;
-        }
-        Avx.MaskStore(dst, mask, s0);
-        Avx.MaskStore(dst + step, mask, s1);
-        Avx.MaskStore(dst + 2 * step, mask, s2);
-        Avx.MaskStore(dst + 3 * step, mask, s3);
-        Avx.MaskStore(dst + 4 * step, mask, s4);
-        Avx.MaskStore(dst + 5 * step, mask, s5);
+        Conv2dWinogradInput.StorePoints(dst, 6 * pointStride, count, mask, s0, s1, s2, s3, s4, s5);
     }
 }

@@ -107,27 +107,36 @@ internal static unsafe class Conv2dWinogradInput
                 Conv2dWinograd.Deinterleave4(z + 4, out var d4, out var d5, out _, out _);
                 Conv2dWinograd.InputTransform(d0, d1, d2, d3, d4, d5,
                     out var v0, out var v1, out var v2, out var v3, out var v4, out var v5);
-                float* p = dst + i * 6 * pointStride;
-                if (valid == 8)
-                {
-                    Avx.Store(p, v0);
-                    Avx.Store(p + pointStride, v1);
-                    Avx.Store(p + 2 * pointStride, v2);
-                    Avx.Store(p + 3 * pointStride, v3);
-                    Avx.Store(p + 4 * pointStride, v4);
-                    Avx.Store(p + 5 * pointStride, v5);
-                }
-                else
-                {
-                    Avx.MaskStore(p, mask, v0);
-                    Avx.MaskStore(p + pointStride, mask, v1);
-                    Avx.MaskStore(p + 2 * pointStride, mask, v2);
-                    Avx.MaskStore(p + 3 * pointStride, mask, v3);
-                    Avx.MaskStore(p + 4 * pointStride, mask, v4);
-                    Avx.MaskStore(p + 5 * pointStride, mask, v5);
-                }
+                StorePoints(dst + i * 6 * pointStride, pointStride, valid, mask, v0, v1, v2, v3, v4, v5);
             }
         }
+    }
+
+    /// <summary>
+    /// Six points of 8 tiles, <paramref name="stride"/> floats apart: whole vectors when all 8 tiles are there
+    /// (<paramref name="valid"/> = 8), else only the lanes of <paramref name="mask"/> — the lanes beyond a run belong to the
+    /// next run, or lie beyond the block.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StorePoints(float* dst, long stride, int valid, Vector256<float> mask, Vector256<float> v0,
+        Vector256<float> v1, Vector256<float> v2, Vector256<float> v3, Vector256<float> v4, Vector256<float> v5)
+    {
+        if (valid == 8)
+        {
+            Avx.Store(dst, v0);
+            Avx.Store(dst + stride, v1);
+            Avx.Store(dst + 2 * stride, v2);
+            Avx.Store(dst + 3 * stride, v3);
+            Avx.Store(dst + 4 * stride, v4);
+            Avx.Store(dst + 5 * stride, v5);
+            return;
+        }
+        Avx.MaskStore(dst, mask, v0);
+        Avx.MaskStore(dst + stride, mask, v1);
+        Avx.MaskStore(dst + 2 * stride, mask, v2);
+        Avx.MaskStore(dst + 3 * stride, mask, v3);
+        Avx.MaskStore(dst + 4 * stride, mask, v4);
+        Avx.MaskStore(dst + 5 * stride, mask, v5);
     }
 
     /// <summary>dst[0 .. n) = src[0 .. n): 8 floats a step, the last step masked (no read or write beyond n).</summary>

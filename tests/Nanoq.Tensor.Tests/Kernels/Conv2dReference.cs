@@ -37,6 +37,32 @@ internal static class Conv2dReference
             }
     }
 
+    // The transforms' matrices with their entries' absolute values (Conv2dWinograd's doc has the signed ones).
+    private static readonly double[,] AbsBt =
+        { { 4, 0, 5, 0, 1, 0 }, { 0, 4, 4, 1, 1, 0 }, { 0, 4, 4, 1, 1, 0 }, { 0, 2, 1, 2, 1, 0 }, { 0, 2, 1, 2, 1, 0 }, { 0, 4, 0, 5, 0, 1 } };
+    private static readonly double[,] AbsG =
+        { { 1 / 4.0, 0, 0 }, { 1 / 6.0, 1 / 6.0, 1 / 6.0 }, { 1 / 6.0, 1 / 6.0, 1 / 6.0 }, { 1 / 24.0, 1 / 12.0, 1 / 6.0 }, { 1 / 24.0, 1 / 12.0, 1 / 6.0 }, { 0, 0, 1 } };
+    private static readonly double[,] AbsAt = { { 1, 1, 1, 1, 1, 0 }, { 0, 1, 1, 2, 2, 0 }, { 0, 1, 1, 4, 4, 0 }, { 0, 1, 1, 8, 8, 1 } };
+
+    /// <summary>|Bᵀ| |d| |B| of tile (ty, tx) of image n, every channel, into v[c, i, j] (d zero outside the image).</summary>
+    private static void AbsInput(in Conv2dGeometry g, float[] x, int n, int ty, int tx, double[,,] v)
+    {
+        for (int c = 0; c < g.InChannels; c++)
+            for (int i = 0; i < 6; i++)
+                for (int j = 0; j < 6; j++)
+                {
+                    double sum = 0;
+                    for (int r = 0; r < 6; r++)
+                        for (int q = 0; q < 6; q++)
+                        {
+                            int iy = 4 * ty - g.PadH + r, ix = 4 * tx - g.PadW + q;
+                            if (iy < 0 || iy >= g.Height || ix < 0 || ix >= g.Width) continue;
+                            sum += AbsBt[i, r] * Math.Abs(x[((n * g.InChannels + c) * g.Height + iy) * g.Width + ix]) * AbsBt[j, q];
+                        }
+                    v[c, i, j] = sum;
+                }
+    }
+
     /// <summary>
     /// The extra error bound of a convolution that <see cref="Conv2dWinograd"/> runs: (K + 32) · 2⁻²³ times the
     /// algorithm run on absolute values, |Aᵀ| [Σ_c (|G| |g| |Gᵀ|) ⊙ (|Bᵀ| |d| |B|)] |A| — each stage's rounding error is
@@ -49,9 +75,6 @@ internal static class Conv2dReference
     {
         var bound = new double[g.OutputLength];
         if (!Conv2dWinograd.Suits(g)) return bound;
-        double[,] bt = { { 4, 0, 5, 0, 1, 0 }, { 0, 4, 4, 1, 1, 0 }, { 0, 4, 4, 1, 1, 0 }, { 0, 2, 1, 2, 1, 0 }, { 0, 2, 1, 2, 1, 0 }, { 0, 4, 0, 5, 0, 1 } };
-        double[,] gm = { { 1 / 4.0, 0, 0 }, { 1 / 6.0, 1 / 6.0, 1 / 6.0 }, { 1 / 6.0, 1 / 6.0, 1 / 6.0 }, { 1 / 24.0, 1 / 12.0, 1 / 6.0 }, { 1 / 24.0, 1 / 12.0, 1 / 6.0 }, { 0, 0, 1 } };
-        double[,] at = { { 1, 1, 1, 1, 1, 0 }, { 0, 1, 1, 2, 2, 0 }, { 0, 1, 1, 4, 4, 0 }, { 0, 1, 1, 8, 8, 1 } };
         int cin = g.InChannels, cout = g.OutChannels;
         var u = new double[cout, cin, 6, 6];
         for (int o = 0; o < cout; o++)
@@ -62,7 +85,7 @@ internal static class Conv2dReference
                         double sum = 0;
                         for (int a = 0; a < 3; a++)
                             for (int b = 0; b < 3; b++)
-                                sum += gm[i, a] * Math.Abs(w[((o * cin + c) * 3 + a) * 3 + b]) * gm[j, b];
+                                sum += AbsG[i, a] * Math.Abs(w[((o * cin + c) * 3 + a) * 3 + b]) * AbsG[j, b];
                         u[o, c, i, j] = sum;
                     }
         int tilesH = (g.OutHeight + 3) / 4, tilesW = (g.OutWidth + 3) / 4;
@@ -71,20 +94,7 @@ internal static class Conv2dReference
             for (int ty = 0; ty < tilesH; ty++)
                 for (int tx = 0; tx < tilesW; tx++)
                 {
-                    for (int c = 0; c < cin; c++)
-                        for (int i = 0; i < 6; i++)
-                            for (int j = 0; j < 6; j++)
-                            {
-                                double sum = 0;
-                                for (int a = 0; a < 6; a++)
-                                    for (int b = 0; b < 6; b++)
-                                    {
-                                        int iy = 4 * ty - g.PadH + a, ix = 4 * tx - g.PadW + b;
-                                        if (iy < 0 || iy >= g.Height || ix < 0 || ix >= g.Width) continue;
-                                        sum += bt[i, a] * Math.Abs(x[((n * cin + c) * g.Height + iy) * g.Width + ix]) * bt[j, b];
-                                    }
-                                v[c, i, j] = sum;
-                            }
+                    AbsInput(g, x, n, ty, tx, v);
                     for (int o = 0; o < cout; o++)
                     {
                         var m = new double[6, 6];
@@ -98,7 +108,7 @@ internal static class Conv2dReference
                                 if (y >= g.OutHeight || xo >= g.OutWidth) continue;
                                 double sum = 0;
                                 for (int i = 0; i < 6; i++)
-                                    for (int j = 0; j < 6; j++) sum += at[oy, i] * m[i, j] * at[ox, j];
+                                    for (int j = 0; j < 6; j++) sum += AbsAt[oy, i] * m[i, j] * AbsAt[ox, j];
                                 bound[((n * cout + o) * g.OutHeight + y) * g.OutWidth + xo] = (cin + 32) * Eps * sum;
                             }
                     }
@@ -115,9 +125,6 @@ internal static class Conv2dReference
     {
         var bound = new double[g.WeightLength];
         if (!Conv2dWinograd.Suits(g)) return bound;
-        double[,] bt = { { 4, 0, 5, 0, 1, 0 }, { 0, 4, 4, 1, 1, 0 }, { 0, 4, 4, 1, 1, 0 }, { 0, 2, 1, 2, 1, 0 }, { 0, 2, 1, 2, 1, 0 }, { 0, 4, 0, 5, 0, 1 } };
-        double[,] gm = { { 1 / 4.0, 0, 0 }, { 1 / 6.0, 1 / 6.0, 1 / 6.0 }, { 1 / 6.0, 1 / 6.0, 1 / 6.0 }, { 1 / 24.0, 1 / 12.0, 1 / 6.0 }, { 1 / 24.0, 1 / 12.0, 1 / 6.0 }, { 0, 0, 1 } };
-        double[,] a = { { 1, 0, 0, 0 }, { 1, 1, 1, 1 }, { 1, 1, 1, 1 }, { 1, 2, 4, 8 }, { 1, 2, 4, 8 }, { 0, 0, 0, 1 } };
         int cin = g.InChannels, cout = g.OutChannels;
         int tilesH = (g.OutHeight + 3) / 4, tilesW = (g.OutWidth + 3) / 4;
         long tiles = (long)g.Batch * tilesH * tilesW;
@@ -128,20 +135,7 @@ internal static class Conv2dReference
             for (int ty = 0; ty < tilesH; ty++)
                 for (int tx = 0; tx < tilesW; tx++)
                 {
-                    for (int c = 0; c < cin; c++)
-                        for (int i = 0; i < 6; i++)
-                            for (int j = 0; j < 6; j++)
-                            {
-                                double sum = 0;
-                                for (int r = 0; r < 6; r++)
-                                    for (int q = 0; q < 6; q++)
-                                    {
-                                        int iy = 4 * ty - g.PadH + r, ix = 4 * tx - g.PadW + q;
-                                        if (iy < 0 || iy >= g.Height || ix < 0 || ix >= g.Width) continue;
-                                        sum += bt[i, r] * Math.Abs(x[((n * cin + c) * g.Height + iy) * g.Width + ix]) * bt[j, q];
-                                    }
-                                v[c, i, j] = sum;
-                            }
+                    AbsInput(g, x, n, ty, tx, v);
                     for (int o = 0; o < cout; o++)
                         for (int i = 0; i < 6; i++)
                             for (int j = 0; j < 6; j++)
@@ -152,7 +146,7 @@ internal static class Conv2dReference
                                     {
                                         int oy = 4 * ty + r, ox = 4 * tx + q;
                                         if (oy >= g.OutHeight || ox >= g.OutWidth) continue;
-                                        sum += a[i, r] * Math.Abs(dy[((n * cout + o) * g.OutHeight + oy) * g.OutWidth + ox]) * a[j, q];
+                                        sum += AbsAt[r, i] * Math.Abs(dy[((n * cout + o) * g.OutHeight + oy) * g.OutWidth + ox]) * AbsAt[q, j];
                                     }
                                 u[o, i, j] = sum;
                             }
@@ -168,7 +162,7 @@ internal static class Conv2dReference
                     {
                         double sum = 0;
                         for (int i = 0; i < 6; i++)
-                            for (int j = 0; j < 6; j++) sum += gm[i, ky] * p[o, c, i, j] * gm[j, kx];
+                            for (int j = 0; j < 6; j++) sum += AbsG[i, ky] * p[o, c, i, j] * AbsG[j, kx];
                         bound[((o * cin + c) * 3 + ky) * 3 + kx] = (tiles + 40) * Eps * sum;
                     }
         return bound;
