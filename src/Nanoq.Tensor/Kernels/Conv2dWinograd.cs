@@ -25,7 +25,9 @@ namespace Nanoq.Kernels;
 /// The price is accuracy: the transforms' constants (up to 8 and 1/24) add rounding error, so results differ from
 /// the direct convolution's by more than its own rounding — about 2⁻²³ · (K + 32) times a sum of absolute values
 /// that is larger than the direct one's (tests bound it: <c>Conv2dWinogradTests</c>). cuDNN, oneDNN and NNPACK
-/// use the same tile for float training; PyTorch's CPU default (oneDNN's direct convolution) does not.
+/// use the same tile for float training; PyTorch's CPU default (oneDNN's direct convolution) does not. A NaN or an
+/// infinity in an input patch reaches all 16 outputs of its tile (and an infinity may become NaN), where the direct
+/// path touches only the outputs whose 3 × 3 window holds it — a difference only for inputs already broken.
 /// </para>
 /// <para>
 /// Layout (<see cref="Conv2dWinogradTileTask"/>): output tiles are numbered over (image, tile row, tile column) and

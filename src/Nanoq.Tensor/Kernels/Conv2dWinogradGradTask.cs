@@ -38,7 +38,7 @@ internal unsafe struct Conv2dWinogradGradTask : IParallelBody
         int k = G.InChannels, rows = r1 - r0;
 
         var scratch = GemmScratch.Current;
-        long vStride = (long)k * Lanes + 16, wStride = (long)rows * Lanes + 16;
+        long vStride = Conv2dWinogradInput.PlaneFloats(k), wStride = Conv2dWinogradInput.PlaneFloats(rows);
         float* v = Transformed == null ? scratch.Get(GemmScratch.Transformed, Points * vStride) : null;
         float* w = scratch.Get(GemmScratch.Products, Points * wStride);
         float* buffers = scratch.Get(GemmScratch.TransformRows, Conv2dWinogradInput.BufferFloats);

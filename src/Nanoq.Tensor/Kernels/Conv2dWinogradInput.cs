@@ -33,6 +33,12 @@ internal static unsafe class Conv2dWinogradInput
         return Math.Min(tilesW - tx, remaining);
     }
 
+    /// <summary>
+    /// Floats between two points' planes of a block's V (or M, W) with <paramref name="rows"/> rows of 32 tiles: the
+    /// rows, and a cache line more (see <see cref="Conv2dWinograd.PointFloats"/>).
+    /// </summary>
+    public static long PlaneFloats(int rows) => (long)rows * Conv2dWinograd.BlockTiles + 16;
+
     /// <summary>Most tiles of one run (the row buffers' size).</summary>
     public const int MaxRun = 32;
 

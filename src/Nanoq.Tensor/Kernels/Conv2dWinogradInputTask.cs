@@ -13,8 +13,7 @@ internal unsafe struct Conv2dWinogradInputTask : IParallelBody
     public long Tiles;
 
     /// <summary>Floats of one block's transforms.</summary>
-    public static long BlockFloats(int inChannels) =>
-        Conv2dWinograd.Points * ((long)inChannels * Conv2dWinograd.BlockTiles + 16);
+    public static long BlockFloats(int inChannels) => Conv2dWinograd.Points * Conv2dWinogradInput.PlaneFloats(inChannels);
 
     public void Invoke(int block)
     {
@@ -28,7 +27,7 @@ internal unsafe struct Conv2dWinogradInputTask : IParallelBody
     public static void Transform(in Conv2dGeometry g, float* x, int tilesH, int tilesW, long first, int count, float* v,
         float* buffers)
     {
-        long vStride = (long)g.InChannels * Conv2dWinograd.BlockTiles + 16;
+        long vStride = Conv2dWinogradInput.PlaneFloats(g.InChannels);
         if (count < Conv2dWinograd.BlockTiles) Conv2dWinogradInput.ZeroFloats(v, Conv2dWinograd.Points * vStride);
         Conv2dWinogradInput.TransformBlock(g, x, tilesH, tilesW, first, count, v, Conv2dWinograd.BlockTiles, vStride, buffers);
     }

@@ -12,10 +12,9 @@ namespace Nanoq.Kernels;
 /// M_ξ[rows][32]    = U_ξ[rows, Cin] · V_ξ     36 GEMMs on the micro-kernel
 /// y tiles          = Aᵀ M A (+ bias)    transformed back, written (or added) into y's planes
 /// </code>
-/// A block's tiles come as runs along one tile row of one image; a run's patches are its 6 input rows over 4·len + 2
-/// columns, so the vertical transform runs along the rows (contiguous, 8 columns a vector) and the horizontal one
-/// on 8 tiles a vector (columns 4t + j gathered by <see cref="Conv2dWinograd.Deinterleave4"/>). Tasks write disjoint
-/// parts of y.
+/// The input transform is <see cref="Conv2dWinogradInput"/>'s; the output transform, like it, runs along a block's
+/// runs (tiles on one tile row of one image), 8 tiles a vector, each output row written as 4 interleaved vectors.
+/// Tasks write disjoint parts of y.
 /// </summary>
 internal unsafe struct Conv2dWinogradTileTask : IParallelBody
 {
@@ -27,11 +26,6 @@ internal unsafe struct Conv2dWinogradTileTask : IParallelBody
     public long Tiles;
 
     private const int Lanes = Conv2dWinograd.BlockTiles, Points = Conv2dWinograd.Points;
-    /// <summary>A cache line between the points' planes of V and M (see <see cref="Conv2dWinograd.PointFloats"/>).</summary>
-    private const int PointPad = 16;
-
-    internal static long VStride(int k) => (long)k * Lanes + PointPad;
-
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Invoke(int index)
@@ -45,13 +39,11 @@ internal unsafe struct Conv2dWinogradTileTask : IParallelBody
         int count = (int)Math.Min(Lanes, Tiles - first);
 
         var scratch = GemmScratch.Current;
-        long vStride = VStride(k), mStride = (long)rows * Lanes + PointPad;
-        float* v = scratch.Get(GemmScratch.Transformed, Points * vStride);
+        long mStride = Conv2dWinogradInput.PlaneFloats(rows);
+        float* v = scratch.Get(GemmScratch.Transformed, Points * Conv2dWinogradInput.PlaneFloats(k));
         float* m = scratch.Get(GemmScratch.Products, Points * mStride + 8); // + 8: loads of a last partial chunk
         float* buffers = scratch.Get(GemmScratch.TransformRows, Conv2dWinogradInput.BufferFloats);
-        if (count < Lanes) Conv2dWinogradInput.ZeroFloats(v, Points * vStride); // the GEMM reads every lane
-
-        Conv2dWinogradInput.TransformBlock(G, X, TilesH, TilesW, first, count, v, Lanes, vStride, buffers);
+        Conv2dWinogradInputTask.Transform(G, X, TilesH, TilesW, first, count, v, buffers);
 
         Multiply(v, m, r0, r1, mp);
 
@@ -72,7 +64,7 @@ internal unsafe struct Conv2dWinogradTileTask : IParallelBody
         long perPoint = Conv2dWinograd.PointFloats(G.OutChannels, k);
         for (int xi = 0; xi < Points; xi++)
         {
-            float* u = U + xi * perPoint, vx = v + xi * VStride(k), mx = m + xi * ((long)rows * Lanes + PointPad);
+            float* u = U + xi * perPoint, vx = v + xi * Conv2dWinogradInput.PlaneFloats(k), mx = m + xi * Conv2dWinogradInput.PlaneFloats(rows);
             for (int pc = 0; pc < k; pc += kcStep)
             {
                 int kc = Math.Min(kcStep, k - pc);
