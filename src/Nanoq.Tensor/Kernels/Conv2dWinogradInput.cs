@@ -8,16 +8,17 @@ namespace Nanoq.Kernels;
 /// The input transform of <see cref="Conv2dWinograd"/> for a block of tiles, V_ξ[c][lane] = (Bᵀ d B)_ξ, shared by the
 /// forward (<see cref="Conv2dWinogradTileTask"/>) and the weight gradient (<see cref="Conv2dWinogradGradTask"/>). A
 /// block's tiles come as runs along one tile row of one image (<see cref="NextRun"/>); a run's patches are its 6 input
-/// rows over 4·len + 2 columns, so the vertical transform runs along the rows (contiguous, 8 columns a vector) and the
-/// horizontal one on 8 tiles a vector (columns 4t + j gathered by <see cref="Conv2dWinograd.Deinterleave4"/>).
+/// rows over 4·len + 2 columns, so the vertical transform runs along the rows, read in place (contiguous, 8 columns a
+/// vector), and the horizontal one on 8 tiles a vector (columns 4t + j gathered by
+/// <see cref="Conv2dWinograd.Deinterleave4"/>, 4t + 4 and 4t + 5 by a lane shift).
 /// </summary>
 internal static unsafe class Conv2dWinogradInput
 {
     /// <summary>Floats of one row buffer: a run of up to 32 tiles is 4 chunks of 8 tiles, read 4 floats beyond.</summary>
     public const int RowFloats = 4 * 32 + 8;
 
-    /// <summary>Floats of the scratch a transform needs (6 input rows and 6 transformed rows).</summary>
-    public const int BufferFloats = 12 * RowFloats;
+    /// <summary>Floats of the scratch a transform needs (6 rows of Z, or of a gradient's 4 rows).</summary>
+    public const int BufferFloats = 6 * RowFloats;
 
     /// <summary>
     /// Tile t's run: its image, tile row and column, and how many tiles from it (at most <paramref name="remaining"/>)
@@ -67,31 +68,24 @@ internal static unsafe class Conv2dWinogradInput
         long pointStride, float* buffers)
     {
         int h = g.Height, w = g.Width;
-        int chunks = (len + 7) / 8, width = 32 * chunks + 8, span = 4 * len + 2;
+        int chunks = (len + 7) / 8, width = 32 * chunks + 8;
         int iy0 = 4 * ty - g.PadH, ix0 = 4 * tx - g.PadW;
-        float* rowsIn = buffers, rowsZ = buffers + 6 * RowFloats;
+        float* rowsZ = buffers;
         float* plane = x + ((long)n * g.InChannels + c) * h * w;
-        // The patches' 6 input rows over the run's columns, zero outside the image and beyond the run.
-        int lo = Math.Clamp(-ix0, 0, span), hi = Math.Clamp(w - ix0, lo, span);
-        for (int r = 0; r < 6; r++)
-        {
-            float* dst = rowsIn + r * RowFloats;
-            int iy = iy0 + r;
-            if (iy < 0 || iy >= h || hi <= lo)
-            {
-                ZeroFloats(dst, width);
-                continue;
-            }
-            ZeroFloats(dst, width);
-            CopyFloats(plane + (long)iy * w + ix0 + lo, dst + lo, hi - lo);
-        }
-        // Vertical: Z[i][col] = (Bᵀ d[·][col])_i, 8 columns a vector.
+        // Vertical: Z[i][col] = (Bᵀ d[·][col])_i, 8 columns a vector, straight from the image's rows: zero above and
+        // below it and, by masked loads, left and right of it (columns past the run feed only lanes no tile keeps).
+        float* r0 = Row(plane, iy0, h, w, ix0), r1 = Row(plane, iy0 + 1, h, w, ix0), r2 = Row(plane, iy0 + 2, h, w, ix0);
+        float* r3 = Row(plane, iy0 + 3, h, w, ix0), r4 = Row(plane, iy0 + 4, h, w, ix0), r5 = Row(plane, iy0 + 5, h, w, ix0);
+        var lanes = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
         for (int col = 0; col < width; col += 8)
         {
-            Conv2dWinograd.InputTransform(
-                Avx.LoadVector256(rowsIn + col), Avx.LoadVector256(rowsIn + RowFloats + col),
-                Avx.LoadVector256(rowsIn + 2 * RowFloats + col), Avx.LoadVector256(rowsIn + 3 * RowFloats + col),
-                Avx.LoadVector256(rowsIn + 4 * RowFloats + col), Avx.LoadVector256(rowsIn + 5 * RowFloats + col),
+            int first = ix0 + col;
+            bool whole = first >= 0 && first + 8 <= w;
+            var inside = whole ? default : (Vector256.GreaterThanOrEqual(lanes, Vector256.Create(-first))
+                                            & Vector256.LessThan(lanes, Vector256.Create(w - first))).AsSingle();
+            Conv2dWinograd.InputTransform(Load(r0, col, whole, inside), Load(r1, col, whole, inside),
+                Load(r2, col, whole, inside), Load(r3, col, whole, inside), Load(r4, col, whole, inside),
+                Load(r5, col, whole, inside),
                 out var z0, out var z1, out var z2, out var z3, out var z4, out var z5);
             Avx.Store(rowsZ + col, z0);
             Avx.Store(rowsZ + RowFloats + col, z1);
@@ -101,6 +95,7 @@ internal static unsafe class Conv2dWinogradInput
             Avx.Store(rowsZ + 5 * RowFloats + col, z5);
         }
         // Horizontal, 8 tiles a vector: tile t's columns are Z[i][4t .. 4t + 6).
+        var next = Vector256.Create(1, 2, 3, 4, 5, 6, 7, 7);
         for (int q = 0; q < chunks; q++)
         {
             int valid = Math.Min(8, len - 8 * q);
@@ -110,13 +105,29 @@ internal static unsafe class Conv2dWinogradInput
             {
                 float* z = rowsZ + i * RowFloats + 32 * q;
                 Conv2dWinograd.Deinterleave4(z, out var d0, out var d1, out var d2, out var d3);
-                Conv2dWinograd.Deinterleave4(z + 4, out var d4, out var d5, out _, out _);
+                // Columns 4t + 4 and 4t + 5 are the next tile's first two: d0 and d1 a lane on, the chunk's last lane
+                // from the next 32 columns.
+                var d4 = Avx.Blend(Avx2.PermuteVar8x32(d0, next), Vector256.Create(z[32]), 0x80);
+                var d5 = Avx.Blend(Avx2.PermuteVar8x32(d1, next), Vector256.Create(z[33]), 0x80);
                 Conv2dWinograd.InputTransform(d0, d1, d2, d3, d4, d5,
                     out var v0, out var v1, out var v2, out var v3, out var v4, out var v5);
                 StorePoints(dst + i * 6 * pointStride, pointStride, valid, mask, v0, v1, v2, v3, v4, v5);
             }
         }
     }
+
+    /// <summary>Image row iy of the plane, offset to column <paramref name="ix0"/>; null above and below the image.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float* Row(float* plane, int iy, int h, int w, int ix0) =>
+        (uint)iy < (uint)h ? plane + (long)iy * w + ix0 : null;
+
+    /// <summary>
+    /// 8 columns of a row from <paramref name="col"/>: a plain load inside the image, a masked one (nothing read, zeros)
+    /// where it leaves it, zeros for a row outside.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Load(float* row, int col, bool whole, Vector256<float> inside) =>
+        row == null ? Vector256<float>.Zero : whole ? Avx.LoadVector256(row + col) : Avx.MaskLoad(row + col, inside);
 
     /// <summary>
     /// Six points of 8 tiles, <paramref name="stride"/> floats apart: whole vectors when all 8 tiles are there
