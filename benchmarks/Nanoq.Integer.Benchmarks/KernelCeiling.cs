@@ -21,7 +21,9 @@ namespace Nanoq.Integer.Benchmarks;
 /// <item>for scale, 12 register-only <c>Vector512</c> FMA chains (16 multiply-adds each): 1 per cycle on Zen 4, 2 on
 /// Zen 5, so the first three rows over this one are multiply-adds per FMA issue;</item>
 /// <item>the second row's mix with 8 FMA chains in the same loop: whether float FMAs find pipes the integer mix leaves
-/// idle (4-bit products sum exactly in float32, so a kernel could split its work between the two).</item>
+/// idle (4-bit products sum exactly in float32, so a kernel could split its work between the two);</item>
+/// <item><c>vpmaddubsw</c> + <c>vpmaddwd</c> (by ones) + <c>vpaddd</c>: products summed in int32 — what an integer Winograd
+/// F(2 × 2, 3 × 3) would need (its transformed products overflow int16 sums), at 2.25× fewer multiply-adds.</item>
 /// </list>
 /// AVX-512 only (the rows are 512-bit code); each row runs 1.5 s of warm-up and 2 s timed, twice.
 /// </summary>
@@ -52,9 +54,11 @@ internal static unsafe class KernelCeiling
             double fma = Rate(() => Fma(1000), 1000L * 12 * 16);
             // the mix with 8 FMA chains in the same loop: steps per second, so each side's rate
             double steps = Rate(() => MaddAddFma(1000), 1000);
+            double wide = Rate(() => MaddWide(1000), 1000L * 16 * 64);
             Console.WriteLine($"round {round + 1}: vpmaddubsw alone {madd / 1e9,6:F1}, + vpaddw {mix / 1e9,6:F1}, Madd16 in L1 {kernel / 1e9,6:F1} GMAC/s; " +
                               $"FMA {fma / 1e9,5:F1} G/s -> {madd / fma:F1} / {mix / fma:F1} / {kernel / fma:F1} multiply-adds per FMA issue; " +
-                              $"the mix beside 8 FMA chains: {steps * 16 * 64 / 1e9:F1} G int + {steps * 8 * 16 / 1e9:F1} G float multiply-adds/s");
+                              $"the mix beside 8 FMA chains: {steps * 16 * 64 / 1e9:F1} G int + {steps * 8 * 16 / 1e9:F1} G float multiply-adds/s; " +
+                              $"int32 sums (+ vpmaddwd + vpaddd) {wide / 1e9:F1} GMAC/s, x 2.25 = {wide * 2.25 / kernel:F2}x Madd16's");
         }
         NativeMemory.AlignedFree(a);
         NativeMemory.AlignedFree(b);
@@ -106,6 +110,32 @@ internal static unsafe class KernelCeiling
             s10 += Avx512BW.MultiplyAddAdjacent(b0, w1); s11 += Avx512BW.MultiplyAddAdjacent(b1, w1); s12 += Avx512BW.MultiplyAddAdjacent(b2, w1); s13 += Avx512BW.MultiplyAddAdjacent(b3, w1);
             s20 += Avx512BW.MultiplyAddAdjacent(b0, w2); s21 += Avx512BW.MultiplyAddAdjacent(b1, w2); s22 += Avx512BW.MultiplyAddAdjacent(b2, w2); s23 += Avx512BW.MultiplyAddAdjacent(b3, w2);
             s30 += Avx512BW.MultiplyAddAdjacent(b0, w3); s31 += Avx512BW.MultiplyAddAdjacent(b1, w3); s32 += Avx512BW.MultiplyAddAdjacent(b2, w3); s33 += Avx512BW.MultiplyAddAdjacent(b3, w3);
+        }
+        Sink += (s00 ^ s01 ^ s02 ^ s03 ^ s10 ^ s11 ^ s12 ^ s13 ^ s20 ^ s21 ^ s22 ^ s23 ^ s30 ^ s31 ^ s32 ^ s33).GetElement(0);
+    }
+
+    /// <summary>
+    /// <see cref="MaddAdd"/>'s step with the int16 pair sums widened to int32 before they are kept (<c>vpmaddwd</c> by
+    /// ones, then <c>vpaddd</c>): three instructions per 64 products instead of two.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void MaddWide(int steps)
+    {
+        var w0 = Vector512.Create((sbyte)3); var w1 = Vector512.Create((sbyte)-2); var w2 = Vector512.Create((sbyte)5); var w3 = Vector512.Create((sbyte)-7);
+        var ones = Vector512.Create((short)1);
+        Vector512<int> s00 = Vector512.Create(1), s01 = Vector512.Create(2), s02 = Vector512.Create(3), s03 = Vector512.Create(4);
+        Vector512<int> s10 = s00, s11 = s01, s12 = s02, s13 = s03, s20 = s00, s21 = s01, s22 = s02, s23 = s03, s30 = s00, s31 = s01, s32 = s02, s33 = s03;
+        for (int i = 0; i < steps; i++)
+        {
+            var b0 = s30.AsByte(); var b1 = s31.AsByte(); var b2 = s32.AsByte(); var b3 = s33.AsByte();
+            s00 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(b0, w0), ones); s01 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(b1, w0), ones);
+            s02 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(b2, w0), ones); s03 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(b3, w0), ones);
+            s10 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(b0, w1), ones); s11 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(b1, w1), ones);
+            s12 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(b2, w1), ones); s13 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(b3, w1), ones);
+            s20 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(b0, w2), ones); s21 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(b1, w2), ones);
+            s22 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(b2, w2), ones); s23 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(b3, w2), ones);
+            s30 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(b0, w3), ones); s31 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(b1, w3), ones);
+            s32 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(b2, w3), ones); s33 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(b3, w3), ones);
         }
         Sink += (s00 ^ s01 ^ s02 ^ s03 ^ s10 ^ s11 ^ s12 ^ s13 ^ s20 ^ s21 ^ s22 ^ s23 ^ s30 ^ s31 ^ s32 ^ s33).GetElement(0);
     }
