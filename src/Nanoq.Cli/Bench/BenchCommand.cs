@@ -154,7 +154,10 @@ public static class BenchCommand
                 return 2;
             }
         var selected = Workloads.Where(w => only is null || only.Contains(w.Name)).ToList();
-        stdout.WriteLine($"{"workload",-24} {"median ms",10} {"min ms",9} {"peak RSS MiB",13} {"alloc MiB/run",14} {"gen2 GCs",9}   ({Environment.ProcessorCount} threads)");
+        // What the numbers depend on beyond the code: the threads, the vector level and whether float 3×3 convs run by
+        // Winograd (NANOQ_NUM_THREADS, NANOQ_MAX_ISA, NANOQ_WINOGRAD).
+        stdout.WriteLine($"{"workload",-24} {"median ms",10} {"min ms",9} {"peak RSS MiB",13} {"alloc MiB/run",14} {"gen2 GCs",9}   " +
+                         $"({Threads(Nanoq.Kernels.ParallelRunner.MaxDegreeOfParallelism)}, {Nanoq.Kernels.Simd.Level}, Winograd {(Nanoq.Kernels.Conv2dKernels.Winograd ? "on" : "off")})");
         var done = new HashSet<string>();
         foreach (var w in selected)
         {
@@ -273,4 +276,6 @@ public static class BenchCommand
             model.Forward(x);
         };
     }
+
+    private static string Threads(int n) => n == 1 ? "1 thread" : $"{n} threads";
 }
