@@ -8,8 +8,8 @@ namespace Nanoq.Benchmarks;
 /// convolutions of the speed issue's workloads — ResNet-18's four stages at batch 8 (224 px) and the default detectors'
 /// 64-channel pyramid levels — forward, input gradient and weight gradient, the direct path and Winograd F(4 × 4, 3 × 3)
 /// (<see cref="Conv2dKernels.Winograd"/>) alternating call by call in one process, so a busy VM slows both alike.
-/// Prints each one's median and the direct / Winograd ratio. Shapes below the thresholds (64 channels, 64 tiles) take
-/// the direct path both ways (ratio ≈ 1).
+/// Prints each one's median and the direct / Winograd ratio. Shapes below the thresholds (64 channels, 64 tiles, 14 × 14
+/// outputs) take the direct path both ways (ratio ≈ 1).
 /// </summary>
 public static class WinogradCheck
 {
@@ -17,6 +17,7 @@ public static class WinogradCheck
     [
         (8, 64, 56), (8, 128, 28), (8, 256, 14), (8, 512, 7),   // ResNet-18 layer1..4 at batch 8
         (1, 64, 40), (1, 64, 20), (8, 64, 40), (8, 64, 20), (8, 64, 10), // FPN / head levels of the default detectors
+        (8, 16, 80), (8, 32, 40),                                // the RetinaNet backbone's narrow stages
     ];
 
     public static void Run(string[] args)

@@ -3,14 +3,20 @@ using System.Runtime.Intrinsics;
 
 namespace Nanoq.Kernels;
 
-/// <summary>Short vector loops (zero, copy, add) for the row-sized runs of the convolution kernels.</summary>
+/// <summary>
+/// Short vector loops (zero, copy, add) for the row-sized runs of the convolution kernels: 512-bit vectors where the
+/// hardware has them, 256-bit ones elsewhere (.NET emulates <c>Vector512</c> in software on an AVX2 CPU), then
+/// scalars. Every form gives the same values: each element is copied, zeroed or added on its own.
+/// </summary>
 internal static unsafe class Conv2dSpan
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Zero(float* dst, int n)
     {
         int i = 0;
-        for (; i + 16 <= n; i += 16) Vector512.Store(Vector512<float>.Zero, dst + i);
+        if (Vector512.IsHardwareAccelerated)
+            for (; i + 16 <= n; i += 16) Vector512.Store(Vector512<float>.Zero, dst + i);
+        for (; i + 8 <= n; i += 8) Vector256.Store(Vector256<float>.Zero, dst + i);
         for (; i < n; i++) dst[i] = 0f;
     }
 
@@ -18,12 +24,9 @@ internal static unsafe class Conv2dSpan
     public static void Copy(float* src, float* dst, int n)
     {
         int i = 0;
-        for (; i + 16 <= n; i += 16) Vector512.Store(Vector512.Load(src + i), dst + i);
-        if (i + 8 <= n)
-        {
-            Vector256.Store(Vector256.Load(src + i), dst + i);
-            i += 8;
-        }
+        if (Vector512.IsHardwareAccelerated)
+            for (; i + 16 <= n; i += 16) Vector512.Store(Vector512.Load(src + i), dst + i);
+        for (; i + 8 <= n; i += 8) Vector256.Store(Vector256.Load(src + i), dst + i);
         for (; i < n; i++) dst[i] = src[i];
     }
 
@@ -31,7 +34,9 @@ internal static unsafe class Conv2dSpan
     public static void Add(float* src, float* dst, int n)
     {
         int i = 0;
-        for (; i + 16 <= n; i += 16) Vector512.Store(Vector512.Load(dst + i) + Vector512.Load(src + i), dst + i);
+        if (Vector512.IsHardwareAccelerated)
+            for (; i + 16 <= n; i += 16) Vector512.Store(Vector512.Load(dst + i) + Vector512.Load(src + i), dst + i);
+        for (; i + 8 <= n; i += 8) Vector256.Store(Vector256.Load(dst + i) + Vector256.Load(src + i), dst + i);
         for (; i < n; i++) dst[i] += src[i];
     }
 }

@@ -41,8 +41,8 @@ namespace Nanoq.Kernels;
 /// </summary>
 internal static unsafe class Conv2dWinograd
 {
-    /// <summary>Output tile edge (m), input patch edge (m + r − 1) and transform points ((m + r − 1)²).</summary>
-    public const int Tile = 4, Patch = 6, Points = 36;
+    /// <summary>Output tile edge (m) and transform points ((m + r − 1)², the 6 × 6 patch).</summary>
+    public const int Tile = 4, Points = 36;
 
     /// <summary>Output tiles per block: the GEMM micro-kernel's panel width.</summary>
     public const int BlockTiles = GemmMicroKernel.NR;
@@ -71,11 +71,15 @@ internal static unsafe class Conv2dWinograd
     public const int MinSide = 14;
 
     /// <summary>
-    /// Floats between two points' planes: a packed block of rows, and a cache line more so that planes the same
-    /// distance apart do not all fall in one L1 set (a transform touches all 36 for one pair of channels; without the
-    /// line they lie 2ⁿ bytes apart and evict each other — the transforms took 60 % of a 64-channel conv).
+    /// Floats of a cache line left between two points' planes (of U, V, M, W and the weight gradient's partial sums): a
+    /// transform touches all 36 planes for one pair of channels, and without the gap planes 2ⁿ bytes apart all fall in
+    /// one L1 set and evict each other — the transforms took ≈ 55–60 % of a 64-channel conv in two perf profiles of it
+    /// before the gap.
     /// </summary>
-    public static long PointFloats(int rows, int k) => (long)GemmDriver.PaddedM(rows) * k + 16;
+    public const int PlaneGap = 16;
+
+    /// <summary>Floats between two points' planes of the prepacked U: a packed block of rows and the gap.</summary>
+    public static long PointFloats(int rows, int k) => (long)GemmDriver.PaddedM(rows) * k + PlaneGap;
 
     /// <summary>Whether convolutions may run here at all (<see cref="Conv2dKernels.Winograd"/>).</summary>
     internal static bool Enabled { get; set; } = Environment.GetEnvironmentVariable("NANOQ_WINOGRAD")?.Trim() != "0";
@@ -114,8 +118,8 @@ internal static unsafe class Conv2dWinograd
         int tilesH = (g.OutHeight + Tile - 1) / Tile, tilesW = (g.OutWidth + Tile - 1) / Tile;
         long tiles = (long)g.Batch * tilesH * tilesW;
         int blocks = (int)((tiles + BlockTiles - 1) / BlockTiles);
-        // Output channels in chunks of whole 8-row panels when there are too few blocks for the threads (ResNet's last
-        // stage: 32 tiles at batch 8); each chunk transforms the block's input again, a small part of its work.
+        // Output channels in chunks of whole 8-row panels when there are too few blocks for the threads (64 tiles, the
+        // fewest taken, are 2 blocks); each chunk transforms the block's input again, a small part of its work.
         int chunks = blocks >= 2 * threads ? 1 : Math.Clamp((2 * threads + blocks - 1) / blocks, 1, panels);
         var task = new Conv2dWinogradTileTask
         {
@@ -148,7 +152,7 @@ internal static unsafe class Conv2dWinograd
         int tilesH = (g.OutHeight + Tile - 1) / Tile, tilesW = (g.OutWidth + Tile - 1) / Tile;
         long tiles = (long)g.Batch * tilesH * tilesW;
         int blocks = (int)((tiles + BlockTiles - 1) / BlockTiles);
-        long pointStride = (long)rows * k + 16, partialStride = Points * pointStride;
+        long pointStride = (long)rows * k + PlaneGap, partialStride = Points * pointStride;
         int chunks = (int)Math.Clamp(Math.Min(blocks, PartialBudget / partialStride), 1, MaxGradChunks);
         int panels = GemmDriver.PaddedM(rows) / 8;
         int splits = chunks >= 2 * threads ? 1 : Math.Clamp((2 * threads + chunks - 1) / chunks, 1, panels);

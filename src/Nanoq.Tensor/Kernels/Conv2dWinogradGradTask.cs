@@ -47,7 +47,7 @@ internal unsafe struct Conv2dWinogradGradTask : IParallelBody
         {
             long first = (long)b * Lanes;
             int count = (int)Math.Min(Lanes, Tiles - first);
-            if (count < Lanes) Conv2dWinogradInput.ZeroFloats(w, Points * wStride); // the GEMM reads every lane
+            if (count < Lanes) Conv2dSpan.Zero(w, (int)(Points * wStride)); // the GEMM reads every lane
             if (Transformed != null) v = Transformed + b * Points * vStride;
             else Conv2dWinogradInputTask.Transform(G, X, TilesH, TilesW, first, count, v, buffers);
             for (int lane = 0; lane < count;)
@@ -82,9 +82,9 @@ internal unsafe struct Conv2dWinogradGradTask : IParallelBody
         for (int r = 0; r < 4; r++)
         {
             float* dst = buffers + r * Conv2dWinogradInput.RowFloats;
-            Conv2dWinogradInput.ZeroFloats(dst, width);
+            Conv2dSpan.Zero(dst, width);
             int oy = 4 * ty + r;
-            if (oy < oh) Conv2dWinogradInput.CopyFloats(plane + (long)oy * ow + x0, dst, valid);
+            if (oy < oh) Conv2dSpan.Copy(plane + (long)oy * ow + x0, dst, valid);
         }
         var lanes = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
         for (int q = 0; q < chunks; q++)

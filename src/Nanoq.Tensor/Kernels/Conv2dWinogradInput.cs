@@ -36,9 +36,9 @@ internal static unsafe class Conv2dWinogradInput
 
     /// <summary>
     /// Floats between two points' planes of a block's V (or M, W) with <paramref name="rows"/> rows of 32 tiles: the
-    /// rows, and a cache line more (see <see cref="Conv2dWinograd.PointFloats"/>).
+    /// rows and <see cref="Conv2dWinograd.PlaneGap"/>.
     /// </summary>
-    public static long PlaneFloats(int rows) => (long)rows * Conv2dWinograd.BlockTiles + 16;
+    public static long PlaneFloats(int rows) => (long)rows * Conv2dWinograd.BlockTiles + Conv2dWinograd.PlaneGap;
 
     /// <summary>Most tiles of one run (the row buffers' size).</summary>
     public const int MaxRun = 32;
@@ -154,26 +154,5 @@ internal static unsafe class Conv2dWinogradInput
         Avx.MaskStore(dst + 3 * stride, mask, v3);
         Avx.MaskStore(dst + 4 * stride, mask, v4);
         Avx.MaskStore(dst + 5 * stride, mask, v5);
-    }
-
-    /// <summary>dst[0 .. n) = src[0 .. n): 8 floats a step, the last step masked (no read or write beyond n).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void CopyFloats(float* src, float* dst, int n)
-    {
-        int i = 0;
-        for (; i + 8 <= n; i += 8) Avx.Store(dst + i, Avx.LoadVector256(src + i));
-        if (i < n)
-        {
-            var mask = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(n - i)).AsSingle();
-            Avx.MaskStore(dst + i, mask, Avx.MaskLoad(src + i, mask));
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void ZeroFloats(float* dst, long n)
-    {
-        long i = 0;
-        for (; i + 8 <= n; i += 8) Avx.Store(dst + i, Vector256<float>.Zero);
-        for (; i < n; i++) dst[i] = 0f;
     }
 }

@@ -28,7 +28,7 @@ internal unsafe struct Conv2dWinogradInputTask : IParallelBody
         float* buffers)
     {
         long vStride = Conv2dWinogradInput.PlaneFloats(g.InChannels);
-        if (count < Conv2dWinograd.BlockTiles) Conv2dWinogradInput.ZeroFloats(v, Conv2dWinograd.Points * vStride);
+        if (count < Conv2dWinograd.BlockTiles) Conv2dSpan.Zero(v, (int)(Conv2dWinograd.Points * vStride));
         Conv2dWinogradInput.TransformBlock(g, x, tilesH, tilesW, first, count, v, Conv2dWinograd.BlockTiles, vStride, buffers);
     }
 }
