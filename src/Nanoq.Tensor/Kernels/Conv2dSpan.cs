@@ -5,8 +5,10 @@ namespace Nanoq.Kernels;
 
 /// <summary>
 /// Short vector loops (zero, copy, add) for the row-sized runs of the convolution kernels: 512-bit vectors where the
-/// hardware has them, 256-bit ones elsewhere (.NET emulates <c>Vector512</c> in software on an AVX2 CPU), then
-/// scalars. Every form gives the same values: each element is copied, zeroed or added on its own.
+/// hardware has them, 256-bit ones after them or instead, then scalars. Every form gives the same values: each element
+/// is copied, zeroed or added on its own. (Without AVX-512, .NET runs <c>Vector512</c> as two 256-bit halves, nearly as
+/// fast: an add over 3,136 floats 168 against 161 ns, over 58 floats 5.8 against 4.1 ns — the 58-float gain is the
+/// 256-bit step before the scalar tail; `DOTNET_EnableAVX512=0` on this Zen 4, 2026-12-07, load 2.0.)
 /// </summary>
 internal static unsafe class Conv2dSpan
 {
