@@ -12,8 +12,8 @@ namespace Nanoq.Kernels;
 /// padding dil·(k − 1) − pad; otherwise dcol = W_gᵀ · dy_{n,g} on the phase grid, then col2im by contiguous adds.</item>
 /// <item>Weight gradient: dW_g = Σ_n dy_{n,g} · col(x_{n,g})ᵀ, colᵀ panels packed from the phase buffer; K (= N·OH·OW)
 /// is cut into chunks fixed by the sizes, each summed into a private partial, partials added in order.</item>
-/// <item>3 × 3 stride-1 convolutions with at least 64 channels, 64 output tiles and 14 × 14 outputs (ResNet's first
-/// three stages, the detectors' larger pyramid levels): forward and both gradients by Winograd's F(4 × 4, 3 × 3) instead, a quarter of the
+/// <item>3 × 3 stride-1 convolutions with at least 16 channels, 64 output tiles and 14 × 14 outputs (ResNet's first
+/// three stages, the detectors' wider maps): forward and both gradients by Winograd's F(4 × 4, 3 × 3) instead, a quarter of the
 /// multiplies (<see cref="Conv2dWinograd"/>; <see cref="Winograd"/> turns it off).</item>
 /// <item>Depthwise (groups = Cin = Cout): the direct kernels of <see cref="DepthwiseConv2dKernels"/>.</item>
 /// </list>
@@ -30,7 +30,7 @@ public static unsafe class Conv2dKernels
     private const int MinPixelsPerChunk = 256;
 
     /// <summary>
-    /// Whether 3 × 3 stride-1 convolutions with at least 64 channels, 64 output tiles and 14 × 14 outputs run by Winograd's
+    /// Whether 3 × 3 stride-1 convolutions with at least 16 channels, 64 output tiles and 14 × 14 outputs run by Winograd's
     /// F(4 × 4, 3 × 3) (<see cref="Conv2dWinograd"/>: a quarter of the multiplies, a coarser rounding) — forward, input
     /// gradient and weight gradient. On by default; the environment variable <c>NANOQ_WINOGRAD=0</c> (read at start-up)
     /// or this switch turns it off, and every convolution then takes the direct path, whose rounding is that of a plain

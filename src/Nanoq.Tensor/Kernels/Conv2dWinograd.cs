@@ -48,25 +48,25 @@ internal static unsafe class Conv2dWinograd
     public const int BlockTiles = GemmMicroKernel.NR;
 
     /// <summary>
-    /// Fewest input and output channels taken this way. Measured at batch 8 (both paths alternating, 2026-12-07, Zen 4,
-    /// two cores): 16 × 80² → 16 1.20 → 1.12 ms, 32 × 40² → 32 1.18 → 1.15 ms — gains too small for the coarser rounding
-    /// — against 64 × 56² → 64 9.3 → 5.1 ms.
+    /// Fewest input and output channels taken this way: the narrowest measured. Both paths alternating in one process
+    /// (`Nanoq.Benchmarks --winograd` with the thresholds lowered, 09:50, load 0.7 → 0.8; forward, input gradient, weight
+    /// gradient): 8 × 16 × 80² → 16 1.32, 1.32, 1.30× faster, 8 × 32 × 40² → 32 1.67, 1.59, 1.31×. (The first version of
+    /// the transforms, before <see cref="PlaneGap"/>, gained under 7 % there, and this bound was 64 until then.)
     /// </summary>
-    public const int MinChannels = 64;
+    public const int MinChannels = 16;
 
     /// <summary>
     /// Fewest output tiles: each call transforms and packs 36 · Cout · Cin weights, which a few tiles do not pay back.
-    /// Measured: 64 × 20² → 64 at batch 1 (25 tiles) 0.21 → 0.24 ms, at 10² (9 tiles) 0.07 → 0.18 ms; 512 × 7² → 512 at
-    /// batch 8 (32 tiles) 9.6 → 9.5 ms forward and 9.9 → 11.0 ms input gradient (its 38 MB of transformed weights go
-    /// through memory); 64 × 40² → 64 at batch 1 (100 tiles) 0.63 → 0.46 ms.
+    /// Measured in the same run as <see cref="MinChannels"/>: 64 × 20² → 64 at batch 1 (25 tiles) 1.08, 1.05, 0.91×; 512 ×
+    /// 7² → 512 at batch 8 (32 tiles, 38 MB of transformed weights through memory) 0.99, 0.87, 0.94×; 64 × 40² → 64 at
+    /// batch 1 (100 tiles) 1.95, 2.00, 1.46×.
     /// </summary>
     public const int MinTiles = 64;
 
     /// <summary>
-    /// Narrowest output map: below it the tiles waste too much. Measured: 64 × 10² → 64 at batch 8 (72 tiles) 0.38 →
-    /// 0.61 ms forward, 0.53 → 0.87 ms weight gradient — 3 tiles cover 12 columns for 10 outputs, and a tile row's
-    /// 3 tiles fill 3 of a vector's 8 lanes in the transforms; 14 × 14 (ResNet's third stage, 4 tiles for 14) 1.8×
-    /// faster.
+    /// Narrowest output map: below it the tiles waste too much. Measured in the same run: 64 × 10² → 64 at batch 8 (72
+    /// tiles) 0.73, 0.75, 0.66× — 3 tiles cover 12 columns for 10 outputs, and a tile row's 3 tiles fill 3 of a vector's 8
+    /// lanes in the transforms; 14 × 14 (ResNet's third stage, 4 tiles for 14) 1.8–1.9× faster.
     /// </summary>
     public const int MinSide = 14;
 

@@ -21,6 +21,7 @@ public class Conv2dWinogradTests
         [1, 64, 14, 150, 64, 1],   // a tile row of 38 tiles: runs cut by block ends, 8-tile chunks, a last partial one
         [4, 64, 14, 14, 136, 1],   // two blocks: output rows split between tasks (and on 3 threads, shared input transforms)
         [4, 64, 12, 12, 64, 3],    // padding beyond the kernel: a ring of bias only
+        [3, 16, 22, 20, 24, 1],    // the fewest channels taken (K = 16, one short K block), Cout 24
     ];
 
     public static TheoryData<int> Indices => IndicesWhere(_ => true);
