@@ -56,6 +56,10 @@ internal static class QuickCheck
         Time("int8 (auto)", bench.Int8, repeats);
         Time("int8 narrow weights", bench.Int8NarrowWeights, repeats);
         Time("int4 (auto)", bench.Int4, repeats);
+        Console.WriteLine($"  (the 4-bit conv runs by Winograd F(2x2, 3x3): {bench.Int4Winograd}; the direct path next)");
+        IntConv2dWinograd.Enabled = false;
+        Time("int4 direct", bench.Int4, repeats);
+        IntConv2dWinograd.Enabled = true;
         Time("int4 on int16 path", bench.Int4OnInt16Path, repeats);
         Time("float32", bench.Float, repeats);
         Time("ORT QLinearConv", bench.OnnxRuntime, repeats);

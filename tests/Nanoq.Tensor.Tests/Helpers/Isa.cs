@@ -15,4 +15,7 @@ public enum Isa
 
     /// <summary>AVX-VNNI (vpdpbusd on 256-bit vectors): the native <c>IntConvPath.Vnni</c> path.</summary>
     AvxVnni,
+
+    /// <summary>AVX-512 VBMI (byte permutes): the integer Winograd conv (<c>IntConv2dWinograd</c>) and the VBMI interleave.</summary>
+    Avx512Vbmi,
 }

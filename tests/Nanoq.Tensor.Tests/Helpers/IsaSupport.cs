@@ -10,6 +10,7 @@ public static class IsaSupport
         Isa.Avx2 => Avx2.IsSupported && Fma.IsSupported,
         Isa.Avx512BW => Avx512BW.IsSupported,
         Isa.AvxVnni => AvxVnni.IsSupported,
+        Isa.Avx512Vbmi => Avx512BW.IsSupported && Avx512Vbmi.IsSupported,
         _ => throw new ArgumentOutOfRangeException(nameof(isa), isa, null),
     };
 

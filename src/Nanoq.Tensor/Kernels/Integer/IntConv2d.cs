@@ -109,6 +109,14 @@ public static unsafe class IntConv2d
             return;
         }
 
+        long macs = (long)g.Batch * g.OutputPlane * g.OutChannels * g.GroupInChannels * g.KernelH * g.KernelW;
+        bool parallel = macs >= (ParallelRunner.IsNested ? NestedSerialBelowMacs : SerialBelowMacs);
+        if (IntConv2dWinograd.Suits(g, w))
+        {
+            IntConv2dWinograd.Run(g, x, zx, w, offsets, rq, y, accOut, parallel);
+            return;
+        }
+
         int hp = g.Height + 2 * g.PadH, wp = g.Width + 2 * g.PadW;
         int taps = g.KernelH * g.KernelW;
         int* tapOffsets = offsets + g.OutChannels;
@@ -121,8 +129,6 @@ public static unsafe class IntConv2d
                 if (off > maxOffset) maxOffset = off;
             }
         bool direct = g.StrideH == 1 && g.StrideW == 1;
-        long macs = (long)g.Batch * g.OutputPlane * g.OutChannels * g.GroupInChannels * g.KernelH * g.KernelW;
-        bool parallel = macs >= (ParallelRunner.IsNested ? NestedSerialBelowMacs : SerialBelowMacs);
         int positions = direct ? g.OutHeight * wp : g.OutputPlane;
         int tiles = (positions + IntConvTask.Tile - 1) / IntConvTask.Tile;
         long planeUnits = (long)hp * wp;

@@ -62,7 +62,16 @@ public sealed unsafe class IntConv2dWeights
         ChannelUnits = (groupInChannels + UnitChannels - 1) / UnitChannels;
         ChannelBlocks = (GroupOutChannels + BlockChannels - 1) / BlockChannels;
         _packed = path is IntConvPath.Int16 or IntConvPath.Madd16 or IntConvPath.Vnni or IntConvPath.VnniEmulated ? Pack() : [];
+        if (path == IntConvPath.Madd16 && groups == 1 && kernelH == 3 && kernelW == 3)
+            Winograd = IntWinogradWeights.TryCreate(centered, outChannels, groupInChannels, inputBits, ChannelBlocks, ChannelUnits);
     }
+
+    /// <summary>
+    /// The F(2 × 2, 3 × 3) transform of these weights (<see cref="IntConv2dWinograd"/>), or null: made for 3 × 3 convs of one
+    /// group on the <see cref="IntConvPath.Madd16"/> path whose transformed weights fit s8 (the stride is the geometry's,
+    /// checked per call).
+    /// </summary>
+    public IntWinogradWeights? Winograd { get; }
 
     public int OutChannels { get; }
     public int GroupInChannels { get; }

@@ -116,7 +116,7 @@ internal unsafe struct IntConvInputTask : IParallelBody
                 }
                 for (; ix < w; ix++) r[ix] = r0[ix] | (r1[ix] << 16);
             }
-            new Span<int>(r + w, PadW).Fill(zunit);
+            new Span<int>(r + w, Wp - PadW - w).Fill(zunit);   // the right padding, and a Winograd plane's extra column
         }
         long done = (long)(PadH + Height) * Wp;
         new Span<int>(dst + done, (int)(PlaneUnits - done)).Fill(zunit);

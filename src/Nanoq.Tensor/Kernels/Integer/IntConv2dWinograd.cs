@@ -1,0 +1,98 @@
+using System.Runtime.Intrinsics.X86;
+
+namespace Nanoq.Kernels.Integer;
+
+/// <summary>
+/// 3 × 3 stride-1 integer convolutions by Winograd's F(2 × 2, 3 × 3) (Lavin &amp; Gray, CVPR 2016) on codes, exact: the
+/// same int32 accumulators as <see cref="IntConv2dReference"/>, so the same output codes as the direct path, bit for bit.
+/// For a 2 × 2 output tile and its 4 × 4 input patch d of codes,
+/// <code>
+///     4 · Y = Aᵀ [ Σ_c U'_c ⊙ (Bᵀ d_c B) ] A,      U' = (2G) g (2G)ᵀ          (<see cref="IntWinogradWeights"/>)
+///     Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1],   Aᵀ = [1 1 1 0; 0 1 −1 −1]
+/// </code>
+/// 16 multiplies a channel pair where the direct conv has 36: 2.25× fewer. Every step is integer: Bᵀ d B of codes in
+/// [0, x_max] lies in [−2·x_max, 4·x_max], shifted by 2·x_max where it can be negative (<see cref="IntWinogradWeights.InputOffset"/>)
+/// it is a byte in [0, 4·x_max] — 60 for 4-bit codes — and U' of 4-bit weights fits s8, so the products run on
+/// <c>vpmaddubsw</c> exactly as the direct <see cref="IntConvPath.Madd16"/> path's do, with 16-bit sums widened every
+/// <see cref="IntWinogradWeights.PointSteps"/> steps (bounded by these weights: 2–16 against 72 there, the price of the larger operands).
+/// The offset's contribution is a constant per output channel and tile pixel, removed after the output transform
+/// (<see cref="IntWinogradWeights.Corrections"/>), and 4·Y is divided by 4 exactly (an arithmetic shift). The input's zero
+/// point is handled as in the direct path: codes as they are, padding reads z_x, −z_x·Σ(w_q − z_w) in the offset.
+/// <para>
+/// Where: the weights have a transform (<see cref="IntConv2dWeights.Winograd"/>: 3 × 3, one group, the
+/// <see cref="IntConvPath.Madd16"/> path, U' within s8), the geometry is stride and dilation 1, and the CPU has AVX-512
+/// with VBMI (byte permutes scatter the tiles' pixel pairs; elsewhere the direct path computes the same codes).
+/// <see cref="Enabled"/> (or <c>NANOQ_INT_WINOGRAD=0</c>) turns it off.
+/// </para>
+/// </summary>
+public static unsafe class IntConv2dWinograd
+{
+    /// <summary>Output tiles a block transforms and multiplies at once: the 64 positions of a micro-kernel tile.</summary>
+    internal const int BlockTiles = IntConvTask.Tile;
+
+    /// <summary>Ints between two points' planes (V' and the accumulators): a cache line, so the 16 planes a transform
+    /// touches at once do not all fall into one L1 set when a plane is a multiple of 4 KiB.</summary>
+    internal const int PlaneGap = 16;
+
+    /// <summary>Whether convs that suit it run by Winograd. Default on; <c>NANOQ_INT_WINOGRAD=0</c> turns it off.</summary>
+    public static bool Enabled { get; set; } = Environment.GetEnvironmentVariable("NANOQ_INT_WINOGRAD") != "0";
+
+    /// <summary>Interleaved input units per chunk of images (1 MiB, about a core's L2), as in <see cref="IntConv2d"/>.</summary>
+    private const long ChunkUnits = 1 << 18;
+
+    /// <summary>Whether a conv of these weights and geometry runs here.</summary>
+    public static bool Suits(in Conv2dGeometry g, IntConv2dWeights w) =>
+        Enabled && w.Winograd != null && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
+        && g.Groups == 1 && g.KernelH == 3 && g.KernelW == 3 && Simd.Is512 && Avx512Vbmi.IsSupported;
+
+    /// <summary>
+    /// The conv by F(2 × 2, 3 × 3): <paramref name="offsets"/>[o] = bias[o] − z_x·Σ(w_q − z_w[o]); writes codes
+    /// (<paramref name="rq"/>, <paramref name="y"/>) or accumulators (<paramref name="accOut"/>).
+    /// </summary>
+    internal static void Run(in Conv2dGeometry g, byte* x, int zx, IntConv2dWeights w, int* offsets, Requantization? rq, byte* y,
+        int* accOut, bool parallel)
+    {
+        var wino = w.Winograd!;
+        int tilesH = (g.OutHeight + 1) / 2, tilesW = (g.OutWidth + 1) / 2;
+        // The padded plane covers every tile's whole patch: 2·tiles + 2 rows and columns, z_x past the image and its padding.
+        int hp = 2 * tilesH + 2, wp = 2 * tilesW + 2;
+        // Slack past the plane: a row's loads read up to 34 units from a segment's first column.
+        long planeUnits = ((long)hp * wp + 48 + 15) & ~15L;
+        int units = w.ChannelUnits;
+        long inImage = (long)g.InChannels * g.Height * g.Width, outImage = (long)g.OutChannels * g.OutputPlane;
+        int chunk = (int)(ChunkUnits / (units * planeUnits));
+        if (chunk < 1) chunk = 1;
+        if (chunk > g.Batch) chunk = g.Batch;
+        var scratch = IntScratch.Current;
+        int* xu = scratch.Get(IntScratch.Input, chunk * units * planeUnits);
+        for (int n0 = 0; n0 < g.Batch; n0 += chunk)
+        {
+            int count = g.Batch - n0 < chunk ? g.Batch - n0 : chunk;
+            var pack = new IntConvInputTask
+            {
+                X = x + n0 * inImage, Units = xu, Groups = 1, InChannels = g.InChannels, GroupInChannels = g.InChannels,
+                Height = g.Height, Width = g.Width, PadH = g.PadH, PadW = g.PadW, Hp = hp, Wp = wp,
+                UnitChannels = 4, ChannelUnits = units, PlaneUnits = planeUnits,
+                ImageStride = units * planeUnits, UnitStride = planeUnits, ZeroPoint = zx,
+                MaxCode = (1 << w.InputBits) - 1, CheckMax = true, ImageBase = n0,
+            };
+            ParallelRunner.Run(count * units, ref pack, parallel);
+
+            int tiles = count * tilesH * tilesW;
+            int blocks = (tiles + BlockTiles - 1) / BlockTiles;
+            int splits = 1;
+            long want = 2L * ParallelRunner.MaxDegreeOfParallelism;
+            if (parallel && blocks < want)
+                splits = (int)Math.Min(w.ChannelBlocks, (want + blocks - 1) / blocks);
+            var task = new IntWinogradTileTask
+            {
+                Units = xu, Packed = wino.PackedPointer, Corrections = wino.CorrectionsPointer, Offsets = offsets,
+                Y = y == null ? null : y + n0 * outImage, AccOut = accOut == null ? null : accOut + n0 * outImage, Rq = rq,
+                PointSteps = wino.PointStepsPointer, OutChannels = g.OutChannels, ChannelUnits = units, ChannelBlocks = w.ChannelBlocks,
+                InputOffset = wino.InputOffset, OutHeight = g.OutHeight, OutWidth = g.OutWidth, TilesH = tilesH, TilesW = tilesW,
+                Wp = wp, PlaneUnits = planeUnits, ImageUnits = units * planeUnits, Tiles = tiles, ChannelSplits = splits,
+            };
+            ParallelRunner.Run(blocks * splits, ref task, parallel);
+        }
+    }
+}
