@@ -28,6 +28,20 @@ public class IntConv2dWinogradTests
         { 1, 128, 10, 10, 132, 1 },
     };
 
+    /// <summary>Lets layers of any channel count through (<see cref="IntConv2dWinograd.MinInChannels"/> keeps those under 32
+    /// direct for speed; the codes are the same either way) until disposed.</summary>
+    private static Restore AllChannels()
+    {
+        int saved = IntConv2dWinograd.MinInChannels;
+        IntConv2dWinograd.MinInChannels = 1;
+        return new Restore(() => IntConv2dWinograd.MinInChannels = saved);
+    }
+
+    private sealed class Restore(Action undo) : IDisposable
+    {
+        public void Dispose() => undo();
+    }
+
     /// <summary>Codes on 4-bit grids with zero points inside the grid (z_w ∈ [1, 14]): every U' then fits s8.</summary>
     private static IntConvData Data(Conv2dGeometry g, ulong seed)
     {
@@ -45,6 +59,7 @@ public class IntConv2dWinogradTests
         var data = Data(g, (ulong)(n * 1000 + cin * 10 + h + w + cout + pad));
         var weights = data.Pack(IntConvPath.Auto);
         Assert.NotNull(weights.Winograd);
+        using var small = AllChannels();
         Assert.True(IntConv2dWinograd.Suits(g, weights));
         var expectedAcc = data.ReferenceAcc();
         var expected = data.ReferenceCodes();
@@ -85,7 +100,7 @@ public class IntConv2dWinogradTests
         for (int i = 0; i < x.Length; i++) x[i] = checkerboard ? (byte)(rng.Bernoulli(0.5) ? 15 : 0) : (byte)15;
         var w = Enumerable.Repeat((byte)code, g.WeightLength).ToArray();
         var weights = IntConv2dWeights.Pack(8, 64, 3, 3, 1, w, [zw], 4, 4);
-        Assert.NotNull(weights.Winograd);
+        Assert.True(IntConv2dWinograd.Suits(g, weights));
         Assert.Equal(126, weights.Winograd!.MaxAbsTransformed);
         Assert.Equal(2, weights.Winograd.StepsPerWiden);
         var acc = new int[g.OutputLength];
@@ -121,6 +136,8 @@ public class IntConv2dWinogradTests
         var g = new Conv2dGeometry(2, 16, 12, 12, 8, 3, 1, 1);
         var data = Data(g, 11);
         var weights = data.Pack(IntConvPath.Auto);
+        Assert.False(IntConv2dWinograd.Suits(g, weights));   // 16 input channels: under MinInChannels
+        using var small = AllChannels();
         Assert.True(IntConv2dWinograd.Suits(g, weights));
         Assert.False(IntConv2dWinograd.Suits(new Conv2dGeometry(2, 16, 12, 12, 8, 3, 2, 1), weights));
         Assert.False(IntConv2dWinograd.Suits(new Conv2dGeometry(2, 16, 12, 12, 8, 3, 1, 2, 2), weights));

@@ -40,9 +40,19 @@ public static unsafe class IntConv2dWinograd
     /// <summary>Interleaved input units per chunk of images (1 MiB, about a core's L2), as in <see cref="IntConv2d"/>.</summary>
     private const long ChunkUnits = 1 << 18;
 
+    /// <summary>
+    /// Fewer input channels stay direct: the transforms' cost is per tile and channel, the products' per channel pair, so
+    /// few input channels leave too little product work to pay for them. Measured (both paths alternating in one process,
+    /// three processes a shape, 4-bit codes, 2 threads, 10:40 on 2026-12-07, load 1.4–1.5): 16 channels at 40 × 40,
+    /// batch 8: 0.88–0.91× (1.16× at batch 1, 4 µs); 48 channels 1.42–1.44×; 64 channels at 5 × 5, batch 8: 1.01–1.02×,
+    /// at 10 × 10 1.26×, 40 × 40 1.5×, 56 × 56 1.45–1.62×. Settable (tests run small layers through it); the results are
+    /// the same codes either way.
+    /// </summary>
+    public static int MinInChannels { get; set; } = 32;
+
     /// <summary>Whether a conv of these weights and geometry runs here.</summary>
     public static bool Suits(in Conv2dGeometry g, IntConv2dWeights w) =>
-        Enabled && w.Winograd != null && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
+        Enabled && w.Winograd != null && g.InChannels >= MinInChannels && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
         && g.Groups == 1 && g.KernelH == 3 && g.KernelW == 3 && Simd.Is512 && Avx512Vbmi.IsSupported;
 
     /// <summary>
