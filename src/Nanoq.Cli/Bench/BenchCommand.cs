@@ -154,10 +154,13 @@ public static class BenchCommand
                 return 2;
             }
         var selected = Workloads.Where(w => only is null || only.Contains(w.Name)).ToList();
-        // What the numbers depend on beyond the code: the threads, the vector level and whether float 3×3 convs run by
-        // Winograd (NANOQ_NUM_THREADS, NANOQ_MAX_ISA, NANOQ_WINOGRAD).
+        // What the numbers depend on beyond the code: the threads, the vector level and whether float and integer 3×3 convs
+        // run by Winograd (NANOQ_NUM_THREADS, NANOQ_MAX_ISA, NANOQ_WINOGRAD, NANOQ_INT_WINOGRAD).
+        string OnOff(bool on) => on ? "on" : "off";
         stdout.WriteLine($"{"workload",-24} {"median ms",10} {"min ms",9} {"peak RSS MiB",13} {"alloc MiB/run",14} {"gen2 GCs",9}   " +
-                         $"({Threads(Nanoq.Kernels.ParallelRunner.MaxDegreeOfParallelism)}, {Nanoq.Kernels.Simd.Level}, Winograd {(Nanoq.Kernels.Conv2dKernels.Winograd ? "on" : "off")})");
+                         $"({Threads(Nanoq.Kernels.ParallelRunner.MaxDegreeOfParallelism)}, {Nanoq.Kernels.Simd.Level}, " +
+                         $"Winograd {OnOff(Nanoq.Kernels.Conv2dKernels.Winograd)}, integer Winograd " +
+                         $"{OnOff(Nanoq.Kernels.Integer.IntConv2dWinograd.Enabled && Nanoq.Kernels.Integer.IntConv2dWinograd.IsSupported)})");
         var done = new HashSet<string>();
         foreach (var w in selected)
         {

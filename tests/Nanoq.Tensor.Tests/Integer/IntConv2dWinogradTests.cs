@@ -26,6 +26,7 @@ public class IntConv2dWinogradTests
         { 4, 3, 3, 3, 2, 0 },       // 1 × 1 outputs: one tile, three of its pixels outside
         { 1, 70, 12, 13, 13, 1 },   // 18 channel units (the last partial), 4 blocks (the last partial)
         { 1, 128, 10, 10, 132, 1 },
+        { 1, 128, 24, 24, 72, 1 },  // 3 blocks for 2 or 3 threads: the channel blocks split in 2 (each split transforms the input)
     };
 
     /// <summary>Lets layers of any channel count through (<see cref="IntConv2dWinograd.MinInChannels"/> keeps those under 32

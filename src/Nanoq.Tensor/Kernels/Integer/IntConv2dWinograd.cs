@@ -50,10 +50,13 @@ public static unsafe class IntConv2dWinograd
     /// </summary>
     public static int MinInChannels { get; set; } = 32;
 
+    /// <summary>Whether this CPU (and <see cref="Simd.Level"/>) can run it: AVX-512 with VBMI.</summary>
+    public static bool IsSupported => Simd.Is512 && Avx512Vbmi.IsSupported;
+
     /// <summary>Whether a conv of these weights and geometry runs here.</summary>
     public static bool Suits(in Conv2dGeometry g, IntConv2dWeights w) =>
-        Enabled && w.Winograd != null && g.InChannels >= MinInChannels && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
-        && g.Groups == 1 && g.KernelH == 3 && g.KernelW == 3 && Simd.Is512 && Avx512Vbmi.IsSupported;
+        Enabled && IsSupported && w.Winograd != null && g.InChannels >= MinInChannels && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
+        && g.Groups == 1 && g.KernelH == 3 && g.KernelW == 3;
 
     /// <summary>
     /// The conv by F(2 × 2, 3 × 3): <paramref name="offsets"/>[o] = bias[o] − z_x·Σ(w_q − z_w[o]); writes codes
@@ -93,7 +96,10 @@ public static unsafe class IntConv2dWinograd
             int splits = 1;
             long want = 2L * ParallelRunner.MaxDegreeOfParallelism;
             if (parallel && blocks < want)
-                splits = (int)Math.Min(w.ChannelBlocks, (want + blocks - 1) / blocks);
+            {
+                long more = (want + blocks - 1) / blocks;
+                splits = more < w.ChannelBlocks ? (int)more : w.ChannelBlocks;
+            }
             var task = new IntWinogradTileTask
             {
                 Units = xu, Packed = wino.PackedPointer, Corrections = wino.CorrectionsPointer, Offsets = offsets,

@@ -88,7 +88,7 @@ public sealed unsafe class IntWinogradWeights
                 if (v > 0) high[i] += (long)vmax * v;
                 else low[i] += (long)vmax * v;
             }
-        for (int s = Math.Min(units, 16); s > 1; s--)
+        for (int s = units < 16 ? units : 16; s > 1; s--)
             if (Fits(high, low, outChannels * 2, units, s)) return s;
         return 1;
     }
