@@ -11,6 +11,11 @@ if (args.Length > 0 && args[0] == "--fc")
     FullyConnectedCheck.Run(args.Length > 1 ? int.Parse(args[1]) : 200);
     return;
 }
+if (args.Length > 0 && args[0] == "--winograd")
+{
+    WinogradCheck.Run(args.Length > 1 ? int.Parse(args[1]) : 40);
+    return;
+}
 if (args.Length > 0 && args[0] == "--ceiling")
 {
     KernelCeiling.Run();
