@@ -29,13 +29,18 @@ public class IntConv2dWinogradTests
         { 1, 128, 24, 24, 72, 1 },  // 3 blocks for 2 or 3 threads: the channel blocks split in 2 (each split transforms the input)
     };
 
-    /// <summary>Lets layers of any channel count through (<see cref="IntConv2dWinograd.MinInChannels"/> keeps those under 32
-    /// direct for speed; the codes are the same either way) until disposed.</summary>
+    /// <summary>Lets layers of any size through (<see cref="IntConv2dWinograd.MinInChannels"/> and the AVX2 bounds keep small
+    /// ones direct for speed; the codes are the same either way) until disposed.</summary>
     private static Restore AllChannels()
     {
-        int saved = IntConv2dWinograd.MinInChannels;
-        IntConv2dWinograd.MinInChannels = 1;
-        return new Restore(() => IntConv2dWinograd.MinInChannels = saved);
+        int saved = IntConv2dWinograd.MinInChannels, saved256 = IntConv2dWinograd.MinInChannels256, side = IntConv2dWinograd.MinOutputSide256;
+        IntConv2dWinograd.MinInChannels = IntConv2dWinograd.MinInChannels256 = IntConv2dWinograd.MinOutputSide256 = 1;
+        return new Restore(() =>
+        {
+            IntConv2dWinograd.MinInChannels = saved;
+            IntConv2dWinograd.MinInChannels256 = saved256;
+            IntConv2dWinograd.MinOutputSide256 = side;
+        });
     }
 
     private sealed class Restore(Action undo) : IDisposable
@@ -52,7 +57,7 @@ public class IntConv2dWinogradTests
         return data;
     }
 
-    [TheoryRequires(Isa.Avx512Vbmi)]
+    [TheoryRequires(Isa.Avx2)]
     [MemberData(nameof(Geometries))]
     public void Accumulators_and_codes_equal_the_reference(int n, int cin, int h, int w, int cout, int pad)
     {
@@ -68,19 +73,20 @@ public class IntConv2dWinogradTests
             RequantRounding.Single);
         var expectedSingle = new byte[g.OutputLength];
         IntConv2dReference.Forward(g, data.X, data.Zx, data.W, data.Zw, data.Bias, single, expectedSingle);
+        foreach (var level in SimdLevels.VectorLevels)
         foreach (int degree in new[] { 1, 2, 3 })
-            Threads.With(degree, () =>
+            SimdLevels.With(level, () => Threads.With(degree, () =>
             {
                 var acc = new int[g.OutputLength];
                 IntConv2d.ForwardAccumulators(g, data.X, data.Zx, weights, data.Bias, acc);
-                Assert.True(expectedAcc.AsSpan().SequenceEqual(acc), $"accumulators differ for {g}, {degree} threads");
+                Assert.True(expectedAcc.AsSpan().SequenceEqual(acc), $"accumulators differ for {g}, {level}, {degree} threads");
                 var y = new byte[g.OutputLength];
                 IntConv2d.Forward(g, data.X, data.Zx, weights, data.Bias, data.Rq, y);
-                Assert.True(expected.AsSpan().SequenceEqual(y), $"codes differ for {g}, {degree} threads");
+                Assert.True(expected.AsSpan().SequenceEqual(y), $"codes differ for {g}, {level}, {degree} threads");
                 IntConv2d.Forward(g, data.X, data.Zx, weights, data.Bias, single, y);
-                Assert.True(expectedSingle.AsSpan().SequenceEqual(y), $"single-rounding codes differ for {g}, {degree} threads");
+                Assert.True(expectedSingle.AsSpan().SequenceEqual(y), $"single-rounding codes differ for {g}, {level}, {degree} threads");
                 return 0;
-            });
+            }));
     }
 
     /// <summary>
@@ -88,7 +94,7 @@ public class IntConv2dWinogradTests
     /// (S = ⌊32767 / (2·60·126)⌋ = 2 steps a widen), and inputs of 0s and 15s put V' at 0 and 60 — all 15s make every
     /// V' point 60 or 30 at once. K = 64 channels = 16 steps, so each lane is widened 8 times.
     /// </summary>
-    [TheoryRequires(Isa.Avx512Vbmi)]
+    [TheoryRequires(Isa.Avx2)]
     [InlineData(1, 15, false)]
     [InlineData(14, 0, false)]
     [InlineData(1, 15, true)]
@@ -104,11 +110,18 @@ public class IntConv2dWinogradTests
         Assert.True(IntConv2dWinograd.Suits(g, weights));
         Assert.Equal(126, weights.Winograd!.MaxAbsTransformed);
         Assert.Equal(2, weights.Winograd.StepsPerWiden);
-        var acc = new int[g.OutputLength];
-        IntConv2d.ForwardAccumulators(g, x, 0, weights, [], acc);
         var expected = new int[g.OutputLength];
         IntConv2dReference.Accumulators(g, x, 0, w, [zw], [], expected);
-        Assert.Equal(expected, acc);
+        var acc = new int[g.OutputLength];
+        foreach (var level in SimdLevels.VectorLevels)
+        {
+            SimdLevels.With(level, () =>
+            {
+                Assert.True(IntConv2dWinograd.Suits(g, weights));
+                IntConv2d.ForwardAccumulators(g, x, 0, weights, [], acc);
+            });
+            Assert.Equal(expected, acc);
+        }
         if (!checkerboard) Assert.Equal((code - zw) * 15 * 576, acc[18 * 17 + 20]); // an interior pixel of image 0's channel 1
     }
 
@@ -130,8 +143,8 @@ public class IntConv2dWinogradTests
     }
 
     /// <summary>Where it does not run: strides, dilation, groups, other kernels, 8-bit inputs (V' would need 10 bits), the
-    /// Int16 path, AVX2, and with <see cref="IntConv2dWinograd.Enabled"/> off — which then gives the same codes.</summary>
-    [FactRequires(Isa.Avx512Vbmi)]
+    /// Int16 path, the portable level, and with <see cref="IntConv2dWinograd.Enabled"/> off — which then gives the same codes.</summary>
+    [FactRequires(Isa.Avx2)]
     public void Runs_only_where_it_suits_and_the_switch_gives_the_same_codes()
     {
         var g = new Conv2dGeometry(2, 16, 12, 12, 8, 3, 1, 1);
@@ -146,7 +159,8 @@ public class IntConv2dWinogradTests
         Assert.Null(IntConv2dWeights.Pack(8, 16, 5, 5, 1, new byte[8 * 16 * 25], [7], 4, 4).Winograd);
         Assert.Null(IntConv2dWeights.Pack(8, 16, 3, 3, 1, data.W, data.Zw, 4, 8).Winograd);
         Assert.Null(data.Pack(IntConvPath.Int16).Winograd);
-        SimdLevels.With(SimdLevel.Avx2, () => Assert.False(IntConv2dWinograd.Suits(g, weights)));
+        SimdLevels.With(SimdLevel.Avx2, () => Assert.True(IntConv2dWinograd.Suits(g, weights)));
+        SimdLevels.With(SimdLevel.Portable, () => Assert.False(IntConv2dWinograd.Suits(g, weights)));
 
         var on = new byte[g.OutputLength];
         IntConv2d.Forward(g, data.X, data.Zx, weights, data.Bias, data.Rq, on);
@@ -168,15 +182,23 @@ public class IntConv2dWinogradTests
 
     /// <summary>Batches whose padded planes exceed one 1 MiB chunk go through a chunk at a time (64 channels of 66 × 66:
     /// 16 planes of 68² units ≈ 74K units an image, 3 images a chunk, 7 images in three chunks).</summary>
-    [FactRequires(Isa.Avx512Vbmi)]
+    [FactRequires(Isa.Avx2)]
     public void Batches_spanning_several_input_chunks_equal_the_reference()
     {
         var g = new Conv2dGeometry(7, 64, 66, 66, 8, 3, 1, 1);
         var data = Data(g, 21);
         var weights = data.Pack(IntConvPath.Auto);
         Assert.True(IntConv2dWinograd.Suits(g, weights));
-        var y = new byte[g.OutputLength];
-        IntConv2d.Forward(g, data.X, data.Zx, weights, data.Bias, data.Rq, y);
-        Assert.Equal(data.ReferenceCodes(), y);
+        var expected = data.ReferenceCodes();
+        foreach (var level in SimdLevels.VectorLevels)
+        {
+            var y = new byte[g.OutputLength];
+            SimdLevels.With(level, () =>
+            {
+                Assert.True(IntConv2dWinograd.Suits(g, weights));
+                IntConv2d.Forward(g, data.X, data.Zx, weights, data.Bias, data.Rq, y);
+            });
+            Assert.Equal(expected, y);
+        }
     }
 }

@@ -20,8 +20,10 @@ namespace Nanoq.Kernels.Integer;
 /// point is handled as in the direct path: codes as they are, padding reads z_x, −z_x·Σ(w_q − z_w) in the offset.
 /// <para>
 /// Where: the weights have a transform (<see cref="IntConv2dWeights.Winograd"/>: 3 × 3, one group, the
-/// <see cref="IntConvPath.Madd16"/> path, U' within s8), the geometry is stride and dilation 1, and the CPU has AVX-512
-/// with VBMI (byte permutes scatter the tiles' pixel pairs; elsewhere the direct path computes the same codes).
+/// <see cref="IntConvPath.Madd16"/> path, U' within s8), the geometry is stride and dilation 1, and the layer is large
+/// enough (<see cref="MinInChannels"/>; on AVX2 <see cref="MinInChannels256"/>, <see cref="MinOutputSide256"/>). The
+/// 512-bit forms need AVX-512 with VBMI (byte permutes scatter the tiles' pixel pairs); AVX2 runs 256-bit forms with the
+/// same arithmetic. Elsewhere the direct path computes the same codes.
 /// <see cref="Enabled"/> (or <c>NANOQ_INT_WINOGRAD=0</c>) turns it off.
 /// </para>
 /// </summary>
@@ -50,13 +52,32 @@ public static unsafe class IntConv2dWinograd
     /// </summary>
     public static int MinInChannels { get; set; } = 32;
 
-    /// <summary>Whether this CPU (and <see cref="Simd.Level"/>) can run it: AVX-512 with VBMI.</summary>
-    public static bool IsSupported => Simd.Is512 && Avx512Vbmi.IsSupported;
+    /// <summary>
+    /// The bounds of the 256-bit forms (AVX2, or AVX-512 without VBMI): at least 64 input channels and 16 × 16 outputs.
+    /// They gain less — 8 tiles a vector in the transforms, the direct path's memory-widening micro-kernel — measured with
+    /// <c>NANOQ_MAX_ISA=avx2</c> on the Zen 4 (`Nanoq.Integer.Benchmarks --winograd`, 11:03, load 1.5): 64 channels 1.06×
+    /// at 56², 1.08× (batch 8) and 1.21× (batch 1) at 40², 1.18× and 1.11× at 20², but 0.95×/1.05× at 10², 0.71–0.86× at
+    /// 5², and 32 channels 0.86–0.95×.
+    /// </summary>
+    public static int MinInChannels256 { get; set; } = 64;
+
+    /// <inheritdoc cref="MinInChannels256"/>
+    public static int MinOutputSide256 { get; set; } = 16;
+
+    /// <summary>Whether this CPU (and <see cref="Simd.Level"/>) can run it: AVX2 or AVX-512.</summary>
+    public static bool IsSupported => Simd.IsVector;
+
+    /// <summary>The 512-bit forms (AVX-512 with VBMI, whose byte permutes scatter the pixel pairs); else the 256-bit ones,
+    /// which give the same codes.</summary>
+    internal static bool Is512 => Simd.Is512 && Avx512Vbmi.IsSupported;
 
     /// <summary>Whether a conv of these weights and geometry runs here.</summary>
     public static bool Suits(in Conv2dGeometry g, IntConv2dWeights w) =>
-        Enabled && IsSupported && w.Winograd != null && g.InChannels >= MinInChannels && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
-        && g.Groups == 1 && g.KernelH == 3 && g.KernelW == 3;
+        Enabled && IsSupported && w.Winograd != null && g.StrideH == 1 && g.StrideW == 1 && g.DilationH == 1 && g.DilationW == 1
+        && g.Groups == 1 && g.KernelH == 3 && g.KernelW == 3
+        && (Is512
+            ? g.InChannels >= MinInChannels
+            : g.InChannels >= MinInChannels256 && g.OutHeight >= MinOutputSide256 && g.OutWidth >= MinOutputSide256);
 
     /// <summary>
     /// The conv by F(2 × 2, 3 × 3): <paramref name="offsets"/>[o] = bias[o] − z_x·Σ(w_q − z_w[o]); writes codes

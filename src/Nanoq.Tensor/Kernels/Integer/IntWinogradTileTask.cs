@@ -53,8 +53,9 @@ internal unsafe struct IntWinogradTileTask : IParallelBody
         int vPlane = ChannelUnits * Tile + IntConv2dWinograd.PlaneGap;
         int accPlane = IntConv2dWeights.BlockChannels * Tile + IntConv2dWinograd.PlaneGap;
         int* v = scratch.Get(IntScratch.Panel, (long)Points * vPlane);
-        int* acc = scratch.Get(IntScratch.AccTile, Points * accPlane + 4 * Tile);
-        int* pixels = acc + Points * accPlane;   // [4 tile pixels][64 tiles]
+        // The accumulators, then the 4 pixel rows [4][64] ints, then (AVX2) their codes [4][64] bytes and a vector's slack.
+        int* acc = scratch.Get(IntScratch.AccTile, Points * accPlane + 6 * Tile);
+        int* pixels = acc + Points * accPlane;
         var segments = (Segment*)scratch.Get(IntScratch.PanelIndex, Tile * sizeof(Segment) / sizeof(int));
 
         int segmentCount = 0;
@@ -69,15 +70,19 @@ internal unsafe struct IntWinogradTileTask : IParallelBody
             t += length;
         }
 
+        bool wide = IntConv2dWinograd.Is512;
         for (int s = 0; s < segmentCount; s++)
-            TransformInput(segments[s], v, vPlane);
+            if (wide) TransformInput(segments[s], v, vPlane);
+            else TransformInput256(segments[s], v, vPlane);
 
+        int zeroTap = 0;
         for (int cb = cb0; cb < cb1; cb++)
         {
             int* a = Packed + (long)cb * Points * ChannelUnits * IntConv2dWeights.BlockChannels;
             for (int xi = 0; xi < Points; xi++)
             {
-                IntWinogradMicroKernel.Products(live, a, v + xi * vPlane, ChannelUnits, PointSteps[xi], acc + xi * accPlane);
+                if (wide) IntWinogradMicroKernel.Products(live, a, v + xi * vPlane, ChannelUnits, PointSteps[xi], acc + xi * accPlane);
+                else IntConvMicroKernels.Madd16(live, a, v + xi * vPlane, &zeroTap, 1, ChannelUnits, Tile, PointSteps[xi], acc + xi * accPlane);
                 a += ChannelUnits * IntConv2dWeights.BlockChannels;
             }
             for (int m = 0; m < IntConv2dWeights.BlockChannels; m++)
@@ -86,7 +91,8 @@ internal unsafe struct IntWinogradTileTask : IParallelBody
                 if (o >= OutChannels) break;
                 TransformOutput(acc + m * Tile, accPlane, live, Corrections + 4 * o, pixels);
                 if (AccOut != null) StoreAccumulators(segments, segmentCount, o, pixels);
-                else StoreCodes(segments, segmentCount, o, live, pixels);
+                else if (wide) StoreCodes(segments, segmentCount, o, live, pixels);
+                else StoreCodes256(segments, segmentCount, o, live, pixels);
             }
         }
     }
@@ -163,6 +169,11 @@ internal unsafe struct IntWinogradTileTask : IParallelBody
         var c01 = Vector512.Create(correction[1]);
         var c10 = Vector512.Create(correction[2]);
         var c11 = Vector512.Create(correction[3]);
+        if (!IntConv2dWinograd.Is512)
+        {
+            TransformOutput256(m, accPlane, live, correction, pixels);
+            return;
+        }
         for (int i = 0; i < 16 * live; i += 16)
         {
             int* q = m + i;
@@ -213,6 +224,121 @@ internal unsafe struct IntWinogradTileTask : IParallelBody
             Avx512BW.MaskStore(row, store, Avx512Vbmi.PermuteVar64x8x2(y00, index, y01));
             if (oy + 1 < OutHeight)
                 Avx512BW.MaskStore(row + OutWidth, store, Avx512Vbmi.PermuteVar64x8x2(y10, index, y11));
+        }
+    }
+
+    /// <summary>
+    /// The AVX2 form of <see cref="TransformInput"/>: 8 tiles a 256-bit vector, the same byte arithmetic (so the same V').
+    /// The even and odd units of 16 come from an in-lane dword permute of each half and a 128-bit lane exchange.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void TransformInput256(in Segment s, int* v, int vPlane)
+    {
+        var off = Vector256.Create((byte)InputOffset);
+        int* plane = Units + s.Image * ImageUnits + (long)(2 * s.Ty) * Wp + 2 * s.Tx;
+        for (int h = 0; h < s.Length; h += 8)
+        {
+            var mask = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(s.Length - h));
+            int* dst = v + s.P0 + h;
+            for (int k = 0; k < ChannelUnits; k++)
+            {
+                int* r0 = plane + k * PlaneUnits + 2 * h, r1 = r0 + Wp, r2 = r1 + Wp, r3 = r2 + Wp;
+                Columns256(r0, out var d00, out var d01, out var d02, out var d03);
+                Columns256(r1, out var d10, out var d11, out var d12, out var d13);
+                Columns256(r2, out var d20, out var d21, out var d22, out var d23);
+                Columns256(r3, out var d30, out var d31, out var d32, out var d33);
+                var t00 = d00 - d20; var t01 = d01 - d21; var t02 = d02 - d22; var t03 = d03 - d23;
+                var t10 = d10 + d20; var t11 = d11 + d21; var t12 = d12 + d22; var t13 = d13 + d23;
+                var t20 = d20 - d10; var t21 = d21 - d11; var t22 = d22 - d12; var t23 = d23 - d13;
+                var t30 = d10 - d30; var t31 = d11 - d31; var t32 = d12 - d32; var t33 = d13 - d33;
+                int* p = dst + k * Tile;
+                Row256(p, vPlane, t00, t01, t02, t03, off, off, mask);
+                Row256(p + 4 * vPlane, vPlane, t10, t11, t12, t13, off, Vector256<byte>.Zero, mask);
+                Row256(p + 8 * vPlane, vPlane, t20, t21, t22, t23, off, off, mask);
+                Row256(p + 12 * vPlane, vPlane, t30, t31, t32, t33, off, off, mask);
+            }
+        }
+    }
+
+    /// <summary>Columns 2tx + j (j = 0 … 3) of 8 tiles from one plane row starting at column 2tx.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Columns256(int* row, out Vector256<byte> c0, out Vector256<byte> c1, out Vector256<byte> c2, out Vector256<byte> c3)
+    {
+        var split = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);   // each half: its even units, then its odd ones
+        var e0 = Avx2.PermuteVar8x32(Vector256.Load(row), split);
+        var e1 = Avx2.PermuteVar8x32(Vector256.Load(row + 8), split);
+        var f0 = Avx2.PermuteVar8x32(Vector256.Load(row + 2), split);
+        var f1 = Avx2.PermuteVar8x32(Vector256.Load(row + 10), split);
+        c0 = Avx2.Permute2x128(e0, e1, 0x20).AsByte();
+        c1 = Avx2.Permute2x128(e0, e1, 0x31).AsByte();
+        c2 = Avx2.Permute2x128(f0, f1, 0x20).AsByte();
+        c3 = Avx2.Permute2x128(f0, f1, 0x31).AsByte();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Row256(int* p, int vPlane, Vector256<byte> t0, Vector256<byte> t1, Vector256<byte> t2, Vector256<byte> t3,
+        Vector256<byte> off, Vector256<byte> middle, Vector256<int> mask)
+    {
+        Avx2.MaskStore(p, mask, (t0 - t2 + off).AsInt32());
+        Avx2.MaskStore(p + vPlane, mask, (t1 + t2 + middle).AsInt32());
+        Avx2.MaskStore(p + 2 * vPlane, mask, (t2 - t1 + off).AsInt32());
+        Avx2.MaskStore(p + 3 * vPlane, mask, (t1 - t3 + off).AsInt32());
+    }
+
+    /// <summary>The AVX2 form of <see cref="TransformOutput"/>: the same integer sums on 8 lanes.</summary>
+    private static void TransformOutput256(int* m, int accPlane, int live, int* correction, int* pixels)
+    {
+        var c00 = Vector256.Create(correction[0]);
+        var c01 = Vector256.Create(correction[1]);
+        var c10 = Vector256.Create(correction[2]);
+        var c11 = Vector256.Create(correction[3]);
+        for (int i = 0; i < 16 * live; i += 8)
+        {
+            int* q = m + i;
+            var m0 = Vector256.Load(q); var m1 = Vector256.Load(q + accPlane);
+            var m2 = Vector256.Load(q + 2 * accPlane); var m3 = Vector256.Load(q + 3 * accPlane);
+            var m4 = Vector256.Load(q + 4 * accPlane); var m5 = Vector256.Load(q + 5 * accPlane);
+            var m6 = Vector256.Load(q + 6 * accPlane); var m7 = Vector256.Load(q + 7 * accPlane);
+            var m8 = Vector256.Load(q + 8 * accPlane); var m9 = Vector256.Load(q + 9 * accPlane);
+            var m10 = Vector256.Load(q + 10 * accPlane); var m11 = Vector256.Load(q + 11 * accPlane);
+            var m12 = Vector256.Load(q + 12 * accPlane); var m13 = Vector256.Load(q + 13 * accPlane);
+            var m14 = Vector256.Load(q + 14 * accPlane); var m15 = Vector256.Load(q + 15 * accPlane);
+            var s00 = m0 + m4 + m8; var s01 = m1 + m5 + m9; var s02 = m2 + m6 + m10; var s03 = m3 + m7 + m11;
+            var s10 = m4 - m8 - m12; var s11 = m5 - m9 - m13; var s12 = m6 - m10 - m14; var s13 = m7 - m11 - m15;
+            Vector256.ShiftRightArithmetic(s00 + s01 + s02 + c00, 2).Store(pixels + i);
+            Vector256.ShiftRightArithmetic(s01 - s02 - s03 + c01, 2).Store(pixels + Tile + i);
+            Vector256.ShiftRightArithmetic(s10 + s11 + s12 + c10, 2).Store(pixels + 2 * Tile + i);
+            Vector256.ShiftRightArithmetic(s11 - s12 - s13 + c11, 2).Store(pixels + 3 * Tile + i);
+        }
+    }
+
+    /// <summary>
+    /// The AVX2 form of <see cref="StoreCodes"/>: the four pixels' codes into a byte row each (<see cref="Requantization.ApplyToBytes"/>),
+    /// then a segment's pixel pairs interleaved 16 tiles at a time (<c>vpunpcklbw</c>/<c>vpunpckhbw</c>) and stored as
+    /// whole dwords by <c>vpmaskmovd</c> and the last 0–3 bytes one by one — no store past a row's end.
+    /// </summary>
+    private void StoreCodes256(Segment* segments, int segmentCount, int o, int live, int* pixels)
+    {
+        int offset = Offsets[o];
+        byte* codes = (byte*)(pixels + 4 * Tile);   // [4 pixels][64 tiles] bytes, past the pixel rows
+        for (int i = 0; i < 4; i++) Rq!.ApplyToBytes(pixels + i * Tile, live, offset, o, codes + i * Tile);
+        long plane = (long)OutHeight * OutWidth;
+        for (int s = 0; s < segmentCount; s++)
+        {
+            ref var seg = ref segments[s];
+            int ox = 2 * seg.Tx, oy = 2 * seg.Ty;
+            int width = OutWidth - ox < 2 * seg.Length ? OutWidth - ox : 2 * seg.Length;
+            byte* row = Y + ((long)seg.Image * OutChannels + o) * plane + (long)oy * OutWidth + ox;
+            for (int i = 0; i < 2 && oy + i < OutHeight; i++)
+            {
+                var left = Vector128.Load(codes + 2 * i * Tile + seg.P0);
+                var right = Vector128.Load(codes + (2 * i + 1) * Tile + seg.P0);
+                var pairs = Vector256.Create(Sse2.UnpackLow(left, right), Sse2.UnpackHigh(left, right));
+                byte* dst = row + i * OutWidth;
+                int dwords = width >> 2;
+                Avx2.MaskStore((int*)dst, Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(dwords)), pairs.AsInt32());
+                for (int b = dwords << 2; b < width; b++) dst[b] = pairs.GetElement(b);
+            }
         }
     }
 
