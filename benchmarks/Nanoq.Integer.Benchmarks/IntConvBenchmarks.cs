@@ -98,7 +98,7 @@ public class IntConvBenchmarks
     /// <summary>Whether <see cref="Int4"/> runs by <see cref="IntConv2dWinograd"/> (while it is enabled).</summary>
     public bool Int4Winograd => IntConv2dWinograd.Suits(G, _w4);
 
-    [Benchmark(Description = "nanoq int4 (auto: Winograd F(2x2,3x3) on vpmaddubsw where the CPU has AVX-512 VBMI, else Madd16)")]
+    [Benchmark(Description = "nanoq int4 (auto: Winograd F(2x2,3x3) on vpmaddubsw; Madd16 with NANOQ_INT_WINOGRAD=0)")]
     public void Int4() => IntConv2d.Forward(G, _x4, 3, _w4, _bias, _rq4, _y);
 
     [Benchmark(Description = "nanoq int4 on the int16 path")]

@@ -14,7 +14,7 @@ namespace Nanoq.Kernels.Integer;
 /// [0, x_max] lies in [−2·x_max, 4·x_max], shifted by 2·x_max where it can be negative (<see cref="IntWinogradWeights.InputOffset"/>)
 /// it is a byte in [0, 4·x_max] — 60 for 4-bit codes — and U' of 4-bit weights fits s8, so the products run on
 /// <c>vpmaddubsw</c> exactly as the direct <see cref="IntConvPath.Madd16"/> path's do, with 16-bit sums widened every
-/// <see cref="IntWinogradWeights.PointSteps"/> steps (bounded by these weights: 2–16 against 72 there, the price of the larger operands).
+/// <see cref="IntWinogradWeights.PointSteps"/> steps (bounded by these weights: 1–16 against 72 there, the price of the larger operands).
 /// The offset's contribution is a constant per output channel and tile pixel, removed after the output transform
 /// (<see cref="IntWinogradWeights.Corrections"/>), and 4·Y is divided by 4 exactly (an arithmetic shift). The input's zero
 /// point is handled as in the direct path: codes as they are, padding reads z_x, −z_x·Σ(w_q − z_w) in the offset.
