@@ -125,6 +125,40 @@ public class IntConv2dWinogradTests
         if (!checkerboard) Assert.Equal((code - zw) * 15 * 576, acc[18 * 17 + 20]); // an interior pixel of image 0's channel 1
     }
 
+    /// <summary>Other input widths: V' spans [0, 4·x_max], 12 for 2-bit codes and 252 for 6-bit ones (the widest that stays
+    /// a byte; the offset 2·x_max = 126); 7-bit inputs get no transform.</summary>
+    [TheoryRequires(Isa.Avx2)]
+    [InlineData(2, 4)]
+    [InlineData(6, 3)]    // 3-bit weights: |U'| ≤ 9·6 = 54, so a step stays within 2·252·54 < 32767
+    [InlineData(5, 3)]
+    public void Other_input_widths_equal_the_reference(int inputBits, int weightBits)
+    {
+        var g = new Conv2dGeometry(2, 64, 17, 18, 12, 3, 1, 1);
+        var rng = new Rng((ulong)(inputBits * 10 + weightBits));
+        var data = IntConvData.Random(rng, g, inputBits, weightBits);
+        int wmax = (1 << weightBits) - 1;
+        for (int o = 0; o < g.OutChannels; o++) data.Zw[o] = 1 + rng.NextInt(wmax - 1);
+        var weights = data.Pack(IntConvPath.Auto);
+        Assert.NotNull(weights.Winograd);
+        Assert.Equal(2 * ((1 << inputBits) - 1), weights.Winograd!.InputOffset);
+        var expected = data.ReferenceAcc();
+        foreach (var level in SimdLevels.VectorLevels)
+        {
+            var acc = new int[g.OutputLength];
+            SimdLevels.With(level, () =>
+            {
+                Assert.True(IntConv2dWinograd.Suits(g, weights));
+                IntConv2d.ForwardAccumulators(g, data.X, data.Zx, weights, data.Bias, acc);
+            });
+            Assert.True(expected.AsSpan().SequenceEqual(acc), $"{inputBits}-bit inputs, {level}");
+        }
+        Assert.Null(IntConvData.Random(rng, g, 7, 4).Pack(IntConvPath.Auto).Winograd);
+        // 6-bit inputs against U' = 126 in both channels of a pair: one step could reach 2·252·126 > 32767, so none.
+        var full = Enumerable.Repeat((byte)15, g.WeightLength).ToArray();
+        Assert.Null(IntConv2dWeights.Pack(g.OutChannels, g.InChannels, 3, 3, 1, full, [1], 4, 6).Winograd);
+        Assert.NotNull(IntConv2dWeights.Pack(g.OutChannels, g.InChannels, 3, 3, 1, full, [1], 4, 4).Winograd);
+    }
+
     /// <summary>Channels of one-signed weights at the grid's end (z_w = 0, every code 15): U' = 9·15 = 135 leaves s8, so
     /// the layer keeps the direct path — and its exact result.</summary>
     [FactRequires(Isa.Avx2)]

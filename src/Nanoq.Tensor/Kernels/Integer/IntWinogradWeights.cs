@@ -72,8 +72,9 @@ public sealed unsafe class IntWinogradWeights
     /// The largest S ≤ 16 (and ≤ the channel units) such that, for every output channel and each of a unit's two 16-bit
     /// lanes (input channels 4k + 2h and 4k + 2h + 1), every aligned window of S steps sums within int16 whatever the
     /// input: V' ∈ [0, <paramref name="vmax"/>], so a lane's sum lies in [vmax·Σ min(U', 0), vmax·Σ max(U', 0)] over the
-    /// window's terms. Windows start at 0, S, 2S, … as the micro-kernel's do. S = 1 always holds (|pair| ≤ 2·60·127);
-    /// beyond 16 a widen costs under 1/16 of the products, not worth a longer search.
+    /// window's terms. Windows start at 0, S, 2S, … as the micro-kernel's do. For 4-bit inputs S = 1 always holds
+    /// (|pair| ≤ 2·60·127); wider inputs may not even allow one step, and then there is no transform (0). Beyond 16 a
+    /// widen costs under 1/16 of the products, not worth a longer search.
     /// </summary>
     private static int Steps(int[] u, int xi, int outChannels, int inChannels, int units, int vmax)
     {
@@ -88,9 +89,9 @@ public sealed unsafe class IntWinogradWeights
                 if (v > 0) high[i] += (long)vmax * v;
                 else low[i] += (long)vmax * v;
             }
-        for (int s = units < 16 ? units : 16; s > 1; s--)
+        for (int s = units < 16 ? units : 16; s > 0; s--)
             if (Fits(high, low, outChannels * 2, units, s)) return s;
-        return 1;
+        return 0;   // one step already leaves int16 (wide inputs and large U'): no transform
     }
 
     private static bool Fits(long[] high, long[] low, int lanes, int units, int steps)
@@ -149,7 +150,11 @@ public sealed unsafe class IntWinogradWeights
         }
         if (maxAbs > 127) return null;
         var pointSteps = new int[Points];
-        for (int xi = 0; xi < Points; xi++) pointSteps[xi] = Steps(u, xi, outChannels, inChannels, channelUnits, 4 * xmax);
+        for (int xi = 0; xi < Points; xi++)
+        {
+            pointSteps[xi] = Steps(u, xi, outChannels, inChannels, channelUnits, 4 * xmax);
+            if (pointSteps[xi] == 0) return null;
+        }
         int offset = 2 * xmax;
 
         const int block = IntConv2dWeights.BlockChannels;
