@@ -149,6 +149,8 @@ public sealed unsafe class IntWinogradWeights
             }
         }
         if (maxAbs > 127) return null;
+        // Aᵀ M A sums 9 of the int32 products M (each within C_in · 4·x_max · max|U'|) plus the correction: keep it in int32.
+        if (9L * inChannels * 4 * xmax * maxAbs * 2 > int.MaxValue) return null;
         var pointSteps = new int[Points];
         for (int xi = 0; xi < Points; xi++)
         {
