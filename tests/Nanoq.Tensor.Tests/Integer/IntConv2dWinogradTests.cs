@@ -159,6 +159,44 @@ public class IntConv2dWinogradTests
         Assert.NotNull(IntConv2dWeights.Pack(g.OutChannels, g.InChannels, 3, 3, 1, full, [1], 4, 4).Winograd);
     }
 
+    /// <summary>
+    /// A sweep of 60 random layers — batch 1–3, 1–70 input and 1–20 output channels, maps 1–24 a side, padding 0–2,
+    /// 2–6-bit inputs and 2–4-bit weights with zero points inside their grid — at both vector levels: every layer that
+    /// gets a transform must give the reference's accumulators (seeded, so a failure names its case).
+    /// </summary>
+    [FactRequires(Isa.Avx2)]
+    public void Random_layers_equal_the_reference()
+    {
+        using var small = AllChannels();
+        var rng = new Rng(2026_12_07);
+        int transformed = 0;
+        for (int case_ = 0; case_ < 60; case_++)
+        {
+            int pad = rng.NextInt(3);
+            int h = Math.Max(rng.NextInt(1, 25), 3 - 2 * pad), w = Math.Max(rng.NextInt(1, 25), 3 - 2 * pad);
+            var g = new Conv2dGeometry(rng.NextInt(1, 4), rng.NextInt(1, 71), h, w, rng.NextInt(1, 21), 3, 1, pad);
+            int inputBits = rng.NextInt(2, 7), weightBits = rng.NextInt(2, 5);
+            var data = IntConvData.Random(rng, g, inputBits, weightBits);
+            int wmax = (1 << weightBits) - 1;
+            for (int o = 0; o < g.OutChannels; o++) data.Zw[o] = 1 + rng.NextInt(wmax - 1);
+            var weights = data.Pack(IntConvPath.Auto);
+            if (weights.Winograd is null) continue;
+            transformed++;
+            var expected = data.ReferenceAcc();
+            foreach (var level in SimdLevels.VectorLevels)
+            {
+                var acc = new int[g.OutputLength];
+                SimdLevels.With(level, () =>
+                {
+                    Assert.True(IntConv2dWinograd.Suits(g, weights));
+                    IntConv2d.ForwardAccumulators(g, data.X, data.Zx, weights, data.Bias, acc);
+                });
+                Assert.True(expected.AsSpan().SequenceEqual(acc), $"case {case_}: {g}, {inputBits}-bit inputs, {weightBits}-bit weights, {level}");
+            }
+        }
+        Assert.True(transformed >= 40, $"only {transformed} of 60 random layers got a transform");
+    }
+
     /// <summary>Channels of one-signed weights at the grid's end (z_w = 0, every code 15): U' = 9·15 = 135 leaves s8, so
     /// the layer keeps the direct path — and its exact result.</summary>
     [FactRequires(Isa.Avx2)]
