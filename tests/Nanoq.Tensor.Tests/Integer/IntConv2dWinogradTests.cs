@@ -49,12 +49,30 @@ public class IntConv2dWinogradTests
     }
 
     /// <summary>Codes on 4-bit grids with zero points inside the grid (z_w ∈ [1, 14]): every U' then fits s8.</summary>
-    private static IntConvData Data(Conv2dGeometry g, ulong seed)
+    private static IntConvData Data(Conv2dGeometry g, ulong seed) => Data(g, new Rng(seed), 4, 4);
+
+    /// <summary>Codes on k-bit grids with weight zero points inside the grid (z_w ∈ [1, 2^k − 2]), as trained grids have.</summary>
+    private static IntConvData Data(Conv2dGeometry g, Rng rng, int inputBits, int weightBits)
     {
-        var rng = new Rng(seed);
-        var data = IntConvData.Random(rng, g, 4, 4);
-        for (int o = 0; o < g.OutChannels; o++) data.Zw[o] = 1 + rng.NextInt(14);
+        var data = IntConvData.Random(rng, g, inputBits, weightBits);
+        for (int o = 0; o < g.OutChannels; o++) data.Zw[o] = 1 + rng.NextInt((1 << weightBits) - 2);
         return data;
+    }
+
+    /// <summary>At each vector level, the conv takes the Winograd path and gives <paramref name="expected"/>'s accumulators.</summary>
+    private static void AssertAccumulatorsAtEveryLevel(Conv2dGeometry g, IntConv2dWeights weights, byte[] x, int zx, int[] bias,
+        int[] expected, string what)
+    {
+        foreach (var level in SimdLevels.VectorLevels)
+        {
+            var acc = new int[g.OutputLength];
+            SimdLevels.With(level, () =>
+            {
+                Assert.True(IntConv2dWinograd.Suits(g, weights), $"{what}, {level}: not on the Winograd path");
+                IntConv2d.ForwardAccumulators(g, x, zx, weights, bias, acc);
+            });
+            Assert.True(expected.AsSpan().SequenceEqual(acc), $"{what}, {level}: accumulators differ");
+        }
     }
 
     [TheoryRequires(Isa.Avx2)]
@@ -112,17 +130,8 @@ public class IntConv2dWinogradTests
         Assert.Equal(2, weights.Winograd.StepsPerWiden);
         var expected = new int[g.OutputLength];
         IntConv2dReference.Accumulators(g, x, 0, w, [zw], [], expected);
-        var acc = new int[g.OutputLength];
-        foreach (var level in SimdLevels.VectorLevels)
-        {
-            SimdLevels.With(level, () =>
-            {
-                Assert.True(IntConv2dWinograd.Suits(g, weights));
-                IntConv2d.ForwardAccumulators(g, x, 0, weights, [], acc);
-            });
-            Assert.Equal(expected, acc);
-        }
-        if (!checkerboard) Assert.Equal((code - zw) * 15 * 576, acc[18 * 17 + 20]); // an interior pixel of image 0's channel 1
+        AssertAccumulatorsAtEveryLevel(g, weights, x, 0, [], expected, $"z_w {zw}, codes {code}");
+        if (!checkerboard) Assert.Equal((code - zw) * 15 * 576, expected[18 * 17 + 20]); // an interior pixel of image 0's channel 1: the data is at its bound
     }
 
     /// <summary>Other input widths: V' spans [0, 4·x_max], 12 for 2-bit codes and 252 for 6-bit ones (the widest that stays
@@ -135,23 +144,11 @@ public class IntConv2dWinogradTests
     {
         var g = new Conv2dGeometry(2, 64, 17, 18, 12, 3, 1, 1);
         var rng = new Rng((ulong)(inputBits * 10 + weightBits));
-        var data = IntConvData.Random(rng, g, inputBits, weightBits);
-        int wmax = (1 << weightBits) - 1;
-        for (int o = 0; o < g.OutChannels; o++) data.Zw[o] = 1 + rng.NextInt(wmax - 1);
+        var data = Data(g, rng, inputBits, weightBits);
         var weights = data.Pack(IntConvPath.Auto);
         Assert.NotNull(weights.Winograd);
         Assert.Equal(2 * ((1 << inputBits) - 1), weights.Winograd!.InputOffset);
-        var expected = data.ReferenceAcc();
-        foreach (var level in SimdLevels.VectorLevels)
-        {
-            var acc = new int[g.OutputLength];
-            SimdLevels.With(level, () =>
-            {
-                Assert.True(IntConv2dWinograd.Suits(g, weights));
-                IntConv2d.ForwardAccumulators(g, data.X, data.Zx, weights, data.Bias, acc);
-            });
-            Assert.True(expected.AsSpan().SequenceEqual(acc), $"{inputBits}-bit inputs, {level}");
-        }
+        AssertAccumulatorsAtEveryLevel(g, weights, data.X, data.Zx, data.Bias, data.ReferenceAcc(), $"{inputBits}-bit inputs");
         Assert.Null(IntConvData.Random(rng, g, 7, 4).Pack(IntConvPath.Auto).Winograd);
         // 6-bit inputs against U' = 126 in both channels of a pair: one step could reach 2·252·126 > 32767, so none.
         var full = Enumerable.Repeat((byte)15, g.WeightLength).ToArray();
@@ -176,23 +173,12 @@ public class IntConv2dWinogradTests
             int h = Math.Max(rng.NextInt(1, 25), 3 - 2 * pad), w = Math.Max(rng.NextInt(1, 25), 3 - 2 * pad);
             var g = new Conv2dGeometry(rng.NextInt(1, 4), rng.NextInt(1, 71), h, w, rng.NextInt(1, 21), 3, 1, pad);
             int inputBits = rng.NextInt(2, 7), weightBits = rng.NextInt(2, 5);
-            var data = IntConvData.Random(rng, g, inputBits, weightBits);
-            int wmax = (1 << weightBits) - 1;
-            for (int o = 0; o < g.OutChannels; o++) data.Zw[o] = 1 + rng.NextInt(wmax - 1);
+            var data = Data(g, rng, inputBits, weightBits);
             var weights = data.Pack(IntConvPath.Auto);
             if (weights.Winograd is null) continue;
             transformed++;
-            var expected = data.ReferenceAcc();
-            foreach (var level in SimdLevels.VectorLevels)
-            {
-                var acc = new int[g.OutputLength];
-                SimdLevels.With(level, () =>
-                {
-                    Assert.True(IntConv2dWinograd.Suits(g, weights));
-                    IntConv2d.ForwardAccumulators(g, data.X, data.Zx, weights, data.Bias, acc);
-                });
-                Assert.True(expected.AsSpan().SequenceEqual(acc), $"case {case_}: {g}, {inputBits}-bit inputs, {weightBits}-bit weights, {level}");
-            }
+            AssertAccumulatorsAtEveryLevel(g, weights, data.X, data.Zx, data.Bias, data.ReferenceAcc(),
+                $"case {case_}: {g}, {inputBits}-bit inputs, {weightBits}-bit weights");
         }
         Assert.True(transformed >= 40, $"only {transformed} of 60 random layers got a transform");
     }

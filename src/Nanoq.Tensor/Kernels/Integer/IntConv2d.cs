@@ -40,7 +40,7 @@ public static unsafe class IntConv2d
     private const long NestedSerialBelowMacs = 1L << 20;
 
     /// <summary>Interleaved input units per chunk of images (1 MiB: about the L2 of a core).</summary>
-    private const long ChunkUnits = 1 << 18;
+    internal const long ChunkUnits = 1 << 18;
 
     /// <summary>
     /// y_q[N, C_out, OH, OW] from x_q[N, C_in, H, W] (codes ≤ 2^k_x − 1 with zero point <paramref name="inputZeroPoint"/>).

@@ -39,16 +39,14 @@ public static unsafe class IntConv2dWinograd
     /// <summary>Whether convs that suit it run by Winograd. Default on; <c>NANOQ_INT_WINOGRAD=0</c> turns it off.</summary>
     public static bool Enabled { get; set; } = Environment.GetEnvironmentVariable("NANOQ_INT_WINOGRAD") != "0";
 
-    /// <summary>Interleaved input units per chunk of images (1 MiB, about a core's L2), as in <see cref="IntConv2d"/>.</summary>
-    private const long ChunkUnits = 1 << 18;
-
     /// <summary>
     /// Fewer input channels stay direct: the transforms' cost is per tile and channel, the products' per channel pair, so
-    /// few input channels leave too little product work to pay for them. Measured (both paths alternating in one process,
-    /// three processes a shape, 4-bit codes, 2 threads, 10:40 on 2026-12-07, load 1.4–1.5): 16 channels at 40 × 40,
-    /// batch 8: 0.88–0.91× (1.16× at batch 1, 4 µs); 48 channels 1.42–1.44×; 64 channels at 5 × 5, batch 8: 1.01–1.02×,
-    /// at 10 × 10 1.26×, 40 × 40 1.5×, 56 × 56 1.45–1.62×. Settable (tests run small layers through it); the results are
-    /// the same codes either way.
+    /// few input channels leave too little product work to pay for them. Measured with the bound lowered (both paths
+    /// alternating in one process, three processes a shape, 4-bit codes, 2 threads, about 10:24 on 2026-12-07, load
+    /// 1.5): 16 channels at 40 × 40, batch 8: 0.88–0.91× (1.16× at batch 1, 4 µs); 48 channels 1.42–1.44×. From 32
+    /// channels up see benchmarks/README.md ("thirteenth session", `Nanoq.Integer.Benchmarks --winograd`, 10:52, load
+    /// 1.2–1.5): 1.02× (64 channels, 5 × 5, batch 8) to 1.59×. Settable (tests run small layers through it); the results
+    /// are the same codes either way.
     /// </summary>
     public static int MinInChannels { get; set; } = 32;
 
@@ -94,7 +92,7 @@ public static unsafe class IntConv2dWinograd
         long planeUnits = ((long)hp * wp + 48 + 15) & ~15L;
         int units = w.ChannelUnits;
         long inImage = (long)g.InChannels * g.Height * g.Width, outImage = (long)g.OutChannels * g.OutputPlane;
-        int chunk = (int)(ChunkUnits / (units * planeUnits));
+        int chunk = (int)(IntConv2d.ChunkUnits / (units * planeUnits));   // images whose planes stay about L2-sized
         if (chunk < 1) chunk = 1;
         if (chunk > g.Batch) chunk = g.Batch;
         var scratch = IntScratch.Current;
@@ -114,6 +112,9 @@ public static unsafe class IntConv2dWinograd
 
             int tiles = count * tilesH * tilesW;
             int blocks = (tiles + BlockTiles - 1) / BlockTiles;
+            // Fewer blocks than two a thread: split the channel blocks too, each split transforming the block's input again.
+            // Unlike the direct path (IntConv2d.Split), not only while a thread lends itself: a block is 64 tiles, 256
+            // outputs, so a small map at batch 1 is one or two blocks and would otherwise keep one core.
             int splits = 1;
             long want = 2L * ParallelRunner.MaxDegreeOfParallelism;
             if (parallel && blocks < want)

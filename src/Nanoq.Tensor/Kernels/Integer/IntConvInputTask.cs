@@ -6,7 +6,7 @@ namespace Nanoq.Kernels.Integer;
 
 /// <summary>
 /// Builds the interleaved, padded input of <see cref="IntConv2d"/> for one (image, group, channel unit): a plane of
-/// Hp × Wp int32 units (Hp = H + 2·pad_h, Wp = W + 2·pad_w, then slack up to <see cref="PlaneUnits"/>), each unit U input
+/// Hp × Wp int32 units (Hp = H + 2·pad_h, Wp = W + 2·pad_w — a Winograd plane one more where tiles need it, <see cref="IntConv2dWinograd"/> — then slack up to <see cref="PlaneUnits"/>), each unit U input
 /// channels of one pixel — 4 bytes for the u8 paths, 2 zero-extended int16 for <see cref="IntConvPath.Int16"/>. Padding
 /// and channels past C_in / groups hold the code z_x, so the conv reads exact zeros there with no bounds checks.
 /// The unit layout matches the packed weights, which is what lets one <c>vpmaddubsw</c> / <c>vpdpbusd</c> / <c>vpmaddwd</c>
