@@ -53,6 +53,7 @@ internal static class QuickCheck
 
         var bench = new IntConvBenchmarks();
         bench.Setup();
+        CoreToCoreLatency.Print("before");
         Time("int8 (auto)", bench.Int8, repeats);
         Time("int8 narrow weights", bench.Int8NarrowWeights, repeats);
         Time("int4 (auto)", bench.Int4, repeats);
@@ -63,6 +64,7 @@ internal static class QuickCheck
         Time("int4 on int16 path", bench.Int4OnInt16Path, repeats);
         Time("float32", bench.Float, repeats);
         Time("ORT QLinearConv", bench.OnnxRuntime, repeats);
+        CoreToCoreLatency.Print("after");
         bench.Cleanup();
     }
 

@@ -32,8 +32,7 @@ public static class ParallelRunner
 
     // Job state, written by the owner of s_busy before the workers are released.
     private static ParallelJob? s_job;
-    private static int s_taskCount;
-    private static int s_nextTask;
+    private static readonly TaskRanges s_tasks = new();
     private static int s_running;   // tasks taken and not finished (task 0 included)
     private static int s_pendingWorkers;
     private static Exception? s_error;
@@ -46,9 +45,11 @@ public static class ParallelRunner
     private static Exception? s_nestedError;
     [ThreadStatic] private static int t_inNested;   // this thread runs a nested region's task (or owns the region)
 
+    // Worker k (slot k + 1) sleeps on s_wake[k]: a region of degree d wakes workers 0 … d − 2, the same threads for the
+    // same slots every call (TaskRanges' affinity needs it).
     private static Thread[] s_workers = [];
+    private static SemaphoreSlim[] s_wake = [];
     private static readonly object s_startLock = new();
-    private static readonly SemaphoreSlim s_wake = new(0);
 
     /// <summary>
     /// Threads a kernel may use (the caller included). Defaults to the environment variable
@@ -119,15 +120,14 @@ public static class ParallelRunner
             job.Body = body;
             s_job = job;
             s_error = null;
-            s_taskCount = taskCount;
             Volatile.Write(ref s_running, 1);
-            Volatile.Write(ref s_nextTask, 1);   // task 0 is the caller's
+            s_tasks.Deal(1, taskCount, degree);   // task 0 is the caller's
             Volatile.Write(ref s_pendingWorkers, degree - 1);
-            s_wake.Release(degree - 1);
+            for (int k = 0; k < degree - 1; k++) s_wake[k].Release();
 
-            Invoke(job, 0, ref s_error, ref s_nextTask, taskCount);
+            Invoke(job, 0);
             Interlocked.Decrement(ref s_running);
-            Drain(job);
+            Drain(job, 0);
             LendWhileTasksRun();
 
             var spin = new SpinWait();
@@ -158,7 +158,7 @@ public static class ParallelRunner
             s_nestedCount = taskCount;
             Volatile.Write(ref s_nestedNext, 1);   // task 0 is the caller's
             Volatile.Write(ref s_nestedJob, job);
-            Invoke(job, 0, ref s_nestedError, ref s_nestedNext, taskCount);
+            InvokeNested(job, 0, taskCount);
             DrainNested(job);
             // Closed: a lender that joins from now finds no job. Wait for those that joined before. A locked exchange,
             // not a plain store: x86 may let the load of s_nestedActive below pass a store, and a lender that joined
@@ -187,12 +187,12 @@ public static class ParallelRunner
         {
             int t = Interlocked.Increment(ref s_nestedNext) - 1;
             if (t >= count) return;
-            Invoke(job, t, ref s_nestedError, ref s_nestedNext, count);
+            InvokeNested(job, t, count);
         }
     }
 
-    /// <summary>Task <paramref name="t"/> of a region; a failure is kept (the first) and stops the handing out of tasks.</summary>
-    private static void Invoke(ParallelJob job, int t, ref Exception? error, ref int next, int count)
+    /// <summary>Task <paramref name="t"/> of the top-level region; a failure is kept (the first) and stops the handing out of tasks.</summary>
+    private static void Invoke(ParallelJob job, int t)
     {
         try
         {
@@ -200,8 +200,22 @@ public static class ParallelRunner
         }
         catch (Exception e)
         {
-            Interlocked.CompareExchange(ref error, e, null);
-            Volatile.Write(ref next, count);   // the region is failing anyway
+            Interlocked.CompareExchange(ref s_error, e, null);
+            s_tasks.Stop();   // the region is failing anyway
+        }
+    }
+
+    /// <summary>The same for a task of the nested region.</summary>
+    private static void InvokeNested(ParallelJob job, int t, int count)
+    {
+        try
+        {
+            job.Invoke(t);
+        }
+        catch (Exception e)
+        {
+            Interlocked.CompareExchange(ref s_nestedError, e, null);
+            Volatile.Write(ref s_nestedNext, count);
         }
     }
 
@@ -258,16 +272,16 @@ public static class ParallelRunner
         return true;
     }
 
-    private static void Drain(ParallelJob job)
+    /// <summary>Runs the top-level region's tasks as thread <paramref name="slot"/> (<see cref="TaskRanges"/>) until none is left.</summary>
+    private static void Drain(ParallelJob job, int slot)
     {
-        int count = s_taskCount;
         while (true)
         {
             Interlocked.Increment(ref s_running);   // before the take, so that a thread that sees no task left sees this one run
-            int t = Interlocked.Increment(ref s_nextTask) - 1;
-            if (t < count) Invoke(job, t, ref s_error, ref s_nextTask, count);
+            int t = s_tasks.Take(slot);
+            if (t >= 0) Invoke(job, t);
             Interlocked.Decrement(ref s_running);
-            if (t >= count) return;
+            if (t < 0) return;
         }
     }
 
@@ -288,26 +302,32 @@ public static class ParallelRunner
         {
             if (s_workers.Length >= count) return;
             var workers = new Thread[count];
+            var wake = new SemaphoreSlim[count];
             Array.Copy(s_workers, workers, s_workers.Length);
+            Array.Copy(s_wake, wake, s_wake.Length);
+            for (int i = s_workers.Length; i < count; i++) wake[i] = new SemaphoreSlim(0);
+            s_wake = wake;
             for (int i = s_workers.Length; i < count; i++)
             {
-                workers[i] = new Thread(WorkerLoop) { IsBackground = true, Name = $"Nanoq kernel worker {i + 1}" };
+                int slot = i + 1;
+                workers[i] = new Thread(() => WorkerLoop(slot)) { IsBackground = true, Name = $"Nanoq kernel worker {slot}" };
                 workers[i].Start();
             }
             s_workers = workers;
         }
     }
 
-    private static void WorkerLoop()
+    private static void WorkerLoop(int slot)
     {
+        var wake = s_wake[slot - 1];
         while (true)
         {
             // SemaphoreSlim spins briefly before it blocks, so back-to-back kernels wake fast.
-            s_wake.Wait();
+            wake.Wait();
             var job = s_job;
             if (job is not null)
             {
-                Drain(job);
+                Drain(job, slot);
                 LendWhileTasksRun();
             }
             Interlocked.Decrement(ref s_pendingWorkers);

@@ -187,6 +187,39 @@ public class ParallelNestingTests
         });
     }
 
+    /// <summary>
+    /// A region's tasks are dealt in ranges (<see cref="TaskRanges"/>): with two threads and four tasks the worker owns
+    /// tasks 2 and 3. Task 0, the caller's, waits until another task has started, so only the worker can take the first
+    /// one, and it takes the front of its own range — task 2, on the same thread in every call. A shared counter would
+    /// give it task 1 first; ranges taken from the back, task 3.
+    /// </summary>
+    [Fact]
+    public void A_worker_takes_the_front_of_its_own_range_and_keeps_it_from_call_to_call()
+    {
+        Threads.With(2, () =>
+        {
+            var workers = new HashSet<int>();
+            for (int call = 0; call < 5; call++)
+            {
+                int first = -1, firstThread = 0, caller = Environment.CurrentManagedThreadId;
+                WorkSplit.Tasks(4, t =>
+                {
+                    if (t == 0)
+                    {
+                        Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref first) >= 0, Patience), "no other thread took a task");
+                        return;
+                    }
+                    if (Interlocked.CompareExchange(ref first, t, -1) == -1) firstThread = Environment.CurrentManagedThreadId;
+                });
+                Assert.Equal(2, first);
+                Assert.NotEqual(caller, firstThread);
+                workers.Add(firstThread);
+            }
+            Assert.Single(workers);
+            return 0;
+        });
+    }
+
     [Fact]
     public void Task_zero_runs_on_the_calling_thread_and_every_task_once()
     {
