@@ -12,6 +12,13 @@ namespace Nanoq.Kernels;
 /// <see cref="SemaphoreSlim"/> before they block, so back-to-back kernels hand off quickly.
 /// </para>
 /// <para>
+/// Which thread runs which task: contiguous ranges (<see cref="TaskRanges"/>), thread slot k (the caller 0, worker k)
+/// owning [k·n/d, (k+1)·n/d) and taking the others' from the back once its own are done — in nested regions too, by the
+/// same slots whichever thread owns the region. So a task runs on the same thread from call to call and mostly on the
+/// thread that wrote its input in the layer before; where the VM's two cores do not share an L3, that is what keeps
+/// cache lines from crossing between them.
+/// </para>
+/// <para>
 /// Determinism: callers make every task write a disjoint part of the output (or a private partial that is
 /// reduced afterwards in a fixed order), so which thread runs which task never changes a result.
 /// </para>
@@ -33,6 +40,7 @@ public static class ParallelRunner
     // Job state, written by the owner of s_busy before the workers are released.
     private static ParallelJob? s_job;
     private static readonly TaskRanges s_tasks = new();
+    private static int s_degree;   // threads of the running top-level region: the slots its nested regions deal to
     private static int s_running;   // tasks taken and not finished (task 0 included)
     private static int s_pendingWorkers;
     private static Exception? s_error;
@@ -41,9 +49,11 @@ public static class ParallelRunner
     private static int s_lenders;           // threads in LendUntil or LendWhileTasksRun
     private static int s_nestedBusy;        // owned by the task that runs the nested region
     private static ParallelJob? s_nestedJob;   // non-null while its tasks are handed out
-    private static int s_nestedCount, s_nestedNext, s_nestedActive;
+    private static readonly TaskRanges s_nestedTasks = new();
+    private static int s_nestedActive;
     private static Exception? s_nestedError;
     [ThreadStatic] private static int t_inNested;   // this thread runs a nested region's task (or owns the region)
+    [ThreadStatic] private static int t_slot;       // worker k's slot, k; 0 on any other thread (a region's caller)
 
     // Worker k (slot k + 1) sleeps on s_wake[k]: a region of degree d wakes workers 0 … d − 2, the same threads for the
     // same slots every call (TaskRanges' affinity needs it).
@@ -122,6 +132,7 @@ public static class ParallelRunner
             s_error = null;
             Volatile.Write(ref s_running, 1);
             s_tasks.Deal(1, taskCount, degree);   // task 0 is the caller's
+            s_degree = degree;
             Volatile.Write(ref s_pendingWorkers, degree - 1);
             for (int k = 0; k < degree - 1; k++) s_wake[k].Release();
 
@@ -155,10 +166,10 @@ public static class ParallelRunner
         {
             job.Body = body;
             s_nestedError = null;
-            s_nestedCount = taskCount;
-            Volatile.Write(ref s_nestedNext, 1);   // task 0 is the caller's
+            // Dealt by thread slot, not by role: whichever thread owns the region, each thread takes the same part of it.
+            s_nestedTasks.Deal(1, taskCount, Math.Max(s_degree, 1));   // task 0 is the caller's
             Volatile.Write(ref s_nestedJob, job);
-            InvokeNested(job, 0, taskCount);
+            InvokeNested(job, 0);
             DrainNested(job);
             // Closed: a lender that joins from now finds no job. Wait for those that joined before. A locked exchange,
             // not a plain store: x86 may let the load of s_nestedActive below pass a store, and a lender that joined
@@ -182,13 +193,7 @@ public static class ParallelRunner
 
     private static void DrainNested(ParallelJob job)
     {
-        int count = s_nestedCount;
-        while (true)
-        {
-            int t = Interlocked.Increment(ref s_nestedNext) - 1;
-            if (t >= count) return;
-            InvokeNested(job, t, count);
-        }
+        for (int t; (t = s_nestedTasks.Take(t_slot)) >= 0;) InvokeNested(job, t);
     }
 
     /// <summary>Task <paramref name="t"/> of the top-level region; a failure is kept (the first) and stops the handing out of tasks.</summary>
@@ -206,7 +211,7 @@ public static class ParallelRunner
     }
 
     /// <summary>The same for a task of the nested region.</summary>
-    private static void InvokeNested(ParallelJob job, int t, int count)
+    private static void InvokeNested(ParallelJob job, int t)
     {
         try
         {
@@ -215,7 +220,7 @@ public static class ParallelRunner
         catch (Exception e)
         {
             Interlocked.CompareExchange(ref s_nestedError, e, null);
-            Volatile.Write(ref s_nestedNext, count);
+            s_nestedTasks.Stop();
         }
     }
 
@@ -320,6 +325,7 @@ public static class ParallelRunner
     private static void WorkerLoop(int slot)
     {
         var wake = s_wake[slot - 1];
+        t_slot = slot;
         while (true)
         {
             // SemaphoreSlim spins briefly before it blocks, so back-to-back kernels wake fast.

@@ -44,17 +44,20 @@ internal sealed class TaskRanges
     /// <summary>Hands out no more tasks (a task failed: the region is failing anyway).</summary>
     public void Stop() => Volatile.Write(ref _stopped, 1);
 
-    /// <summary>The next task for thread <paramref name="slot"/>: the front of its own range, else the back of another's; −1 when none is left.</summary>
+    /// <summary>
+    /// The next task for thread <paramref name="slot"/>: the front of its own range, else the back of another's; −1 when
+    /// none is left. A slot past the dealt ones has no range of its own and only takes from the others'.
+    /// </summary>
     public int Take(int slot)
     {
         if (Volatile.Read(ref _stopped) != 0) return -1;
-        int t = TakeFront(ref _ranges[slot * Stride]);
-        if (t >= 0) return t;
-        for (int i = 1; i < _slots; i++)
+        int slots = _slots, t;
+        if (slot < slots && (t = TakeFront(ref _ranges[slot * Stride])) >= 0) return t;
+        int from = slot < slots ? slot : slots - 1;
+        for (int i = 1; i <= slots; i++)
         {
-            int k = slot + i < _slots ? slot + i : slot + i - _slots;
-            t = TakeBack(ref _ranges[k * Stride]);
-            if (t >= 0) return t;
+            int k = (from + i) % slots;
+            if (k != slot && (t = TakeBack(ref _ranges[k * Stride])) >= 0) return t;
         }
         return -1;
     }

@@ -55,6 +55,15 @@ public class TaskRangesTests
     }
 
     [Fact]
+    public void A_slot_past_the_dealt_ones_only_takes_from_the_backs()
+    {
+        var ranges = new TaskRanges();
+        ranges.Deal(0, 6, 2);   // slot 0: [0, 3), slot 1: [3, 6)
+        Assert.Equal(0, ranges.Take(0));
+        Assert.Equal([2, 1, 5, 4, 3], Drain(ranges, 4));
+    }
+
+    [Fact]
     public void Under_contention_every_task_is_taken_exactly_once()
     {
         const int threads = 4, rounds = 300;
