@@ -5,7 +5,7 @@ namespace Nanoq.Integer.Benchmarks;
 
 /// <summary>
 /// The one-way latency of a cache line between two threads (a ping-pong), printed beside the timings as a marker of where
-/// the VM's two cores sit: 30–60 ns within one core complex (a shared L3), 160–200 ns across two on this Zen 4 (2026-12-07).
+/// the VM's two cores sit: 30–60 ns within one core complex (a shared L3), 120–280 ns across two on this Zen 4 (2026-12-07).
 /// Across, any line one thread writes and the other reads costs that much, which is what a kernel's task split must avoid
 /// (<c>TaskRanges</c>); the host moves the cores between the two placements from time to time, even within a process.
 /// </summary>
@@ -43,5 +43,5 @@ internal static unsafe class CoreToCoreLatency
     }
 
     public static void Print(string when) =>
-        Console.WriteLine($"core-to-core cache-line latency {when}: {Nanoseconds():F0} ns (30-60 within a core complex, 160-200 across on the Zen 4 of 2026-12-07)");
+        Console.WriteLine($"core-to-core cache-line latency {when}: {Nanoseconds():F0} ns (30-60 within a core complex, 120-280 across on the Zen 4 of 2026-12-07)");
 }
