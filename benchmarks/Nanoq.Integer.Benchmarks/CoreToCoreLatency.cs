@@ -42,6 +42,9 @@ internal static unsafe class CoreToCoreLatency
         }
     }
 
+    /// <summary>Prints the latency — on one CPU only that it was not measured: two spinning threads would take turns by time slices.</summary>
     public static void Print(string when) =>
-        Console.WriteLine($"core-to-core cache-line latency {when}: {Nanoseconds():F0} ns (30-60 within a core complex, 120-280 across on the Zen 4 of 2026-12-07)");
+        Console.WriteLine(Environment.ProcessorCount < 2
+            ? $"core-to-core cache-line latency {when}: not measured (one CPU)"
+            : $"core-to-core cache-line latency {when}: {Nanoseconds():F0} ns (30-60 within a core complex, 120-280 across on the Zen 4 of 2026-12-07)");
 }
