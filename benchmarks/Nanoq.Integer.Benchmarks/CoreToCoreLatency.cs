@@ -5,7 +5,9 @@ namespace Nanoq.Integer.Benchmarks;
 
 /// <summary>
 /// The one-way latency of a cache line between two threads (a ping-pong), printed beside the timings as a marker of where
-/// the VM's two cores sit: 30–60 ns within one core complex (a shared L3), 120–280 ns across two on this Zen 4 (2026-12-07).
+/// the VM's two cores sit: 30–85 ns within one core complex (a shared L3), 160–200 ns across two on this Zen 4 (a harness
+/// probing between rounds of the conv, 2026-12-07). A single reading is coarse: `--check` has read 50–280 ns, values
+/// between the two common.
 /// Across, any line one thread writes and the other reads costs that much, which is what a kernel's task split must avoid
 /// (<c>TaskRanges</c>); the host moves the cores between the two placements from time to time, even within a process.
 /// </summary>
@@ -46,5 +48,5 @@ internal static unsafe class CoreToCoreLatency
     public static void Print(string when) =>
         Console.WriteLine(Environment.ProcessorCount < 2
             ? $"core-to-core cache-line latency {when}: not measured (one CPU)"
-            : $"core-to-core cache-line latency {when}: {Nanoseconds():F0} ns (30-60 within a core complex, 120-280 across on the Zen 4 of 2026-12-07)");
+            : $"core-to-core cache-line latency {when}: {Nanoseconds():F0} ns (about 30-85 within a core complex, 160-200 across on the Zen 4 of 2026-12-07)");
 }

@@ -38,8 +38,8 @@ public sealed class Sgd
     public Func<string, bool> NoDecay { get; init; } = _ => false;
 
     public void Step() =>
-        // Parameters are independent: each is handed to whichever kernel thread is free next (a ResNet's last convs
-        // are 2.4 M floats each, its batch-norm vectors 64).
+        // Parameters are independent: the kernel threads share them out, an idle thread taking any not started yet (a
+        // ResNet's last convs are 2.4 M floats each, its batch-norm vectors 64).
         WorkSplit.Tasks(_params.Length, StepOne);
 
     private void StepOne(int i)

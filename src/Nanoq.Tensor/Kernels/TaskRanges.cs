@@ -8,7 +8,7 @@ namespace Nanoq.Kernels;
 /// Why not one shared counter: with it, which thread runs task t changes from call to call, so the data a task writes
 /// (an output row band, a chunk's interleaved input) is read next — by the following phase or layer — from the other
 /// core's cache about half the time. Where the VM's two cores sit on different core complexes (no shared L3), such a
-/// line costs 120–280 ns against 30–60 ns within one, and the integer Winograd conv ran 1.7× slower there (3.6–3.9 ms
+/// line costs 160–200 ns against 30–85 ns within one, and the integer Winograd conv ran 1.7× slower there (3.6–3.9 ms
 /// against 2.2 ms, the ping-pong latency of one cache line as the marker; 2026-12-07, 12:00–12:15; benchmarks/README.md,
 /// "fourteenth session"). Ranges keep a region's tasks on the same thread every call, and the tasks of consecutive
 /// regions that touch the same images on the same thread (kernels number their tasks image-major), while taking from the

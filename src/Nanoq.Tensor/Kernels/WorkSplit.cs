@@ -34,11 +34,11 @@ public static class WorkSplit
     }
 
     /// <summary>
-    /// <paramref name="body"/>(i) for every i in [0, <paramref name="count"/>) on the kernel threads, each index handed to
-    /// whichever thread is free next (coarse items of uneven cost: a group of images through a whole program); item 0 on
-    /// the calling thread. The items, not the kernels, are what runs side by side: a kernel an item calls is a nested
-    /// region, shared only with threads that have no item to run (out of items, or in <see cref="ParallelRunner.LendUntil"/>),
-    /// else run on the item's thread. An exception is rethrown after the region, as from <see cref="For"/>.
+    /// <paramref name="body"/>(i) for every i in [0, <paramref name="count"/>) on the kernel threads (coarse items of uneven
+    /// cost: a group of images through a whole program): dealt in ranges, a thread that runs out of its own taking any item
+    /// not started yet (<see cref="TaskRanges"/>); item 0 on the calling thread. The items, not the kernels, are what runs
+    /// side by side: a kernel an item calls is a nested region, shared only with threads that have no item to run (out of
+    /// items, or in <see cref="ParallelRunner.LendUntil"/>), else run on the item's thread. An exception is rethrown after the region, as from <see cref="For"/>.
     /// </summary>
     public static void Tasks(int count, Action<int> body)
     {

@@ -127,7 +127,7 @@ public class IntConv2dWinogradTests
         var weights = IntConv2dWeights.Pack(8, 64, 3, 3, 1, w, [zw], 4, 4);
         Assert.True(IntConv2dWinograd.Suits(g, weights));
         Assert.Equal(126, weights.Winograd!.MaxAbsTransformed);
-        Assert.Equal(2, weights.Winograd.StepsPerWiden);
+        Assert.Equal(2, weights.Winograd.PointSteps.ToArray().Min());   // the uniform bound, at the middle points
         var expected = new int[g.OutputLength];
         IntConv2dReference.Accumulators(g, x, 0, w, [zw], [], expected);
         AssertAccumulatorsAtEveryLevel(g, weights, x, 0, [], expected, $"z_w {zw}, codes {code}");

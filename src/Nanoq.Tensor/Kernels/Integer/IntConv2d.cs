@@ -9,8 +9,8 @@ namespace Nanoq.Kernels.Integer;
 ///     y_q = clamp(z_y + MultiplyByQuantizedMultiplier(acc, M0[o], shift[o]), lo, hi)
 /// </code>
 /// with any stride, padding, dilation and groups; depthwise geometries run a direct kernel, and 3 × 3 stride-1 convs with
-/// at least 32 input channels Winograd's F(2 × 2, 3 × 3) on the codes where the CPU has AVX-512 VBMI
-/// (<see cref="IntConv2dWinograd"/>: exact, the same accumulators). Otherwise the inner product is
+/// at least 32 input channels Winograd's F(2 × 2, 3 × 3) on the codes where the CPU has AVX-512 VBMI, from 64 channels
+/// and 16 × 16 outputs on AVX2 (<see cref="IntConv2dWinograd"/>: exact, the same accumulators). Otherwise the inner product is
 /// chosen when the weights are packed (<see cref="IntConv2dWeights"/>, <see cref="IntConvPath"/>); every path gives the
 /// accumulators of <see cref="IntConv2dReference"/> bit for bit. Work is split over
 /// <see cref="ParallelRunner.MaxDegreeOfParallelism"/> cores by (image, group, position range), never along the

@@ -8,9 +8,10 @@ namespace Nanoq.Kernels.Integer;
 /// The products of <see cref="IntConv2dWinograd"/> for one point ξ: M[m][t] = Σ_k dot(a[4k + m], b[64k + t]) for 4 output
 /// channels m and a block's tiles t, each unit 4 channels (u8 V' × s8 U', <c>vpmaddubsw</c>). The direct path's
 /// <see cref="IntConvMicroKernels.Madd16"/> widens its 16-bit sums into memory every 72 steps; here the operands are
-/// larger (V' ≤ 60, |U'| ≤ 127) and a lane may sum only S = 2–4 steps, so the int32 sums stay in registers too:
-/// 4 channels × 2 vectors (32 tiles) of 16-bit and of 32-bit accumulators, 16 of AVX-512's 32 registers, widened by
-/// <c>vpmaddwd</c> with ones every S steps. AVX-512 only (the Winograd path's requirement).
+/// larger (V' ≤ 60, |U'| ≤ 127) and a lane may sum only S_ξ steps (<see cref="IntWinogradWeights.PointSteps"/>: 2–16, 3–16
+/// on random 4-bit weights), so the int32 sums stay in registers too: 4 channels × 2 vectors (32 tiles) of 16-bit and of
+/// 32-bit accumulators, 16 of AVX-512's 32 registers, widened by <c>vpmaddwd</c> with ones every S_ξ steps. AVX-512
+/// only: the 256-bit form runs the direct path's <see cref="IntConvMicroKernels.Madd16"/> with S_ξ instead.
 /// </summary>
 internal static unsafe class IntWinogradMicroKernel
 {

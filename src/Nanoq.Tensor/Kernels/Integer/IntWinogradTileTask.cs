@@ -11,11 +11,13 @@ namespace Nanoq.Kernels.Integer;
 /// <list type="number">
 /// <item>input transform: V'_ξ[unit][tile] = (Bᵀ d B)_ξ + offset_ξ for the block's tiles, 16 tiles (one tile row
 /// segment) × 4 input channels a 512-bit vector of bytes — the patch columns 2tx … 2tx + 3 taken from the interleaved
-/// plane by even/odd unit permutes;</item>
-/// <item>16 products per 4-channel block, M_ξ[m][tile] = Σ_c U'_ξ[m][c] V'_ξ[c][tile], on the direct path's
-/// <see cref="IntWinogradMicroKernel"/> (V'_ξ is laid out as the direct path's interleaved input);</item>
+/// plane by even/odd unit permutes (8 tiles a 256-bit vector on AVX2);</item>
+/// <item>16 products per 4-channel block, M_ξ[m][tile] = Σ_c U'_ξ[m][c] V'_ξ[c][tile], on <see cref="IntWinogradMicroKernel"/>
+/// (on AVX2 the direct path's <see cref="IntConvMicroKernels.Madd16"/>: V'_ξ is laid out as the direct path's
+/// interleaved input);</item>
 /// <item>output transform Y = (Aᵀ M A + correction) / 4, then the direct path's requantization of 64 tiles a pixel
-/// of the tile at a time, and each segment's two output rows written as byte pairs (<c>vpermt2b</c>) with masked stores.</item>
+/// of the tile at a time, and each segment's two output rows written as byte pairs (<c>vpermt2b</c>; on AVX2 byte
+/// unpacks) with masked stores.</item>
 /// </list>
 /// Tasks write disjoint outputs and every sum is exact, so results depend on neither the thread count nor the split.
 /// </summary>

@@ -31,15 +31,11 @@ public sealed unsafe class IntWinogradWeights
         _corrections = corrections;
         _pointSteps = pointSteps;
         MaxAbsTransformed = maxAbs;
-        StepsPerWiden = pointSteps.Min();
         InputOffset = inputOffset;
     }
 
     /// <summary>max |U'| over all points and channel pairs.</summary>
     public int MaxAbsTransformed { get; }
-
-    /// <summary>S: steps of 4 channels a 16-bit lane sums before widening — the fewest of any point (<see cref="PointSteps"/>).</summary>
-    public int StepsPerWiden { get; }
 
     /// <summary>
     /// S_ξ per point: the most steps whose 16-bit sums stay in int16 for <em>these</em> weights and any input
@@ -64,10 +60,6 @@ public sealed unsafe class IntWinogradWeights
     internal int* CorrectionsPointer => (int*)Unsafe.AsPointer(ref _corrections[0]);
     internal int* PointStepsPointer => (int*)Unsafe.AsPointer(ref _pointSteps[0]);
 
-    /// <summary>
-    /// U' of <paramref name="centered"/> ([C_out][C_in][3][3], w_q − z_w), or null where the transform cannot run exactly
-    /// on bytes: input codes wider than 6 bits (V' needs 4·x_max ≤ 255), a U' outside s8, or a pair sum outside int16.
-    /// </summary>
     /// <summary>
     /// The largest S ≤ 16 (and ≤ the channel units) such that, for every output channel and each of a unit's two 16-bit
     /// lanes (input channels 4k + 2h and 4k + 2h + 1), every aligned window of S steps sums within int16 whatever the
@@ -110,6 +102,20 @@ public sealed unsafe class IntWinogradWeights
         return true;
     }
 
+    /// <summary>(2G)·(g0, g1, g2) = (2g0, g0 + g1 + g2, g0 − g1 + g2, 2g2), into dst[at + i·stride].</summary>
+    private static void Apply2G(int g0, int g1, int g2, Span<int> dst, int at, int stride)
+    {
+        dst[at] = 2 * g0;
+        dst[at + stride] = g0 + g1 + g2;
+        dst[at + 2 * stride] = g0 - g1 + g2;
+        dst[at + 3 * stride] = 2 * g2;
+    }
+
+    /// <summary>
+    /// U' of <paramref name="centered"/> ([C_out][C_in][3][3], w_q − z_w), or null where the transform cannot run exactly
+    /// on bytes: input codes wider than 6 bits (V' needs 4·x_max ≤ 255), a U' outside s8, a pair sum outside int16, or an
+    /// output transform that could leave int32.
+    /// </summary>
     internal static IntWinogradWeights? TryCreate(ReadOnlySpan<int> centered, int outChannels, int inChannels, int inputBits,
         int channelBlocks, int channelUnits)
     {
@@ -117,35 +123,18 @@ public sealed unsafe class IntWinogradWeights
         if (4 * xmax > 255) return null;
         var u = new int[outChannels * inChannels * Points];   // [o][c][ξ]
         int maxAbs = 0;
-        Span<int> t = stackalloc int[12];
-        Span<int> row = stackalloc int[4];
+        Span<int> t = stackalloc int[12];   // T = (2G) g: 4 rows × 3 columns, at [3a + j]
         for (int oc = 0; oc < outChannels * inChannels; oc++)
         {
             var g = centered.Slice(oc * 9, 9);
-            // T = (2G) g: 4 rows × 3 columns.
-            for (int j = 0; j < 3; j++)
+            for (int j = 0; j < 3; j++) Apply2G(g[j], g[3 + j], g[6 + j], t, j, 3);
+            // U' = T (2G)ᵀ: the same combination along T's rows.
+            var uc = u.AsSpan(oc * Points, Points);
+            for (int a = 0; a < 4; a++) Apply2G(t[3 * a], t[3 * a + 1], t[3 * a + 2], uc, 4 * a, 1);
+            foreach (int v in uc)
             {
-                int g0 = g[j], g1 = g[3 + j], g2 = g[6 + j];
-                t[j] = 2 * g0;
-                t[3 + j] = g0 + g1 + g2;
-                t[6 + j] = g0 - g1 + g2;
-                t[9 + j] = 2 * g2;
-            }
-            // U' = T (2G)ᵀ: the same combination along the rows.
-            for (int a = 0; a < 4; a++)
-            {
-                int t0 = t[3 * a], t1 = t[3 * a + 1], t2 = t[3 * a + 2];
-                row[0] = 2 * t0;
-                row[1] = t0 + t1 + t2;
-                row[2] = t0 - t1 + t2;
-                row[3] = 2 * t2;
-                for (int b = 0; b < 4; b++)
-                {
-                    int v = row[b];
-                    u[oc * Points + 4 * a + b] = v;
-                    int abs = v < 0 ? -v : v;
-                    if (abs > maxAbs) maxAbs = abs;
-                }
+                int abs = v < 0 ? -v : v;
+                if (abs > maxAbs) maxAbs = abs;
             }
         }
         if (maxAbs > 127) return null;
